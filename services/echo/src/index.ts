@@ -1,1 +1,1 @@
-export {};
+export { ECHO_NAME_HEADER, type EchoOptions, type EchoServer, startEcho } from "./echo-server.ts";
