@@ -1,0 +1,58 @@
+/**
+ * The contract between a `bench/*.bench.ts` file and the runner (`bench/run.ts`).
+ *
+ * A bench file default-exports one {@link BenchSuite}. The runner takes every case's samples interleaved
+ * (case A, case B, case A, ...) so a case and its baseline see the same machine noise, then reports the
+ * median, min and max of each and the ratio of each median to its baseline's median.
+ */
+
+/** One measured quantity, e.g. "ns per header read". */
+export interface BenchCase {
+  /** Unique within its suite; shown in the results table. */
+  name: string;
+  /** What a sample's number means, e.g. `"ns/op"`. A case and its baseline share the unit. */
+  unit: string;
+  /** Name of the case in the same suite this one is compared with. Omit it on a baseline itself. */
+  baseline?: string;
+  /** Goal for the median, in `unit` (lower is better). Reported as met or missed, never asserted. */
+  target?: number;
+  /** Takes one sample and returns it in `unit`. Keep each sample well above timer resolution (≥ 10 ms). */
+  sample(): number | Promise<number>;
+}
+
+/** What a bench file default-exports. */
+export interface BenchSuite {
+  /** Short name used on the command line (`npm run bench -- host`) and as the results key. */
+  name: string;
+  /** One sentence: what is measured and against what. */
+  description: string;
+  /** Samples per case after one discarded warm-up sample; at least 5 (default 7). */
+  runs?: number;
+  /** Runs once before any sample (compile modules, build fixtures). */
+  setup?(): void | Promise<void>;
+  /** Runs once after the last sample, even when a sample threw. */
+  teardown?(): void | Promise<void>;
+  cases: BenchCase[];
+}
+
+/** Identity helper so a bench file gets type checking on its suite literal. */
+export function defineSuite(suite: BenchSuite): BenchSuite {
+  return suite;
+}
+
+/**
+ * Calls `body` `iterations` times and returns the mean nanoseconds per call. The loop itself costs about a
+ * nanosecond per iteration, the same for a case and its baseline, so ratios stay honest.
+ */
+export function nsPerCall(iterations: number, body: () => void): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) body();
+  return Number(process.hrtime.bigint() - start) / iterations;
+}
+
+/** Times one call of `body` that itself performs `operations` operations; returns nanoseconds per operation. */
+export function nsPerOperation(operations: number, body: () => void): number {
+  const start = process.hrtime.bigint();
+  body();
+  return Number(process.hrtime.bigint() - start) / operations;
+}

@@ -1,0 +1,223 @@
+/**
+ * Benchmark runner behind `npm run bench`. Runs every `bench/*.bench.ts` (or the suites named on the command
+ * line: `npm run bench -- host proxy`), then writes `bench/results.json` and `bench/results.md`. Suites not run
+ * this time keep their previous results, each stamped with its own machine, Node version, date and command.
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { basename, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import type { BenchCase, BenchSuite } from "./benchmark.ts";
+
+const benchDir = import.meta.dirname;
+const jsonPath = join(benchDir, "results.json");
+const markdownPath = join(benchDir, "results.md");
+const MIN_RUNS = 5;
+const DEFAULT_RUNS = 7;
+
+/** One case's figures as written to results.json. */
+export interface CaseResult {
+  name: string;
+  unit: string;
+  runs: number;
+  median: number;
+  min: number;
+  max: number;
+  baseline?: string;
+  /** median / baseline median, when the case has a baseline. */
+  ratio?: number;
+  target?: number;
+  meetsTarget?: boolean;
+}
+
+/** One suite's run as written to results.json. */
+export interface SuiteResult {
+  description: string;
+  command: string;
+  date: string;
+  machine: string;
+  node: string;
+  cases: CaseResult[];
+}
+
+interface ResultsFile {
+  suites: Record<string, SuiteResult>;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error("median of no values");
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function describeMachine(): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model.trim() ?? "unknown CPU";
+  const memoryGiB = (os.totalmem() / 2 ** 30).toFixed(1);
+  return `${cpus.length} × ${model}, ${memoryGiB} GiB, ${os.type()} ${os.release()} ${os.arch()}`;
+}
+
+function suiteFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const file of readdirSync(benchDir).sort()) {
+    if (file.endsWith(".bench.ts")) files.set(basename(file, ".bench.ts"), join(benchDir, file));
+  }
+  return files;
+}
+
+/** Accepts `host`, `host.bench.ts` or `bench/host.bench.ts`. */
+function suiteName(arg: string): string {
+  return basename(arg).replace(/\.bench\.ts$/, "");
+}
+
+function validate(suite: BenchSuite, file: string): void {
+  if (!suite || typeof suite !== "object" || !Array.isArray(suite.cases)) {
+    throw new Error(`${file}: expected a default export made with defineSuite({ name, description, cases })`);
+  }
+  const names = new Set(suite.cases.map((c) => c.name));
+  if (names.size !== suite.cases.length) throw new Error(`${file}: case names must be unique`);
+  for (const c of suite.cases) {
+    if (c.baseline !== undefined && !names.has(c.baseline)) {
+      throw new Error(
+        `${file}: case "${c.name}" names baseline "${c.baseline}", which is not a case of the suite`,
+      );
+    }
+  }
+}
+
+async function runSuite(suite: BenchSuite, runsOverride: number | undefined): Promise<CaseResult[]> {
+  const runs = Math.max(MIN_RUNS, runsOverride ?? suite.runs ?? DEFAULT_RUNS);
+  const samples = new Map<BenchCase, number[]>(suite.cases.map((c) => [c, []]));
+  await suite.setup?.();
+  try {
+    for (const c of suite.cases) await c.sample(); // warm-up: lets the JIT settle; discarded
+    for (let run = 0; run < runs; run++) {
+      // Interleaved, so a case and its baseline share the machine's noise of the moment.
+      for (const c of suite.cases) {
+        const value = await c.sample();
+        if (!Number.isFinite(value))
+          throw new Error(`case "${c.name}" returned a non-finite sample: ${value}`);
+        samples.get(c)!.push(value);
+        process.stderr.write(".");
+      }
+    }
+    process.stderr.write("\n");
+  } finally {
+    await suite.teardown?.();
+  }
+  const medians = new Map(suite.cases.map((c) => [c.name, median(samples.get(c)!)]));
+  return suite.cases.map((c) => {
+    const values = samples.get(c)!;
+    const result: CaseResult = {
+      name: c.name,
+      unit: c.unit,
+      runs: values.length,
+      median: medians.get(c.name)!,
+      min: Math.min(...values),
+      max: Math.max(...values),
+    };
+    if (c.baseline !== undefined) {
+      result.baseline = c.baseline;
+      result.ratio = result.median / medians.get(c.baseline)!;
+    }
+    if (c.target !== undefined) {
+      result.target = c.target;
+      result.meetsTarget = result.median <= c.target;
+    }
+    return result;
+  });
+}
+
+function readResults(): ResultsFile {
+  try {
+    const parsed = JSON.parse(readFileSync(jsonPath, "utf8")) as ResultsFile;
+    return parsed && typeof parsed.suites === "object" ? parsed : { suites: {} };
+  } catch {
+    return { suites: {} };
+  }
+}
+
+function formatNumber(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+export function renderMarkdown(results: ResultsFile): string {
+  const lines = [
+    "# Benchmark results",
+    "",
+    "Written by `npm run bench` (bench/run.ts). Each figure is the median of the runs shown, after one",
+    "discarded warm-up run; ratio = median / baseline median, both measured interleaved in the same run.",
+    "",
+  ];
+  for (const [name, suite] of Object.entries(results.suites).sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`## ${name}`, "", suite.description, "");
+    lines.push(`- command: \`${suite.command}\``);
+    lines.push(`- date: ${suite.date}`, `- machine: ${suite.machine}`, `- node: ${suite.node}`, "");
+    lines.push("| case | median | min | max | unit | runs | baseline | ratio | target |");
+    lines.push("| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |");
+    for (const c of suite.cases) {
+      const target =
+        c.target === undefined ? "" : `≤ ${formatNumber(c.target)} ${c.meetsTarget ? "(met)" : "(MISSED)"}`;
+      lines.push(
+        `| ${c.name} | ${formatNumber(c.median)} | ${formatNumber(c.min)} | ${formatNumber(c.max)} | ${c.unit} | ` +
+          `${c.runs} | ${c.baseline ?? ""} | ${c.ratio === undefined ? "" : `${c.ratio.toFixed(2)}×`} | ${target} |`,
+      );
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { runs: { type: "string" } },
+  });
+  const runsOverride = values.runs === undefined ? undefined : Number(values.runs);
+  if (runsOverride !== undefined && !(Number.isInteger(runsOverride) && runsOverride >= MIN_RUNS)) {
+    console.error(`bench: --runs expects an integer ≥ ${MIN_RUNS}, got "${values.runs}"`);
+    return 2;
+  }
+  const available = suiteFiles();
+  const wanted = positionals.length ? positionals.map(suiteName) : [...available.keys()];
+  const unknown = wanted.filter((name) => !available.has(name));
+  if (unknown.length) {
+    console.error(
+      `bench: no bench/${unknown[0]}.bench.ts; available: ${[...available.keys()].join(", ") || "none"}`,
+    );
+    return 2;
+  }
+  const results = readResults();
+  for (const name of wanted) {
+    const file = available.get(name)!;
+    const suite = (await import(pathToFileURL(file).href)).default as BenchSuite;
+    validate(suite, file);
+    process.stderr.write(`bench ${name}: ${suite.description}\n`);
+    const cases = await runSuite(suite, runsOverride);
+    results.suites[name] = {
+      description: suite.description,
+      command: `npm run bench -- ${name}${runsOverride ? ` --runs ${runsOverride}` : ""}`,
+      date: new Date().toISOString(),
+      machine: describeMachine(),
+      node: process.version,
+      cases,
+    };
+    for (const c of cases) {
+      const ratio = c.ratio === undefined ? "" : `  ${c.ratio.toFixed(2)}× ${c.baseline}`;
+      console.log(
+        `${name} | ${c.name}: median ${formatNumber(c.median)} ${c.unit} ` +
+          `(min ${formatNumber(c.min)}, max ${formatNumber(c.max)}, ${c.runs} runs)${ratio}`,
+      );
+    }
+    // Written after each suite so a later failure keeps the figures already measured.
+    writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(markdownPath, renderMarkdown(results));
+  }
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  process.exitCode = await main();
+}
