@@ -1,0 +1,123 @@
+import { type ClickHouseClient, createClient } from "@clickhouse/client";
+import type { ApiEvent } from "./api-event.ts";
+import { type ColumnKind, EVENT_COLUMNS, eventFromRow } from "./event-columns.ts";
+import type { EventFilter, EventStore, GraphEdge, InventoryEntry } from "./event-store.ts";
+import {
+  countSql,
+  EVENTS_TABLE,
+  graphEdge,
+  inventoryEntry,
+  inventorySql,
+  recentEventsSql,
+  type SqlDialect,
+  serviceGraphSql,
+  servicesSql,
+} from "./query-sql.ts";
+
+const CLICKHOUSE_TYPES: Record<ColumnKind, string> = {
+  string: "String",
+  int: "Int32",
+  bigint: "Int64",
+  "bigint?": "Nullable(Int64)",
+};
+
+/**
+ * ClickHouse SQL kept to what Debian's clickhouse-server 18.16 accepts (no query parameters, no DateTime64,
+ * no TTL), so the same adapter runs against that and a current server.
+ */
+export const clickhouseDialect: SqlDialect = {
+  quote: (value) => `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`,
+  countIf: (condition) => `countIf(${condition})`,
+  sortedLatencies: "arraySort(groupArray(latency_us))",
+  element: (list, index) => `arrayElement(${list}, ${index})`,
+  distinctConsumers: "groupUniqArray(consumer)",
+  consumerCount: "uniqExact(consumer)",
+  intDiv: (a, b) => `intDiv(${a}, ${b})`,
+};
+
+/** Options of {@link ClickHouseStore.open}. */
+export interface ClickHouseStoreOptions {
+  /** HTTP interface, such as `http://127.0.0.1:8123`. */
+  url: string;
+  database?: string;
+  username?: string;
+  password?: string;
+}
+
+/**
+ * The scale-out store: ClickHouse over its HTTP interface (`@clickhouse/client`), a MergeTree ordered by
+ * (service, route, ts) so inventory scans read in group order. An append resolves when ClickHouse has
+ * acknowledged the INSERT, i.e. the part is written on the server.
+ */
+export class ClickHouseStore implements EventStore {
+  readonly engine = "clickhouse";
+
+  private constructor(private readonly client: ClickHouseClient) {}
+
+  static async open(options: ClickHouseStoreOptions): Promise<ClickHouseStore> {
+    const database = options.database ?? "default";
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+      throw new Error(`ClickHouse database name ${JSON.stringify(database)} must be letters, digits and "_"`);
+    }
+    const admin = createClient({ url: options.url, username: options.username, password: options.password });
+    try {
+      await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    } catch (error) {
+      await admin.close();
+      throw new Error(`cannot reach ClickHouse at ${options.url}: ${(error as Error).message}`);
+    }
+    await admin.close();
+    const client = createClient({ url: options.url, username: options.username, password: options.password, database });
+    const columns = EVENT_COLUMNS.map((c) => `${c.name} ${CLICKHOUSE_TYPES[c.kind]}`).join(", ");
+    await client.command({
+      query: `CREATE TABLE IF NOT EXISTS ${EVENTS_TABLE} (${columns}) ENGINE = MergeTree() ORDER BY (service, route, ts)`,
+    });
+    return new ClickHouseStore(client);
+  }
+
+  async append(events: readonly ApiEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const values = events.map((event) => {
+      const row: Record<string, string | number | null> = {};
+      for (const column of EVENT_COLUMNS) row[column.name] = column.value(event);
+      return row;
+    });
+    await this.client.insert({ table: EVENTS_TABLE, values, format: "JSONEachRow" });
+  }
+
+  async inventory(filter: EventFilter): Promise<InventoryEntry[]> {
+    return (await this.rows(inventorySql(filter, clickhouseDialect))).map(inventoryEntry);
+  }
+
+  async recentEvents(filter: EventFilter, limit: number): Promise<ApiEvent[]> {
+    const columns = EVENT_COLUMNS.map((c) => c.name).join(", ");
+    return (await this.rows(recentEventsSql(filter, limit, clickhouseDialect, columns))).map(eventFromRow);
+  }
+
+  async serviceGraph(filter: EventFilter): Promise<GraphEdge[]> {
+    return (await this.rows(serviceGraphSql(filter, clickhouseDialect))).map(graphEdge);
+  }
+
+  async services(): Promise<string[]> {
+    return (await this.rows(servicesSql())).map((r) => String(r.service));
+  }
+
+  async count(filter: EventFilter): Promise<number> {
+    const [row] = await this.rows(countSql(filter, clickhouseDialect));
+    return Number(row!.n);
+  }
+
+  /** Drops every event (tests and benchmarks reuse one server). */
+  async truncate(): Promise<void> {
+    await this.client.command({ query: `TRUNCATE TABLE ${EVENTS_TABLE}` });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async rows(query: string): Promise<Record<string, unknown>[]> {
+    const result = await this.client.query({ query, format: "JSONEachRow" });
+    return result.json<Record<string, unknown>>();
+  }
+}

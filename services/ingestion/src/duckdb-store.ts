@@ -1,0 +1,135 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { ApiEvent } from "./api-event.ts";
+import { type ColumnKind, EVENT_COLUMNS, eventFromRow } from "./event-columns.ts";
+import type { EventFilter, EventStore, GraphEdge, InventoryEntry } from "./event-store.ts";
+import {
+  countSql,
+  EVENTS_TABLE,
+  graphEdge,
+  inventoryEntry,
+  inventorySql,
+  recentEventsSql,
+  type SqlDialect,
+  serviceGraphSql,
+  servicesSql,
+} from "./query-sql.ts";
+
+const DUCKDB_TYPES: Record<ColumnKind, string> = {
+  string: "VARCHAR NOT NULL",
+  int: "INTEGER NOT NULL",
+  bigint: "BIGINT NOT NULL",
+  "bigint?": "BIGINT",
+};
+
+export const duckdbDialect: SqlDialect = {
+  quote: (value) => {
+    if (value.includes("\0")) throw new Error("a filter value must not contain NUL");
+    return `'${value.replaceAll("'", "''")}'`;
+  },
+  countIf: (condition) => `count(*) FILTER (WHERE ${condition})`,
+  sortedLatencies: "list_sort(list(latency_us) FILTER (WHERE latency_us IS NOT NULL))",
+  element: (list, index) => `${list}[${index}]`,
+  distinctConsumers: "list(DISTINCT consumer)",
+  consumerCount: "count(DISTINCT consumer)",
+  intDiv: (a, b) => `((${a}) // (${b}))`,
+};
+
+/** Options of {@link DuckDbStore.open}. */
+export interface DuckDbStoreOptions {
+  /** Database file; `:memory:` for a throw-away store. */
+  path: string;
+}
+
+/**
+ * The embedded default store: one DuckDB file, this process its only writer. Writes go through an Appender;
+ * each `append` ends in a flush, which commits (the WAL is synced), so a resolved append survives a crash.
+ */
+export class DuckDbStore implements EventStore {
+  readonly engine = "duckdb";
+  private appender: DuckDBAppender | undefined;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+  ) {}
+
+  static async open(options: DuckDbStoreOptions): Promise<DuckDbStore> {
+    if (options.path !== ":memory:") await mkdir(dirname(options.path), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path);
+    } catch (error) {
+      throw new Error(`cannot open DuckDB database ${options.path}: ${(error as Error).message}`);
+    }
+    const writer = await instance.connect();
+    const columns = EVENT_COLUMNS.map((c) => `${c.name} ${DUCKDB_TYPES[c.kind]}`).join(", ");
+    await writer.run(`CREATE TABLE IF NOT EXISTS ${EVENTS_TABLE} (${columns})`);
+    return new DuckDbStore(instance, writer, await instance.connect());
+  }
+
+  async append(events: readonly ApiEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    this.appender ??= await this.writer.createAppender(EVENTS_TABLE);
+    const appender = this.appender;
+    try {
+      for (const event of events) {
+        for (const column of EVENT_COLUMNS) {
+          const value = column.value(event);
+          if (value === null) appender.appendNull();
+          else if (column.kind === "string") appender.appendVarchar(value as string);
+          else if (column.kind === "int") appender.appendInteger(value as number);
+                    else appender.appendBigInt(BigInt(value as number));
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } catch (error) {
+      // A failed flush leaves the appender unusable; the next batch starts a fresh one.
+      this.appender = undefined;
+      try {
+        appender.closeSync();
+      } catch {
+        // already broken; the original error is what matters
+      }
+      throw error;
+    }
+  }
+
+  async inventory(filter: EventFilter): Promise<InventoryEntry[]> {
+    return (await this.rows(inventorySql(filter, duckdbDialect))).map(inventoryEntry);
+  }
+
+  async recentEvents(filter: EventFilter, limit: number): Promise<ApiEvent[]> {
+    const columns = EVENT_COLUMNS.map((c) => c.name).join(", ");
+    return (await this.rows(recentEventsSql(filter, limit, duckdbDialect, columns))).map(eventFromRow);
+  }
+
+  async serviceGraph(filter: EventFilter): Promise<GraphEdge[]> {
+    return (await this.rows(serviceGraphSql(filter, duckdbDialect))).map(graphEdge);
+  }
+
+  async services(): Promise<string[]> {
+    return (await this.rows(servicesSql())).map((r) => String(r.service));
+  }
+
+  async count(filter: EventFilter): Promise<number> {
+    const [row] = await this.rows(countSql(filter, duckdbDialect));
+    return Number(row!.n);
+  }
+
+  async close(): Promise<void> {
+    this.appender?.closeSync();
+    this.appender = undefined;
+    this.writer.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async rows(sql: string): Promise<Record<string, unknown>[]> {
+    const reader = await this.reader.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  }
+}

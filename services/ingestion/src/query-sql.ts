@@ -1,0 +1,121 @@
+import type { EventFilter, GraphEdge, InventoryEntry } from "./event-store.ts";
+import { MAX_CONSUMERS_LISTED } from "./event-store.ts";
+
+/** The bits of SQL where DuckDB and ClickHouse differ; everything else is shared text. */
+export interface SqlDialect {
+  /** A string literal. */
+  quote(value: string): string;
+  /** Count of rows satisfying `condition`. */
+  countIf(condition: string): string;
+  /** Non-null latencies of the group, sorted ascending, as a 1-based list. */
+  sortedLatencies: string;
+  /** Element `index` (1-based) of a list. */
+  element(list: string, index: string): string;
+  /** Distinct consumers of the group as a list, and their number. */
+  distinctConsumers: string;
+  consumerCount: string;
+  /** Integer division. */
+  intDiv(a: string, b: string): string;
+}
+
+export const EVENTS_TABLE = "api_events";
+
+/** An error: a 4xx/5xx answer, or no answer at all (status 0). */
+const ERROR = "(status >= 400 OR status = 0)";
+
+/** The WHERE clause of a filter; every value is validated or quoted, never pasted. */
+export function whereClause(filter: EventFilter, dialect: SqlDialect): string {
+  const terms: string[] = [];
+  if (filter.from !== undefined) terms.push(`ts >= ${integer(filter.from, "from")}`);
+  if (filter.to !== undefined) terms.push(`ts < ${integer(filter.to, "to")}`);
+  if (filter.service !== undefined) terms.push(`service = ${dialect.quote(filter.service)}`);
+  const status = filter.status;
+  if (status === "error") terms.push(ERROR);
+  else if (typeof status === "string") {
+    const base = Number(status[0]) * 100;
+    terms.push(`(status >= ${base} AND status < ${base + 100})`);
+  } else if (status !== undefined) terms.push(`status = ${integer(status, "status")}`);
+  return terms.length === 0 ? "" : `WHERE ${terms.join(" AND ")}`;
+}
+
+function integer(value: number, name: string): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`filter ${name} must be an integer, got ${value}`);
+  return String(value);
+}
+
+/**
+ * Nearest-rank percentile index, `ceil(n * pct / 100)`, in integer arithmetic so both engines pick the same
+ * element (their built-in quantile functions disagree on the rank: DuckDB's quantile_disc rounds up,
+ * ClickHouse's quantileExact rounds down).
+ */
+function rank(dialect: SqlDialect, pct: number): string {
+  return dialect.intDiv(`n_latency * ${pct} + 99`, "100");
+}
+
+/** The inventory query: one row per service, method and route. */
+export function inventorySql(filter: EventFilter, dialect: SqlDialect): string {
+  const pick = (pct: number) => dialect.element("latencies", rank(dialect, pct));
+  return `SELECT service, method, route, calls, errors, n_latency,
+  ${pick(50)} AS p50, ${pick(95)} AS p95, ${pick(99)} AS p99,
+  first_seen, last_seen, consumers, consumer_count
+FROM (
+  SELECT service, method, route, count(*) AS calls, ${dialect.countIf(ERROR)} AS errors,
+    count(latency_us) AS n_latency, ${dialect.sortedLatencies} AS latencies,
+    min(ts) AS first_seen, max(ts) AS last_seen,
+    ${dialect.distinctConsumers} AS consumers, ${dialect.consumerCount} AS consumer_count
+  FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)}
+  GROUP BY service, method, route
+) AS per_route
+ORDER BY calls DESC, service, method, route`;
+}
+
+/** Turns an inventory row (either engine's value types) into an {@link InventoryEntry}. */
+export function inventoryEntry(row: Record<string, unknown>): InventoryEntry {
+  const calls = Number(row.calls);
+  const errors = Number(row.errors);
+  const measured = Number(row.n_latency) > 0;
+  const consumers = (row.consumers as unknown[]).map(String).sort();
+  return {
+    service: String(row.service),
+    method: String(row.method),
+    route: String(row.route),
+    calls,
+    errors,
+    errorRate: calls === 0 ? 0 : errors / calls,
+    p50: measured ? Number(row.p50) / 1000 : null,
+    p95: measured ? Number(row.p95) / 1000 : null,
+    p99: measured ? Number(row.p99) / 1000 : null,
+    firstSeen: Number(row.first_seen),
+    lastSeen: Number(row.last_seen),
+    consumers: consumers.slice(0, MAX_CONSUMERS_LISTED),
+    consumerCount: Number(row.consumer_count),
+  };
+}
+
+export function recentEventsSql(filter: EventFilter, limit: number, dialect: SqlDialect, columns: string): string {
+  return `SELECT ${columns} FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)} ORDER BY ts DESC, id DESC LIMIT ${integer(limit, "limit")}`;
+}
+
+export function serviceGraphSql(filter: EventFilter, dialect: SqlDialect): string {
+  return `SELECT consumer AS source, service AS destination, count(*) AS calls, ${dialect.countIf(ERROR)} AS errors
+FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)}
+GROUP BY consumer, service
+ORDER BY calls DESC, source, destination`;
+}
+
+export function graphEdge(row: Record<string, unknown>): GraphEdge {
+  return {
+    source: String(row.source),
+    destination: String(row.destination),
+    calls: Number(row.calls),
+    errors: Number(row.errors),
+  };
+}
+
+export function servicesSql(): string {
+  return `SELECT DISTINCT service FROM ${EVENTS_TABLE} ORDER BY service`;
+}
+
+export function countSql(filter: EventFilter, dialect: SqlDialect): string {
+  return `SELECT count(*) AS n FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)}`;
+}

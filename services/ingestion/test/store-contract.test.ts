@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type ApiEvent, normalizeEvent } from "../src/api-event.ts";
+import { ClickHouseStore } from "../src/clickhouse-store.ts";
+import { type ClickHouseServerProcess, startClickHouseServer } from "../src/clickhouse-server-process.ts";
+import { DuckDbStore } from "../src/duckdb-store.ts";
+import type { EventFilter, EventStore, InventoryEntry } from "../src/event-store.ts";
+import { sampleEvents } from "./support/sample-events.ts";
+
+const START = Date.UTC(2026, 10, 20, 12, 0, 0);
+const hostile = { service: "it's\\ 'x'", method: "GET", path: "/a'b", status: 200, latency_ms: 1.5, timestamp_ms: START + 5 };
+const events: ApiEvent[] = [...sampleEvents(3000, { start: START }), hostile, hostile].map((e, i) =>
+  normalizeEvent(e, `event ${i}`, { now: START }),
+);
+
+const FILTERS: [string, EventFilter][] = [
+  ["everything", {}],
+  ["first half hour", { from: START, to: START + 1_800_000 }],
+  ["one service", { service: "orders" }],
+  ["errors", { status: "error" }],
+  ["5xx of payments", { status: "5xx", service: "payments" }],
+  ["exact 404", { status: 404 }],
+  ["service with a quote", { service: "it's\\ 'x'" }],
+  ["empty window", { from: START - 10, to: START - 5 }],
+];
+
+/** The inventory computed in plain JS: the reference both engines must match. */
+function referenceInventory(all: ApiEvent[], filter: EventFilter): InventoryEntry[] {
+  const groups = new Map<string, ApiEvent[]>();
+  for (const e of all) {
+    if (filter.from !== undefined && e.ts < filter.from) continue;
+    if (filter.to !== undefined && e.ts >= filter.to) continue;
+    if (filter.service !== undefined && e.service !== filter.service) continue;
+    const isError = e.status >= 400 || e.status === 0;
+    if (filter.status === "error" && !isError) continue;
+    if (typeof filter.status === "number" && e.status !== filter.status) continue;
+    if (typeof filter.status === "string" && filter.status !== "error" && Math.floor(e.status / 100) !== Number(filter.status[0])) continue;
+    const key = JSON.stringify([e.service, e.method, e.route]);
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  const rank = (sorted: number[], pct: number) => (sorted.length ? sorted[Math.floor((sorted.length * pct + 99) / 100) - 1]! : null);
+  return [...groups.values()]
+    .map((g) => {
+      const lat = g.flatMap((e) => (e.latencyMs === null ? [] : [e.latencyMs])).sort((a, b) => a - b);
+      const errors = g.filter((e) => e.status >= 400 || e.status === 0).length;
+      const consumers = [...new Set(g.map((e) => e.consumer))].sort();
+      return {
+        service: g[0]!.service,
+        method: g[0]!.method,
+        route: g[0]!.route,
+        calls: g.length,
+        errors,
+        errorRate: errors / g.length,
+        p50: rank(lat, 50),
+        p95: rank(lat, 95),
+        p99: rank(lat, 99),
+        firstSeen: Math.min(...g.map((e) => e.ts)),
+        lastSeen: Math.max(...g.map((e) => e.ts)),
+        consumers: consumers.slice(0, 20),
+        consumerCount: consumers.length,
+      };
+    })
+    .sort((a, b) => b.calls - a.calls || cmp(a.service, b.service) || cmp(a.method, b.method) || cmp(a.route, b.route));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+describe("event stores give the same answers", { timeout: 120_000 }, () => {
+  let clickhouseServer: ClickHouseServerProcess;
+  const stores: EventStore[] = [];
+  before(async () => {
+    clickhouseServer = await startClickHouseServer();
+    stores.push(await DuckDbStore.open({ path: ":memory:" }), await ClickHouseStore.open({ url: clickhouseServer.url }));
+    for (const store of stores) {
+      // Several batches, as the intake writes them.
+      for (let i = 0; i < events.length; i += 700) await store.append(events.slice(i, i + 700));
+    }
+  });
+  after(async () => {
+    for (const store of stores) await store.close();
+    await clickhouseServer?.stop();
+  });
+
+  test("every event is stored once", async () => {
+    for (const store of stores) assert.equal(await store.count({}), events.length, store.engine);
+  });
+
+  for (const [name, filter] of FILTERS) {
+    test(`inventory: ${name}`, async () => {
+      const expected = referenceInventory(events, filter);
+      for (const store of stores) assert.deepEqual(await store.inventory(filter), expected, store.engine);
+    });
+    test(`service graph, recent events and count: ${name}`, async () => {
+      const [duck, click] = stores as [EventStore, EventStore];
+      assert.deepEqual(await click.serviceGraph(filter), await duck.serviceGraph(filter));
+      assert.deepEqual(await click.recentEvents(filter, 50), await duck.recentEvents(filter, 50));
+      assert.equal(await click.count(filter), await duck.count(filter));
+    });
+  }
+
+  test("recent events come back exactly as stored, binary bodies included", async () => {
+    const newest = [...events].sort((a, b) => b.ts - a.ts || cmp(b.id, a.id)).slice(0, 100);
+    for (const store of stores) {
+      const got = (await store.recentEvents({}, 100)).map((e) => ({ ...e, requestHeaders: { ...e.requestHeaders }, responseHeaders: { ...e.responseHeaders } }));
+      const want = newest.map((e) => ({ ...e, requestHeaders: { ...e.requestHeaders }, responseHeaders: { ...e.responseHeaders } }));
+      assert.deepEqual(got, want, store.engine);
+    }
+  });
+
+  test("services are listed once, sorted", async () => {
+    const expected = [...new Set(events.map((e) => e.service))].sort();
+    for (const store of stores) assert.deepEqual(await store.services(), expected, store.engine);
+  });
+});
