@@ -1,0 +1,261 @@
+// Header maps: ordered lists of byte pairs, their wire encoding, and live access to the host's maps.
+
+import {
+  proxy_add_header_map_value,
+  proxy_get_header_map_pairs,
+  proxy_get_header_map_value,
+  proxy_remove_header_map_value,
+  proxy_replace_header_map_value,
+  proxy_set_header_map_pairs,
+} from "./abi/imports";
+import { MapType, Status } from "./abi/types";
+import { toBytes, toText } from "./bytes";
+import { RETURN_DATA, RETURN_SIZE, clearReturnSlots, setLastStatus, takeReturnedBytes } from "./memory";
+
+/** One header (or gRPC metadata entry, or map property entry): name and value as bytes. */
+export class HeaderPair {
+  constructor(
+    public name: ArrayBuffer,
+    public value: ArrayBuffer,
+  ) {}
+
+  /** The name as UTF-8 text. */
+  get nameText(): string {
+    return toText(this.name);
+  }
+
+  /** The value as UTF-8 text. */
+  get valueText(): string {
+    return toText(this.value);
+  }
+}
+
+/** An ordered list of header pairs; duplicates allowed, order kept (as on the wire). */
+export class HeaderList {
+  pairs: Array<HeaderPair> = new Array<HeaderPair>();
+
+  /** Number of pairs. */
+  get length(): i32 {
+    return this.pairs.length;
+  }
+
+  /** Appends a pair given as text. Returns `this` for chaining. */
+  add(name: string, value: string): HeaderList {
+    this.pairs.push(new HeaderPair(toBytes(name), toBytes(value)));
+    return this;
+  }
+
+  /** Appends a pair given as bytes. */
+  addBytes(name: ArrayBuffer, value: ArrayBuffer): HeaderList {
+    this.pairs.push(new HeaderPair(name, value));
+    return this;
+  }
+
+  /** First value of `name` (exact, case-sensitive byte match), or null. */
+  get(name: string): string | null {
+    const key = toBytes(name);
+    for (let i = 0; i < this.pairs.length; i++) {
+      const pair = unchecked(this.pairs[i]);
+      if (sameBytes(pair.name, key)) return pair.valueText;
+    }
+    return null;
+  }
+
+  /** Removes every pair named `name`; returns how many were removed. */
+  remove(name: string): i32 {
+    const key = toBytes(name);
+    const kept = new Array<HeaderPair>();
+    for (let i = 0; i < this.pairs.length; i++) {
+      const pair = unchecked(this.pairs[i]);
+      if (!sameBytes(pair.name, key)) kept.push(pair);
+    }
+    const removed = this.pairs.length - kept.length;
+    this.pairs = kept;
+    return removed;
+  }
+
+  /** Replaces every value of `name` with one pair (appended if absent). */
+  set(name: string, value: string): HeaderList {
+    this.remove(name);
+    return this.add(name, value);
+  }
+
+  /** Encodes the list in the ABI's map serialization. */
+  serialize(): ArrayBuffer {
+    return serializePairs(this.pairs);
+  }
+
+  /** Decodes the ABI map serialization; null when `bytes` is malformed (counts or lengths out of range). */
+  static deserialize(bytes: ArrayBuffer): HeaderList | null {
+    return deserializePairs(bytes);
+  }
+}
+
+function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
+  return (
+    a.byteLength == b.byteLength &&
+    memory.compare(changetype<usize>(a), changetype<usize>(b), <usize>a.byteLength) == 0
+  );
+}
+
+/** ABI serialization: u32 count, (u32 name length, u32 value length) per pair, then name\0value\0 per pair. */
+export function serializePairs(pairs: Array<HeaderPair>): ArrayBuffer {
+  const count = pairs.length;
+  let size: usize = 4 + 8 * <usize>count;
+  for (let i = 0; i < count; i++) {
+    const pair = unchecked(pairs[i]);
+    size += <usize>pair.name.byteLength + <usize>pair.value.byteLength + 2;
+  }
+  const out = new ArrayBuffer(<i32>size);
+  const base = changetype<usize>(out);
+  store<u32>(base, count);
+  let lengths = base + 4;
+  let data = base + 4 + 8 * <usize>count;
+  for (let i = 0; i < count; i++) {
+    const pair = unchecked(pairs[i]);
+    const nameSize = <usize>pair.name.byteLength;
+    const valueSize = <usize>pair.value.byteLength;
+    store<u32>(lengths, <u32>nameSize);
+    store<u32>(lengths + 4, <u32>valueSize);
+    lengths += 8;
+    memory.copy(data, changetype<usize>(pair.name), nameSize);
+    store<u8>(data + nameSize, 0);
+    data += nameSize + 1;
+    memory.copy(data, changetype<usize>(pair.value), valueSize);
+    store<u8>(data + valueSize, 0);
+    data += valueSize + 1;
+  }
+  return out;
+}
+
+/** Parses the ABI serialization defensively: every count and length is checked against the buffer. */
+export function deserializePairs(bytes: ArrayBuffer): HeaderList | null {
+  const list = new HeaderList();
+  const size = <u64>bytes.byteLength;
+  if (size <= 1) return list; // empty map: size 0 or a single 0x00 byte
+  if (size < 4) return null;
+  const base = changetype<usize>(bytes);
+  const count = <u64>load<u32>(base);
+  if (4 + count * 8 > size) return null;
+  let data = 4 + count * 8;
+  for (let i: u64 = 0; i < count; i++) {
+    const nameSize = <u64>load<u32>(base + <usize>(4 + i * 8));
+    const valueSize = <u64>load<u32>(base + <usize>(8 + i * 8));
+    if (data + nameSize + valueSize + 2 > size) return null;
+    const name = bytes.slice(<i32>data, <i32>(data + nameSize));
+    data += nameSize + 1;
+    const value = bytes.slice(<i32>data, <i32>(data + valueSize));
+    data += valueSize + 1;
+    list.pairs.push(new HeaderPair(name, value));
+  }
+  return list;
+}
+
+/**
+ * Live view of one of the host's header maps (request/response headers or trailers, callout
+ * response headers, gRPC metadata). Reads return null when absent; writes return a `Status`.
+ */
+export class HeaderMap {
+  constructor(public readonly mapType: MapType) {}
+
+  /** Value of `name` as text, or null when absent (or the map is not available in this phase). */
+  get(name: string): string | null {
+    const bytes = this.getBytes(name);
+    return bytes === null ? null : toText(bytes);
+  }
+
+  /** Value of `name` as bytes, or null when absent. `lastStatus()` tells why. */
+  getBytes(name: string): ArrayBuffer | null {
+    const key = toBytes(name);
+    clearReturnSlots();
+    const s = setLastStatus(
+      proxy_get_header_map_value(
+        this.mapType,
+        changetype<usize>(key),
+        key.byteLength,
+        RETURN_DATA,
+        RETURN_SIZE,
+      ),
+    );
+    const value = takeReturnedBytes();
+    return s == Status.Ok ? value : null;
+  }
+
+  /** True when `name` is present. */
+  has(name: string): bool {
+    return this.getBytes(name) !== null;
+  }
+
+  /** Every pair, in order; an empty list when the map is unavailable (`lastStatus()` tells why). */
+  getAll(): HeaderList {
+    clearReturnSlots();
+    const s = setLastStatus(proxy_get_header_map_pairs(this.mapType, RETURN_DATA, RETURN_SIZE));
+    const bytes = takeReturnedBytes();
+    if (s != Status.Ok || bytes === null) return new HeaderList();
+    const list = deserializePairs(bytes);
+    if (list === null) {
+      setLastStatus(Status.ParseFailure);
+      return new HeaderList();
+    }
+    return list;
+  }
+
+  /** Replaces the whole map with `list`. */
+  setAll(list: HeaderList): Status {
+    const bytes = list.serialize();
+    return setLastStatus(proxy_set_header_map_pairs(this.mapType, changetype<usize>(bytes), bytes.byteLength));
+  }
+
+  /** Sets `name` to `value`, replacing every existing value. */
+  set(name: string, value: string): Status {
+    return this.setBytes(name, toBytes(value));
+  }
+
+  /** Sets `name` to a byte value, replacing every existing value. */
+  setBytes(name: string, value: ArrayBuffer): Status {
+    const key = toBytes(name);
+    return setLastStatus(
+      proxy_replace_header_map_value(
+        this.mapType,
+        changetype<usize>(key),
+        key.byteLength,
+        changetype<usize>(value),
+        value.byteLength,
+      ),
+    );
+  }
+
+  /** Adds a value for `name`, keeping existing ones. */
+  add(name: string, value: string): Status {
+    return this.addBytes(name, toBytes(value));
+  }
+
+  /** Adds a byte value for `name`, keeping existing ones. */
+  addBytes(name: string, value: ArrayBuffer): Status {
+    const key = toBytes(name);
+    return setLastStatus(
+      proxy_add_header_map_value(
+        this.mapType,
+        changetype<usize>(key),
+        key.byteLength,
+        changetype<usize>(value),
+        value.byteLength,
+      ),
+    );
+  }
+
+  /** Removes every value of `name`. */
+  remove(name: string): Status {
+    const key = toBytes(name);
+    return setLastStatus(proxy_remove_header_map_value(this.mapType, changetype<usize>(key), key.byteLength));
+  }
+}
+
+/** Request headers of the current HTTP stream (valid from `onRequestHeaders` on). */
+@lazy export const requestHeaders = new HeaderMap(MapType.HttpRequestHeaders);
+/** Request trailers of the current HTTP stream (valid in `onRequestTrailers`). */
+@lazy export const requestTrailers = new HeaderMap(MapType.HttpRequestTrailers);
+/** Response headers of the current HTTP stream (valid from `onResponseHeaders` on). */
+@lazy export const responseHeaders = new HeaderMap(MapType.HttpResponseHeaders);
+/** Response trailers of the current HTTP stream (valid in `onResponseTrailers`). */
+@lazy export const responseTrailers = new HeaderMap(MapType.HttpResponseTrailers);

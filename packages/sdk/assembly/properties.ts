@@ -1,0 +1,83 @@
+// Properties (Envoy "attributes"): paths are lists of segments, values are bytes in Envoy's encodings.
+
+import { proxy_get_property, proxy_set_property } from "./abi/imports";
+import { Status } from "./abi/types";
+import { toBytes, toText } from "./bytes";
+import { HeaderList, deserializePairs } from "./headers";
+import { RETURN_DATA, RETURN_SIZE, clearReturnSlots, setLastStatus, takeReturnedBytes } from "./memory";
+
+/** Encodes a property path: segments joined by NUL, as Envoy and every SDK expect. */
+export function encodePath(path: Array<string>): ArrayBuffer {
+  let size = 0;
+  const parts = new Array<ArrayBuffer>(path.length);
+  for (let i = 0; i < path.length; i++) {
+    const part = toBytes(unchecked(path[i]));
+    unchecked((parts[i] = part));
+    size += part.byteLength + (i > 0 ? 1 : 0);
+  }
+  const out = new ArrayBuffer(size);
+  let at = changetype<usize>(out);
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) {
+      store<u8>(at, 0);
+      at++;
+    }
+    const part = unchecked(parts[i]);
+    memory.copy(at, changetype<usize>(part), <usize>part.byteLength);
+    at += <usize>part.byteLength;
+  }
+  return out;
+}
+
+/** Raw value of the property at `path` (e.g. `["source", "address"]`), or null when absent. */
+export function getProperty(path: Array<string>): ArrayBuffer | null {
+  const encoded = encodePath(path);
+  clearReturnSlots();
+  const s = setLastStatus(
+    proxy_get_property(changetype<usize>(encoded), encoded.byteLength, RETURN_DATA, RETURN_SIZE),
+  );
+  const value = takeReturnedBytes();
+  return s == Status.Ok ? value : null;
+}
+
+/** A string property, or null when absent. */
+export function getPropertyText(path: Array<string>): string | null {
+  const value = getProperty(path);
+  return value === null ? null : toText(value);
+}
+
+/** An int/uint/timestamp/duration property (8 bytes little-endian), or `fallback` when absent or not 8 bytes. */
+export function getPropertyInt(path: Array<string>, fallback: i64 = -1): i64 {
+  const value = getProperty(path);
+  if (value === null || value.byteLength != 8) return fallback;
+  return load<i64>(changetype<usize>(value));
+}
+
+/** A bool property (1 byte), or `fallback` when absent. */
+export function getPropertyBool(path: Array<string>, fallback: bool = false): bool {
+  const value = getProperty(path);
+  if (value === null || value.byteLength != 1) return fallback;
+  return load<u8>(changetype<usize>(value)) != 0;
+}
+
+/** A map property (e.g. `request.headers`) decoded from the pair encoding, or null. */
+export function getPropertyMap(path: Array<string>): HeaderList | null {
+  const value = getProperty(path);
+  return value === null ? null : deserializePairs(value);
+}
+
+/**
+ * Sets a property. On Envoy the value lands in filter state under `wasm.` + path, readable by other
+ * plugins and by access logs as `%FILTER_STATE(wasm.<path>)%`.
+ */
+export function setProperty(path: Array<string>, value: ArrayBuffer): Status {
+  const encoded = encodePath(path);
+  return setLastStatus(
+    proxy_set_property(changetype<usize>(encoded), encoded.byteLength, changetype<usize>(value), value.byteLength),
+  );
+}
+
+/** Sets a property to UTF-8 text. */
+export function setPropertyText(path: Array<string>, value: string): Status {
+  return setProperty(path, toBytes(value));
+}
