@@ -1,4 +1,11 @@
 /** `@proxy-wasm-ts/ship`: ship Proxy-Wasm plugins to Envoy and Istio. */
+
+export { validateComposeFile } from "./compose/compose-file.ts";
+export { type ConfigProblem, formatProblem } from "./config-problem.ts";
+export { validateEnvoyConfig } from "./envoy/envoy-config-validator.ts";
+export { buildEnvoyDescriptor, envoyRegistry } from "./envoy/envoy-descriptor.ts";
+export { validateKubernetesManifests, validateKubernetesResource } from "./istio/kubernetes-manifests.ts";
+export { type ResourceProblem, validateWasmPlugin } from "./istio/wasmplugin-validator.ts";
 export { sha256Digest } from "./oci/digest.ts";
 export { formatImageReference, type ImageReference, parseImageReference } from "./oci/image-reference.ts";
 export { MediaType } from "./oci/media-types.ts";
@@ -13,3 +20,4 @@ export {
   type ImageManifest,
   type WasmImageLayout,
 } from "./oci/wasm-image.ts";
+export { type ConfigKind, detectConfigKind, validateConfigFiles } from "./validate-configs.ts";

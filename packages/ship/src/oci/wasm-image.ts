@@ -12,8 +12,11 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import { extract, pack } from "tar-stream";
+import { assertWasmModule } from "../wasm-module.ts";
 import { sha256Digest } from "./digest.ts";
 import { MediaType } from "./media-types.ts";
+
+export { assertWasmModule };
 
 export type WasmImageLayout = "compat" | "wasm-layers";
 
@@ -177,17 +180,6 @@ export async function wasmFromLayer(layout: WasmImageLayout, layer: Uint8Array):
   if (!found) throw new Error(`compat layer holds no ${compatWasmFileName}`);
   return found;
 }
-
-/** Throws unless the bytes are a valid WebAssembly module. */
-export function assertWasmModule(bytes: Uint8Array, what: string): void {
-  const magic = bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
-  if (!magic) throw new Error(`${what} is not WebAssembly (no \\0asm magic)`);
-  if (!wasmEngine.validate(bytes)) throw new Error(`${what} is not a valid WebAssembly module`);
-}
-
-// The project compiles with lib ES2023 only (no DOM typings), where the WebAssembly global is untyped.
-const wasmEngine = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } })
-  .WebAssembly;
 
 function descriptor(mediaType: string, bytes: Uint8Array): Descriptor {
   return { mediaType, digest: sha256Digest(bytes), size: bytes.byteLength };

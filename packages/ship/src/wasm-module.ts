@@ -1,0 +1,22 @@
+/**
+ * The few WebAssembly engine calls shipping needs. The project compiles against lib ES2023 without DOM
+ * typings, where the `WebAssembly` global has no types; this file types the part we use, once.
+ */
+interface WasmEngine {
+  validate(bytes: Uint8Array): boolean;
+  Module: { new (bytes: Uint8Array): object; exports(module: object): Array<{ name: string; kind: string }> };
+}
+
+const engine = (globalThis as unknown as { WebAssembly: WasmEngine }).WebAssembly;
+
+/** Throws unless the bytes are a valid WebAssembly module; `what` names them in the message. */
+export function assertWasmModule(bytes: Uint8Array, what: string): void {
+  const magic = bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+  if (!magic) throw new Error(`${what} is not WebAssembly (no \\0asm magic)`);
+  if (!engine.validate(bytes)) throw new Error(`${what} is not a valid WebAssembly module`);
+}
+
+/** Names the module exports (compiles it; throws on invalid bytes). */
+export function wasmExportNames(bytes: Uint8Array): string[] {
+  return engine.Module.exports(new engine.Module(bytes)).map((e) => e.name);
+}

@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type ConfigProblem, validateConfigFiles } from "../src/index.ts";
+import { tinyPluginWasm } from "./support/wasm-fixture.ts";
+
+const seeds = new URL("./fixtures/seeds/", import.meta.url).pathname;
+const errors = (problems: ConfigProblem[]) => problems.filter((p) => p.severity === "error");
+
+describe("seed configs", { timeout: 120_000 }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "pwts-seeds-"));
+    await cp(seeds, dir, { recursive: true });
+    // Seed 003 mounts its cargo output into the container; put a module where the mount points.
+    const release = join(dir, "003-ingestion/target/wasm32-unknown-unknown/release");
+    await mkdir(release, { recursive: true });
+    await writeFile(join(release, "httpfilter.wasm"), tinyPluginWasm("httpfilter"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const config of [
+    "004-lab1/envoy.yaml",
+    "004-lab3/envoy.yaml",
+    "003-ingestion/envoy.yaml",
+    "002-regional/envoy.yaml",
+  ]) {
+    test(`${config} passes`, async () => {
+      assert.deepEqual(errors(await validateConfigFiles([join(dir, config)])), []);
+    });
+  }
+
+  test("seed 003's compose file passes once the module it mounts exists", async () => {
+    assert.deepEqual(errors(await validateConfigFiles([join(dir, "003-ingestion/docker-compose.yaml")])), []);
+  });
+
+  test("seed 003 as published (listeners as a mapping) fails at static_resources.listeners", async () => {
+    const problems = errors(await validateConfigFiles([join(dir, "003-ingestion/as-published.yaml")]));
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0]?.path, "static_resources.listeners");
+    assert.match(problems[0]?.message ?? "", /expected a list/);
+  });
+
+  test("container paths without a bind mount are a warning, not an error", async () => {
+    const problems = await validateConfigFiles([join(dir, "004-lab1/envoy.yaml")]);
+    const warning = problems.find((p) => p.path.endsWith("vm_config.code.local.filename"));
+    assert.equal(warning?.severity, "warning");
+  });
+});
+
+describe("broken configs fail with their field path", { timeout: 120_000 }, () => {
+  let dir: string;
+  let base: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "pwts-broken-"));
+    base = await readFile(join(seeds, "004-lab3/envoy.yaml"), "utf8");
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function check(name: string, edit: (yaml: string) => string): Promise<ConfigProblem[]> {
+    const file = join(dir, `${name}.yaml`);
+    const edited = edit(base);
+    assert.notEqual(edited, base, "the edit applies");
+    await writeFile(file, edited);
+    return errors(await validateConfigFiles([file]));
+  }
+
+  const hcm = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config<HttpConnectionManager>";
+  const cases: Array<{ name: string; edit: (y: string) => string; path: string; message: RegExp }> = [
+    {
+      name: "unknown field",
+      edit: (y) => y.replace("    connect_timeout: 5s", "    connect_timeout: 5s\n    conect_timeout: 5s"),
+      path: "static_resources.clusters[0].conect_timeout",
+      message:
+        /unknown field "conect_timeout" in envoy\.config\.cluster\.v3\.Cluster \(did you mean "connect_timeout"\?\)/,
+    },
+    {
+      name: "unknown field inside a typed config",
+      edit: (y) =>
+        y.replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          stat_prefx: x"),
+      path: `${hcm}.stat_prefx`,
+      message: /unknown field "stat_prefx"/,
+    },
+    {
+      name: "misspelled @type",
+      edit: (y) =>
+        y.replace("envoy.extensions.filters.http.wasm.v3.Wasm", "envoy.extensions.filters.http.wasm.v3.Wasn"),
+      path: `${hcm}.http_filters[0].typed_config.@type`,
+      message: /"type\.googleapis\.com\/envoy\.extensions\.filters\.http\.wasm\.v3\.Wasn" names no message/,
+    },
+    {
+      name: "bad duration",
+      edit: (y) => y.replace("connect_timeout: 5s", "connect_timeout: 5 seconds"),
+      path: "static_resources.clusters[0].connect_timeout",
+      message: /google\.protobuf\.Duration/,
+    },
+    {
+      name: "bad enum",
+      edit: (y) => y.replace("type: LOGICAL_DNS", "type: LOGICAL_DNZ"),
+      path: "static_resources.clusters[0].type",
+      message: /LOGICAL_DNZ/,
+    },
+    {
+      name: "route to a missing cluster",
+      edit: (y) => y.replace("route: { cluster: httpbin }", "route: { cluster: httpbun }"),
+      path: `static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.cluster`,
+      message: /names cluster "httpbun", which is not defined \(static clusters: httpbin, metadata\)/,
+    },
+    {
+      name: "port out of range (validate.rules)",
+      edit: (y) => y.replace("port_value: 9901", "port_value: 99999"),
+      path: "admin.address.socket_address.port_value",
+      message: /99999 must be <= 65535/,
+    },
+    {
+      name: "empty stat_prefix (validate.rules min_len)",
+      edit: (y) => y.replace("stat_prefix: ingress_http", 'stat_prefix: ""'),
+      path: `${hcm}.stat_prefix`,
+      message: /length 0 < 1/,
+    },
+    {
+      name: "router not last",
+      edit: (y) =>
+        y
+          .replace("          - name: envoy.filters.http.router\n", "")
+          .replace(
+            "          http_filters:\n",
+            "          http_filters:\n          - name: envoy.filters.http.router\n",
+          ),
+      path: `static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]`,
+      message: /router must be the last HTTP filter/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const problems = await check(c.name.replace(/\W+/g, "-"), c.edit);
+      const hit = problems.find((p) => p.path === c.path);
+      assert.ok(hit, `expected a problem at ${c.path}; got ${JSON.stringify(problems, null, 1)}`);
+      assert.match(hit.message, c.message);
+    });
+  }
+
+  test("several problems are all reported", async () => {
+    const problems = await check("several", (y) =>
+      y.replace("type: LOGICAL_DNS", "type: NOPE").replace("connect_timeout: 2s", "connect_timeout: soon"),
+    );
+    assert.deepEqual(
+      problems.map((p) => p.path).sort(),
+      ["static_resources.clusters[0].type", "static_resources.clusters[1].connect_timeout"].sort(),
+    );
+  });
+
+  test("a wasm module that is not a Proxy-Wasm plugin, and a root id the plugin does not declare", async () => {
+    const pluginDir = join(dir, "plugin");
+    await mkdir(join(pluginDir, "build"), { recursive: true });
+    await writeFile(join(pluginDir, "build/plugin.wasm"), tinyPluginWasm());
+    await writeFile(
+      join(pluginDir, "wasmplugin.yaml"),
+      "apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: { name: demo }\nspec:\n  url: oci://example.com/demo:1\n  pluginName: demo_root\n",
+    );
+    const config = base
+      .replace(
+        'local: { filename: "/etc/envoy/wasm/rust_header.wasm" }',
+        "local: { filename: build/plugin.wasm }",
+      )
+      .replace("name: rust_header", "name: rust_header\n                root_id: other_root");
+    await writeFile(join(pluginDir, "envoy.yaml"), config);
+    const problems = errors(await validateConfigFiles([join(pluginDir, "envoy.yaml")]));
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0]?.path ?? "", /\.root_id$/);
+    assert.match(problems[0]?.message ?? "", /root_id "other_root" differs from pluginName "demo_root"/);
+
+    await writeFile(join(pluginDir, "build/plugin.wasm"), Buffer.from("not wasm"));
+    const broken = errors(await validateConfigFiles([join(pluginDir, "envoy.yaml")]));
+    assert.match(broken[0]?.message ?? "", /is not a valid Wasm module/);
+  });
+});
