@@ -185,8 +185,9 @@ function valuesAt(doc: unknown, path: string): Array<{ path: string; value: unkn
       const child = (value as Record<string, unknown>)[key];
       const childPath = p ? `${p}.${key}` : key;
       if (each) {
-        if (Array.isArray(child))
-          child.forEach((item, i) => next.push({ path: `${childPath}[${i}]`, value: item }));
+        if (Array.isArray(child)) {
+          for (const [i, item] of child.entries()) next.push({ path: `${childPath}[${i}]`, value: item });
+        }
       } else next.push({ path: childPath, value: child });
     }
     current = next;
