@@ -170,11 +170,17 @@ export function normalizeEvent(value: unknown, where: string, options: Normalize
   const responseHeaders = headersAt(response.headers, `${where}: response.headers`);
 
   const method = optionalString(input.method, `${where}: method`) ?? requestHeaders[":method"];
-  if (method === undefined) throw new InvalidEventError(`${where}: method is missing; give "method" or request.headers[":method"]`);
-  if (!METHOD_TOKEN.test(method)) throw new InvalidEventError(`${where}: method ${JSON.stringify(clip(method))} is not an HTTP method token`);
+  if (method === undefined)
+    throw new InvalidEventError(`${where}: method is missing; give "method" or request.headers[":method"]`);
+  if (!METHOD_TOKEN.test(method))
+    throw new InvalidEventError(
+      `${where}: method ${JSON.stringify(clip(method))} is not an HTTP method token`,
+    );
 
-  const path = optionalString(input.path, `${where}: path`, EVENT_LIMITS.pathChars) ?? requestHeaders[":path"];
-  if (path === undefined) throw new InvalidEventError(`${where}: path is missing; give "path" or request.headers[":path"]`);
+  const path =
+    optionalString(input.path, `${where}: path`, EVENT_LIMITS.pathChars) ?? requestHeaders[":path"];
+  if (path === undefined)
+    throw new InvalidEventError(`${where}: path is missing; give "path" or request.headers[":path"]`);
   if (!path.startsWith("/") && path !== "*") {
     throw new InvalidEventError(`${where}: path ${JSON.stringify(clip(path))} must start with "/"`);
   }
@@ -183,13 +189,19 @@ export function normalizeEvent(value: unknown, where: string, options: Normalize
   if (status === undefined && responseHeaders[":status"] !== undefined) {
     const parsed = Number(responseHeaders[":status"]);
     if (!Number.isInteger(parsed) || parsed < 100 || parsed > 999) {
-      throw new InvalidEventError(`${where}: response.headers[":status"] ${JSON.stringify(clip(responseHeaders[":status"]!))} is not an HTTP status`);
+      throw new InvalidEventError(
+        `${where}: response.headers[":status"] ${JSON.stringify(clip(responseHeaders[":status"]!))} is not an HTTP status`,
+      );
     }
     status = parsed;
   }
 
   let latencyMs = optionalNumber(input.latency_ms, `${where}: latency_ms`, 0);
-  const backendNanos = optionalNumber(response.backend_latency_in_nanos, `${where}: response.backend_latency_in_nanos`, 0);
+  const backendNanos = optionalNumber(
+    response.backend_latency_in_nanos,
+    `${where}: response.backend_latency_in_nanos`,
+    0,
+  );
   if (latencyMs === undefined && backendNanos !== undefined) latencyMs = backendNanos / 1e6;
   // Kept to whole microseconds: stored as an integer so every engine holds exactly the same value.
   if (latencyMs !== undefined) latencyMs = Math.round(latencyMs * 1000) / 1000;
@@ -209,7 +221,12 @@ export function normalizeEvent(value: unknown, where: string, options: Normalize
     (authority ? hostOf(authority) : "") ||
     (destination.ip ? `${destination.ip}:${destination.port}` : "unknown");
 
-  const contextId = optionalInteger(metadata.context_id, `${where}: metadata.context_id`, 0, Number.MAX_SAFE_INTEGER);
+  const contextId = optionalInteger(
+    metadata.context_id,
+    `${where}: metadata.context_id`,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
   const sensitive = options.sensitiveHeaders;
   return {
     id: randomUUID(),
@@ -253,15 +270,23 @@ function optionalObject(value: unknown, where: string): Record<string, unknown> 
 function checkKeys(object: Record<string, unknown>, allowed: ReadonlySet<string>, where: string): void {
   for (const key of Object.keys(object)) {
     if (!allowed.has(key)) {
-      throw new InvalidEventError(`${where}: unknown field ${JSON.stringify(clip(key))}; expected one of ${[...allowed].join(", ")}`);
+      throw new InvalidEventError(
+        `${where}: unknown field ${JSON.stringify(clip(key))}; expected one of ${[...allowed].join(", ")}`,
+      );
     }
   }
 }
 
-function optionalString(value: unknown, where: string, max: number = EVENT_LIMITS.shortStringChars): string | undefined {
+function optionalString(
+  value: unknown,
+  where: string,
+  max: number = EVENT_LIMITS.shortStringChars,
+): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw new InvalidEventError(`${where}: expected a string, got ${describe(value)}`);
-  if (value.length > max) throw new InvalidEventError(`${where}: ${value.length} characters; at most ${max} allowed`);
+  if (typeof value !== "string")
+    throw new InvalidEventError(`${where}: expected a string, got ${describe(value)}`);
+  if (value.length > max)
+    throw new InvalidEventError(`${where}: ${value.length} characters; at most ${max} allowed`);
   return value;
 }
 
@@ -276,7 +301,9 @@ function optionalNumber(value: unknown, where: string, min: number): number | un
 function optionalInteger(value: unknown, where: string, min: number, max: number): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidEventError(`${where}: expected an integer from ${min} to ${max}, got ${describe(value)}`);
+    throw new InvalidEventError(
+      `${where}: expected an integer from ${min} to ${max}, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -285,19 +312,27 @@ function headersAt(value: unknown, where: string): Record<string, string> {
   const object = optionalObject(value, where);
   const entries = Object.entries(object);
   if (entries.length > EVENT_LIMITS.headers) {
-    throw new InvalidEventError(`${where}: ${entries.length} headers; at most ${EVENT_LIMITS.headers} allowed`);
+    throw new InvalidEventError(
+      `${where}: ${entries.length} headers; at most ${EVENT_LIMITS.headers} allowed`,
+    );
   }
   // A null-prototype object: header names such as "__proto__" are data, not object machinery.
   const headers: Record<string, string> = Object.create(null);
   for (const [name, headerValue] of entries) {
     if (name.length === 0 || name.length > EVENT_LIMITS.headerNameChars) {
-      throw new InvalidEventError(`${where}: header name of ${name.length} characters; expected 1 to ${EVENT_LIMITS.headerNameChars}`);
+      throw new InvalidEventError(
+        `${where}: header name of ${name.length} characters; expected 1 to ${EVENT_LIMITS.headerNameChars}`,
+      );
     }
     if (typeof headerValue !== "string") {
-      throw new InvalidEventError(`${where}[${JSON.stringify(clip(name))}]: expected a string value, got ${describe(headerValue)}`);
+      throw new InvalidEventError(
+        `${where}[${JSON.stringify(clip(name))}]: expected a string value, got ${describe(headerValue)}`,
+      );
     }
     if (headerValue.length > EVENT_LIMITS.headerValueChars) {
-      throw new InvalidEventError(`${where}[${JSON.stringify(clip(name))}]: value of ${headerValue.length} characters; at most ${EVENT_LIMITS.headerValueChars} allowed`);
+      throw new InvalidEventError(
+        `${where}[${JSON.stringify(clip(name))}]: value of ${headerValue.length} characters; at most ${EVENT_LIMITS.headerValueChars} allowed`,
+      );
     }
     headers[name.toLowerCase()] = headerValue;
   }
@@ -311,15 +346,20 @@ function bodyAt(message: Record<string, unknown>, where: string): CapturedBody |
     throw new InvalidEventError(`${where}: give body or body_base64, not both`);
   }
   if (base64 !== undefined && base64 !== null) {
-    if (typeof base64 !== "string") throw new InvalidEventError(`${where}.body_base64: expected a base64 string, got ${describe(base64)}`);
+    if (typeof base64 !== "string")
+      throw new InvalidEventError(`${where}.body_base64: expected a base64 string, got ${describe(base64)}`);
     if (base64.length > Math.ceil(EVENT_LIMITS.bodyBytes / 3) * 4) {
       throw new InvalidEventError(`${where}.body_base64: over ${EVENT_LIMITS.bodyBytes} bytes decoded`);
     }
-    if (!BASE64.test(base64)) throw new InvalidEventError(`${where}.body_base64: not valid base64 (RFC 4648, padded)`);
+    if (!BASE64.test(base64))
+      throw new InvalidEventError(`${where}.body_base64: not valid base64 (RFC 4648, padded)`);
     return base64.length === 0 ? null : { encoding: "base64", data: base64 };
   }
   if (text === undefined || text === null) return null;
-  if (typeof text !== "string") throw new InvalidEventError(`${where}.body: expected a string, got ${describe(text)}; binary bodies go in body_base64`);
+  if (typeof text !== "string")
+    throw new InvalidEventError(
+      `${where}.body: expected a string, got ${describe(text)}; binary bodies go in body_base64`,
+    );
   if (Buffer.byteLength(text) > EVENT_LIMITS.bodyBytes) {
     throw new InvalidEventError(`${where}.body: over ${EVENT_LIMITS.bodyBytes} bytes`);
   }
@@ -330,7 +370,8 @@ function workloadAt(value: unknown, where: string): Workload {
   const object = optionalObject(value, where);
   checkKeys(object, WORKLOAD_KEYS, where);
   const ip = optionalString(object.ip, `${where}.ip`) ?? "";
-  if (ip !== "" && isIP(ip) === 0) throw new InvalidEventError(`${where}.ip: ${JSON.stringify(clip(ip))} is not an IP address`);
+  if (ip !== "" && isIP(ip) === 0)
+    throw new InvalidEventError(`${where}.ip: ${JSON.stringify(clip(ip))} is not an IP address`);
   return {
     name: optionalString(object.name, `${where}.name`) ?? "",
     namespace: optionalString(object.namespace, `${where}.namespace`) ?? "",

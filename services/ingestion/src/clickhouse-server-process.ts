@@ -28,7 +28,9 @@ export interface ClickHouseServerOptions {
  * free ports, for tests, benchmarks and local runs. Written for Debian's 18.16 (`<yandex>` config root, which
  * current servers still read).
  */
-export async function startClickHouseServer(options: ClickHouseServerOptions = {}): Promise<ClickHouseServerProcess> {
+export async function startClickHouseServer(
+  options: ClickHouseServerOptions = {},
+): Promise<ClickHouseServerProcess> {
   const host = options.host ?? "127.0.0.1";
   const dir = await mkdtemp(join(tmpdir(), "pwts-clickhouse-"));
   const [httpPort, tcpPort] = [await freePort(host), await freePort(host)];
@@ -58,7 +60,10 @@ export async function startClickHouseServer(options: ClickHouseServerOptions = {
   await writeFile(join(dir, "config.xml"), config);
   await writeFile(join(dir, "users.xml"), users);
   const binary = options.binary ?? "clickhouse-server";
-  const child = spawn(binary, [`--config-file=${join(dir, "config.xml")}`], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(binary, [`--config-file=${join(dir, "config.xml")}`], {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
@@ -75,7 +80,10 @@ export async function startClickHouseServer(options: ClickHouseServerOptions = {
     const failure = await Promise.race([spawnError, delay(100).then(() => undefined)]);
     if (failure) {
       await rm(dir, { recursive: true, force: true });
-      const hint = (failure as NodeJS.ErrnoException).code === "ENOENT" ? " (install the Debian package clickhouse-server)" : "";
+      const hint =
+        (failure as NodeJS.ErrnoException).code === "ENOENT"
+          ? " (install the Debian package clickhouse-server)"
+          : "";
       throw new Error(`cannot start ${binary}: ${failure.message}${hint}`);
     }
     if (child.exitCode !== null) {

@@ -67,7 +67,12 @@ export class ClickHouseStore implements EventStore {
       throw new Error(`cannot reach ClickHouse at ${options.url}: ${(error as Error).message}`);
     }
     await admin.close();
-    const client = createClient({ url: options.url, username: options.username, password: options.password, database });
+    const client = createClient({
+      url: options.url,
+      username: options.username,
+      password: options.password,
+      database,
+    });
     const columns = EVENT_COLUMNS.map((c) => `${c.name} ${CLICKHOUSE_TYPES[c.kind]}`).join(", ");
     await client.command({
       query: `CREATE TABLE IF NOT EXISTS ${EVENTS_TABLE} (${columns}) ENGINE = MergeTree() ORDER BY (service, route, ts)`,

@@ -81,7 +81,7 @@ export class DuckDbStore implements EventStore {
           if (value === null) appender.appendNull();
           else if (column.kind === "string") appender.appendVarchar(value as string);
           else if (column.kind === "int") appender.appendInteger(value as number);
-                    else appender.appendBigInt(BigInt(value as number));
+          else appender.appendBigInt(BigInt(value as number));
         }
         appender.endRow();
       }

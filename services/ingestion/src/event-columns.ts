@@ -20,7 +20,11 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
   { name: "route", kind: "string", value: (e) => e.route },
   { name: "status", kind: "int", value: (e) => e.status },
   // Integer microseconds: ClickHouse 18's float parser is not correctly rounded, integers are exact everywhere.
-  { name: "latency_us", kind: "bigint?", value: (e) => (e.latencyMs === null ? null : Math.round(e.latencyMs * 1000)) },
+  {
+    name: "latency_us",
+    kind: "bigint?",
+    value: (e) => (e.latencyMs === null ? null : Math.round(e.latencyMs * 1000)),
+  },
   { name: "protocol", kind: "string", value: (e) => e.protocol },
   { name: "source_name", kind: "string", value: (e) => e.source.name },
   { name: "source_namespace", kind: "string", value: (e) => e.source.namespace },
@@ -49,7 +53,8 @@ export type EventRow = Record<string, unknown>;
 export function eventFromRow(row: EventRow): ApiEvent {
   const text = (name: string) => String(row[name] ?? "");
   const num = (name: string) => Number(row[name]);
-  const optionalNum = (name: string) => (row[name] === null || row[name] === undefined ? null : Number(row[name]));
+  const optionalNum = (name: string) =>
+    row[name] === null || row[name] === undefined ? null : Number(row[name]);
   return {
     id: text("id"),
     ts: num("ts"),
@@ -60,7 +65,12 @@ export function eventFromRow(row: EventRow): ApiEvent {
     status: num("status"),
     latencyMs: row.latency_us === null || row.latency_us === undefined ? null : Number(row.latency_us) / 1000,
     protocol: text("protocol"),
-    source: { name: text("source_name"), namespace: text("source_namespace"), ip: text("source_ip"), port: num("source_port") },
+    source: {
+      name: text("source_name"),
+      namespace: text("source_namespace"),
+      ip: text("source_ip"),
+      port: num("source_port"),
+    },
     destination: {
       name: text("destination_name"),
       namespace: text("destination_namespace"),
@@ -81,7 +91,8 @@ export function eventFromRow(row: EventRow): ApiEvent {
 function parseHeaders(json: string): Record<string, string> {
   const headers: Record<string, string> = Object.create(null);
   if (json === "") return headers;
-  for (const [name, value] of Object.entries(JSON.parse(json) as Record<string, unknown>)) headers[name] = String(value);
+  for (const [name, value] of Object.entries(JSON.parse(json) as Record<string, unknown>))
+    headers[name] = String(value);
   return headers;
 }
 

@@ -43,7 +43,8 @@ export function parseIntakeBody(
   }
   const values: [unknown, string][] = [];
   if (format === "json") {
-    if (text.trim() === "") throw new IntakeError(400, "body is empty; expected an event object or an array of events");
+    if (text.trim() === "")
+      throw new IntakeError(400, "body is empty; expected an event object or an array of events");
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -71,7 +72,8 @@ export function parseIntakeBody(
         throw new IntakeError(400, `line ${i + 1} is not valid JSON: ${(error as Error).message}`);
       }
     }
-    if (values.length === 0) throw new IntakeError(400, "body has no events; expected one JSON event per line");
+    if (values.length === 0)
+      throw new IntakeError(400, "body has no events; expected one JSON event per line");
   }
   try {
     return values.map(([value, where]) => normalizeEvent(value, where, options));

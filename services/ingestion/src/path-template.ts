@@ -24,7 +24,8 @@ export function routeTemplate(path: string): string {
       } catch {
         // a malformed escape is kept as captured
       }
-      if (NUMBER.test(decoded) || UUID.test(decoded) || HEX_ID.test(decoded) || OPAQUE.test(decoded)) return "{id}";
+      if (NUMBER.test(decoded) || UUID.test(decoded) || HEX_ID.test(decoded) || OPAQUE.test(decoded))
+        return "{id}";
       if (EMAIL.test(decoded)) return "{email}";
       return segment;
     })

@@ -92,7 +92,12 @@ export function inventoryEntry(row: Record<string, unknown>): InventoryEntry {
   };
 }
 
-export function recentEventsSql(filter: EventFilter, limit: number, dialect: SqlDialect, columns: string): string {
+export function recentEventsSql(
+  filter: EventFilter,
+  limit: number,
+  dialect: SqlDialect,
+  columns: string,
+): string {
   return `SELECT ${columns} FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)} ORDER BY ts DESC, id DESC LIMIT ${integer(limit, "limit")}`;
 }
 

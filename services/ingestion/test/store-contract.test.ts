@@ -1,14 +1,21 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type ApiEvent, normalizeEvent } from "../src/api-event.ts";
-import { ClickHouseStore } from "../src/clickhouse-store.ts";
 import { type ClickHouseServerProcess, startClickHouseServer } from "../src/clickhouse-server-process.ts";
+import { ClickHouseStore } from "../src/clickhouse-store.ts";
 import { DuckDbStore } from "../src/duckdb-store.ts";
 import type { EventFilter, EventStore, InventoryEntry } from "../src/event-store.ts";
 import { sampleEvents } from "./support/sample-events.ts";
 
 const START = Date.UTC(2026, 10, 20, 12, 0, 0);
-const hostile = { service: "it's\\ 'x'", method: "GET", path: "/a'b", status: 200, latency_ms: 1.5, timestamp_ms: START + 5 };
+const hostile = {
+  service: "it's\\ 'x'",
+  method: "GET",
+  path: "/a'b",
+  status: 200,
+  latency_ms: 1.5,
+  timestamp_ms: START + 5,
+};
 const events: ApiEvent[] = [...sampleEvents(3000, { start: START }), hostile, hostile].map((e, i) =>
   normalizeEvent(e, `event ${i}`, { now: START }),
 );
@@ -34,11 +41,17 @@ function referenceInventory(all: ApiEvent[], filter: EventFilter): InventoryEntr
     const isError = e.status >= 400 || e.status === 0;
     if (filter.status === "error" && !isError) continue;
     if (typeof filter.status === "number" && e.status !== filter.status) continue;
-    if (typeof filter.status === "string" && filter.status !== "error" && Math.floor(e.status / 100) !== Number(filter.status[0])) continue;
+    if (
+      typeof filter.status === "string" &&
+      filter.status !== "error" &&
+      Math.floor(e.status / 100) !== Number(filter.status[0])
+    )
+      continue;
     const key = JSON.stringify([e.service, e.method, e.route]);
     groups.set(key, [...(groups.get(key) ?? []), e]);
   }
-  const rank = (sorted: number[], pct: number) => (sorted.length ? sorted[Math.floor((sorted.length * pct + 99) / 100) - 1]! : null);
+  const rank = (sorted: number[], pct: number) =>
+    sorted.length ? sorted[Math.floor((sorted.length * pct + 99) / 100) - 1]! : null;
   return [...groups.values()]
     .map((g) => {
       const lat = g.flatMap((e) => (e.latencyMs === null ? [] : [e.latencyMs])).sort((a, b) => a - b);
@@ -60,7 +73,10 @@ function referenceInventory(all: ApiEvent[], filter: EventFilter): InventoryEntr
         consumerCount: consumers.length,
       };
     })
-    .sort((a, b) => b.calls - a.calls || cmp(a.service, b.service) || cmp(a.method, b.method) || cmp(a.route, b.route));
+    .sort(
+      (a, b) =>
+        b.calls - a.calls || cmp(a.service, b.service) || cmp(a.method, b.method) || cmp(a.route, b.route),
+    );
 }
 
 function cmp(a: string, b: string): number {
@@ -72,7 +88,10 @@ describe("event stores give the same answers", { timeout: 120_000 }, () => {
   const stores: EventStore[] = [];
   before(async () => {
     clickhouseServer = await startClickHouseServer();
-    stores.push(await DuckDbStore.open({ path: ":memory:" }), await ClickHouseStore.open({ url: clickhouseServer.url }));
+    stores.push(
+      await DuckDbStore.open({ path: ":memory:" }),
+      await ClickHouseStore.open({ url: clickhouseServer.url }),
+    );
     for (const store of stores) {
       // Several batches, as the intake writes them.
       for (let i = 0; i < events.length; i += 700) await store.append(events.slice(i, i + 700));
@@ -103,8 +122,16 @@ describe("event stores give the same answers", { timeout: 120_000 }, () => {
   test("recent events come back exactly as stored, binary bodies included", async () => {
     const newest = [...events].sort((a, b) => b.ts - a.ts || cmp(b.id, a.id)).slice(0, 100);
     for (const store of stores) {
-      const got = (await store.recentEvents({}, 100)).map((e) => ({ ...e, requestHeaders: { ...e.requestHeaders }, responseHeaders: { ...e.responseHeaders } }));
-      const want = newest.map((e) => ({ ...e, requestHeaders: { ...e.requestHeaders }, responseHeaders: { ...e.responseHeaders } }));
+      const got = (await store.recentEvents({}, 100)).map((e) => ({
+        ...e,
+        requestHeaders: { ...e.requestHeaders },
+        responseHeaders: { ...e.responseHeaders },
+      }));
+      const want = newest.map((e) => ({
+        ...e,
+        requestHeaders: { ...e.requestHeaders },
+        responseHeaders: { ...e.responseHeaders },
+      }));
       assert.deepEqual(got, want, store.engine);
     }
   });

@@ -4,7 +4,10 @@ import type { ApiEventInput } from "../../src/api-event.ts";
  * A deterministic traffic sample: a few services, consumers and routes, statuses with errors, latencies with
  * ties and missing values, timestamps spread over `spanMs`. The same seed gives the same events.
  */
-export function sampleEvents(count: number, options: { seed?: number; start?: number; spanMs?: number } = {}): ApiEventInput[] {
+export function sampleEvents(
+  count: number,
+  options: { seed?: number; start?: number; spanMs?: number } = {},
+): ApiEventInput[] {
   let state = options.seed ?? 42;
   // Park-Miller LCG: reproducible without a dependency, quality is irrelevant here.
   const next = () => {
@@ -35,15 +38,33 @@ export function sampleEvents(count: number, options: { seed?: number; start?: nu
       status,
       latency_ms: latency,
       protocol: "HTTP/1.1",
-      source: { name: consumer, namespace: "default", ip: `10.0.0.${1 + consumers.indexOf(consumer)}`, port: 40000 + i },
-      destination: { name: service, namespace: "default", ip: `10.0.1.${1 + services.indexOf(service)}`, port: 8080 },
+      source: {
+        name: consumer,
+        namespace: "default",
+        ip: `10.0.0.${1 + consumers.indexOf(consumer)}`,
+        port: 40000 + i,
+      },
+      destination: {
+        name: service,
+        namespace: "default",
+        ip: `10.0.1.${1 + services.indexOf(service)}`,
+        port: 8080,
+      },
       request: {
-        headers: { ":method": method, ":path": path, ":authority": `${service}.svc`, "user-agent": "sample/1", authorization: "Bearer secret" },
+        headers: {
+          ":method": method,
+          ":path": path,
+          ":authority": `${service}.svc`,
+          "user-agent": "sample/1",
+          authorization: "Bearer secret",
+        },
         body: method === "POST" ? JSON.stringify({ i }) : "",
       },
       response: {
         headers: { ":status": String(status), "content-type": "application/json" },
-        ...(i % 50 === 0 ? { body_base64: Buffer.from([0, 1, 2, 255, i % 256]).toString("base64") } : { body: `{"ok":${status < 400}}` }),
+        ...(i % 50 === 0
+          ? { body_base64: Buffer.from([0, 1, 2, 255, i % 256]).toString("base64") }
+          : { body: `{"ok":${status < 400}}` }),
       },
     });
   }
