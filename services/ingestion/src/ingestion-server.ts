@@ -142,11 +142,9 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
       }
       const format = INTAKE_CONTENT_TYPES[mediaType];
       if (!format) {
-        return reply
-          .code(415)
-          .send({
-            error: `content type ${JSON.stringify(mediaType || "(none)")} is not accepted; send ${Object.keys(INTAKE_CONTENT_TYPES).join(", ")}`,
-          });
+        return reply.code(415).send({
+          error: `content type ${JSON.stringify(mediaType || "(none)")} is not accepted; send ${Object.keys(INTAKE_CONTENT_TYPES).join(", ")}`,
+        });
       }
       const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
       const events = parseIntakeBody(body, format, {
