@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { type IngestionServer, startIngestion } from "../src/ingestion-server.ts";
+import { sampleEvents } from "./support/sample-events.ts";
+
+/** Screenshots land here (git-ignored) so a person can look at what the test saw. */
+const SCREENSHOTS = fileURLToPath(new URL("../.screenshots/", import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const SCRIPT = "<script>window.__pwned = 1</script>";
+const IMG = '<img src=x onerror="window.__pwned = 2">';
+
+describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
+  let server: IngestionServer;
+  let browser: Browser;
+  let page: Page;
+  const now = Date.now();
+
+  before(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    server = await startIngestion({ host: "127.0.0.12", store: { engine: "duckdb", path: ":memory:" } });
+    const events = sampleEvents(400, { start: now - 600_000, spanMs: 500_000 });
+    const hostile = {
+      timestamp_ms: now - 1_000,
+      method: "GET",
+      path: `/search?q=${encodeURIComponent(SCRIPT)}`,
+      status: 500,
+      latency_ms: 12.5,
+      source: { name: IMG },
+      destination: { name: "orders" },
+      request: {
+        headers: { "x-evil": SCRIPT, authorization: "Bearer leaked", ":path": "/search" },
+        body: IMG,
+      },
+      response: { headers: { ":status": "500" }, body: SCRIPT },
+    };
+    const res = await fetch(`${server.url}/api/v1/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([...events, hostile]),
+    });
+    assert.equal(res.status, 202);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.url);
+    await page.waitForSelector("body[data-loaded=true]");
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("the inventory view lists templated routes with counts and percentiles", async () => {
+    const rows = await page.$$eval("#inventory-table tbody tr", (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent ?? "")),
+    );
+    const apis = (
+      (await (await fetch(`${server.url}/api/v1/apis`)).json()) as {
+        apis: { route: string; calls: number }[];
+      }
+    ).apis;
+    assert.equal(rows.length, apis.length);
+    assert.ok(
+      rows.some((r) => r[2] === "/users/{id}"),
+      "a templated route is shown",
+    );
+    assert.deepEqual(
+      rows.map((r) => Number(r[3])),
+      apis.map((a) => a.calls),
+    );
+    await page.locator("#inventory").screenshot({ path: `${SCREENSHOTS}inventory.png` });
+  });
+
+  test("the events view shows headers and bodies of the selected event", async () => {
+    const count = await page.locator("#events-table tbody tr").count();
+    assert.equal(count, 100);
+    await page.locator("#events-table tbody tr").first().click();
+    assert.equal(await page.locator("#request-body").textContent(), IMG);
+    assert.equal(await page.locator("#response-body").textContent(), SCRIPT);
+    await page.locator("#events").screenshot({ path: `${SCREENSHOTS}events.png` });
+  });
+
+  test("a <script> captured in a header is shown as text and never runs", async () => {
+    const headerCells = await page.$$eval("#request-headers tbody tr", (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent ?? "")),
+    );
+    assert.deepEqual(
+      headerCells.find((r) => r[0] === "x-evil"),
+      ["x-evil", SCRIPT],
+    );
+    assert.deepEqual(
+      headerCells.find((r) => r[0] === "authorization"),
+      ["authorization", "[masked]"],
+    );
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(
+      await page.locator("#events script, #events img").count(),
+      0,
+      "no captured markup became elements",
+    );
+    assert.ok((await page.content()).includes("&lt;script&gt;window.__pwned = 1&lt;/script&gt;"));
+  });
+
+  test("the graph view draws consumer -> service edges", async () => {
+    const edges = ((await (await fetch(`${server.url}/api/v1/graph`)).json()) as { edges: unknown[] }).edges;
+    assert.equal(await page.locator("#graph-svg line").count(), edges.length);
+    const labels = await page.locator("#graph-svg text.source").allTextContents();
+    assert.ok(labels.includes("frontend"));
+    assert.ok(labels.includes(IMG), "a hostile workload name is a text label");
+    await page.locator("#graph").screenshot({ path: `${SCREENSHOTS}graph.png` });
+  });
+
+  test("filters narrow every view", async () => {
+    await page.selectOption("#filters select[name=service]", "payments");
+    await page.selectOption("#filters select[name=status]", "5xx");
+    await page.click("#filters button[type=submit]");
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll("#inventory-table tbody tr td:first-child")).every(
+        (td) => td.textContent === "payments",
+      ),
+    );
+    const statuses = await page.$$eval("#events-table tbody tr td:nth-child(6)", (tds) =>
+      tds.map((td) => Number(td.textContent)),
+    );
+    assert.ok(statuses.length > 0);
+    assert.ok(statuses.every((s) => s >= 500 && s < 600));
+    const destinations = await page.locator("#graph-svg text.destination").allTextContents();
+    assert.deepEqual(destinations, ["payments"]);
+    await page.screenshot({ path: `${SCREENSHOTS}filtered.png`, fullPage: true });
+  });
+});
