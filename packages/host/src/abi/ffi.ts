@@ -1,0 +1,35 @@
+/**
+ * `proxy_call_foreign_function`: calls a function the host registered by name (Envoy's built-ins
+ * `set_envoy_filter_state`, `clear_route_cache`, `declare_property`, plus the embedder's own).
+ * Unknown name is NOT_FOUND. Results are copied into guest memory (a null result pointer discards them).
+ */
+import { Status } from "../types.ts";
+import type { Vm } from "../vm.ts";
+import { decodeText } from "./text.ts";
+
+export function ffiImports(vm: Vm) {
+  return {
+    proxy_call_foreign_function(
+      namePtr: number,
+      nameSize: number,
+      argsPtr: number,
+      argsSize: number,
+      resultPtrPtr: number,
+      resultSizePtr: number,
+    ): number {
+      const name = vm.read(namePtr, nameSize);
+      const args = vm.read(argsPtr, argsSize);
+      if (name === null || args === null) return Status.InvalidMemoryAccess;
+      const fn = vm.host.foreignFunctions.get(decodeText(name));
+      if (!fn) return Status.NotFound;
+      const outcome = fn({ context: vm.effective(), args: args.slice() });
+      const status = typeof outcome === "number" ? outcome : outcome.status;
+      const result = typeof outcome === "number" ? undefined : outcome.result;
+      if (resultPtrPtr !== 0 || resultSizePtr !== 0) {
+        const copied = vm.copyOut(result ?? new Uint8Array(0), resultPtrPtr, resultSizePtr);
+        if (copied !== Status.Ok) return copied;
+      }
+      return status;
+    },
+  };
+}

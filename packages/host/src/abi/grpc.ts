@@ -1,0 +1,141 @@
+/**
+ * gRPC hostcalls: `proxy_grpc_call`, `proxy_grpc_stream`, `proxy_grpc_send`, `proxy_grpc_cancel`,
+ * `proxy_grpc_close`. Calls belong to the caller's root context. Unknown upstream is PARSE_FAILURE (spec).
+ */
+import { parsePairs } from "../header-map.ts";
+import { Status } from "../types.ts";
+import type { Vm } from "../vm.ts";
+import { decodeText } from "./text.ts";
+
+export function grpcImports(vm: Vm) {
+  function start(
+    upstreamPtr: number,
+    upstreamSize: number,
+    servicePtr: number,
+    serviceSize: number,
+    methodPtr: number,
+    methodSize: number,
+    metadataPtr: number,
+    metadataSize: number,
+    message: Uint8Array | null,
+    timeoutMs: number,
+    tokenPtr: number,
+  ): number {
+    const upstream = vm.read(upstreamPtr, upstreamSize);
+    const service = vm.read(servicePtr, serviceSize);
+    const method = vm.read(methodPtr, methodSize);
+    const metadataBytes = vm.read(metadataPtr, metadataSize);
+    if (upstream === null || service === null || method === null || metadataBytes === null) {
+      return Status.InvalidMemoryAccess;
+    }
+    if (!vm.inBounds(tokenPtr, 4)) return Status.InvalidMemoryAccess;
+    const metadata = parsePairs(metadataBytes);
+    if (metadata === null) return Status.BadArgument;
+    const root = vm.effective().rootContext;
+    if (!root) return Status.BadArgument;
+    const { status, token } = root.startGrpc(
+      decodeText(upstream),
+      decodeText(service),
+      decodeText(method),
+      metadata,
+      message,
+      timeoutMs,
+    );
+    if (status === Status.Ok) vm.writeU32(tokenPtr, token);
+    return status;
+  }
+
+  function find(token: number) {
+    const root = vm.effective().rootContext;
+    return root?.grpcCalls.get(token >>> 0);
+  }
+
+  return {
+    proxy_grpc_call(
+      upstreamPtr: number,
+      upstreamSize: number,
+      servicePtr: number,
+      serviceSize: number,
+      methodPtr: number,
+      methodSize: number,
+      metadataPtr: number,
+      metadataSize: number,
+      messagePtr: number,
+      messageSize: number,
+      timeoutMs: number,
+      tokenPtr: number,
+    ): number {
+      const message = vm.read(messagePtr, messageSize);
+      if (message === null) return Status.InvalidMemoryAccess;
+      return start(
+        upstreamPtr,
+        upstreamSize,
+        servicePtr,
+        serviceSize,
+        methodPtr,
+        methodSize,
+        metadataPtr,
+        metadataSize,
+        message.slice(),
+        timeoutMs >>> 0,
+        tokenPtr,
+      );
+    },
+    proxy_grpc_stream(
+      upstreamPtr: number,
+      upstreamSize: number,
+      servicePtr: number,
+      serviceSize: number,
+      methodPtr: number,
+      methodSize: number,
+      metadataPtr: number,
+      metadataSize: number,
+      tokenPtr: number,
+    ): number {
+      return start(
+        upstreamPtr,
+        upstreamSize,
+        servicePtr,
+        serviceSize,
+        methodPtr,
+        methodSize,
+        metadataPtr,
+        metadataSize,
+        null,
+        0,
+        tokenPtr,
+      );
+    },
+    proxy_grpc_send(token: number, messagePtr: number, messageSize: number, endStream: number): number {
+      const message = vm.read(messagePtr, messageSize);
+      if (message === null) return Status.InvalidMemoryAccess;
+      const call = find(token);
+      if (!call || call.finished) return Status.NotFound;
+      if (!call.streaming || call.localClosed) return Status.BadArgument;
+      const copy = message.slice();
+      call.sent.push(copy);
+      if (endStream !== 0) call.localClosed = true;
+      call.onSend?.(copy, endStream !== 0);
+      return Status.Ok;
+    },
+    proxy_grpc_cancel(token: number): number {
+      const call = find(token);
+      if (!call || call.finished) return Status.NotFound;
+      vm.effective().rootContext?.grpcCalls.delete(call.id);
+      call.cancelByPlugin();
+      return Status.Ok;
+    },
+    proxy_grpc_close(token: number): number {
+      const call = find(token);
+      if (!call || call.finished) return Status.NotFound;
+      if (call.streaming) {
+        // A stream is half-closed: the plugin sends no more, answers still arrive.
+        call.localClosed = true;
+        return Status.Ok;
+      }
+      vm.effective().rootContext?.grpcCalls.delete(call.id);
+      call.cancelByPlugin();
+      return Status.Ok;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Shared queue hostcalls. `register` creates or reopens (vm_id, name) for this VM and makes the caller's
+ * root context the one notified; `resolve` finds a queue of any VM id; enqueue/dequeue by token.
+ */
+import { Status } from "../types.ts";
+import type { Vm } from "../vm.ts";
+import { decodeText } from "./text.ts";
+
+export function queueImports(vm: Vm) {
+  const queues = vm.host.queues;
+  return {
+    proxy_register_shared_queue(namePtr: number, nameSize: number, tokenPtr: number): number {
+      const name = vm.read(namePtr, nameSize);
+      if (name === null) return Status.InvalidMemoryAccess;
+      if (!vm.inBounds(tokenPtr, 4)) return Status.InvalidMemoryAccess;
+      const queue = queues.register(vm.vmId, decodeText(name), vm.effective().rootContext);
+      vm.writeU32(tokenPtr, queue.token);
+      return Status.Ok;
+    },
+    proxy_resolve_shared_queue(
+      vmIdPtr: number,
+      vmIdSize: number,
+      namePtr: number,
+      nameSize: number,
+      tokenPtr: number,
+    ): number {
+      const vmId = vm.read(vmIdPtr, vmIdSize);
+      const name = vm.read(namePtr, nameSize);
+      if (vmId === null || name === null) return Status.InvalidMemoryAccess;
+      const queue = queues.resolve(decodeText(vmId), decodeText(name));
+      if (!queue) return Status.NotFound;
+      return vm.writeU32(tokenPtr, queue.token) ? Status.Ok : Status.InvalidMemoryAccess;
+    },
+    proxy_enqueue_shared_queue(token: number, valuePtr: number, valueSize: number): number {
+      const value = vm.read(valuePtr, valueSize);
+      if (value === null) return Status.InvalidMemoryAccess;
+      return queues.enqueue(token >>> 0, value);
+    },
+    proxy_dequeue_shared_queue(token: number, ptrPtr: number, sizePtr: number): number {
+      const queue = queues.byId(token >>> 0);
+      if (!queue) return Status.NotFound;
+      if (queue.items.length === 0) return Status.Empty;
+      if (!vm.inBounds(ptrPtr, 4) || !vm.inBounds(sizePtr, 4)) return Status.InvalidMemoryAccess;
+      const { value } = queues.dequeue(token >>> 0);
+      return vm.copyOut(value!, ptrPtr, sizePtr);
+    },
+  };
+}

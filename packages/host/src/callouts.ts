@@ -1,0 +1,193 @@
+/**
+ * HTTP and gRPC callouts a plugin made. The host hands these objects to the embedder's `Upstream`; the
+ * embedder (or a test) answers them later, asynchronously, with their methods. Each answer runs the
+ * plugin's callback on the root context that made the call, as Envoy does.
+ */
+import { ByteBuffer } from "./byte-buffer.ts";
+import { HeaderMap, toBytes } from "./header-map.ts";
+import type { RootContext } from "./root-context.ts";
+import type { TimerHandle } from "./services.ts";
+import { type BytesInput, type HeaderInput, type HeaderPair, MapType, Status } from "./types.ts";
+
+/** An HTTP response to a callout. */
+export interface HttpCalloutResponse {
+  headers: HeaderInput;
+  body?: BytesInput;
+  trailers?: HeaderInput;
+}
+
+abstract class Callout {
+  /** The token the plugin got back (`return_call_id`). */
+  readonly id: number;
+  readonly cluster: string;
+  readonly timeoutMs: number;
+  /** True once answered, failed, timed out or cancelled: later answers are ignored. */
+  finished = false;
+  timer: TimerHandle | undefined;
+  protected readonly root: RootContext;
+
+  constructor(root: RootContext, id: number, cluster: string, timeoutMs: number) {
+    this.root = root;
+    this.id = id;
+    this.cluster = cluster;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** The root context id the answer is delivered to. */
+  get contextId(): number {
+    return this.root.id;
+  }
+
+  protected finish(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    if (this.timer !== undefined) this.root.host.timers.clearTimer(this.timer);
+    return true;
+  }
+}
+
+/** A `proxy_http_call` in flight. */
+export class HttpCallout extends Callout {
+  readonly headers: HeaderPair[];
+  readonly body: Uint8Array;
+  readonly trailers: HeaderPair[];
+
+  constructor(
+    root: RootContext,
+    id: number,
+    cluster: string,
+    headers: HeaderPair[],
+    body: Uint8Array,
+    trailers: HeaderPair[],
+    timeoutMs: number,
+  ) {
+    super(root, id, cluster, timeoutMs);
+    this.headers = headers;
+    this.body = body;
+    this.trailers = trailers;
+  }
+
+  /** First request header value named `name` (as UTF-8), or undefined. */
+  header(name: string): string | undefined {
+    const key = name.toLowerCase();
+    const dec = new TextDecoder();
+    const hit = this.headers.find(([n]) => dec.decode(n).toLowerCase() === key);
+    return hit ? dec.decode(hit[1]) : undefined;
+  }
+
+  /** Delivers the response: runs `proxy_on_http_call_response`. Returns false if already finished. */
+  respond(response: HttpCalloutResponse): boolean {
+    if (!this.finish()) return false;
+    const headers = HeaderMap.from(response.headers);
+    const trailers = HeaderMap.from(response.trailers);
+    const body = toBytes(response.body ?? new Uint8Array(0));
+    this.root.deliverHttpCallResponse(this, headers, body, trailers, Status.Ok, "");
+    return true;
+  }
+
+  /** Fails the call (reset / no healthy upstream): the plugin sees zero headers. */
+  fail(reason = "reset"): boolean {
+    if (!this.finish()) return false;
+    this.root.deliverHttpCallResponse(
+      this,
+      new HeaderMap(),
+      new Uint8Array(0),
+      new HeaderMap(),
+      Status.BrokenConnection,
+      reason,
+    );
+    return true;
+  }
+
+  /** Called by the host when the callout's timeout elapses. */
+  timeout(): boolean {
+    return this.fail("timeout");
+  }
+}
+
+/** gRPC status codes used by the host. */
+export const GrpcStatus = { Ok: 0, Cancelled: 1, DeadlineExceeded: 4, Unavailable: 14 } as const;
+
+/** A `proxy_grpc_call` (unary) or `proxy_grpc_stream` in flight. */
+export class GrpcCallout extends Callout {
+  readonly service: string;
+  readonly method: string;
+  readonly initialMetadata: HeaderPair[];
+  /** True for `proxy_grpc_stream`, false for a unary `proxy_grpc_call`. */
+  readonly streaming: boolean;
+  /** Messages the plugin sent: the request for a unary call, each `proxy_grpc_send` for a stream. */
+  readonly sent: Uint8Array[] = [];
+  /** True once the plugin half-closed the stream (`end_stream` or `proxy_grpc_close`). */
+  localClosed = false;
+  /** True once the plugin cancelled (no more callbacks are delivered). */
+  cancelled = false;
+  /** Embedder hook: told about each message the plugin sends on a stream. */
+  onSend: ((message: Uint8Array, endOfStream: boolean) => void) | undefined;
+  /** Embedder hook: told when the plugin cancels or closes. */
+  onCancel: (() => void) | undefined;
+
+  constructor(
+    root: RootContext,
+    id: number,
+    cluster: string,
+    service: string,
+    method: string,
+    initialMetadata: HeaderPair[],
+    streaming: boolean,
+    timeoutMs: number,
+  ) {
+    super(root, id, cluster, timeoutMs);
+    this.service = service;
+    this.method = method;
+    this.initialMetadata = initialMetadata;
+    this.streaming = streaming;
+  }
+
+  /** Delivers response initial metadata (`proxy_on_grpc_receive_initial_metadata`). */
+  receiveInitialMetadata(metadata: HeaderInput): boolean {
+    if (this.finished) return false;
+    this.root.deliverGrpcMetadata(this, MapType.GrpcCallInitialMetadata, HeaderMap.from(metadata));
+    return true;
+  }
+
+  /** Delivers one response message (`proxy_on_grpc_receive`). */
+  receive(message: BytesInput): boolean {
+    if (this.finished) return false;
+    this.root.deliverGrpcMessage(this, new ByteBuffer(toBytes(message), false));
+    return true;
+  }
+
+  /** Delivers trailing metadata (`proxy_on_grpc_receive_trailing_metadata`). */
+  receiveTrailingMetadata(metadata: HeaderInput): boolean {
+    if (this.finished) return false;
+    this.root.deliverGrpcMetadata(this, MapType.GrpcCallTrailingMetadata, HeaderMap.from(metadata));
+    return true;
+  }
+
+  /** Ends the call with a gRPC status (`proxy_on_grpc_close`; message via `proxy_get_status`). */
+  close(status: number, message = ""): boolean {
+    if (!this.finish()) return false;
+    this.root.deliverGrpcClose(this, status, message);
+    return true;
+  }
+
+  /** Unary convenience: initial metadata, the response message, then close with OK. */
+  respond(message: BytesInput, metadata: HeaderInput = []): boolean {
+    if (this.finished) return false;
+    if (metadata.length > 0) this.receiveInitialMetadata(metadata);
+    this.receive(message);
+    return this.close(GrpcStatus.Ok);
+  }
+
+  /** Called by the host when the timeout elapses: closes with DEADLINE_EXCEEDED. */
+  timeout(): boolean {
+    return this.close(GrpcStatus.DeadlineExceeded, "timeout");
+  }
+
+  /** The plugin cancelled: no further callbacks. */
+  cancelByPlugin(): void {
+    this.cancelled = true;
+    this.finish();
+    this.onCancel?.();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The state behind one context id: what hostcalls acting on it may see and change. Subclasses are the
+ * VM context (id 0, start-up), root contexts, HTTP streams and TCP streams.
+ */
+import type { ByteBuffer } from "./byte-buffer.ts";
+import { encodeProperty, lookupProperty, type Properties } from "./envoy/properties.ts";
+import type { HeaderMap } from "./header-map.ts";
+import type { ProxyWasmHost } from "./host.ts";
+import type { RootContext } from "./root-context.ts";
+import { type LocalReply, Status } from "./types.ts";
+import type { Vm } from "./vm.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** A value a plugin stored with `set_property` or `set_envoy_filter_state`. */
+export interface FilterStateEntry {
+  value: Uint8Array;
+  readonly: boolean;
+}
+
+export abstract class Context {
+  readonly vm: Vm;
+  readonly id: number;
+  /** Set once `proxy_on_delete` ran (or the context was dropped): no callback is made after it. */
+  deleted = false;
+  /** Filter state: `wasm.<path>` entries from `set_property`, Envoy keys from `set_envoy_filter_state`. */
+  readonly filterState = new Map<string, FilterStateEntry>();
+  /** What `proxy_get_status` returns (last callout status). */
+  statusCode = 0;
+  statusMessage: Uint8Array = EMPTY;
+
+  constructor(vm: Vm, id: number) {
+    this.vm = vm;
+    this.id = id;
+  }
+
+  abstract get host(): ProxyWasmHost;
+  /** The root context of this context (itself for a root context; null for the VM context). */
+  abstract get rootContext(): RootContext | null;
+
+  /** Header map `type` as visible now, or null when unavailable (hostcalls answer BAD_ARGUMENT). */
+  getMap(type: number): HeaderMap | null {
+    return this.vm.callbackMaps[type] ?? null;
+  }
+
+  /** Buffer `type` as visible now, or null when unavailable (hostcalls answer NOT_FOUND). */
+  getBuffer(type: number): ByteBuffer | null {
+    return this.vm.callbackBuffers[type] ?? null;
+  }
+
+  /** Trailers the plugin may add from a body callback at end of stream (Envoy's `addDecodedTrailers`). */
+  getMapForWrite(type: number): HeaderMap | null {
+    return this.getMap(type);
+  }
+
+  continueStream(_type: number): Status {
+    return Status.Unimplemented;
+  }
+
+  closeStream(_type: number): Status {
+    return Status.Unimplemented;
+  }
+
+  sendLocalResponse(_reply: LocalReply): Status {
+    return Status.BadArgument;
+  }
+
+  /** Properties specific to this context (stream attributes); undefined when not one of them. */
+  protected ownProperty(_segments: readonly string[]): Uint8Array | undefined {
+    return undefined;
+  }
+
+  /** The encoded value of a property path, or undefined (NOT_FOUND). */
+  getProperty(segments: readonly string[]): Uint8Array | undefined {
+    const stored = this.filterState.get(`wasm.${segments.join(".")}`) ?? this.rootStoredProperty(segments);
+    if (stored) return stored.value;
+    if (segments[0] === "filter_state" && segments.length === 2)
+      return this.filterState.get(segments[1]!)?.value;
+    const own = this.ownProperty(segments);
+    if (own !== undefined) return own;
+    const root = this.rootContext;
+    if (root) {
+      const fromRoot = root.pluginProperty(segments);
+      if (fromRoot !== undefined) return fromRoot;
+    }
+    const v = lookupProperty(this.host.nodeProperties, segments);
+    return v === undefined ? undefined : encodeProperty(v);
+  }
+
+  private rootStoredProperty(segments: readonly string[]): FilterStateEntry | undefined {
+    const root = this.rootContext;
+    return root && root !== (this as Context)
+      ? root.filterState.get(`wasm.${segments.join(".")}`)
+      : undefined;
+  }
+
+  /** `proxy_set_property`: stores under `wasm.` + path (Envoy's CelState prefix). */
+  setProperty(segments: readonly string[], value: Uint8Array): Status {
+    const key = `wasm.${segments.join(".")}`;
+    const existing = this.filterState.get(key);
+    if (existing?.readonly) return Status.BadArgument;
+    const declared = this.rootContext?.declaredProperties.get(segments.join("."));
+    this.filterState.set(key, { value: value.slice(), readonly: declared?.readonly ?? false });
+    return Status.Ok;
+  }
+}
+
+/** Looks up `segments` in `bag` and encodes the value; undefined when absent. */
+export function encodedLookup(
+  bag: Properties | undefined,
+  segments: readonly string[],
+): Uint8Array | undefined {
+  const v = lookupProperty(bag, segments);
+  return v === undefined ? undefined : encodeProperty(v);
+}
+
+/** Context id 0: what hostcalls see outside any callback (module start-up, `_initialize`, `main`). */
+export class VmContext extends Context {
+  constructor(vm: Vm) {
+    super(vm, 0);
+  }
+  override get host(): ProxyWasmHost {
+    return this.vm.host;
+  }
+  override get rootContext(): RootContext | null {
+    return null;
+  }
+}

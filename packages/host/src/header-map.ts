@@ -1,0 +1,203 @@
+/**
+ * Ordered header maps of raw bytes, and the spec's map serialization. Names are stored lower-cased (Envoy
+ * keys every header map with `LowerCaseString`, so lookups are case-insensitive); repeated names stay as
+ * separate entries, in order.
+ */
+import type { BytesInput, HeaderInput, HeaderPair } from "./types.ts";
+
+const utf8 = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+/** UTF-8 encodes a string; passes bytes through unchanged. */
+export function toBytes(input: BytesInput): Uint8Array {
+  return typeof input === "string" ? utf8.encode(input) : input;
+}
+
+/** Returns a copy with ASCII A-Z lower-cased (other bytes untouched, like Envoy's LowerCaseString). */
+export function lowerAscii(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    out[i] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+  }
+  return out;
+}
+
+/** True when `stored` (already lower-case) equals `key` compared ASCII-case-insensitively. */
+function sameName(stored: Uint8Array, key: Uint8Array): boolean {
+  const len = key.length;
+  if (stored.length !== len) return false;
+  for (let i = 0; i < len; i++) {
+    const b = key[i]!;
+    if (stored[i] !== (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)) return false;
+  }
+  return true;
+}
+
+/** An ordered multi-map of byte names to byte values. */
+export class HeaderMap {
+  /** Lower-cased names, parallel to `values`. */
+  readonly names: Uint8Array[] = [];
+  readonly values: Uint8Array[] = [];
+
+  /** Builds a map from embedder input (strings are UTF-8; names are lower-cased). */
+  static from(input: HeaderInput | HeaderMap | undefined): HeaderMap {
+    const map = new HeaderMap();
+    if (input instanceof HeaderMap) {
+      map.names.push(...input.names);
+      map.values.push(...input.values);
+    } else if (input) {
+      for (const [name, value] of input) map.add(toBytes(name), toBytes(value).slice());
+    }
+    return map;
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** First value for `name`, or undefined. `name` may be in any case. */
+  get(name: Uint8Array): Uint8Array | undefined {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (sameName(names[i]!, name)) return this.values[i];
+    return undefined;
+  }
+
+  /** Appends an entry; copies `name` (lower-cased) but keeps `value` as given (callers pass owned bytes). */
+  add(name: Uint8Array, value: Uint8Array): void {
+    this.names.push(lowerAscii(name));
+    this.values.push(value);
+  }
+
+  /** Sets the first entry named `name` to `value` and removes later duplicates; appends when absent. */
+  replace(name: Uint8Array, value: Uint8Array): void {
+    const names = this.names;
+    let found = -1;
+    for (let i = 0; i < names.length; i++) {
+      if (!sameName(names[i]!, name)) continue;
+      if (found < 0) {
+        found = i;
+        this.values[i] = value;
+      } else {
+        names.splice(i, 1);
+        this.values.splice(i, 1);
+        i--;
+      }
+    }
+    if (found < 0) this.add(name, value);
+  }
+
+  /** Removes every entry named `name`. */
+  remove(name: Uint8Array): void {
+    const names = this.names;
+    for (let i = names.length - 1; i >= 0; i--) {
+      if (sameName(names[i]!, name)) {
+        names.splice(i, 1);
+        this.values.splice(i, 1);
+      }
+    }
+  }
+
+  clear(): void {
+    this.names.length = 0;
+    this.values.length = 0;
+  }
+
+  /** Entries as byte pairs (copies of the arrays, sharing the byte contents). */
+  pairs(): HeaderPair[] {
+    return this.names.map((name, i) => [name, this.values[i]!]);
+  }
+
+  /** Entries decoded as UTF-8 strings, for tests and logs. */
+  toStrings(): Array<[string, string]> {
+    const dec = new TextDecoder();
+    return this.names.map((name, i) => [dec.decode(name), dec.decode(this.values[i])]);
+  }
+
+  /** First value for `name` decoded as UTF-8, or undefined. */
+  getString(name: string): string | undefined {
+    const value = this.get(utf8.encode(name));
+    return value === undefined ? undefined : new TextDecoder().decode(value);
+  }
+
+  /** Size of the spec serialization of this map, in bytes. */
+  serializedSize(): number {
+    let size = 4;
+    for (let i = 0; i < this.names.length; i++)
+      size += 8 + this.names[i]!.length + this.values[i]!.length + 2;
+    return size;
+  }
+
+  /** Writes the spec serialization into `out` at `offset` (which must have `serializedSize()` bytes). */
+  serializeInto(out: Uint8Array, offset: number): void {
+    const count = this.names.length;
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    dv.setUint32(offset, count, true);
+    let lens = offset + 4;
+    let data = offset + 4 + count * 8;
+    for (let i = 0; i < count; i++) {
+      const name = this.names[i]!;
+      const value = this.values[i]!;
+      dv.setUint32(lens, name.length, true);
+      dv.setUint32(lens + 4, value.length, true);
+      lens += 8;
+      out.set(name, data);
+      data += name.length;
+      out[data++] = 0;
+      out.set(value, data);
+      data += value.length;
+      out[data++] = 0;
+    }
+  }
+
+  /** The spec serialization as a fresh byte array. */
+  serialize(): Uint8Array {
+    const out = new Uint8Array(this.serializedSize());
+    this.serializeInto(out, 0);
+    return out;
+  }
+}
+
+/** Limits from proxy-wasm-cpp-host `limits.h`: serialized pairs are at most 1 MiB and 1024 entries. */
+export const MAX_PAIRS_SIZE = 1 << 20;
+export const MAX_PAIRS_COUNT = 1024;
+
+/**
+ * Parses the spec serialization. Returns null when the bytes are malformed (truncated, counts beyond the
+ * data, over the limits). An empty input or a single 0x00 byte is the empty map.
+ * Values are copied out of `bytes` (which usually is a view of guest memory).
+ */
+export function parsePairs(bytes: Uint8Array): HeaderPair[] | null {
+  const total = bytes.length;
+  if (total === 0 || (total === 1 && bytes[0] === 0)) return [];
+  if (total < 4 || total > MAX_PAIRS_SIZE) return null;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, total);
+  const count = dv.getUint32(0, true);
+  if (count > MAX_PAIRS_COUNT || 4 + count * 8 > total) return null;
+  const pairs: HeaderPair[] = new Array(count);
+  let data = 4 + count * 8;
+  for (let i = 0; i < count; i++) {
+    const nameLen = dv.getUint32(4 + i * 8, true);
+    const valueLen = dv.getUint32(8 + i * 8, true);
+    if (data + nameLen + 1 + valueLen + 1 > total) return null;
+    // Like cpp-host, the terminator byte is skipped, not checked: the lengths are authoritative.
+    const name = bytes.slice(data, data + nameLen);
+    data += nameLen + 1;
+    const value = bytes.slice(data, data + valueLen);
+    data += valueLen + 1;
+    pairs[i] = [name, value];
+  }
+  return pairs;
+}
+
+/** Serializes pairs in the spec format, names as given (used for callouts and tests). */
+export function serializePairs(pairs: HeaderInput): Uint8Array {
+  const map = new HeaderMap();
+  for (const [name, value] of pairs) {
+    map.names.push(toBytes(name));
+    map.values.push(toBytes(value));
+  }
+  return map.serialize();
+}
+
+export { EMPTY as EMPTY_BYTES };

@@ -1,0 +1,581 @@
+/**
+ * One HTTP request/response through one plugin: a stream context and its state machine. The embedder feeds
+ * each phase and gets Continue or Pause back, as Envoy's filter manager does with a Wasm filter:
+ * - headers Pause = StopAllIteration: later body chunks and trailers are held (not shown to the plugin)
+ *   until the plugin resumes with `proxy_continue_stream`, then delivered to it;
+ * - body Pause = StopIterationAndBuffer: chunks accumulate and the next call shows the whole buffer;
+ * - `drainRequestBody()` / `drainResponseBody()` return the bytes released for forwarding.
+ * Resume, local reply, reset and route-cache clearing are reported through `HttpStreamEvents`, after the
+ * plugin callback that caused them returns (cpp-host defers them the same way). After `complete()` runs
+ * `proxy_on_done` / `proxy_on_log` / `proxy_on_delete`, the context is never called again.
+ */
+import { ByteBuffer } from "./byte-buffer.ts";
+import { Context, encodedLookup } from "./context.ts";
+import { Duration, encodeProperty, type Properties } from "./envoy/properties.ts";
+import { HeaderMap, toBytes } from "./header-map.ts";
+import type { ProxyWasmHost } from "./host.ts";
+import type { Plugin, PluginHealth } from "./plugin.ts";
+import type { RootContext } from "./root-context.ts";
+import {
+  Action,
+  BufferType,
+  type BytesInput,
+  type HeaderInput,
+  type LocalReply,
+  MapType,
+  Status,
+  StreamType,
+} from "./types.ts";
+import { CALL_FAILED, type GuestExports } from "./vm.ts";
+
+/** Notifications from an HTTP stream to its embedder. All optional. */
+export interface HttpStreamEvents {
+  /** The plugin resumed the paused request: forward the request headers (if held) and drained body. */
+  onResumeRequest?(): void;
+  /** The plugin resumed the paused response. */
+  onResumeResponse?(): void;
+  /** The plugin (or FAIL_CLOSED) sent a local reply instead of the upstream response. */
+  onLocalReply?(reply: LocalReply): void;
+  /** The plugin reset the stream (`proxy_close_stream`). */
+  onReset?(direction: "request" | "response"): void;
+  /** The plugin asked to clear the route cache (Envoy foreign function `clear_route_cache`). */
+  onClearRouteCache?(): void;
+}
+
+export interface HttpStreamOptions {
+  /** Stream attributes: `source.address`, `destination.address`, `request.protocol`, `connection.*`, ... */
+  properties?: Properties;
+  events?: HttpStreamEvents;
+}
+
+enum Stop {
+  None = 0,
+  Headers = 1,
+  Body = 2,
+  Trailers = 3,
+}
+
+/** One direction (request or response) of the stream. */
+class Direction {
+  headers: HeaderMap | null = null;
+  trailers: HeaderMap | null = null;
+  /** Body bytes not yet released: what the plugin sees as the body buffer. */
+  readonly body = new ByteBuffer();
+  /** Bytes released for forwarding, not yet drained by the embedder. */
+  readonly released = new ByteBuffer();
+  stop = Stop.None;
+  /** Body and trailers that arrived while stopped at headers (not yet shown to the plugin). */
+  held = new ByteBuffer();
+  heldEnd = false;
+  heldTrailers = false;
+  endOfStream = false;
+  /** Total body bytes seen (for `request.size` / `response.size`). */
+  bodySize = 0;
+  /** True while inside the body callback with end_of_stream set (trailers may be added then). */
+  inEndingBodyCallback = false;
+}
+
+export class HttpStream extends Context {
+  readonly plugin: Plugin;
+  readonly root: RootContext;
+  readonly request = new Direction();
+  readonly response = new Direction();
+  readonly properties: Properties;
+  readonly events: HttpStreamEvents;
+  /** The local reply sent, if any. */
+  localReply: LocalReply | null = null;
+  /** Set when the plugin reset the stream. */
+  resetBy: "request" | "response" | null = null;
+  /** How the failure policy applies to this stream ("ok" = the plugin runs). */
+  mode: PluginHealth;
+  /** True once `proxy_on_done` returned false and the plugin has not called `proxy_done` yet. */
+  awaitingDone = false;
+  completed = false;
+  /** Number of route-cache clears the plugin asked for. */
+  routeCacheClears = 0;
+  private readonly startTime: Date;
+
+  constructor(plugin: Plugin, health: PluginHealth, options: HttpStreamOptions) {
+    const root = plugin.root;
+    super(root.vm, root.vm.allocateContextId());
+    this.plugin = plugin;
+    this.root = root;
+    this.mode = health;
+    this.properties = options.properties ?? {};
+    this.events = options.events ?? {};
+    this.startTime = new Date(Number(plugin.host.clock.wallNanoseconds() / 1_000_000n));
+    if (health === "ok") {
+      this.vm.contexts.set(this.id, this);
+      const vm = this.vm;
+      vm.invoke(this, "proxy_on_context_create", vm.exports.proxy_on_context_create, this.id, root.id);
+      if (vm.failed) this.onCallFailure();
+    }
+  }
+
+  override get host(): ProxyWasmHost {
+    return this.plugin.host;
+  }
+
+  override get rootContext(): RootContext {
+    return this.root;
+  }
+
+  // ---- request side ---------------------------------------------------------------------------------------
+
+  /** Request headers arrive (`proxy_on_request_headers`). */
+  requestHeaders(headers: HeaderInput | HeaderMap, endOfStream = false): Action {
+    const dir = this.request;
+    dir.headers = HeaderMap.from(headers);
+    dir.endOfStream = endOfStream;
+    return this.runHeaders(
+      dir,
+      "proxy_on_request_headers",
+      this.vm.exports.proxy_on_request_headers,
+      endOfStream,
+    );
+  }
+
+  /** A request body chunk arrives (`proxy_on_request_body`). */
+  requestBody(chunk: BytesInput, endOfStream = false): Action {
+    return this.feedBody(this.request, toBytes(chunk), endOfStream, true);
+  }
+
+  /** Request trailers arrive (`proxy_on_request_trailers`). */
+  requestTrailers(trailers: HeaderInput | HeaderMap): Action {
+    return this.feedTrailers(this.request, HeaderMap.from(trailers), true);
+  }
+
+  // ---- response side --------------------------------------------------------------------------------------
+
+  /** Response headers arrive (`proxy_on_response_headers`). */
+  responseHeaders(headers: HeaderInput | HeaderMap, endOfStream = false): Action {
+    const dir = this.response;
+    dir.headers = HeaderMap.from(headers);
+    dir.endOfStream = endOfStream;
+    return this.runHeaders(
+      dir,
+      "proxy_on_response_headers",
+      this.vm.exports.proxy_on_response_headers,
+      endOfStream,
+    );
+  }
+
+  /** A response body chunk arrives (`proxy_on_response_body`). */
+  responseBody(chunk: BytesInput, endOfStream = false): Action {
+    return this.feedBody(this.response, toBytes(chunk), endOfStream, false);
+  }
+
+  /** Response trailers arrive (`proxy_on_response_trailers`). */
+  responseTrailers(trailers: HeaderInput | HeaderMap): Action {
+    return this.feedTrailers(this.response, HeaderMap.from(trailers), false);
+  }
+
+  /** Request body bytes released for forwarding since the last drain. */
+  drainRequestBody(): Uint8Array {
+    return this.request.released.take();
+  }
+
+  /** Response body bytes released for forwarding since the last drain. */
+  drainResponseBody(): Uint8Array {
+    return this.response.released.take();
+  }
+
+  /** True while the request is held by the plugin. */
+  get requestPaused(): boolean {
+    return this.request.stop !== Stop.None;
+  }
+
+  get responsePaused(): boolean {
+    return this.response.stop !== Stop.None;
+  }
+
+  /**
+   * The stream ended: `proxy_on_done`, then (unless the plugin returned false and calls `proxy_done` later)
+   * `proxy_on_log` and `proxy_on_delete`.
+   */
+  complete(): void {
+    if (this.completed || this.awaitingDone) return;
+    if (this.mode !== "ok" || this.vm.failed) {
+      this.finish();
+      return;
+    }
+    const vm = this.vm;
+    const done = vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
+    if (vm.exports.proxy_on_done && done === 0) {
+      this.awaitingDone = true;
+      return;
+    }
+    this.logAndDelete();
+  }
+
+  /** `proxy_done` from the plugin: finishes a context whose `proxy_on_done` returned false. */
+  pluginDone(): Status {
+    if (!this.awaitingDone) return Status.NotFound;
+    this.awaitingDone = false;
+    this.vm.post(() => this.logAndDelete());
+    return Status.Ok;
+  }
+
+  private logAndDelete(): void {
+    const vm = this.vm;
+    vm.invoke(this, "proxy_on_log", vm.exports.proxy_on_log, this.id);
+    vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
+    this.finish();
+  }
+
+  private finish(): void {
+    this.completed = true;
+    this.deleted = true;
+    this.vm.contexts.delete(this.id);
+  }
+
+  // ---- state machine --------------------------------------------------------------------------------------
+
+  private get usable(): boolean {
+    return !this.deleted && this.mode === "ok";
+  }
+
+  /** Applies the failure policy to a call that failed (or a stream opened on a failed VM). */
+  private onCallFailure(): Action {
+    if (this.mode === "ok")
+      this.mode = this.plugin.config.failurePolicy === "FAIL_OPEN" ? "fail-open" : "fail-closed";
+    if (this.mode === "fail-open") return Action.Continue;
+    if (!this.localReply) {
+      // Envoy's Context::failStream: 503 with details "wasm_fail_stream" and gRPC UNAVAILABLE.
+      this.deliverLocalReply({
+        statusCode: 503,
+        details: "wasm_fail_stream",
+        body: new Uint8Array(0),
+        headers: [],
+        grpcStatus: 14,
+      });
+    }
+    return Action.Pause;
+  }
+
+  private bypass(dir: Direction): Action {
+    if (this.mode === "fail-open") {
+      dir.released.append(dir.body.take());
+      return Action.Continue;
+    }
+    return this.onCallFailure();
+  }
+
+  private runHeaders(
+    dir: Direction,
+    name: string,
+    fn: GuestExports["proxy_on_request_headers"],
+    endOfStream: boolean,
+  ): Action {
+    if (!this.usable) return this.bypass(dir);
+    const count = dir.headers!.size;
+    const r = this.vm.invoke(this, name, fn, this.id, count, endOfStream ? 1 : 0);
+    if (r === CALL_FAILED) return this.onCallFailure();
+    // cpp-host: any non-zero header result (and a local reply) stops all iteration.
+    if (r !== 0 || this.localReply) {
+      dir.stop = Stop.Headers;
+      return Action.Pause;
+    }
+    return Action.Continue;
+  }
+
+  private feedBody(dir: Direction, chunk: Uint8Array, endOfStream: boolean, isRequest: boolean): Action {
+    dir.bodySize += chunk.length;
+    if (endOfStream) dir.endOfStream = true;
+    if (!this.usable) {
+      dir.body.append(chunk);
+      return this.bypass(dir);
+    }
+    if (dir.stop === Stop.Headers) {
+      dir.held.append(chunk);
+      dir.heldEnd ||= endOfStream;
+      return Action.Pause;
+    }
+    dir.body.append(chunk);
+    return this.runBody(dir, endOfStream, isRequest);
+  }
+
+  private runBody(dir: Direction, endOfStream: boolean, isRequest: boolean): Action {
+    const vm = this.vm;
+    dir.inEndingBodyCallback = endOfStream;
+    const r = isRequest
+      ? vm.invoke(
+          this,
+          "proxy_on_request_body",
+          vm.exports.proxy_on_request_body,
+          this.id,
+          dir.body.length,
+          +endOfStream,
+        )
+      : vm.invoke(
+          this,
+          "proxy_on_response_body",
+          vm.exports.proxy_on_response_body,
+          this.id,
+          dir.body.length,
+          +endOfStream,
+        );
+    dir.inEndingBodyCallback = false;
+    if (r === CALL_FAILED) return this.onCallFailure();
+    if (r !== 0 || this.localReply) {
+      dir.stop = Stop.Body;
+      return Action.Pause;
+    }
+    dir.stop = Stop.None;
+    dir.released.append(dir.body.take());
+    return Action.Continue;
+  }
+
+  private feedTrailers(dir: Direction, trailers: HeaderMap, isRequest: boolean): Action {
+    dir.trailers = trailers;
+    dir.endOfStream = true;
+    if (!this.usable) return this.bypass(dir);
+    if (dir.stop === Stop.Headers) {
+      dir.heldTrailers = true;
+      return Action.Pause;
+    }
+    return this.runTrailers(dir, isRequest);
+  }
+
+  private runTrailers(dir: Direction, isRequest: boolean): Action {
+    const vm = this.vm;
+    const n = dir.trailers!.size;
+    const r = isRequest
+      ? vm.invoke(this, "proxy_on_request_trailers", vm.exports.proxy_on_request_trailers, this.id, n)
+      : vm.invoke(this, "proxy_on_response_trailers", vm.exports.proxy_on_response_trailers, this.id, n);
+    if (r === CALL_FAILED) return this.onCallFailure();
+    if (r !== 0 || this.localReply) {
+      dir.stop = Stop.Trailers;
+      return Action.Pause;
+    }
+    dir.stop = Stop.None;
+    dir.released.append(dir.body.take());
+    return Action.Continue;
+  }
+
+  /** Resumes a stopped direction (after the plugin's `proxy_continue_stream`). */
+  private resume(isRequest: boolean): void {
+    const dir = isRequest ? this.request : this.response;
+    if (dir.stop === Stop.None || !this.usable || this.localReply) return;
+    const wasHeaders = dir.stop === Stop.Headers;
+    dir.stop = Stop.None;
+    if (isRequest) this.events.onResumeRequest?.();
+    else this.events.onResumeResponse?.();
+    if (!wasHeaders) {
+      dir.released.append(dir.body.take());
+      return;
+    }
+    // Deliver what was held while stopped at headers, as Envoy does after continueDecoding/Encoding.
+    if (dir.held.length > 0 || dir.heldEnd) {
+      const chunk = dir.held.take();
+      const end = dir.heldEnd && !dir.heldTrailers;
+      dir.heldEnd = false;
+      dir.body.append(chunk);
+      if (this.runBody(dir, end, isRequest) === Action.Pause) {
+        if (dir.heldTrailers) {
+          dir.heldTrailers = false;
+          this.runTrailers(dir, isRequest);
+        }
+        return;
+      }
+    }
+    if (dir.heldTrailers) {
+      dir.heldTrailers = false;
+      this.runTrailers(dir, isRequest);
+    }
+  }
+
+  private deliverLocalReply(reply: LocalReply): void {
+    this.localReply = reply;
+    this.request.stop = Stop.None;
+    this.events.onLocalReply?.(reply);
+  }
+
+  // ---- hostcall targets -------------------------------------------------------------------------------------
+
+  override getMap(type: number): HeaderMap | null {
+    switch (type) {
+      case MapType.HttpRequestHeaders:
+        return this.request.headers;
+      case MapType.HttpResponseHeaders:
+        return this.response.headers;
+      case MapType.HttpRequestTrailers:
+        return this.request.trailers;
+      case MapType.HttpResponseTrailers:
+        return this.response.trailers;
+      default:
+        return super.getMap(type);
+    }
+  }
+
+  override getMapForWrite(type: number): HeaderMap | null {
+    // Trailers may be added from the last body callback when there were none (Envoy's addDecodedTrailers).
+    const dir =
+      type === MapType.HttpRequestTrailers
+        ? this.request
+        : type === MapType.HttpResponseTrailers
+          ? this.response
+          : null;
+    if (dir && dir.trailers === null && dir.inEndingBodyCallback) dir.trailers = new HeaderMap();
+    return this.getMap(type);
+  }
+
+  override getBuffer(type: number): ByteBuffer | null {
+    switch (type) {
+      case BufferType.HttpRequestBody:
+        return this.request.bodySize > 0 || this.request.body.length > 0 ? this.request.body : null;
+      case BufferType.HttpResponseBody:
+        return this.response.bodySize > 0 || this.response.body.length > 0 ? this.response.body : null;
+      case BufferType.DownstreamData:
+      case BufferType.UpstreamData:
+        return null;
+      default:
+        return super.getBuffer(type);
+    }
+  }
+
+  override continueStream(type: number): Status {
+    if (type === StreamType.HttpRequest || type === StreamType.HttpResponse) {
+      const isRequest = type === StreamType.HttpRequest;
+      this.vm.post(() => this.resume(isRequest));
+      return Status.Ok;
+    }
+    return Status.Unimplemented;
+  }
+
+  override closeStream(type: number): Status {
+    if (type === StreamType.HttpRequest || type === StreamType.HttpResponse) {
+      const direction = type === StreamType.HttpRequest ? "request" : "response";
+      this.vm.post(() => {
+        if (this.resetBy) return;
+        this.resetBy = direction;
+        this.events.onReset?.(direction);
+      });
+      return Status.Ok;
+    }
+    return Status.Unimplemented;
+  }
+
+  override sendLocalResponse(reply: LocalReply): Status {
+    // Recorded now so the running callback's result becomes Pause; the embedder hears of it afterwards.
+    this.localReply = reply;
+    this.vm.post(() => this.deliverLocalReply(reply));
+    return Status.Ok;
+  }
+
+  /** Called by the `clear_route_cache` foreign function. */
+  clearRouteCache(): void {
+    this.routeCacheClears++;
+    this.vm.post(() => this.events.onClearRouteCache?.());
+  }
+
+  protected override ownProperty(segments: readonly string[]): Uint8Array | undefined {
+    const given = encodedLookup(this.properties, segments);
+    if (given !== undefined) return given;
+    const [head, attr, sub] = segments;
+    if (head === "request") return this.requestAttribute(attr, sub, segments.length);
+    if (head === "response") return this.responseAttribute(attr, sub, segments.length);
+    return undefined;
+  }
+
+  private requestAttribute(
+    attr: string | undefined,
+    sub: string | undefined,
+    depth: number,
+  ): Uint8Array | undefined {
+    const h = this.request.headers;
+    const header = (name: string) => (h ? h.get(toBytes(name)) : undefined);
+    if (depth === 2) {
+      switch (attr) {
+        case "path":
+          return header(":path");
+        case "url_path": {
+          const path = header(":path");
+          if (!path) return undefined;
+          const q = path.indexOf(0x3f);
+          return q < 0 ? path : path.subarray(0, q);
+        }
+        case "query": {
+          const path = header(":path");
+          if (!path) return undefined;
+          const q = path.indexOf(0x3f);
+          return q < 0 ? new Uint8Array(0) : path.subarray(q + 1);
+        }
+        case "host":
+          return header(":authority");
+        case "scheme":
+          return header(":scheme");
+        case "method":
+          return header(":method");
+        case "referer":
+          return header("referer");
+        case "useragent":
+          return header("user-agent");
+        case "id":
+          return header("x-request-id");
+        case "protocol":
+          return toBytes("HTTP/1.1");
+        case "time":
+          return encodeProperty(this.startTime);
+        case "size":
+          return encodeProperty(this.request.bodySize);
+        case "duration": {
+          const now = this.host.clock.wallNanoseconds();
+          return encodeProperty(new Duration(now - BigInt(this.startTime.getTime()) * 1_000_000n));
+        }
+        case "headers":
+          return h ? mapProperty(h) : undefined;
+      }
+      return undefined;
+    }
+    if (depth === 3 && attr === "headers" && h && sub !== undefined) return joinedHeader(h, sub);
+    return undefined;
+  }
+
+  private responseAttribute(
+    attr: string | undefined,
+    sub: string | undefined,
+    depth: number,
+  ): Uint8Array | undefined {
+    const h = this.response.headers;
+    if (depth === 2) {
+      switch (attr) {
+        case "code": {
+          const status = h?.get(toBytes(":status"));
+          if (this.localReply) return encodeProperty(this.localReply.statusCode);
+          return status ? encodeProperty(Number(new TextDecoder().decode(status))) : undefined;
+        }
+        case "code_details":
+          return this.localReply ? toBytes(this.localReply.details) : toBytes("via_upstream");
+        case "size":
+          return encodeProperty(this.response.bodySize);
+        case "headers":
+          return h ? mapProperty(h) : undefined;
+        case "trailers":
+          return this.response.trailers ? mapProperty(this.response.trailers) : undefined;
+      }
+      return undefined;
+    }
+    if (depth === 3 && attr === "headers" && h && sub !== undefined) return joinedHeader(h, sub);
+    return undefined;
+  }
+}
+
+/** A header map as a property value (the pair serialization). */
+function mapProperty(map: HeaderMap): Uint8Array {
+  return map.serialize();
+}
+
+/** All values of a header joined with "," (Envoy's `request.headers[name]`). */
+function joinedHeader(map: HeaderMap, name: string): Uint8Array | undefined {
+  const key = toBytes(name.toLowerCase());
+  const values: Uint8Array[] = [];
+  for (let i = 0; i < map.names.length; i++) {
+    const n = map.names[i]!;
+    if (n.length === key.length && n.every((b, j) => b === key[j])) values.push(map.values[i]!);
+  }
+  if (values.length === 0) return undefined;
+  if (values.length === 1) return values[0];
+  const dec = new TextDecoder();
+  return toBytes(values.map((v) => dec.decode(v)).join(","));
+}

@@ -1,0 +1,174 @@
+/**
+ * Loading a plugin module: compile from bytes or a path, detect the ABI version from its marker export,
+ * and check every import against the import table, so an unknown import fails the load with its name
+ * (as Envoy fails to link it) instead of at call time.
+ */
+import { readFile } from "node:fs/promises";
+import { ABI_MARKERS, findImport, type ImportSpec } from "./abi/table.ts";
+import type { AbiVersion } from "./types.ts";
+
+/** A module that cannot load in Envoy (or here): the message names the cause. */
+export class ModuleLoadError extends Error {
+  override name = "ModuleLoadError";
+}
+
+/** A compiled plugin module, ready to be instantiated into VMs. */
+export class ProxyWasmModule {
+  private constructor(
+    /** The compiled module (with its memory maximum capped, see `load`). */
+    readonly module: WebAssembly.Module,
+    readonly abiVersion: AbiVersion,
+    /** Size of the original `.wasm` bytes. */
+    readonly size: number,
+    readonly imports: readonly WebAssembly.ModuleImportDescriptor[],
+    readonly exports: readonly WebAssembly.ModuleExportDescriptor[],
+    /** The specs of the host functions this module imports. */
+    readonly importSpecs: readonly ImportSpec[],
+  ) {}
+
+  /** Names of the functions the module exports. */
+  get exportedFunctions(): Set<string> {
+    return new Set(this.exports.filter((e) => e.kind === "function").map((e) => e.name));
+  }
+
+  /**
+   * Loads a module from bytes or a file path. `memoryLimitBytes` caps linear-memory growth (default 1 GiB,
+   * cpp-host's limit): the module's declared maximum is lowered to it, so `memory.grow` beyond fails.
+   */
+  static async load(
+    source: Uint8Array | string,
+    options: { memoryLimitBytes?: number } = {},
+  ): Promise<ProxyWasmModule> {
+    let bytes: Uint8Array;
+    if (typeof source === "string") {
+      try {
+        bytes = new Uint8Array(await readFile(source));
+      } catch (err) {
+        throw new ModuleLoadError(`cannot read plugin module ${source}: ${(err as Error).message}`);
+      }
+    } else {
+      bytes = source;
+    }
+    const limitPages = Math.floor((options.memoryLimitBytes ?? 1 << 30) / 65536);
+    let compiled: WebAssembly.Module;
+    try {
+      compiled = await WebAssembly.compile(capMemory(bytes, limitPages));
+    } catch (err) {
+      if (err instanceof ModuleLoadError) throw err;
+      throw new ModuleLoadError(`not a valid WebAssembly module: ${(err as Error).message}`);
+    }
+    const exports = WebAssembly.Module.exports(compiled);
+    const exportNames = new Set(exports.map((e) => e.name));
+    const marker = ABI_MARKERS.find(([name]) => exportNames.has(name));
+    if (!marker) {
+      throw new ModuleLoadError(
+        "missing or unknown Proxy-Wasm ABI version: the module exports none of " +
+          ABI_MARKERS.map(([name]) => name).join(", "),
+      );
+    }
+    const abiVersion = marker[1];
+    const imports = WebAssembly.Module.imports(compiled);
+    const specs: ImportSpec[] = [];
+    for (const imp of imports) {
+      const where = `${imp.module}.${imp.name}`;
+      if (imp.kind !== "function") {
+        throw new ModuleLoadError(
+          `unsupported import ${where} (${imp.kind}): the host provides only functions`,
+        );
+      }
+      const spec = findImport(imp.module, imp.name);
+      if (!spec) throw new ModuleLoadError(`unknown import ${where}: the host (and Envoy) do not provide it`);
+      if (!spec.abi.includes(abiVersion)) {
+        throw new ModuleLoadError(
+          `import ${where} is not provided to ABI ${abiVersion} modules (only to ${spec.abi.join(", ")})`,
+        );
+      }
+      specs.push(spec);
+    }
+    if (!exportNames.has("memory"))
+      throw new ModuleLoadError("the module does not export its memory as `memory`");
+    if (!exportNames.has("malloc") && !exportNames.has("proxy_on_memory_allocate")) {
+      throw new ModuleLoadError(
+        "the module is missing malloc function (exports neither malloc nor proxy_on_memory_allocate)",
+      );
+    }
+    return new ProxyWasmModule(compiled, abiVersion, bytes.length, imports, exports, specs);
+  }
+}
+
+// ---- memory cap: rewrite the memory section's limits -------------------------------------------------------
+
+function readLeb(bytes: Uint8Array, pos: number): [value: number, next: number] {
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    if (pos >= bytes.length) throw new ModuleLoadError("not a valid WebAssembly module: truncated LEB128");
+    const b = bytes[pos++]!;
+    result += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return [result, pos];
+    shift += 7;
+    if (shift > 35) throw new ModuleLoadError("not a valid WebAssembly module: LEB128 too long");
+  }
+}
+
+function writeLeb(value: number): number[] {
+  const out: number[] = [];
+  let v = value;
+  do {
+    let b = v % 128;
+    v = Math.floor(v / 128);
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+}
+
+/**
+ * Returns the module bytes with every defined 32-bit memory's maximum set to at most `limitPages`.
+ * Hand-written because no npm package edits one section of a binary without re-encoding the whole module.
+ */
+export function capMemory(bytes: Uint8Array, limitPages: number): Uint8Array {
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw new ModuleLoadError("not a valid WebAssembly module: bad magic number");
+  }
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos]!;
+    const [size, bodyStart] = readLeb(bytes, pos + 1);
+    const bodyEnd = bodyStart + size;
+    if (bodyEnd > bytes.length)
+      throw new ModuleLoadError("not a valid WebAssembly module: section past the end");
+    if (id === 5) {
+      let p = bodyStart;
+      const [count, afterCount] = readLeb(bytes, p);
+      p = afterCount;
+      const body: number[] = writeLeb(count);
+      for (let i = 0; i < count; i++) {
+        const flags = bytes[p++]!;
+        if (flags & ~0x01) return bytes; // shared or 64-bit memories: leave untouched
+        const [min, afterMin] = readLeb(bytes, p);
+        p = afterMin;
+        let max = limitPages;
+        if (flags & 0x01) {
+          const [declared, afterMax] = readLeb(bytes, p);
+          p = afterMax;
+          max = Math.min(declared, limitPages);
+        }
+        if (min > limitPages) {
+          throw new ModuleLoadError(
+            `the module needs ${min} memory pages at start, over the memory limit of ${limitPages} pages`,
+          );
+        }
+        body.push(0x01, ...writeLeb(min), ...writeLeb(max));
+      }
+      const section = [5, ...writeLeb(body.length), ...body];
+      const out = new Uint8Array(pos + section.length + (bytes.length - bodyEnd));
+      out.set(bytes.subarray(0, pos), 0);
+      out.set(section, pos);
+      out.set(bytes.subarray(bodyEnd), pos + section.length);
+      return out;
+    }
+    pos = bodyEnd;
+  }
+  return bytes;
+}

@@ -1,0 +1,296 @@
+/**
+ * A root (plugin) context inside one VM: start-up (`proxy_on_context_create` with parent 0,
+ * `proxy_on_vm_start`, `proxy_on_configure`, as cpp-host's `onStart`/`onConfigure` do), ticks, callouts
+ * (their answers are delivered here, to the root context id, as Envoy does), queue-ready notifications and
+ * foreign-function callbacks.
+ */
+import { ByteBuffer } from "./byte-buffer.ts";
+import { GrpcCallout, HttpCallout } from "./callouts.ts";
+import { Context, encodedLookup } from "./context.ts";
+import { type HeaderMap, toBytes } from "./header-map.ts";
+import type { ProxyWasmHost } from "./host.ts";
+import type { Plugin } from "./plugin.ts";
+import type { TimerHandle } from "./services.ts";
+import type { QueueOwner } from "./shared-queues.ts";
+import { BufferType, type HeaderPair, MapType, Status } from "./types.ts";
+import { CALL_FAILED, type Vm } from "./vm.ts";
+
+/** A property a plugin declared with Envoy's `declare_property` foreign function. */
+export interface DeclaredProperty {
+  name: string;
+  readonly: boolean;
+  type: number;
+  schema: Uint8Array;
+  span: number;
+}
+
+export class RootContext extends Context implements QueueOwner {
+  readonly plugin: Plugin;
+  readonly rootId: string;
+  tickPeriodMs = 0;
+  private tickTimer: TimerHandle | undefined;
+  readonly httpCalls = new Map<number, HttpCallout>();
+  readonly grpcCalls = new Map<number, GrpcCallout>();
+  readonly declaredProperties = new Map<string, DeclaredProperty>();
+  private nextHttpToken = 1;
+  // Envoy hands out odd tokens to gRPC calls and even ones to gRPC streams.
+  private nextGrpcCallToken = 1;
+  private nextGrpcStreamToken = 2;
+
+  constructor(vm: Vm, plugin: Plugin) {
+    super(vm, vm.allocateContextId());
+    this.plugin = plugin;
+    this.rootId = plugin.config.rootId;
+    vm.contexts.set(this.id, this);
+  }
+
+  override get host(): ProxyWasmHost {
+    return this.plugin.host;
+  }
+
+  override get rootContext(): RootContext {
+    return this;
+  }
+
+  /** Runs context create, vm start and configure. Returns an error message, or null on success. */
+  start(): string | null {
+    const vm = this.vm;
+    const ex = vm.exports;
+    vm.invoke(this, "proxy_on_context_create", ex.proxy_on_context_create, this.id, 0);
+    if (vm.failed) return this.failureMessage("proxy_on_context_create");
+    const vmConfig = new ByteBuffer(this.plugin.config.vmConfiguration, false);
+    vm.callbackBuffers[BufferType.VmConfiguration] = vmConfig;
+    const started = vm.invoke(this, "proxy_on_vm_start", ex.proxy_on_vm_start, this.id, vmConfig.length);
+    vm.callbackBuffers[BufferType.VmConfiguration] = null;
+    if (started === CALL_FAILED) return this.failureMessage("proxy_on_vm_start");
+    if (ex.proxy_on_vm_start && started === 0) {
+      return `plugin ${this.plugin.config.name}: proxy_on_vm_start returned false (the VM configuration was rejected)`;
+    }
+    return this.configure();
+  }
+
+  /** Runs `proxy_on_configure` with the plugin configuration. */
+  configure(): string | null {
+    const vm = this.vm;
+    const config = new ByteBuffer(this.plugin.config.configuration, false);
+    vm.callbackBuffers[BufferType.PluginConfiguration] = config;
+    const ok = vm.invoke(this, "proxy_on_configure", vm.exports.proxy_on_configure, this.id, config.length);
+    vm.callbackBuffers[BufferType.PluginConfiguration] = null;
+    if (ok === CALL_FAILED) return this.failureMessage("proxy_on_configure");
+    if (vm.exports.proxy_on_configure && ok === 0) {
+      return `plugin ${this.plugin.config.name}: proxy_on_configure returned false (the plugin configuration was rejected)`;
+    }
+    return null;
+  }
+
+  private failureMessage(callback: string): string {
+    const error = this.vm.failure?.error;
+    return `plugin ${this.plugin.config.name}: ${callback} failed: ${error?.message ?? "unknown error"}`;
+  }
+
+  /** Plugin-scoped properties: `plugin_name`, `plugin_root_id`, `plugin_vm_id`, then the plugin's own bag. */
+  pluginProperty(segments: readonly string[]): Uint8Array | undefined {
+    if (segments.length === 1) {
+      const config = this.plugin.config;
+      switch (segments[0]) {
+        case "plugin_name":
+          return toBytes(config.name);
+        case "plugin_root_id":
+          return toBytes(config.rootId);
+        case "plugin_vm_id":
+          return toBytes(config.vmId);
+      }
+    }
+    return encodedLookup(this.plugin.config.properties, segments);
+  }
+
+  // ---- ticks ------------------------------------------------------------------------------------------------
+
+  setTickPeriod(ms: number): void {
+    this.tickPeriodMs = ms;
+    if (this.tickTimer !== undefined) this.host.timers.clearTimer(this.tickTimer);
+    this.tickTimer = undefined;
+    if (ms > 0) this.scheduleTick();
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.host.timers.setTimer(this.tickPeriodMs, () => {
+      this.tickTimer = undefined;
+      if (this.deleted || this.vm.failed) return;
+      this.tick();
+      if (this.tickPeriodMs > 0 && this.tickTimer === undefined) this.scheduleTick();
+    });
+  }
+
+  /** Runs `proxy_on_tick` now. */
+  tick(): void {
+    this.vm.invoke(this, "proxy_on_tick", this.vm.exports.proxy_on_tick, this.id);
+  }
+
+  // ---- callouts -----------------------------------------------------------------------------------------------
+
+  startHttpCall(
+    cluster: string,
+    headers: HeaderPair[],
+    body: Uint8Array,
+    trailers: HeaderPair[],
+    timeoutMs: number,
+  ): { status: Status; token: number } {
+    const upstream = this.host.upstream;
+    if (!upstream.hasCluster(cluster)) return { status: Status.BadArgument, token: 0 };
+    const has = (name: string) => headers.some(([n]) => new TextDecoder().decode(n).toLowerCase() === name);
+    if (!has(":authority") || !has(":method") || !has(":path"))
+      return { status: Status.BadArgument, token: 0 };
+    let token = this.nextHttpToken++ >>> 0;
+    while (token === 0 || this.httpCalls.has(token)) token = this.nextHttpToken++ >>> 0;
+    const callout = new HttpCallout(this, token, cluster, headers, body, trailers, timeoutMs);
+    this.httpCalls.set(token, callout);
+    if (timeoutMs > 0) callout.timer = this.host.timers.setTimer(timeoutMs, () => callout.timeout());
+    // The embedder may answer synchronously; Envoy never calls back inside proxy_http_call, so defer it.
+    this.vm.post(() => upstream.httpCall(callout));
+    return { status: Status.Ok, token };
+  }
+
+  startGrpc(
+    cluster: string,
+    service: string,
+    method: string,
+    metadata: HeaderPair[],
+    message: Uint8Array | null,
+    timeoutMs: number,
+  ): { status: Status; token: number } {
+    const upstream = this.host.upstream;
+    if (!upstream.hasCluster(cluster)) return { status: Status.ParseFailure, token: 0 };
+    const streaming = message === null;
+    let token: number;
+    do {
+      if (streaming) {
+        token = this.nextGrpcStreamToken;
+        this.nextGrpcStreamToken = (this.nextGrpcStreamToken + 2) >>> 0;
+      } else {
+        token = this.nextGrpcCallToken;
+        this.nextGrpcCallToken = (this.nextGrpcCallToken + 2) >>> 0;
+      }
+    } while (token === 0 || this.grpcCalls.has(token));
+    const callout = new GrpcCallout(this, token, cluster, service, method, metadata, streaming, timeoutMs);
+    if (message) callout.sent.push(message);
+    this.grpcCalls.set(token, callout);
+    if (timeoutMs > 0) callout.timer = this.host.timers.setTimer(timeoutMs, () => callout.timeout());
+    this.vm.post(() => upstream.grpcCall(callout));
+    return { status: Status.Ok, token };
+  }
+
+  deliverHttpCallResponse(
+    callout: HttpCallout,
+    headers: HeaderMap,
+    body: Uint8Array,
+    trailers: HeaderMap,
+    status: number,
+    message: string,
+  ): void {
+    this.httpCalls.delete(callout.id);
+    if (this.deleted) return;
+    const vm = this.vm;
+    vm.callbackMaps[MapType.HttpCallResponseHeaders] = headers;
+    vm.callbackMaps[MapType.HttpCallResponseTrailers] = trailers;
+    vm.callbackBuffers[BufferType.HttpCallResponseBody] = new ByteBuffer(body, false);
+    this.statusCode = status;
+    this.statusMessage = toBytes(message);
+    vm.invoke(
+      this,
+      "proxy_on_http_call_response",
+      vm.exports.proxy_on_http_call_response,
+      this.id,
+      callout.id,
+      headers.size,
+      body.length,
+      trailers.size,
+    );
+    vm.callbackMaps[MapType.HttpCallResponseHeaders] = null;
+    vm.callbackMaps[MapType.HttpCallResponseTrailers] = null;
+    vm.callbackBuffers[BufferType.HttpCallResponseBody] = null;
+  }
+
+  deliverGrpcMetadata(callout: GrpcCallout, type: number, metadata: HeaderMap): void {
+    if (this.deleted || callout.cancelled) return;
+    const vm = this.vm;
+    const initial = type === MapType.GrpcCallInitialMetadata;
+    vm.callbackMaps[type] = metadata;
+    vm.invoke(
+      this,
+      initial ? "proxy_on_grpc_receive_initial_metadata" : "proxy_on_grpc_receive_trailing_metadata",
+      initial
+        ? vm.exports.proxy_on_grpc_receive_initial_metadata
+        : vm.exports.proxy_on_grpc_receive_trailing_metadata,
+      this.id,
+      callout.id,
+      metadata.size,
+    );
+    vm.callbackMaps[type] = null;
+  }
+
+  deliverGrpcMessage(callout: GrpcCallout, message: ByteBuffer): void {
+    if (this.deleted || callout.cancelled) return;
+    const vm = this.vm;
+    vm.callbackBuffers[BufferType.GrpcCallMessage] = message;
+    vm.invoke(
+      this,
+      "proxy_on_grpc_receive",
+      vm.exports.proxy_on_grpc_receive,
+      this.id,
+      callout.id,
+      message.length,
+    );
+    vm.callbackBuffers[BufferType.GrpcCallMessage] = null;
+  }
+
+  deliverGrpcClose(callout: GrpcCallout, status: number, message: string): void {
+    this.grpcCalls.delete(callout.id);
+    if (this.deleted || callout.cancelled) return;
+    this.statusCode = status;
+    this.statusMessage = toBytes(message);
+    this.vm.invoke(
+      this,
+      "proxy_on_grpc_close",
+      this.vm.exports.proxy_on_grpc_close,
+      this.id,
+      callout.id,
+      status,
+    );
+  }
+
+  // ---- queues and foreign functions ---------------------------------------------------------------------------
+
+  notifyQueueReady(token: number): void {
+    this.vm.post(() => {
+      if (this.deleted) return;
+      this.vm.invoke(this, "proxy_on_queue_ready", this.vm.exports.proxy_on_queue_ready, this.id, token);
+    });
+  }
+
+  /** Runs `proxy_on_foreign_function` with `args` readable as FOREIGN_FUNCTION_ARGUMENTS. */
+  callOnForeignFunction(functionId: number, args: Uint8Array): void {
+    const vm = this.vm;
+    vm.callbackBuffers[BufferType.ForeignFunctionArguments] = new ByteBuffer(args, false);
+    vm.invoke(
+      this,
+      "proxy_on_foreign_function",
+      vm.exports.proxy_on_foreign_function,
+      this.id,
+      functionId,
+      args.length,
+    );
+    vm.callbackBuffers[BufferType.ForeignFunctionArguments] = null;
+  }
+
+  /** Ends the root context: `proxy_on_done`, then `proxy_on_log`? no: root contexts get done + delete. */
+  shutdown(): void {
+    if (this.deleted) return;
+    this.setTickPeriod(0);
+    const vm = this.vm;
+    vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
+    vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
+    this.deleted = true;
+    vm.contexts.delete(this.id);
+  }
+}

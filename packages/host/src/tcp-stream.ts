@@ -1,0 +1,274 @@
+/**
+ * One TCP connection through one network plugin: a stream context whose downstream (client -> proxy) and
+ * upstream (proxy -> backend) data flow through `proxy_on_downstream_data` / `proxy_on_upstream_data`.
+ * Pause holds data (the next call shows the whole held buffer); `drain*` returns bytes released for
+ * forwarding. The upstream cluster a plugin chose with `set_envoy_filter_state("envoy.tcp_proxy.cluster")`
+ * is `upstreamCluster`. FAIL_CLOSED closes the connection; FAIL_OPEN passes data through.
+ */
+import { ByteBuffer } from "./byte-buffer.ts";
+import { Context, encodedLookup } from "./context.ts";
+import type { Properties } from "./envoy/properties.ts";
+import { toBytes } from "./header-map.ts";
+import type { ProxyWasmHost } from "./host.ts";
+import type { Plugin, PluginHealth } from "./plugin.ts";
+import type { RootContext } from "./root-context.ts";
+import { Action, BufferType, type BytesInput, PeerType, Status, StreamType } from "./types.ts";
+import { CALL_FAILED } from "./vm.ts";
+
+/** Notifications from a TCP stream to its embedder. All optional. */
+export interface TcpStreamEvents {
+  /** The plugin resumed held downstream data (`proxy_continue_stream(DOWNSTREAM)`). */
+  onResumeDownstream?(): void;
+  onResumeUpstream?(): void;
+  /** The plugin closed a side (`proxy_close_stream`), or FAIL_CLOSED closed the connection. */
+  onClose?(side: "downstream" | "upstream"): void;
+}
+
+export interface TcpStreamOptions {
+  /** Connection attributes: `source.address`, `destination.address`, `connection.*`, ... */
+  properties?: Properties;
+  events?: TcpStreamEvents;
+}
+
+class Side {
+  readonly data = new ByteBuffer();
+  readonly released = new ByteBuffer();
+  paused = false;
+  closed = false;
+}
+
+export class TcpStream extends Context {
+  readonly plugin: Plugin;
+  readonly root: RootContext;
+  readonly downstream = new Side();
+  readonly upstream = new Side();
+  readonly properties: Properties;
+  readonly events: TcpStreamEvents;
+  mode: PluginHealth;
+  /** Set when the connection was closed by the plugin or by FAIL_CLOSED. */
+  closedBy: "plugin" | "failure" | null = null;
+  completed = false;
+  awaitingDone = false;
+
+  constructor(plugin: Plugin, health: PluginHealth, options: TcpStreamOptions) {
+    const root = plugin.root;
+    super(root.vm, root.vm.allocateContextId());
+    this.plugin = plugin;
+    this.root = root;
+    this.mode = health;
+    this.properties = options.properties ?? {};
+    this.events = options.events ?? {};
+    if (health === "ok") {
+      this.vm.contexts.set(this.id, this);
+      this.vm.invoke(
+        this,
+        "proxy_on_context_create",
+        this.vm.exports.proxy_on_context_create,
+        this.id,
+        root.id,
+      );
+      if (this.vm.failed) this.onCallFailure();
+    } else if (health === "fail-closed") {
+      this.onCallFailure();
+    }
+  }
+
+  override get host(): ProxyWasmHost {
+    return this.plugin.host;
+  }
+
+  override get rootContext(): RootContext {
+    return this.root;
+  }
+
+  /** The cluster chosen with `set_envoy_filter_state("envoy.tcp_proxy.cluster", ...)`, if any. */
+  get upstreamCluster(): string | undefined {
+    const entry = this.filterState.get("envoy.tcp_proxy.cluster");
+    return entry ? new TextDecoder().decode(entry.value) : undefined;
+  }
+
+  /** The connection was accepted (`proxy_on_new_connection`). */
+  newConnection(): Action {
+    if (!this.usable) return this.bypass(null);
+    const r = this.vm.invoke(
+      this,
+      "proxy_on_new_connection",
+      this.vm.exports.proxy_on_new_connection,
+      this.id,
+    );
+    if (r === CALL_FAILED) return this.onCallFailure();
+    return r === 0 ? Action.Continue : Action.Pause;
+  }
+
+  /** Bytes from the client (`proxy_on_downstream_data`). */
+  downstreamData(chunk: BytesInput, endOfStream = false): Action {
+    return this.feed(this.downstream, toBytes(chunk), endOfStream, true);
+  }
+
+  /** Bytes from the backend (`proxy_on_upstream_data`). */
+  upstreamData(chunk: BytesInput, endOfStream = false): Action {
+    return this.feed(this.upstream, toBytes(chunk), endOfStream, false);
+  }
+
+  /** The client side closed (`proxy_on_downstream_connection_close`). */
+  downstreamClose(peer: PeerType = PeerType.Remote): void {
+    this.downstream.closed = true;
+    if (!this.usable) return;
+    this.vm.invoke(
+      this,
+      "proxy_on_downstream_connection_close",
+      this.vm.exports.proxy_on_downstream_connection_close,
+      this.id,
+      peer,
+    );
+  }
+
+  /** The backend side closed (`proxy_on_upstream_connection_close`). */
+  upstreamClose(peer: PeerType = PeerType.Remote): void {
+    this.upstream.closed = true;
+    if (!this.usable) return;
+    this.vm.invoke(
+      this,
+      "proxy_on_upstream_connection_close",
+      this.vm.exports.proxy_on_upstream_connection_close,
+      this.id,
+      peer,
+    );
+  }
+
+  /** Downstream bytes released for forwarding upstream since the last drain. */
+  drainDownstream(): Uint8Array {
+    return this.downstream.released.take();
+  }
+
+  /** Upstream bytes released for forwarding downstream since the last drain. */
+  drainUpstream(): Uint8Array {
+    return this.upstream.released.take();
+  }
+
+  /** The connection ended: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete` (see HttpStream.complete). */
+  complete(): void {
+    if (this.completed || this.awaitingDone) return;
+    if (!this.usable || this.vm.failed) {
+      this.finish();
+      return;
+    }
+    const vm = this.vm;
+    const done = vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
+    if (vm.exports.proxy_on_done && done === 0) {
+      this.awaitingDone = true;
+      return;
+    }
+    this.logAndDelete();
+  }
+
+  pluginDone(): Status {
+    if (!this.awaitingDone) return Status.NotFound;
+    this.awaitingDone = false;
+    this.vm.post(() => this.logAndDelete());
+    return Status.Ok;
+  }
+
+  private logAndDelete(): void {
+    const vm = this.vm;
+    vm.invoke(this, "proxy_on_log", vm.exports.proxy_on_log, this.id);
+    vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
+    this.finish();
+  }
+
+  private finish(): void {
+    this.completed = true;
+    this.deleted = true;
+    this.vm.contexts.delete(this.id);
+  }
+
+  private get usable(): boolean {
+    return !this.deleted && this.mode === "ok";
+  }
+
+  private onCallFailure(): Action {
+    if (this.mode === "ok")
+      this.mode = this.plugin.config.failurePolicy === "FAIL_OPEN" ? "fail-open" : "fail-closed";
+    if (this.mode === "fail-open") return Action.Continue;
+    if (!this.closedBy) {
+      this.closedBy = "failure";
+      this.events.onClose?.("downstream");
+    }
+    return Action.Pause;
+  }
+
+  private bypass(side: Side | null): Action {
+    if (this.mode === "fail-open") {
+      if (side) side.released.append(side.data.take());
+      return Action.Continue;
+    }
+    return this.onCallFailure();
+  }
+
+  private feed(side: Side, chunk: Uint8Array, endOfStream: boolean, isDownstream: boolean): Action {
+    side.data.append(chunk);
+    if (!this.usable) return this.bypass(side);
+    const vm = this.vm;
+    const size = side.data.length;
+    const r = isDownstream
+      ? vm.invoke(
+          this,
+          "proxy_on_downstream_data",
+          vm.exports.proxy_on_downstream_data,
+          this.id,
+          size,
+          +endOfStream,
+        )
+      : vm.invoke(
+          this,
+          "proxy_on_upstream_data",
+          vm.exports.proxy_on_upstream_data,
+          this.id,
+          size,
+          +endOfStream,
+        );
+    if (r === CALL_FAILED) return this.onCallFailure();
+    if (r !== 0) {
+      side.paused = true;
+      return Action.Pause;
+    }
+    side.paused = false;
+    side.released.append(side.data.take());
+    return Action.Continue;
+  }
+
+  override getBuffer(type: number): ByteBuffer | null {
+    if (type === BufferType.DownstreamData) return this.downstream.data;
+    if (type === BufferType.UpstreamData) return this.upstream.data;
+    if (type === BufferType.HttpRequestBody || type === BufferType.HttpResponseBody) return null;
+    return super.getBuffer(type);
+  }
+
+  override continueStream(type: number): Status {
+    const side =
+      type === StreamType.Downstream ? this.downstream : type === StreamType.Upstream ? this.upstream : null;
+    if (!side) return Status.Unimplemented;
+    this.vm.post(() => {
+      if (!side.paused) return;
+      side.paused = false;
+      side.released.append(side.data.take());
+      if (side === this.downstream) this.events.onResumeDownstream?.();
+      else this.events.onResumeUpstream?.();
+    });
+    return Status.Ok;
+  }
+
+  override closeStream(type: number): Status {
+    if (type !== StreamType.Downstream && type !== StreamType.Upstream) return Status.Unimplemented;
+    const which = type === StreamType.Downstream ? "downstream" : "upstream";
+    this.vm.post(() => {
+      this.closedBy ??= "plugin";
+      this.events.onClose?.(which);
+    });
+    return Status.Ok;
+  }
+
+  protected override ownProperty(segments: readonly string[]): Uint8Array | undefined {
+    return encodedLookup(this.properties, segments);
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * One VM: a single `WebAssembly.Instance` of a plugin module. It owns guest memory access (every pointer
+ * bounds-checked), the guest allocator (`malloc`, else `proxy_on_memory_allocate`, as proxy-wasm-cpp-host
+ * looks them up), the context registry, and safe calls into the guest: a trap marks the VM failed and
+ * never escapes as a JS exception.
+ */
+import type { ByteBuffer } from "./byte-buffer.ts";
+import type { Context } from "./context.ts";
+import type { HeaderMap } from "./header-map.ts";
+import type { ProxyWasmHost } from "./host.ts";
+import type { ProxyWasmModule } from "./module.ts";
+import type { RootContext } from "./root-context.ts";
+import { Status } from "./types.ts";
+
+/** Thrown (internally) by WASI `proc_exit` to unwind the guest; never escapes the VM. */
+export class ProcExit extends Error {
+  constructor(readonly code: number) {
+    super(`plugin called proc_exit(${code})`);
+  }
+}
+
+/** Module callbacks, looked up once. Absent ones are undefined and simply not called. */
+export interface GuestExports {
+  malloc?: (size: number) => number;
+  proxy_on_context_create?: (id: number, parent: number) => void;
+  proxy_on_done?: (id: number) => number;
+  proxy_on_log?: (id: number) => void;
+  proxy_on_delete?: (id: number) => void;
+  proxy_on_vm_start?: (id: number, size: number) => number;
+  proxy_on_configure?: (id: number, size: number) => number;
+  proxy_on_tick?: (id: number) => void;
+  proxy_on_new_connection?: (id: number) => number;
+  proxy_on_downstream_data?: (id: number, size: number, eos: number) => number;
+  proxy_on_downstream_connection_close?: (id: number, peer: number) => void;
+  proxy_on_upstream_data?: (id: number, size: number, eos: number) => number;
+  proxy_on_upstream_connection_close?: (id: number, peer: number) => void;
+  proxy_on_request_headers?: (id: number, n: number, eos: number) => number;
+  proxy_on_request_body?: (id: number, size: number, eos: number) => number;
+  proxy_on_request_trailers?: (id: number, n: number) => number;
+  proxy_on_response_headers?: (id: number, n: number, eos: number) => number;
+  proxy_on_response_body?: (id: number, size: number, eos: number) => number;
+  proxy_on_response_trailers?: (id: number, n: number) => number;
+  proxy_on_http_call_response?: (id: number, token: number, h: number, b: number, t: number) => void;
+  proxy_on_grpc_receive_initial_metadata?: (id: number, token: number, n: number) => void;
+  proxy_on_grpc_receive?: (id: number, token: number, size: number) => void;
+  proxy_on_grpc_receive_trailing_metadata?: (id: number, token: number, n: number) => void;
+  proxy_on_grpc_close?: (id: number, token: number, status: number) => void;
+  proxy_on_queue_ready?: (id: number, token: number) => void;
+  proxy_on_foreign_function?: (id: number, fn: number, size: number) => void;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: guest exports are called with up to five numbers
+type GuestFunction = (...args: any[]) => unknown;
+
+/** Returned by `invoke` when the call trapped or the VM had already failed. */
+export const CALL_FAILED = -1;
+
+/** Why a VM failed: the trap or error and the callback it happened in. */
+export interface VmFailure {
+  callback: string;
+  error: Error;
+}
+
+export class Vm {
+  readonly module: ProxyWasmModule;
+  readonly vmId: string;
+  readonly host: ProxyWasmHost;
+  /** Environment variables (WASI `environ_get`), from the VM configuration. */
+  readonly environment: ReadonlyArray<readonly [string, string]>;
+  /** Root contexts by root_id (plugins with the same root_id share one, as in Envoy). */
+  readonly rootContexts = new Map<string, RootContext>();
+  /** Data of the callback in progress (callout responses, configuration, foreign-function arguments). */
+  readonly callbackBuffers: Array<ByteBuffer | null> = new Array(9).fill(null);
+  readonly callbackMaps: Array<HeaderMap | null> = new Array(8).fill(null);
+  /** Trace sink when trace mode is on (hostcalls are then wrapped at instantiation). */
+  traceEnabled = false;
+  instance!: WebAssembly.Instance;
+  memory!: WebAssembly.Memory;
+  exports: GuestExports = {};
+  /** Live contexts by id (id 0 is the VM context). */
+  readonly contexts = new Map<number, Context>();
+  /** The context whose callback is running (the VM context outside callbacks). */
+  current!: Context;
+  /** `proxy_set_effective_context` target for the running callback; 0 = none. */
+  effectiveId = 0;
+  failure: VmFailure | null = null;
+  /** Work posted during a callback (queue-ready notifications, ...), run when the outermost call returns. */
+  private readonly deferred: Array<() => void> = [];
+  private depth = 0;
+  private nextContextId = 1;
+  private u8: Uint8Array = new Uint8Array(0);
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+  private allocator: ((size: number) => number) | undefined;
+  /** Listeners told when the VM fails (plugins apply their failure policy). */
+  readonly failureListeners: Array<(failure: VmFailure) => void> = [];
+
+  constructor(
+    host: ProxyWasmHost,
+    module: ProxyWasmModule,
+    vmId: string,
+    environment: ReadonlyArray<readonly [string, string]>,
+  ) {
+    this.host = host;
+    this.module = module;
+    this.vmId = vmId;
+    this.environment = environment;
+  }
+
+  /** Binds the instance (created by the host with this VM's import object). */
+  attach(instance: WebAssembly.Instance): void {
+    this.instance = instance;
+    const exp = instance.exports as Record<string, unknown>;
+    const memory = exp.memory;
+    if (!(memory instanceof WebAssembly.Memory))
+      throw new Error("the module does not export its memory as `memory`");
+    this.memory = memory;
+    const fns: Record<string, GuestFunction> = {};
+    for (const [name, value] of Object.entries(exp))
+      if (typeof value === "function") fns[name] = value as GuestFunction;
+    this.exports = fns as GuestExports;
+    this.allocator = (fns.malloc ?? fns.proxy_on_memory_allocate) as ((size: number) => number) | undefined;
+    this.refresh();
+  }
+
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  get hasAllocator(): boolean {
+    return this.allocator !== undefined;
+  }
+
+  allocateContextId(): number {
+    return this.nextContextId++;
+  }
+
+  /** The context hostcalls act on: the effective context if set and alive, else the current one. */
+  effective(): Context {
+    const id = this.effectiveId;
+    if (id !== 0) {
+      const c = this.contexts.get(id);
+      if (c !== undefined) return c;
+    }
+    return this.current;
+  }
+
+  /** Marks the VM failed (once) and tells the listeners. */
+  fail(callback: string, error: unknown): void {
+    if (this.failure) return;
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.failure = { callback, error: err };
+    for (const listener of this.failureListeners) listener(this.failure);
+  }
+
+  /**
+   * Calls a guest function for `ctx`, with up to five i32 arguments. Returns the result as unsigned, 0 for
+   * void functions, or CALL_FAILED when the VM has failed or the call trapped (the VM is then failed).
+   */
+  invoke(
+    ctx: Context,
+    name: string,
+    fn: GuestFunction | undefined,
+    a = 0,
+    b = 0,
+    c = 0,
+    d = 0,
+    e = 0,
+  ): number {
+    if (fn === undefined) return 0;
+    if (this.failure !== null) return CALL_FAILED;
+    const prevCurrent = this.current;
+    const prevEffective = this.effectiveId;
+    this.current = ctx;
+    this.effectiveId = 0;
+    this.depth++;
+    let result: number;
+    try {
+      const r = fn(a, b, c, d, e);
+      result = typeof r === "number" ? r >>> 0 : typeof r === "bigint" ? Number(BigInt.asUintN(32, r)) : 0;
+    } catch (err) {
+      this.fail(name, err);
+      result = CALL_FAILED;
+    } finally {
+      this.current = prevCurrent;
+      this.effectiveId = prevEffective;
+      this.depth--;
+    }
+    if (this.depth === 0 && this.deferred.length > 0) this.runDeferred();
+    return result;
+  }
+
+  /** Runs `work` after the outermost guest call returns (now, if no call is running). */
+  post(work: () => void): void {
+    if (this.depth === 0) work();
+    else this.deferred.push(work);
+  }
+
+  private runDeferred(): void {
+    while (this.deferred.length > 0) this.deferred.shift()!();
+  }
+
+  // ---- guest memory -------------------------------------------------------------------------------------
+
+  private refresh(): void {
+    const buffer = this.memory.buffer;
+    this.u8 = new Uint8Array(buffer);
+    this.dv = new DataView(buffer);
+  }
+
+  /** The current byte view of guest memory (re-created after the guest grew its memory). */
+  bytes(): Uint8Array {
+    if (this.u8.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.u8;
+  }
+
+  private view(): DataView {
+    if (this.dv.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.dv;
+  }
+
+  /** A view (not a copy) of guest bytes [ptr, ptr+len), or null when out of bounds. */
+  read(ptr: number, len: number): Uint8Array | null {
+    const p = ptr >>> 0;
+    const l = len >>> 0;
+    const u8 = this.bytes();
+    if (p + l > u8.length) return null;
+    return u8.subarray(p, p + l);
+  }
+
+  /** True when [ptr, ptr+len) lies inside guest memory. */
+  inBounds(ptr: number, len: number): boolean {
+    return (ptr >>> 0) + len <= this.bytes().length;
+  }
+
+  readU32(ptr: number): number | null {
+    const p = ptr >>> 0;
+    const dv = this.view();
+    return p + 4 <= dv.byteLength ? dv.getUint32(p, true) : null;
+  }
+
+  writeU32(ptr: number, value: number): boolean {
+    const p = ptr >>> 0;
+    const dv = this.view();
+    if (p + 4 > dv.byteLength) return false;
+    dv.setUint32(p, value, true);
+    return true;
+  }
+
+  writeU64(ptr: number, value: bigint): boolean {
+    const p = ptr >>> 0;
+    const dv = this.view();
+    if (p + 8 > dv.byteLength) return false;
+    dv.setBigUint64(p, BigInt.asUintN(64, value), true);
+    return true;
+  }
+
+  write(ptr: number, data: Uint8Array): boolean {
+    const p = ptr >>> 0;
+    const u8 = this.bytes();
+    if (p + data.length > u8.length) return false;
+    u8.set(data, p);
+    return true;
+  }
+
+  /**
+   * Allocates `size` bytes with the guest allocator. Returns 0 when there is no allocator, the allocator
+   * returned 0 or an out-of-bounds block, or it trapped (the VM is then failed).
+   */
+  allocate(size: number): number {
+    const alloc = this.allocator;
+    if (alloc === undefined || this.failure !== null) return 0;
+    let ptr: number;
+    this.depth++;
+    try {
+      ptr = alloc(size) >>> 0;
+    } catch (err) {
+      this.fail("malloc", err);
+      return 0;
+    } finally {
+      this.depth--;
+    }
+    if (ptr === 0 || ptr + size > this.bytes().length) return 0;
+    return ptr;
+  }
+
+  /**
+   * The hostcall return convention: copies `data` into a fresh guest allocation and writes its address and
+   * size to `ptrPtr` / `sizePtr`. Empty data writes 0/0 without allocating (as cpp-host does).
+   */
+  copyOut(data: Uint8Array, ptrPtr: number, sizePtr: number): Status {
+    // Check the out-pointers first so a bad one does not leak a guest allocation.
+    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(sizePtr, 4)) return Status.InvalidMemoryAccess;
+    let ptr = 0;
+    if (data.length > 0) {
+      ptr = this.allocate(data.length);
+      if (ptr === 0) return Status.InvalidMemoryAccess;
+      this.bytes().set(data, ptr);
+    }
+    this.writeU32(ptrPtr, ptr);
+    this.writeU32(sizePtr, data.length);
+    return Status.Ok;
+  }
+}
