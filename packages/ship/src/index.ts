@@ -4,7 +4,14 @@ export { validateComposeFile } from "./compose/compose-file.ts";
 export { type ConfigProblem, formatProblem } from "./config-problem.ts";
 export { validateEnvoyConfig } from "./envoy/envoy-config-validator.ts";
 export { buildEnvoyDescriptor, envoyRegistry } from "./envoy/envoy-descriptor.ts";
+export { type IstioManifestOptions, type IstioManifests, istioManifests } from "./istio/istio-manifests.ts";
 export { validateKubernetesManifests, validateKubernetesResource } from "./istio/kubernetes-manifests.ts";
+export {
+  type CalloutCluster,
+  type PluginDeployment,
+  readPluginDeployment,
+} from "./istio/plugin-deployment.ts";
+export { generateIstioResources, type WasmPluginOptions } from "./istio/wasmplugin-generator.ts";
 export { type ResourceProblem, validateWasmPlugin } from "./istio/wasmplugin-validator.ts";
 export { sha256Digest } from "./oci/digest.ts";
 export { formatImageReference, type ImageReference, parseImageReference } from "./oci/image-reference.ts";
@@ -13,6 +20,7 @@ export { type PullWasmOptions, type PullWasmResult, pullWasm } from "./oci/pull-
 export { type PushWasmOptions, type PushWasmResult, pushWasm } from "./oci/push-wasm.ts";
 export type { RegistryCredentials } from "./oci/registry-auth.ts";
 export { RegistryClient, RegistryError, type UploadProgress } from "./oci/registry-client.ts";
+export { resolveImageDigest } from "./oci/resolve-digest.ts";
 export {
   assertWasmModule,
   type BuiltWasmImage,
