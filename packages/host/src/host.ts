@@ -151,7 +151,7 @@ export class ProxyWasmHost {
     const vmContext = new VmContext(vm);
     vm.current = vmContext;
     const trace = this.traceSink;
-    vm.traceEnabled = trace !== undefined;
+    vm.trace = trace;
     const wrap = <T extends Record<string, (...args: never[]) => unknown>>(name: string, fns: T) =>
       // biome-ignore lint/suspicious/noExplicitAny: import objects are untyped at this boundary
       trace ? traceImports(name, fns as any, trace) : fns;

@@ -72,8 +72,8 @@ export class Vm {
   /** Data of the callback in progress (callout responses, configuration, foreign-function arguments). */
   readonly callbackBuffers: Array<ByteBuffer | null> = new Array(9).fill(null);
   readonly callbackMaps: Array<HeaderMap | null> = new Array(8).fill(null);
-  /** Trace sink when trace mode is on (hostcalls are then wrapped at instantiation). */
-  traceEnabled = false;
+  /** Trace sink when trace mode is on (hostcalls are then wrapped at instantiation, callbacks logged here). */
+  trace: ((line: string) => void) | undefined;
   instance!: WebAssembly.Instance;
   memory!: WebAssembly.Memory;
   exports: GuestExports = {};
@@ -168,6 +168,7 @@ export class Vm {
   ): number {
     if (fn === undefined) return 0;
     if (this.failure !== null) return CALL_FAILED;
+    if (this.trace !== undefined) this.trace(`[host->vm] ${name}(${[a, b, c, d, e].slice(0, fn.length).join(", ")})`);
     const prevCurrent = this.current;
     const prevEffective = this.effectiveId;
     this.current = ctx;
