@@ -1,1 +1,12 @@
-export {};
+/**
+ * @proxy-wasm-ts/sdk, build side. The SDK itself is AssemblyScript under `assembly/`; this module
+ * compiles plugins written with it (used by `pwts build` and the SDK's tests).
+ */
+export {
+  ASCONFIG_PATH,
+  CompileError,
+  type CompileOptions,
+  type CompileResult,
+  compilePlugin,
+} from "./compile.ts";
+export { optimizeForSize } from "./optimize.ts";

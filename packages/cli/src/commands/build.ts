@@ -1,0 +1,21 @@
+/** `pwts build [DIR]`: compile an AssemblyScript plugin and check its imports. */
+import { relative } from "node:path";
+import type { Command } from "commander";
+import { buildPlugin, PLUGIN_OUTPUT } from "../plugin-build/build-plugin.ts";
+
+export function register(program: Command): void {
+  program
+    .command("build")
+    .description(`compile a plugin (assembly/index.ts) to ${PLUGIN_OUTPUT}, print its size and imports`)
+    .argument("[dir]", "plugin directory", ".")
+    .option("-o, --out <file>", `output file (default: <dir>/${PLUGIN_OUTPUT})`)
+    .option("--debug", "debug build: keep names, skip size optimization")
+    .action(async (dir: string, options: { out?: string; debug?: boolean }) => {
+      const result = await buildPlugin(dir, { outFile: options.out, debug: options.debug });
+      const where = relative(process.cwd(), result.outFile) || result.outFile;
+      process.stdout.write(
+        `${where}: ${result.size} bytes (${(result.size / 1024).toFixed(1)} KiB), ABI ${result.abiVersion}\n` +
+          `imports (${result.imports.length}):\n${result.imports.map((i) => `  ${i}`).join("\n")}\n`,
+      );
+    });
+}

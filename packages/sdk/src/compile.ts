@@ -1,0 +1,74 @@
+/**
+ * Compiles a plugin with the AssemblyScript compiler this SDK is made for, in-process, with the
+ * options in the SDK's asconfig.json (runtime, and the abort/trace/seed replacements that keep
+ * `env.abort` & co. out of the module). Users never pin an AssemblyScript version themselves.
+ */
+import { fileURLToPath } from "node:url";
+import asc from "assemblyscript/asc";
+import { optimizeForSize } from "./optimize.ts";
+
+/** The compiler options every plugin is built with (usable as `asc --config <this>`). */
+export const ASCONFIG_PATH = fileURLToPath(new URL("../asconfig.json", import.meta.url));
+
+export interface CompileOptions {
+  /** Directory the entry path is relative to (the plugin directory). */
+  baseDir: string;
+  /** Entry file relative to baseDir, e.g. `assembly/index.ts`. */
+  entry: string;
+  /** Debug build: names kept, no size optimization (readable stack traces). */
+  debug?: boolean;
+}
+
+export interface CompileResult {
+  /** The final module. */
+  wasm: Uint8Array;
+  /** Size straight out of asc, before the wasm-opt pass. */
+  compiledSize: number;
+}
+
+/** Thrown when the plugin does not compile; `message` holds asc's diagnostics. */
+export class CompileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CompileError";
+  }
+}
+
+/** Compiles (then size-optimizes, unless debug) one plugin entry file. */
+export async function compilePlugin(options: CompileOptions): Promise<CompileResult> {
+  let binary: Uint8Array | null = null;
+  const stdout = asc.createMemoryStream();
+  const stderr = asc.createMemoryStream();
+  const argv = [
+    options.entry,
+    "--config",
+    ASCONFIG_PATH,
+    "--outFile",
+    "plugin.wasm",
+    "--baseDir",
+    options.baseDir,
+  ];
+  if (options.debug) argv.push("--debug", "--optimizeLevel", "0", "--shrinkLevel", "0");
+  const result = await asc.main(argv, {
+    stdout,
+    stderr,
+    writeFile(filename, contents) {
+      if (filename.endsWith(".wasm") && typeof contents !== "string") binary = contents;
+    },
+  });
+  // asc notes when --converge stops early; that is not a problem worth showing.
+  const diagnostics = stderr
+    .toString()
+    .split("\n")
+    .filter((line) => !/^Last converge was suboptimal/.test(line.trim()))
+    .join("\n")
+    .trim();
+  const compiled = binary as Uint8Array | null;
+  if (result.error || compiled === null) {
+    throw new CompileError(`compiling ${options.entry} failed:\n${diagnostics || String(result.error)}`);
+  }
+  return {
+    wasm: options.debug ? compiled : optimizeForSize(compiled),
+    compiledSize: compiled.byteLength,
+  };
+}
