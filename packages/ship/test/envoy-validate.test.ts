@@ -3,6 +3,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { parse, stringify } from "yaml";
 import { type ConfigProblem, validateConfigFiles } from "../src/index.ts";
 import { tinyPluginWasm } from "./support/wasm-fixture.ts";
 
@@ -63,77 +64,92 @@ describe("broken configs fail with their field path", { timeout: 120_000 }, () =
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function check(name: string, edit: (yaml: string) => string): Promise<ConfigProblem[]> {
+  // Edits work on the parsed document, so they do not depend on how the fixture is laid out.
+  // biome-ignore lint/suspicious/noExplicitAny: test edits reach deep into a parsed YAML document
+  type Doc = Record<string, any>;
+  const hcmOf = (d: Doc) => d.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+  async function check(name: string, edit: (doc: Doc) => void): Promise<ConfigProblem[]> {
     const file = join(dir, `${name}.yaml`);
-    const edited = edit(base);
-    assert.notEqual(edited, base, "the edit applies");
-    await writeFile(file, edited);
+    const doc = parse(base) as Doc;
+    edit(doc);
+    await writeFile(file, stringify(doc));
     return errors(await validateConfigFiles([file]));
   }
 
   const hcm = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config<HttpConnectionManager>";
-  const cases: Array<{ name: string; edit: (y: string) => string; path: string; message: RegExp }> = [
+  const cases: Array<{ name: string; edit: (d: Doc) => void; path: string; message: RegExp }> = [
     {
       name: "unknown field",
-      edit: (y) => y.replace("    connect_timeout: 5s", "    connect_timeout: 5s\n    conect_timeout: 5s"),
+      edit: (d) => {
+        d.static_resources.clusters[0].conect_timeout = "5s";
+      },
       path: "static_resources.clusters[0].conect_timeout",
       message:
         /unknown field "conect_timeout" in envoy\.config\.cluster\.v3\.Cluster \(did you mean "connect_timeout"\?\)/,
     },
     {
       name: "unknown field inside a typed config",
-      edit: (y) =>
-        y.replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          stat_prefx: x"),
+      edit: (d) => {
+        hcmOf(d).stat_prefx = "x";
+      },
       path: `${hcm}.stat_prefx`,
       message: /unknown field "stat_prefx"/,
     },
     {
       name: "misspelled @type",
-      edit: (y) =>
-        y.replace("envoy.extensions.filters.http.wasm.v3.Wasm", "envoy.extensions.filters.http.wasm.v3.Wasn"),
+      edit: (d) => {
+        hcmOf(d).http_filters[0].typed_config["@type"] =
+          "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasn";
+      },
       path: `${hcm}.http_filters[0].typed_config.@type`,
       message: /"type\.googleapis\.com\/envoy\.extensions\.filters\.http\.wasm\.v3\.Wasn" names no message/,
     },
     {
       name: "bad duration",
-      edit: (y) => y.replace("connect_timeout: 5s", "connect_timeout: 5 seconds"),
+      edit: (d) => {
+        d.static_resources.clusters[0].connect_timeout = "5 seconds";
+      },
       path: "static_resources.clusters[0].connect_timeout",
       message: /google\.protobuf\.Duration/,
     },
     {
       name: "bad enum",
-      edit: (y) => y.replace("type: LOGICAL_DNS", "type: LOGICAL_DNZ"),
+      edit: (d) => {
+        d.static_resources.clusters[0].type = "LOGICAL_DNZ";
+      },
       path: "static_resources.clusters[0].type",
       message: /LOGICAL_DNZ/,
     },
     {
       name: "route to a missing cluster",
-      edit: (y) => y.replace("route: { cluster: httpbin }", "route: { cluster: httpbun }"),
-      path: `static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.cluster`,
+      edit: (d) => {
+        hcmOf(d).route_config.virtual_hosts[0].routes[0].route.cluster = "httpbun";
+      },
+      path: "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.cluster",
       message: /names cluster "httpbun", which is not defined \(static clusters: httpbin, metadata\)/,
     },
     {
       name: "port out of range (validate.rules)",
-      edit: (y) => y.replace("port_value: 9901", "port_value: 99999"),
+      edit: (d) => {
+        d.admin.address.socket_address.port_value = 99999;
+      },
       path: "admin.address.socket_address.port_value",
       message: /99999 must be <= 65535/,
     },
     {
       name: "empty stat_prefix (validate.rules min_len)",
-      edit: (y) => y.replace("stat_prefix: ingress_http", 'stat_prefix: ""'),
+      edit: (d) => {
+        hcmOf(d).stat_prefix = "";
+      },
       path: `${hcm}.stat_prefix`,
       message: /length 0 < 1/,
     },
     {
       name: "router not last",
-      edit: (y) =>
-        y
-          .replace("          - name: envoy.filters.http.router\n", "")
-          .replace(
-            "          http_filters:\n",
-            "          http_filters:\n          - name: envoy.filters.http.router\n",
-          ),
-      path: `static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]`,
+      edit: (d) => {
+        hcmOf(d).http_filters.reverse();
+      },
+      path: "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]",
       message: /router must be the last HTTP filter/,
     },
   ];
@@ -147,9 +163,10 @@ describe("broken configs fail with their field path", { timeout: 120_000 }, () =
   }
 
   test("several problems are all reported", async () => {
-    const problems = await check("several", (y) =>
-      y.replace("type: LOGICAL_DNS", "type: NOPE").replace("connect_timeout: 2s", "connect_timeout: soon"),
-    );
+    const problems = await check("several", (d) => {
+      d.static_resources.clusters[0].type = "NOPE";
+      d.static_resources.clusters[1].connect_timeout = "soon";
+    });
     assert.deepEqual(
       problems.map((p) => p.path).sort(),
       ["static_resources.clusters[0].type", "static_resources.clusters[1].connect_timeout"].sort(),
@@ -164,13 +181,11 @@ describe("broken configs fail with their field path", { timeout: 120_000 }, () =
       join(pluginDir, "wasmplugin.yaml"),
       "apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: { name: demo }\nspec:\n  url: oci://example.com/demo:1\n  pluginName: demo_root\n",
     );
-    const config = base
-      .replace(
-        'local: { filename: "/etc/envoy/wasm/rust_header.wasm" }',
-        "local: { filename: build/plugin.wasm }",
-      )
-      .replace("name: rust_header", "name: rust_header\n                root_id: other_root");
-    await writeFile(join(pluginDir, "envoy.yaml"), config);
+    const doc = parse(base) as Doc;
+    const wasm = hcmOf(doc).http_filters[0].typed_config.config;
+    wasm.vm_config.code.local.filename = "build/plugin.wasm";
+    wasm.root_id = "other_root";
+    await writeFile(join(pluginDir, "envoy.yaml"), stringify(doc));
     const problems = errors(await validateConfigFiles([join(pluginDir, "envoy.yaml")]));
     assert.equal(problems.length, 1, JSON.stringify(problems));
     assert.match(problems[0]?.path ?? "", /\.root_id$/);
