@@ -1,0 +1,13 @@
+/**
+ * A problem in the bootstrap configuration. `path` is the field path inside the document
+ * (`static_resources.clusters[2].connect_timeout`); the message is one line meant for a person.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(path ? `${path}: ${reason}` : reason);
+    this.name = "ConfigError";
+  }
+}

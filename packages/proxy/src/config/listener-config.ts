@@ -1,0 +1,211 @@
+/**
+ * `envoy.config.listener.v3.Listener` with one filter chain: network Wasm filters, then a terminal
+ * `http_connection_manager` (HTTP Wasm filters + router) or `tcp_proxy`.
+ */
+import { readAccessLogs } from "./access-log-config.ts";
+import type { ConfigMessage, ConfigValue } from "./fields.ts";
+import type {
+  HttpConnectionManagerConfig,
+  ListenerConfig,
+  TcpProxyConfig,
+  WasmPluginConfig,
+} from "./model.ts";
+import { readRouteTable } from "./route-config.ts";
+import { readAddress } from "./socket-address.ts";
+import { expectType, readTypedConfig, type TypedConfig } from "./typed-config.ts";
+import { readWasmFilter } from "./wasm-config.ts";
+
+/** Envoy's default `per_connection_buffer_limit_bytes`: 1 MiB. */
+export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
+
+const HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const TCP_PROXY = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+const NETWORK_WASM = "envoy.extensions.filters.network.wasm.v3.Wasm";
+const HTTP_WASM = "envoy.extensions.filters.http.wasm.v3.Wasm";
+const ROUTER = "envoy.extensions.filters.http.router.v3.Router";
+
+/** Filters may name their type only by `name` (old style, no typed_config); map those names to types. */
+const TYPE_BY_FILTER_NAME: Record<string, string> = {
+  "envoy.filters.http.router": ROUTER,
+  "envoy.router": ROUTER,
+};
+
+function readFilterConfig(filter: ConfigMessage): { name: string; typed: TypedConfig | undefined } {
+  const name = filter.optional("name")?.string() ?? "";
+  const typedValue = filter.optional("typed_config");
+  if (filter.has("config_discovery"))
+    filter.optional("config_discovery")!.fail("dynamic filter config is not supported");
+  filter.accept("disabled", "is_optional");
+  filter.finish();
+  return { name, typed: typedValue ? readTypedConfig(typedValue) : undefined };
+}
+
+function readHttpFilters(value: ConfigValue | undefined, baseDir: string): WasmPluginConfig[] {
+  const filters = value?.list() ?? [];
+  const wasm: WasmPluginConfig[] = [];
+  let routerSeen = false;
+  filters.forEach((f, i) => {
+    const { name, typed } = readFilterConfig(f.message());
+    const type = typed?.type ?? TYPE_BY_FILTER_NAME[name];
+    if (!type) f.fail(`filter ${JSON.stringify(name)} needs a typed_config`);
+    if (routerSeen) f.fail("the router must be the last HTTP filter");
+    if (type === ROUTER) {
+      typed?.message.accept("suppress_envoy_headers", "start_child_span", "dynamic_stats");
+      typed?.message.finish();
+      routerSeen = true;
+      return;
+    }
+    if (type === HTTP_WASM) {
+      wasm.push(readWasmFilter(typed!.message, baseDir));
+      return;
+    }
+    f.fail(`unsupported HTTP filter type ${type} (supported: ${HTTP_WASM}, ${ROUTER})`);
+    void i;
+  });
+  if (!routerSeen) (value ?? filters[0])?.fail("the last HTTP filter must be envoy.filters.http.router");
+  return wasm;
+}
+
+function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): HttpConnectionManagerConfig {
+  const statPrefix = m.required("stat_prefix").string();
+  const codec = m.optional("codec_type");
+  if (codec) codec.oneOf(["AUTO", "HTTP1"]);
+  if (m.has("rds")) m.optional("rds")!.fail("RDS is not supported; use an inline route_config");
+  const routeTable = readRouteTable(m.required("route_config"), baseDir);
+  const httpFiltersValue = m.optional("http_filters");
+  if (!httpFiltersValue) m.fail("http_filters is required (at least envoy.filters.http.router)");
+  const wasmFilters = readHttpFilters(httpFiltersValue, baseDir);
+  const accessLogs = readAccessLogs(m.optional("access_log"), baseDir);
+  const useRemoteAddress = m.optional("use_remote_address")?.wrappedBool() ?? false;
+  const xffNumTrustedHops = m.optional("xff_num_trusted_hops")?.integer() ?? 0;
+  const skipXffAppend = m.optional("skip_xff_append")?.bool() ?? false;
+  const generateRequestId = m.optional("generate_request_id")?.wrappedBool() ?? true;
+  const serverName = m.optional("server_name")?.string() || "envoy";
+  const maxRequestHeadersKb = m.optional("max_request_headers_kb")?.wrappedInteger(1, 8192) ?? 60;
+  let idleTimeoutMs = 3_600_000;
+  let maxHeadersCount = 100;
+  const common = m.optional("common_http_protocol_options")?.message();
+  if (common) {
+    idleTimeoutMs = common.optional("idle_timeout")?.durationMs() ?? idleTimeoutMs;
+    maxHeadersCount = common.optional("max_headers_count")?.wrappedInteger(1) ?? maxHeadersCount;
+    common.finish();
+  }
+  const streamIdleTimeoutMs = m.optional("stream_idle_timeout")?.durationMs() ?? 300_000;
+  const requestTimeoutMs = m.optional("request_timeout")?.durationMs() ?? 0;
+  const requestHeadersTimeoutMs = m.optional("request_headers_timeout")?.durationMs() ?? 0;
+  const h1 = m.optional("http_protocol_options")?.message();
+  if (h1) {
+    h1.accept("accept_http_10", "default_host_for_http_10");
+    h1.finish();
+  }
+  m.accept("normalize_path", "merge_slashes", "path_with_escaped_slashes_action", "drain_timeout");
+  m.finish();
+  return {
+    statPrefix,
+    routeTable,
+    wasmFilters,
+    accessLogs,
+    useRemoteAddress,
+    xffNumTrustedHops,
+    skipXffAppend,
+    generateRequestId,
+    serverName,
+    maxRequestHeadersKb,
+    maxHeadersCount,
+    streamIdleTimeoutMs,
+    requestTimeoutMs,
+    requestHeadersTimeoutMs,
+    idleTimeoutMs,
+    bufferLimitBytes,
+    path: m.path,
+  };
+}
+
+function readTcpProxy(m: ConfigMessage, baseDir: string): TcpProxyConfig {
+  const statPrefix = m.required("stat_prefix").string();
+  const chosen = m.oneOf(["cluster", "weighted_clusters"])!;
+  let cluster = "";
+  let weightedClusters: TcpProxyConfig["weightedClusters"];
+  if (chosen[0] === "cluster") cluster = chosen[1].nonEmptyString();
+  else {
+    const w = chosen[1].message();
+    weightedClusters = w
+      .required("clusters")
+      .list()
+      .map((c) => {
+        const cm = c.message();
+        const r = { name: cm.required("name").nonEmptyString(), weight: cm.required("weight").integer(1) };
+        cm.finish();
+        return r;
+      });
+    w.finish();
+    cluster = weightedClusters[0]?.name ?? "";
+  }
+  const accessLogs = readAccessLogs(m.optional("access_log"), baseDir);
+  const idleTimeoutMs = m.optional("idle_timeout")?.durationMs() ?? 3_600_000;
+  const maxConnectAttempts = m.optional("max_connect_attempts")?.wrappedInteger(1) ?? 1;
+  m.finish();
+  return {
+    statPrefix,
+    cluster,
+    ...(weightedClusters ? { weightedClusters } : {}),
+    accessLogs,
+    idleTimeoutMs,
+    maxConnectAttempts,
+    path: m.path,
+  };
+}
+
+export function readListener(value: ConfigValue, baseDir: string, index: number): ListenerConfig {
+  const l = value.message();
+  const name = l.optional("name")?.string() || `listener_${index}`;
+  const address = readAddress(l.required("address"));
+  const bufferLimitBytes =
+    l.optional("per_connection_buffer_limit_bytes")?.wrappedInteger(1) ?? DEFAULT_BUFFER_LIMIT_BYTES;
+  const chains = l.required("filter_chains").list();
+  if (chains.length !== 1)
+    l.required("filter_chains").fail(`exactly one filter chain is supported, got ${chains.length}`);
+  const chain = chains[0]!.message();
+  if (chain.has("filter_chain_match"))
+    chain.optional("filter_chain_match")!.fail("filter_chain_match is not supported");
+  if (chain.has("transport_socket"))
+    chain.optional("transport_socket")!.fail("downstream TLS is not supported");
+  chain.accept("name");
+  const filters = chain.required("filters").list();
+  chain.finish();
+  const accessLogs = readAccessLogs(l.optional("access_log"), baseDir);
+  l.accept("traffic_direction", "listener_filters_timeout", "continue_on_listener_filters_timeout");
+  if (l.has("listener_filters")) {
+    const lf = l.optional("listener_filters")!;
+    if (lf.list().length > 0) lf.fail("listener filters are not supported");
+  }
+  l.finish();
+
+  const listener: ListenerConfig = {
+    name,
+    address,
+    networkWasmFilters: [],
+    accessLogs,
+    bufferLimitBytes,
+    path: value.path,
+  };
+  filters.forEach((f, i) => {
+    const { name: filterName, typed } = readFilterConfig(f.message());
+    if (!typed) return f.fail(`filter ${JSON.stringify(filterName)} needs a typed_config`);
+    const last = i === filters.length - 1;
+    if (typed.type === NETWORK_WASM) {
+      if (last) f.fail("a network Wasm filter must be followed by tcp_proxy or http_connection_manager");
+      listener.networkWasmFilters.push(readWasmFilter(typed.message, baseDir));
+      return;
+    }
+    expectType(typed, [HCM, TCP_PROXY, NETWORK_WASM]);
+    if (!last) f.fail(`${typed.type} is a terminal filter and must be last in the chain`);
+    if (typed.type === HCM) listener.http = readHcm(typed.message, baseDir, bufferLimitBytes);
+    else listener.tcp = readTcpProxy(typed.message, baseDir);
+  });
+  if (!listener.http && !listener.tcp) l.fail("the filter chain needs http_connection_manager or tcp_proxy");
+  if (listener.http && listener.networkWasmFilters.length > 0) {
+    l.fail("network Wasm filters before http_connection_manager are not supported");
+  }
+  return listener;
+}

@@ -1,0 +1,234 @@
+/**
+ * The validated, typed form of the Envoy v3 bootstrap subset this data plane runs. Produced by
+ * `parseBootstrap`; everything downstream reads these types, never the raw YAML.
+ */
+
+export interface SocketAddress {
+  host: string;
+  port: number;
+}
+
+export interface NodeConfig {
+  id: string;
+  cluster: string;
+  /** `node.metadata` as plain JSON (a google.protobuf.Struct). */
+  metadata: Record<string, unknown>;
+  locality?: { region?: string; zone?: string; subZone?: string };
+}
+
+export interface StatsTagConfig {
+  tagName: string;
+  regex?: string;
+  fixedValue?: string;
+}
+
+export interface AdminConfig {
+  address: SocketAddress;
+  accessLogs: AccessLogConfig[];
+}
+
+export interface AccessLogConfig {
+  /** "stdout" | "stderr" or a file path. */
+  sink: { kind: "stdout" } | { kind: "stderr" } | { kind: "file"; path: string };
+  format: { kind: "text"; template: string } | { kind: "json"; fields: Record<string, unknown> };
+}
+
+export interface TlsUpstreamConfig {
+  sni?: string;
+  /** PEM text of the trusted CA bundle; undefined = Node's default roots. */
+  trustedCa?: string;
+  alpn?: string[];
+  /** PEM client certificate chain and key for mutual TLS. */
+  certificateChain?: string;
+  privateKey?: string;
+}
+
+export type DnsFamily = "V4_ONLY" | "V6_ONLY" | "AUTO" | "V4_PREFERRED" | "ALL";
+
+export interface ClusterConfig {
+  name: string;
+  type: "STATIC" | "STRICT_DNS" | "LOGICAL_DNS";
+  connectTimeoutMs: number;
+  endpoints: SocketAddress[];
+  dnsFamily: DnsFamily;
+  dnsRefreshMs: number;
+  tls?: TlsUpstreamConfig;
+  http2: boolean;
+  /** Cluster-level idle timeout for upstream connections (ms). */
+  idleTimeoutMs: number;
+  path: string;
+}
+
+export interface PluginCode {
+  kind: "local" | "remote";
+  /** Local: file path; remote: URL. */
+  location: string;
+  inline?: Uint8Array;
+  /** Remote: cluster that serves the URL. */
+  cluster?: string;
+  timeoutMs?: number;
+  sha256?: string;
+  /** Config path for errors about the code (missing file, bad hash). */
+  path: string;
+}
+
+export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
+
+export interface WasmPluginConfig {
+  name: string;
+  rootId: string;
+  vmId: string;
+  code: PluginCode;
+  /** Bytes given to proxy_on_vm_start. */
+  vmConfiguration: Uint8Array;
+  /** Bytes given to proxy_on_configure. */
+  pluginConfiguration: Uint8Array;
+  environment: Record<string, string>;
+  failurePolicy: FailurePolicy;
+  reloadBackoffMs: number;
+  allowOnHeadersStopIteration: boolean;
+  path: string;
+}
+
+export type StringMatcher =
+  | { kind: "exact"; value: string; ignoreCase: boolean }
+  | { kind: "prefix"; value: string; ignoreCase: boolean }
+  | { kind: "suffix"; value: string; ignoreCase: boolean }
+  | { kind: "contains"; value: string; ignoreCase: boolean }
+  | { kind: "regex"; regex: RegExp };
+
+export interface HeaderMatcherConfig {
+  name: string;
+  /** undefined = present_match true */
+  match?: StringMatcher;
+  present?: boolean;
+  invert: boolean;
+  /** Regex matched against the whole value. */
+}
+
+export interface QueryParameterMatcherConfig {
+  name: string;
+  match?: StringMatcher;
+  present?: boolean;
+}
+
+export interface HeaderValueOption {
+  name: string;
+  value: string;
+  /** APPEND_IF_EXISTS_OR_ADD (default), ADD_IF_ABSENT, OVERWRITE_IF_EXISTS_OR_ADD, OVERWRITE_IF_EXISTS */
+  action: "append" | "add_if_absent" | "overwrite_or_add" | "overwrite_if_exists";
+}
+
+export interface RouteMatchConfig {
+  path: { kind: "prefix" | "path" | "regex" | "path_separated_prefix"; value: string; regex?: RegExp };
+  caseSensitive: boolean;
+  headers: HeaderMatcherConfig[];
+  queryParameters: QueryParameterMatcherConfig[];
+}
+
+export type RouteTarget =
+  | { kind: "cluster"; cluster: string }
+  | { kind: "cluster_header"; header: string }
+  | { kind: "weighted_clusters"; clusters: Array<{ name: string; weight: number }>; totalWeight: number };
+
+export interface RouteActionConfig {
+  target: RouteTarget;
+  prefixRewrite?: string;
+  regexRewrite?: { pattern: RegExp; substitution: string };
+  hostRewriteLiteral?: string;
+  autoHostRewrite: boolean;
+  /** 0 = disabled. Envoy's default is 15 s. */
+  timeoutMs: number;
+  idleTimeoutMs?: number;
+}
+
+export interface DirectResponseConfig {
+  status: number;
+  body?: Uint8Array;
+}
+
+export interface RouteConfig {
+  name: string;
+  match: RouteMatchConfig;
+  action:
+    | { kind: "route"; route: RouteActionConfig }
+    | { kind: "direct_response"; response: DirectResponseConfig };
+  requestHeadersToAdd: HeaderValueOption[];
+  requestHeadersToRemove: string[];
+  responseHeadersToAdd: HeaderValueOption[];
+  responseHeadersToRemove: string[];
+  metadata: Record<string, unknown>;
+  path: string;
+}
+
+export interface VirtualHostConfig {
+  name: string;
+  domains: string[];
+  routes: RouteConfig[];
+  requestHeadersToAdd: HeaderValueOption[];
+  responseHeadersToAdd: HeaderValueOption[];
+  metadata: Record<string, unknown>;
+}
+
+export interface RouteTableConfig {
+  name: string;
+  virtualHosts: VirtualHostConfig[];
+  requestHeadersToAdd: HeaderValueOption[];
+  responseHeadersToAdd: HeaderValueOption[];
+}
+
+export interface HttpConnectionManagerConfig {
+  statPrefix: string;
+  routeTable: RouteTableConfig;
+  wasmFilters: WasmPluginConfig[];
+  accessLogs: AccessLogConfig[];
+  useRemoteAddress: boolean;
+  xffNumTrustedHops: number;
+  skipXffAppend: boolean;
+  generateRequestId: boolean;
+  serverName: string;
+  /** Envoy default 60 KiB. */
+  maxRequestHeadersKb: number;
+  maxHeadersCount: number;
+  streamIdleTimeoutMs: number;
+  requestTimeoutMs: number;
+  requestHeadersTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Listener per_connection_buffer_limit_bytes (Envoy default 1 MiB): the filter buffer limit. */
+  bufferLimitBytes: number;
+  path: string;
+}
+
+export interface TcpProxyConfig {
+  statPrefix: string;
+  cluster: string;
+  weightedClusters?: Array<{ name: string; weight: number }>;
+  accessLogs: AccessLogConfig[];
+  idleTimeoutMs: number;
+  maxConnectAttempts: number;
+  path: string;
+}
+
+export interface ListenerConfig {
+  name: string;
+  address: SocketAddress;
+  networkWasmFilters: WasmPluginConfig[];
+  http?: HttpConnectionManagerConfig;
+  tcp?: TcpProxyConfig;
+  accessLogs: AccessLogConfig[];
+  bufferLimitBytes: number;
+  path: string;
+}
+
+export interface BootstrapConfig {
+  node: NodeConfig;
+  admin?: AdminConfig;
+  listeners: ListenerConfig[];
+  clusters: ClusterConfig[];
+  statsTags: StatsTagConfig[];
+  useAllDefaultTags: boolean;
+  /** The document as read, for /config_dump. */
+  document: unknown;
+  /** Directory relative paths (wasm files, CA files) are resolved against. */
+  baseDir: string;
+}

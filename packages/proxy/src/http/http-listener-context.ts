@@ -1,0 +1,19 @@
+/** What every stream of one HTTP listener shares. */
+import type { AccessLogger } from "../access-log/access-logger.ts";
+import type { ClusterManager } from "../cluster/cluster-manager.ts";
+import type { HttpConnectionManagerConfig } from "../config/model.ts";
+import type { StatStore } from "../stats/stat-store.ts";
+import type { HttpFilterFactory } from "./http-filter.ts";
+import type { RouteTable } from "./route-table.ts";
+
+export interface HttpListenerContext {
+  listenerName: string;
+  config: HttpConnectionManagerConfig;
+  routeTable: RouteTable;
+  clusters: ClusterManager;
+  stats: StatStore;
+  accessLogs: AccessLogger[];
+  filterFactories: HttpFilterFactory[];
+  /** Streams in flight, for draining. */
+  activeStreams: Set<{ streamInfo: unknown }>;
+}

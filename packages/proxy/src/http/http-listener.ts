@@ -1,0 +1,142 @@
+/**
+ * An HTTP/1.1 listener (http_connection_manager) on node:http. Protocol errors get Envoy's codec answers
+ * (400 Bad Request, 431 for headers over max_request_headers_kb) and are access-logged with DPE.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { formatAddress, newConnectionId, StreamInfo } from "../stream-info.ts";
+import type { HttpListenerContext } from "./http-listener-context.ts";
+import { HttpStream } from "./http-stream.ts";
+import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
+
+const connectionIds = new WeakMap<Socket, number>();
+
+function rawReply(spec: LocalReplySpec, serverName: string): string {
+  const body = spec.body;
+  return (
+    `HTTP/1.1 ${spec.status} ${spec.status === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\n` +
+    `date: ${new Date().toUTCString()}\r\nserver: ${serverName}\r\nconnection: close\r\n\r\n${body}`
+  );
+}
+
+export class HttpListener {
+  readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private draining = false;
+
+  constructor(readonly ctx: HttpListenerContext) {
+    const config = ctx.config;
+    this.server = createServer(
+      {
+        maxHeaderSize: config.maxRequestHeadersKb * 1024,
+        // Envoy's defaults: no overall request timeout, no headers timeout (both opt-in).
+        requestTimeout: config.requestTimeoutMs,
+        headersTimeout: config.requestHeadersTimeoutMs,
+        keepAliveTimeout: config.idleTimeoutMs,
+        joinDuplicateHeaders: false,
+        noDelay: true,
+      },
+      (req, res) => this.onRequest(req, res),
+    );
+    // Counted and limited by the stream itself (Envoy's max_headers_count answers 431, node would truncate).
+    this.server.maxHeadersCount = 0;
+    this.server.on("connection", (socket: Socket) => {
+      connectionIds.set(socket, newConnectionId());
+      this.sockets.add(socket);
+      ctx.stats.counter(`http.${config.statPrefix}.downstream_cx_total`).inc();
+      ctx.stats.gauge(`http.${config.statPrefix}.downstream_cx_active`).add(1);
+      socket.on("close", () => {
+        this.sockets.delete(socket);
+        ctx.stats.gauge(`http.${config.statPrefix}.downstream_cx_active`).add(-1);
+      });
+    });
+    this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
+      this.onClientError(err, socket),
+    );
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.draining) res.shouldKeepAlive = false;
+    const stream = new HttpStream(this.ctx, req, res, connectionIds.get(req.socket) ?? 0);
+    this.ctx.activeStreams.add(stream);
+    stream.start();
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const code = err.code ?? "";
+    if (
+      code === "ECONNRESET" ||
+      !socket.writable ||
+      ((err as { bytesParsed?: number }).bytesParsed === 0 && code === "HPE_INVALID_EOF_STATE")
+    ) {
+      socket.destroy();
+      return;
+    }
+    if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "HPE_HEADERS_TIMEOUT") {
+      socket.end(
+        rawReply(
+          { status: 408, body: "request timeout", details: "request_headers_timeout" },
+          this.ctx.config.serverName,
+        ).replace("Bad Request", "Request Timeout"),
+      );
+      return;
+    }
+    const spec = code === "HPE_HEADER_OVERFLOW" ? LOCAL_REPLIES.headersTooLarge : LOCAL_REPLIES.badRequest;
+    this.ctx.stats
+      .counter(`http.${this.ctx.config.statPrefix}.downstream_rq_${Math.floor(spec.status / 100)}xx`)
+      .inc();
+    const info = new StreamInfo(
+      connectionIds.get(socket) ?? 0,
+      formatAddress(socket.remoteAddress, socket.remotePort),
+      formatAddress(socket.localAddress, socket.localPort),
+      this.ctx.listenerName,
+    );
+    info.responseCode = spec.status;
+    info.responseCodeDetails = spec.details;
+    info.setFlag("DPE");
+    const reply = rawReply(spec, this.ctx.config.serverName);
+    info.bytesSent = Buffer.byteLength(spec.body);
+    info.finish();
+    socket.end(reply);
+    for (const log of this.ctx.accessLogs) log.log(info);
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once("error", onError);
+      this.server.listen({ host, port, exclusive: true }, () => {
+        this.server.off("error", onError);
+        resolve();
+      });
+    });
+  }
+
+  address(): { host: string; port: number } {
+    const a = this.server.address();
+    if (a === null || typeof a === "string") throw new Error("listener is not bound");
+    return { host: a.address, port: a.port };
+  }
+
+  /** Stops accepting, lets in-flight requests finish (closing idle keep-alive connections), then closes. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const deadline = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, timeoutMs);
+    const poll = setInterval(() => this.server.closeIdleConnections(), 50);
+    await closed;
+    clearTimeout(deadline);
+    clearInterval(poll);
+  }
+
+  /** Closes at once, resetting open connections. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}

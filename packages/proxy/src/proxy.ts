@@ -1,0 +1,218 @@
+/**
+ * The local data plane as a whole: builds clusters, plugins, listeners and the admin server from a
+ * validated bootstrap, starts them, and stops them (gracefully with drain, or at once).
+ */
+import type { LogLevel } from "@proxy-wasm-ts/host";
+import { AccessLogger, type OutputStreams } from "./access-log/access-logger.ts";
+import { AdminServer } from "./admin/admin-server.ts";
+import { ClusterManager } from "./cluster/cluster-manager.ts";
+import { ConfigError } from "./config/config-error.ts";
+import type { AccessLogConfig, BootstrapConfig, ListenerConfig } from "./config/model.ts";
+import type { HttpFilterFactory } from "./http/http-filter.ts";
+import { HttpListener } from "./http/http-listener.ts";
+import { RouteTable } from "./http/route-table.ts";
+import { StatStore } from "./stats/stat-store.ts";
+import { TagProducer } from "./stats/tag-extraction.ts";
+import type { NetworkFilterFactory } from "./tcp/network-filter.ts";
+import { TcpListener } from "./tcp/tcp-listener.ts";
+import { PluginRuntime } from "./wasm/plugin-runtime.ts";
+
+export interface ProxyOptions {
+  /** Where stdout/stderr access logs and plugin logs go; default the process streams. */
+  output?: OutputStreams;
+  /** Progress lines ("listener ... on 127.0.0.1:10000"); default none. */
+  progress?: (line: string) => void;
+  /** Plugin log level; default info (Envoy's default). */
+  pluginLogLevel?: LogLevel;
+}
+
+/** A listener that failed to bind (port in use, address not available). */
+export class ListenError extends Error {
+  constructor(
+    readonly listener: string,
+    readonly address: string,
+    readonly code: string,
+  ) {
+    super(
+      code === "EADDRINUSE"
+        ? `listener ${listener}: address ${address} is already in use`
+        : `listener ${listener}: cannot listen on ${address}: ${code}`,
+    );
+    this.name = "ListenError";
+  }
+}
+
+export interface BoundListener {
+  name: string;
+  kind: "http" | "tcp";
+  host: string;
+  port: number;
+}
+
+const processOutput: OutputStreams = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+};
+
+export class LocalDataPlane {
+  readonly stats = new StatStore();
+  readonly clusters: ClusterManager;
+  readonly plugins: PluginRuntime;
+  readonly tags: TagProducer;
+  readonly listeners: BoundListener[] = [];
+  admin: { host: string; port: number } | undefined;
+  private readonly servers: Array<HttpListener | TcpListener> = [];
+  private adminServer: AdminServer | undefined;
+  private readonly accessLoggers: AccessLogger[] = [];
+  private state: "PRE_INITIALIZING" | "LIVE" | "DRAINING" = "PRE_INITIALIZING";
+  private readonly output: OutputStreams;
+  private readonly progress: (line: string) => void;
+
+  constructor(
+    readonly config: BootstrapConfig,
+    options: ProxyOptions = {},
+  ) {
+    this.output = options.output ?? processOutput;
+    this.progress = options.progress ?? (() => {});
+    this.clusters = new ClusterManager(config.clusters, this.stats);
+    this.plugins = new PluginRuntime(config.node, this.clusters, this.output, options.pluginLogLevel);
+    this.tags = new TagProducer(config.statsTags, config.useAllDefaultTags);
+  }
+
+  private loggers(configs: AccessLogConfig[], path: string): AccessLogger[] {
+    return configs.map((c, i) => {
+      try {
+        const logger = new AccessLogger(c, this.output);
+        this.accessLoggers.push(logger);
+        return logger;
+      } catch (err) {
+        throw new ConfigError(`${path}.access_log[${i}]`, (err as Error).message);
+      }
+    });
+  }
+
+  private async buildListener(l: ListenerConfig): Promise<HttpListener | TcpListener> {
+    const listenerLogs = this.loggers(l.accessLogs, l.path);
+    if (l.http) {
+      const factories: HttpFilterFactory[] = [];
+      for (const p of l.http.wasmFilters)
+        factories.push(this.plugins.httpFilterFactory(await this.plugins.start(p)));
+      return new HttpListener({
+        listenerName: l.name,
+        config: l.http,
+        routeTable: new RouteTable(l.http.routeTable),
+        clusters: this.clusters,
+        stats: this.stats,
+        accessLogs: [...this.loggers(l.http.accessLogs, l.http.path), ...listenerLogs],
+        filterFactories: factories,
+        activeStreams: new Set(),
+      });
+    }
+    const tcp = l.tcp!;
+    const factories: NetworkFilterFactory[] = [];
+    for (const p of l.networkWasmFilters)
+      factories.push(this.plugins.networkFilterFactory(await this.plugins.start(p)));
+    return new TcpListener({
+      listenerName: l.name,
+      config: tcp,
+      clusters: this.clusters,
+      stats: this.stats,
+      accessLogs: [...this.loggers(tcp.accessLogs, tcp.path), ...listenerLogs],
+      filterFactories: factories,
+      bufferLimitBytes: l.bufferLimitBytes,
+      activeSessions: new Set(),
+    });
+  }
+
+  /** Resolves clusters, starts plugins, binds listeners and admin. Throws ConfigError or ListenError. */
+  async start(): Promise<void> {
+    try {
+      await this.clusters.initialize();
+      this.progress(`clusters: ${this.config.clusters.length} initialized`);
+      for (const l of this.config.listeners) {
+        const server = await this.buildListener(l);
+        const plugins = l.http?.wasmFilters.length ?? l.networkWasmFilters.length;
+        if (plugins > 0) this.progress(`listener ${l.name}: ${plugins} wasm filter(s) started`);
+        try {
+          await server.listen(l.address.host, l.address.port);
+        } catch (err) {
+          throw new ListenError(
+            l.name,
+            `${l.address.host}:${l.address.port}`,
+            (err as NodeJS.ErrnoException).code ?? String(err),
+          );
+        }
+        this.servers.push(server);
+        const a = server.address();
+        const kind = l.http ? "http" : "tcp";
+        this.listeners.push({ name: l.name, kind, host: a.host, port: a.port });
+        this.progress(`listener ${l.name} (${kind}) on ${a.host}:${a.port}`);
+      }
+      if (this.config.admin) {
+        const admin = new AdminServer({
+          stats: this.stats,
+          tags: this.tags,
+          clusters: this.clusters,
+          configDocument: this.config.document,
+          state: () => this.state,
+          extraPrometheus: () => this.plugins.host.prometheus({ statsTags: this.promTags() }),
+          extraStats: () => this.plugins.host.metrics.all(),
+        });
+        const { host, port } = this.config.admin.address;
+        try {
+          await admin.listen(host, port);
+        } catch (err) {
+          throw new ListenError(
+            "admin",
+            `${host}:${port}`,
+            (err as NodeJS.ErrnoException).code ?? String(err),
+          );
+        }
+        this.adminServer = admin;
+        this.admin = admin.address();
+        this.progress(`admin on ${this.admin.host}:${this.admin.port}`);
+      }
+      this.stats.gauge("server.live").set(1);
+      this.state = "LIVE";
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  private promTags(): Array<{ tagName: string; regex: string }> {
+    return this.config.statsTags
+      .filter((t) => t.regex !== undefined)
+      .map((t) => ({ tagName: t.tagName, regex: t.regex! }));
+  }
+
+  /** Graceful: stop accepting, let in-flight requests finish (up to `timeoutMs`), then close. */
+  async drain(timeoutMs = 5000): Promise<void> {
+    this.state = "DRAINING";
+    this.stats.gauge("server.live").set(0);
+    await Promise.all(this.servers.map((s) => s.drain(timeoutMs)));
+    await this.close();
+  }
+
+  /** Closes everything at once. */
+  async close(): Promise<void> {
+    this.state = "DRAINING";
+    await Promise.all(this.servers.map((s) => s.close()));
+    this.servers.length = 0;
+    await this.adminServer?.close();
+    this.adminServer = undefined;
+    this.plugins.shutdown();
+    await this.clusters.close();
+    await Promise.all(this.accessLoggers.map((l) => l.close()));
+  }
+}
+
+/** Builds and starts a proxy for a validated bootstrap. */
+export async function startProxy(
+  config: BootstrapConfig,
+  options: ProxyOptions = {},
+): Promise<LocalDataPlane> {
+  const proxy = new LocalDataPlane(config, options);
+  await proxy.start();
+  return proxy;
+}

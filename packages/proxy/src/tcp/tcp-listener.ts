@@ -1,0 +1,56 @@
+/** A TCP listener whose filter chain ends in tcp_proxy. */
+import { createServer, type Server, type Socket } from "node:net";
+import { newConnectionId } from "../stream-info.ts";
+import type { TcpListenerContext } from "./tcp-listener-context.ts";
+import { TcpSession } from "./tcp-session.ts";
+
+export class TcpListener {
+  readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(readonly ctx: TcpListenerContext) {
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+      const prefix = `tcp.${ctx.config.statPrefix}`;
+      ctx.stats.counter(`${prefix}.downstream_cx_total`).inc();
+      ctx.stats.gauge(`${prefix}.downstream_cx_active`).add(1);
+      const session = new TcpSession(ctx, socket, newConnectionId());
+      ctx.activeSessions.add(session);
+      session.start();
+    });
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once("error", onError);
+      this.server.listen({ host, port, exclusive: true }, () => {
+        this.server.off("error", onError);
+        resolve();
+      });
+    });
+  }
+
+  address(): { host: string; port: number } {
+    const a = this.server.address();
+    if (a === null || typeof a === "string") throw new Error("listener is not bound");
+    return { host: a.address, port: a.port };
+  }
+
+  /** Stops accepting and waits for open connections to end (then resets them after `timeoutMs`). */
+  async drain(timeoutMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const deadline = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, timeoutMs);
+    await closed;
+    clearTimeout(deadline);
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The host's `Upstream`: `proxy_http_call` goes to a configured cluster over the real network (HTTP/1.1 or
+ * HTTP/2 as the cluster says). An unknown cluster is BAD_ARGUMENT (the host checks `hasCluster`).
+ */
+import type { GrpcCallout, HttpCallout, Upstream } from "@proxy-wasm-ts/host";
+import type { ClusterManager } from "../cluster/cluster-manager.ts";
+import { sendUpstreamRequest } from "../cluster/upstream-request.ts";
+import { isHopByHop } from "../http/header-list.ts";
+
+const decoder = new TextDecoder();
+
+export class ClusterCallouts implements Upstream {
+  constructor(private readonly clusters: ClusterManager) {}
+
+  hasCluster(name: string): boolean {
+    return this.clusters.get(name) !== undefined;
+  }
+
+  httpCall(callout: HttpCallout): void {
+    const cluster = this.clusters.get(callout.cluster);
+    const host = cluster?.pickHost();
+    if (!cluster || !host) {
+      callout.fail("no healthy upstream");
+      return;
+    }
+    let method = "GET";
+    let path = "/";
+    let authority = "";
+    const headers: Array<[string, string]> = [];
+    for (const [n, v] of callout.headers) {
+      const name = decoder.decode(n).toLowerCase();
+      const value = decoder.decode(v);
+      if (name === ":method") method = value;
+      else if (name === ":path") path = value;
+      else if (name === ":authority" || name === "host") authority = value;
+      else if (name[0] !== ":" && !isHopByHop(name)) headers.push([name, value]);
+    }
+    if (callout.body.length > 0) headers.push(["content-length", String(callout.body.length)]);
+    const abort = new AbortController();
+    cluster.inc("upstream_rq_total");
+    sendUpstreamRequest(
+      cluster,
+      host,
+      {
+        method,
+        path,
+        authority,
+        scheme: "http",
+        headers,
+        body: callout.body.length > 0 ? callout.body : undefined,
+      },
+      abort.signal,
+    ).then(
+      async (res) => {
+        const chunks: Buffer[] = [];
+        try {
+          for await (const chunk of res.body) {
+            if (callout.finished) {
+              abort.abort();
+              return;
+            }
+            chunks.push(chunk as Buffer);
+          }
+        } catch {
+          callout.fail("reset");
+          return;
+        }
+        cluster.inc(`upstream_rq_${Math.floor(res.status / 100)}xx`);
+        callout.respond({
+          headers: [[":status", String(res.status)], ...res.headers],
+          body: new Uint8Array(Buffer.concat(chunks)),
+        });
+      },
+      () => {
+        cluster.inc("upstream_cx_connect_fail");
+        callout.fail("reset");
+      },
+    );
+  }
+
+  grpcCall(callout: GrpcCallout): void {
+    // gRPC callouts are not carried by the local data plane yet: the plugin sees UNAVAILABLE.
+    callout.close(14, "gRPC callouts are not supported by pwts run");
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Runs the Wasm filters a bootstrap configures, on one `ProxyWasmHost`: loads code (file, inline or remote
+ * with sha256), shares VMs by vm_id as Envoy does, starts each plugin (a failing on_configure stops start-up
+ * with a config error), and prints plugin logs as Envoy does (`wasm log <name> <root_id>: <message>`).
+ */
+import {
+  type LogEntry,
+  LogLevel,
+  ModuleLoadError,
+  type Plugin,
+  PluginStartError,
+  ProxyWasmHost,
+  type ProxyWasmModule,
+} from "@proxy-wasm-ts/host";
+import type { OutputStreams } from "../access-log/access-logger.ts";
+import type { ClusterManager } from "../cluster/cluster-manager.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { NodeConfig, WasmPluginConfig } from "../config/model.ts";
+import type { HttpFilterFactory } from "../http/http-filter.ts";
+import type { NetworkFilterFactory } from "../tcp/network-filter.ts";
+import { ClusterCallouts } from "./cluster-callouts.ts";
+import { loadPluginCode, sha256Hex } from "./plugin-code.ts";
+import { jsonToProperty } from "./stream-properties.ts";
+import { WasmHttpFilter } from "./wasm-http-filter.ts";
+import { WasmNetworkFilter } from "./wasm-network-filter.ts";
+
+/** Envoy's spdlog level names. */
+const LEVEL_NAMES = ["trace", "debug", "info", "warning", "error", "critical"];
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, "0");
+}
+
+/** `[2024-12-15 06:24:57.672][25][warning][wasm] wasm log name root_id: message` */
+export function formatPluginLog(entry: LogEntry, now = new Date()): string {
+  const ts =
+    `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ` +
+    `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}.${pad(now.getMilliseconds(), 3)}`;
+  let prefix = "";
+  if (entry.pluginName) prefix += ` ${entry.pluginName}`;
+  if (entry.rootId) prefix += ` ${entry.rootId}`;
+  if (entry.vmId) prefix += ` ${entry.vmId}`;
+  return `[${ts}][${process.pid}][${LEVEL_NAMES[entry.level] ?? "info"}][wasm] wasm log${prefix}: ${entry.message}\n`;
+}
+
+export class PluginRuntime {
+  readonly host: ProxyWasmHost;
+  private readonly modules = new Map<string, ProxyWasmModule>();
+  readonly plugins: Plugin[] = [];
+
+  constructor(
+    node: NodeConfig,
+    private readonly clusters: ClusterManager,
+    out: OutputStreams,
+    logLevel: LogLevel = LogLevel.Info,
+  ) {
+    const nodeValue = jsonToProperty({
+      id: node.id,
+      cluster: node.cluster,
+      metadata: node.metadata,
+      ...(node.locality ? { locality: node.locality } : {}),
+    });
+    this.host = new ProxyWasmHost({
+      upstream: new ClusterCallouts(clusters),
+      log: (entry) => out.stderr(formatPluginLog(entry)),
+      logLevel,
+      nodeProperties: { node: nodeValue, "xds.node": nodeValue },
+    });
+  }
+
+  /** Loads the code and starts the plugin; every failure is a ConfigError naming the filter. */
+  async start(config: WasmPluginConfig): Promise<Plugin> {
+    const bytes = await loadPluginCode(config.code, this.clusters);
+    const hash = sha256Hex(bytes);
+    let module = this.modules.get(hash);
+    if (!module) {
+      try {
+        module = await this.host.loadModule(bytes);
+      } catch (err) {
+        const reason = err instanceof ModuleLoadError ? err.message : String(err);
+        throw new ConfigError(config.code.path, `cannot load Wasm module ${config.code.location}: ${reason}`);
+      }
+      this.modules.set(hash, module);
+    }
+    try {
+      const plugin = this.host.startPlugin(module, {
+        name: config.name,
+        rootId: config.rootId,
+        vmId: config.vmId,
+        vmConfiguration: config.vmConfiguration,
+        configuration: config.pluginConfiguration,
+        environment: config.environment,
+        failurePolicy: config.failurePolicy,
+        reloadBackoffMs: config.reloadBackoffMs,
+      });
+      this.plugins.push(plugin);
+      return plugin;
+    } catch (err) {
+      const reason = err instanceof PluginStartError ? err.message : (err as Error).message;
+      throw new ConfigError(config.path, `plugin ${JSON.stringify(config.name)} failed to start: ${reason}`);
+    }
+  }
+
+  httpFilterFactory(plugin: Plugin): HttpFilterFactory {
+    return (callbacks) => new WasmHttpFilter(plugin, callbacks);
+  }
+
+  networkFilterFactory(plugin: Plugin): NetworkFilterFactory {
+    return (callbacks) => new WasmNetworkFilter(plugin, callbacks);
+  }
+
+  shutdown(): void {
+    for (const p of this.plugins) {
+      try {
+        p.shutdown();
+      } catch {
+        // A plugin failing in on_done at shutdown must not stop the others from shutting down.
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * An `envoy.filters.http.wasm` filter instance for one request: adapts the data plane's filter contract to
+ * the host's HttpStream (one stream context per request per plugin).
+ */
+import { Action, type HeaderMap, type HttpStream, type Plugin } from "@proxy-wasm-ts/host";
+import type { HeaderList } from "../http/header-list.ts";
+import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "../http/http-filter.ts";
+import { streamProperties } from "./stream-properties.ts";
+
+const decoder = new TextDecoder();
+
+/** Copies the plugin's view of a header map back into the list the data plane forwards. */
+function syncHeaders(target: HeaderList | undefined, source: HeaderMap | null): void {
+  if (!target || !source) return;
+  target.length = 0;
+  for (let i = 0; i < source.names.length; i++) {
+    target.push([decoder.decode(source.names[i]), decoder.decode(source.values[i])]);
+  }
+}
+
+function status(action: Action): FilterStatus {
+  return action === Action.Continue ? "continue" : "stop";
+}
+
+export class WasmHttpFilter implements HttpFilter {
+  private readonly stream: HttpStream;
+  private requestHeaderList: HeaderList | undefined;
+  private responseHeaderList: HeaderList | undefined;
+  private done = false;
+
+  constructor(
+    plugin: Plugin,
+    private readonly cb: HttpFilterCallbacks,
+  ) {
+    this.stream = plugin.newHttpStream({
+      properties: streamProperties(cb.streamInfo, {
+        routeName: () => cb.route()?.route.name,
+        virtualHostName: () => cb.route()?.virtualHost.name,
+        routeMetadata: () => cb.route()?.route.metadata,
+      }),
+      events: {
+        // Deferred: the host reports a resume before it releases buffered bytes.
+        onResumeRequest: () =>
+          queueMicrotask(() => {
+            syncHeaders(this.requestHeaderList, this.stream.request.headers);
+            cb.continueDecoding();
+          }),
+        onResumeResponse: () =>
+          queueMicrotask(() => {
+            syncHeaders(this.responseHeaderList, this.stream.response.headers);
+            cb.continueEncoding();
+          }),
+        onLocalReply: (reply) =>
+          cb.sendLocalReply(
+            reply.statusCode,
+            reply.body,
+            reply.headers.map(([n, v]) => [decoder.decode(n).toLowerCase(), decoder.decode(v)]),
+            reply.details,
+          ),
+        onReset: () => cb.resetStream(),
+        onClearRouteCache: () => cb.clearRouteCache(),
+      },
+    });
+  }
+
+  decodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
+    this.requestHeaderList = headers;
+    const action = this.stream.requestHeaders(headers, endStream);
+    syncHeaders(headers, this.stream.request.headers);
+    return status(action);
+  }
+
+  decodeData(body: BodyBuffer, endStream: boolean): FilterStatus {
+    const action = this.stream.requestBody(body.data, endStream);
+    if (action === Action.Continue) body.data = Buffer.from(this.stream.drainRequestBody());
+    return status(action);
+  }
+
+  drainDecoded(): Buffer {
+    return Buffer.from(this.stream.drainRequestBody());
+  }
+
+  encodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
+    // A stream the plugin (or its failure policy) already answered is not shown the reply again.
+    if (this.stream.localReply || this.stream.mode !== "ok") return "continue";
+    this.responseHeaderList = headers;
+    const action = this.stream.responseHeaders(headers, endStream);
+    syncHeaders(headers, this.stream.response.headers);
+    return status(action);
+  }
+
+  encodeData(body: BodyBuffer, endStream: boolean): FilterStatus {
+    if (this.stream.localReply || (this.stream.mode !== "ok" && this.stream.mode !== "fail-open"))
+      return "continue";
+    const action = this.stream.responseBody(body.data, endStream);
+    if (action === Action.Continue) body.data = Buffer.from(this.stream.drainResponseBody());
+    return status(action);
+  }
+
+  drainEncoded(): Buffer {
+    return Buffer.from(this.stream.drainResponseBody());
+  }
+
+  onLog(): void {
+    if (this.done) return;
+    this.done = true;
+    this.stream.complete();
+  }
+
+  onDestroy(): void {
+    this.onLog();
+  }
+}
