@@ -8,7 +8,10 @@ import { UserError } from "./user-error.ts";
 type Registrar = (program: Command) => void;
 
 // Subcommands, in the order `pwts --help` lists them.
-const commands: Array<() => Promise<{ register: Registrar }>> = [];
+const commands: Array<() => Promise<{ register: Registrar }>> = [
+  () => import("./commands/inspect.ts"),
+  () => import("./commands/run.ts"),
+];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("pwts")

@@ -1,0 +1,362 @@
+/**
+ * `pwts inspect PLUGIN.wasm`: what a plugin module is and whether Envoy could load it — ABI version, size,
+ * start-up and allocator exports, every import (marked when the host or Envoy would not provide it, or
+ * provides it with another signature), every export (marked when it looks like a callback but no host
+ * calls it). Exits 1 when Envoy could not load the module, 2 when the input is not a module at all.
+ *
+ * What the host provides comes from the host's own import and export tables and its module loader, so
+ * this command and the host can never disagree.
+ */
+import { readFile } from "node:fs/promises";
+import {
+  ABI_MARKERS,
+  type AbiVersion,
+  EXPORT_TABLE,
+  findImport,
+  type ImportSpec,
+  ModuleLoadError,
+  ProxyWasmModule,
+} from "@proxy-wasm-ts/host";
+import type { Command } from "commander";
+import { UserError } from "../user-error.ts";
+
+/** Exit status when the input is unreadable or not a WebAssembly module. */
+const EXIT_BAD_INPUT = 2;
+/** Exit status when the module is valid WebAssembly but Envoy could not load it. */
+const EXIT_NOT_LOADABLE = 1;
+
+/** A function signature as written in a module's type section. */
+export interface Signature {
+  params: string[];
+  results: string[];
+}
+
+/** How one import fares against what the host (and Envoy) provide. */
+export type ImportVerdict =
+  | { kind: "ok" }
+  | { kind: "missing" }
+  | { kind: "wrong-abi"; providedTo: readonly AbiVersion[] }
+  | { kind: "signature-mismatch"; expected: Signature }
+  | { kind: "not-a-function"; importKind: string };
+
+export interface ImportReport {
+  module: string;
+  name: string;
+  kind: string;
+  /** Null for non-function imports. */
+  signature: Signature | null;
+  verdict: ImportVerdict;
+}
+
+export interface ExportReport {
+  name: string;
+  kind: string;
+  /** True when the host looks this export up (a callback, allocator, start function or ABI marker). */
+  usedByHost: boolean;
+}
+
+/** Everything `pwts inspect` reports, as data (printed as text or, with `--json`, as JSON). */
+export interface InspectReport {
+  file: string;
+  size: number;
+  abiVersion: AbiVersion | null;
+  /** How the host starts the module, as proxy-wasm-cpp-host does. */
+  startup: "_initialize + main" | "_initialize" | "_start" | "none";
+  allocator: "malloc" | "proxy_on_memory_allocate" | null;
+  imports: ImportReport[];
+  exports: ExportReport[];
+  /** Reasons Envoy could not load the module; empty when it could. */
+  problems: string[];
+  /** The host's own verdict: null when its loader accepts the module, else the loader's message. */
+  hostLoadError: string | null;
+}
+
+// ---- reading import signatures -----------------------------------------------------------------------------
+// Node 20's WebAssembly.Module.imports() gives names and kinds but not signatures, and Envoy refuses a module
+// whose import signature differs from the host function's ("import type mismatch"). Only the type and import
+// sections are needed, so they are read here directly rather than decoding the whole module with a library.
+
+const VALUE_TYPES: Record<number, string> = { 127: "i32", 126: "i64", 125: "f32", 124: "f64", 123: "v128" };
+const EXTERNAL_KINDS = ["function", "table", "memory", "global", "tag"];
+
+class SectionReader {
+  pos: number;
+  constructor(
+    private readonly bytes: Uint8Array,
+    start: number,
+    private readonly end: number,
+  ) {
+    this.pos = start;
+  }
+  byte(): number {
+    if (this.pos >= this.end) throw new Error("section ends early");
+    return this.bytes[this.pos++]!;
+  }
+  u32(): number {
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const b = this.byte();
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+    }
+    throw new Error("LEB128 number too long");
+  }
+  name(): string {
+    const length = this.u32();
+    if (this.pos + length > this.end) throw new Error("name runs past its section");
+    const text = new TextDecoder().decode(this.bytes.subarray(this.pos, this.pos + length));
+    this.pos += length;
+    return text;
+  }
+  valueType(): string {
+    const code = this.byte();
+    return VALUE_TYPES[code] ?? `type 0x${code.toString(16)}`;
+  }
+  skipLimits(): void {
+    const flags = this.byte();
+    this.u32();
+    if (flags & 0x01) this.u32();
+  }
+}
+
+/** Signatures of the module's function imports, keyed `module.name`. Assumes the module already compiled. */
+export function readImportSignatures(bytes: Uint8Array): Map<string, Signature> {
+  const types: Signature[] = [];
+  const signatures = new Map<string, Signature>();
+  const top = new SectionReader(bytes, 8, bytes.length);
+  while (top.pos < bytes.length) {
+    const id = top.byte();
+    const size = top.u32();
+    const section = new SectionReader(bytes, top.pos, top.pos + size);
+    if (id === 1) {
+      for (let count = section.u32(); count > 0; count--) {
+        if (section.byte() !== 0x60) throw new Error("type section holds a non-function type");
+        const params = Array.from({ length: section.u32() }, () => section.valueType());
+        const results = Array.from({ length: section.u32() }, () => section.valueType());
+        types.push({ params, results });
+      }
+    } else if (id === 2) {
+      for (let count = section.u32(); count > 0; count--) {
+        const key = `${section.name()}.${section.name()}`;
+        const kind = section.byte();
+        if (kind === 0x00) {
+          const type = types[section.u32()];
+          if (type) signatures.set(key, type);
+        } else if (kind === 0x01) {
+          section.byte();
+          section.skipLimits();
+        } else if (kind === 0x02) {
+          section.skipLimits();
+        } else if (kind === 0x03) {
+          section.valueType();
+          section.byte();
+        } else {
+          section.byte();
+          section.u32();
+        }
+      }
+      return signatures; // the import section is the last one needed
+    }
+    top.pos += size;
+  }
+  return signatures;
+}
+
+// ---- analysis ----------------------------------------------------------------------------------------------
+
+function formatSignature(signature: Signature): string {
+  return `(${signature.params.join(", ")}) -> (${signature.results.join(", ")})`;
+}
+
+function sameSignature(a: Signature, params: ImportSpec["params"], results: ImportSpec["results"]): boolean {
+  return a.params.join() === params.join() && a.results.join() === results.join();
+}
+
+const CALLBACKS_THE_HOST_CALLS = new Set([
+  ...EXPORT_TABLE.map((spec) => spec.name),
+  ...ABI_MARKERS.map(([marker]) => marker),
+  "memory",
+  // Looked up by proxy-wasm-cpp-host too; exported by C++ and AssemblyScript SDKs.
+  "proxy_on_request_metadata",
+  "proxy_on_response_metadata",
+  "__main_void",
+]);
+
+/** Analyses module bytes. Throws UserError when the bytes are not a WebAssembly module. */
+export async function inspectModule(file: string, bytes: Uint8Array): Promise<InspectReport> {
+  if (bytes.length < 8 || bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    const hint = /^\s*\(module/.test(new TextDecoder().decode(bytes.subarray(0, 64)))
+      ? " (it looks like WebAssembly text; compile it to .wasm first)"
+      : "";
+    throw new UserError(
+      `${file} is not a WebAssembly module: expected the magic bytes \\0asm at the start${hint}`,
+      EXIT_BAD_INPUT,
+    );
+  }
+  let compiled: WebAssembly.Module;
+  try {
+    compiled = await WebAssembly.compile(bytes);
+  } catch (err) {
+    throw new UserError(
+      `${file} is not a valid WebAssembly module: ${(err as Error).message}`,
+      EXIT_BAD_INPUT,
+    );
+  }
+  const exported = WebAssembly.Module.exports(compiled);
+  const exportNames = new Set(exported.map((e) => e.name));
+  const marker = ABI_MARKERS.find(([name]) => exportNames.has(name));
+  const abiVersion = marker ? marker[1] : null;
+  const signatures = readImportSignatures(bytes);
+  const problems: string[] = [];
+  if (!abiVersion) {
+    problems.push(
+      `no ABI version marker: Envoy rejects it as "missing or unknown Proxy-Wasm ABI version" ` +
+        `(export one of ${ABI_MARKERS.map(([name]) => name).join(", ")})`,
+    );
+  }
+
+  const imports: ImportReport[] = WebAssembly.Module.imports(compiled).map((imp) => {
+    const where = `${imp.module}.${imp.name}`;
+    const signature = signatures.get(where) ?? null;
+    let verdict: ImportVerdict;
+    const spec = findImport(imp.module, imp.name);
+    if (imp.kind !== "function") {
+      verdict = { kind: "not-a-function", importKind: imp.kind };
+      problems.push(`${where} imports a ${imp.kind}; the host provides functions only`);
+    } else if (!spec) {
+      verdict = { kind: "missing" };
+      problems.push(`${where} is not provided by the host or Envoy ("missing import")`);
+    } else if (signature && !sameSignature(signature, spec.params, spec.results)) {
+      const expected = { params: [...spec.params], results: [...spec.results] };
+      verdict = { kind: "signature-mismatch", expected };
+      problems.push(
+        `${where} is imported as ${formatSignature(signature)} but the host and Envoy provide ` +
+          `${formatSignature(expected)} ("import type mismatch")`,
+      );
+    } else if (abiVersion && !spec.abi.includes(abiVersion)) {
+      verdict = { kind: "wrong-abi", providedTo: spec.abi };
+      problems.push(
+        `${where} is provided only to ABI ${spec.abi.join(", ")} modules, and this one is ${abiVersion}`,
+      );
+    } else {
+      verdict = { kind: "ok" };
+    }
+    return { module: imp.module, name: imp.name, kind: imp.kind, signature, verdict };
+  });
+
+  const allocator = exportNames.has("malloc")
+    ? "malloc"
+    : exportNames.has("proxy_on_memory_allocate")
+      ? "proxy_on_memory_allocate"
+      : null;
+  if (!allocator)
+    problems.push("exports neither malloc nor proxy_on_memory_allocate (Envoy: missing malloc function)");
+  if (!exportNames.has("memory")) problems.push("does not export its linear memory as `memory`");
+  const startup = exportNames.has("_initialize")
+    ? exportNames.has("main") || exportNames.has("__main_void")
+      ? "_initialize + main"
+      : "_initialize"
+    : exportNames.has("_start")
+      ? "_start"
+      : "none";
+
+  let hostLoadError: string | null = null;
+  try {
+    await ProxyWasmModule.load(bytes);
+  } catch (err) {
+    if (!(err instanceof ModuleLoadError)) throw err;
+    hostLoadError = err.message;
+  }
+  return {
+    file,
+    size: bytes.length,
+    abiVersion,
+    startup,
+    allocator,
+    imports,
+    exports: exported.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      usedByHost: CALLBACKS_THE_HOST_CALLS.has(e.name),
+    })),
+    problems,
+    hostLoadError,
+  };
+}
+
+// ---- output ------------------------------------------------------------------------------------------------
+
+function describeVerdict(verdict: ImportVerdict): string {
+  switch (verdict.kind) {
+    case "ok":
+      return "";
+    case "missing":
+      return "NOT PROVIDED by the host or Envoy";
+    case "wrong-abi":
+      return `NOT PROVIDED to this ABI version (only to ${verdict.providedTo.join(", ")})`;
+    case "signature-mismatch":
+      return `WRONG SIGNATURE: the host and Envoy provide ${formatSignature(verdict.expected)}`;
+    case "not-a-function":
+      return `NOT PROVIDED: a ${verdict.importKind} import`;
+  }
+}
+
+/** Renders the report as the text `pwts inspect` prints. */
+export function renderReport(report: InspectReport): string {
+  const lines = [
+    report.file,
+    `  size        ${report.size} bytes`,
+    `  ABI         ${report.abiVersion ?? "none (no proxy_abi_version_* export)"}`,
+    `  start-up    ${report.startup}`,
+    `  allocator   ${report.allocator ?? "none"}`,
+    "",
+    `imports (${report.imports.length})`,
+  ];
+  const width = Math.max(0, ...report.imports.map((i) => i.module.length + i.name.length + 1));
+  for (const imp of report.imports) {
+    const mark = imp.verdict.kind === "ok" ? "  ok " : "  !! ";
+    const signature = imp.signature ? formatSignature(imp.signature) : imp.kind;
+    const note = describeVerdict(imp.verdict);
+    lines.push(`${mark}${`${imp.module}.${imp.name}`.padEnd(width)}  ${signature}${note ? `  ${note}` : ""}`);
+  }
+  lines.push("", `exports (${report.exports.length})`);
+  for (const exp of report.exports) {
+    const note =
+      exp.usedByHost || exp.kind !== "function"
+        ? ""
+        : exp.name.startsWith("proxy_")
+          ? "  (no host calls this: not a callback of the ABI)"
+          : "  (not called by the host)";
+    lines.push(`  ${exp.name}${exp.kind === "function" ? "" : ` [${exp.kind}]`}${note}`);
+  }
+  lines.push("");
+  if (report.problems.length === 0) {
+    lines.push("Envoy can load this plugin.");
+  } else {
+    lines.push(`Envoy could not load this plugin (${report.problems.length} problem(s)):`);
+    for (const problem of report.problems) lines.push(`  - ${problem}`);
+  }
+  if (report.hostLoadError) lines.push(`proxy-wasm-ts host: ${report.hostLoadError}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function register(program: Command): void {
+  program
+    .command("inspect")
+    .description("show a plugin's ABI version, size, imports and exports, and whether Envoy could load it")
+    .argument("<plugin.wasm>", "compiled plugin module")
+    .option("--json", "print the report as JSON")
+    .action(async (file: string, options: { json?: boolean }) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(file));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code;
+        throw new UserError(`cannot read ${file}: ${reason ?? (err as Error).message}`, EXIT_BAD_INPUT);
+      }
+      const report = await inspectModule(file, bytes);
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+      if (report.problems.length > 0 || report.hostLoadError) process.exitCode = EXIT_NOT_LOADABLE;
+    });
+}
