@@ -5,7 +5,7 @@ import { startDiscovery } from "./discovery-server.ts";
 const usage = "usage: discovery --mapping <file.json> [--host 127.0.0.1] [--port 8081]";
 
 function fail(message: string): never {
-  console.error(message);
+  process.stderr.write(`${message}\n`);
   process.exit(2);
 }
 

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
 }
 
 function fail(message: string): never {
-  console.error(message);
+  process.stderr.write(`${message}\n`);
   process.exit(2);
 }
 

@@ -161,7 +161,7 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
         await durable;
       } catch (error) {
         request.log.error(error);
-        console.error(`ingestion: store write failed: ${(error as Error).message}`);
+        process.stderr.write(`ingestion: store write failed: ${(error as Error).message}\n`);
         reply.header("retry-after", RETRY_AFTER_SECONDS);
         return reply.code(503).send({ error: "the store could not write the events; retry later" });
       }

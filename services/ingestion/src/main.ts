@@ -10,7 +10,7 @@ const usage = `usage: ingestion [--host 127.0.0.1] [--port 8888] [--store duckdb
 environment: INGESTION_TOKEN=<bearer token required on intake>`;
 
 function fail(message: string): never {
-  console.error(message);
+  process.stderr.write(`${message}\n`);
   process.exit(2);
 }
 

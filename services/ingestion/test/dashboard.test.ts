@@ -6,6 +6,14 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { type IngestionServer, startIngestion } from "../src/ingestion-server.ts";
 import { sampleEvents } from "./support/sample-events.ts";
 
+/** Text of every cell of every row under `selector`, row by row (locators only: the test has no DOM types). */
+async function tableText(page: Page, selector: string): Promise<string[][]> {
+  const rows = page.locator(`${selector} tbody tr`);
+  const out: string[][] = [];
+  for (let i = 0; i < (await rows.count()); i++) out.push(await rows.nth(i).locator("td").allTextContents());
+  return out;
+}
+
 /** Screenshots land here (git-ignored) so a person can look at what the test saw. */
 const SCREENSHOTS = fileURLToPath(new URL("../.screenshots/", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -64,9 +72,7 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
   });
 
   test("the inventory view lists templated routes with counts and percentiles", async () => {
-    const rows = await page.$$eval("#inventory-table tbody tr", (trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent ?? "")),
-    );
+    const rows = await tableText(page, "#inventory-table");
     const apis = (
       (await (await fetch(`${server.url}/api/v1/apis`)).json()) as {
         apis: { route: string; calls: number }[];
@@ -94,9 +100,7 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
   });
 
   test("a <script> captured in a header is shown as text and never runs", async () => {
-    const headerCells = await page.$$eval("#request-headers tbody tr", (trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent ?? "")),
-    );
+    const headerCells = await tableText(page, "#request-headers");
     assert.deepEqual(
       headerCells.find((r) => r[0] === "x-evil"),
       ["x-evil", SCRIPT],
@@ -105,7 +109,7 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
       headerCells.find((r) => r[0] === "authorization"),
       ["authorization", "[masked]"],
     );
-    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await page.evaluate("window.__pwned"), undefined);
     assert.equal(
       await page.locator("#events script, #events img").count(),
       0,
@@ -126,14 +130,14 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
   test("filters narrow every view", async () => {
     await page.selectOption("#filters select[name=service]", "payments");
     await page.selectOption("#filters select[name=status]", "5xx");
+    const refreshes = Number(await page.locator("body").getAttribute("data-refreshes"));
     await page.click("#filters button[type=submit]");
-    await page.waitForFunction(() =>
-      Array.from(document.querySelectorAll("#inventory-table tbody tr td:first-child")).every(
-        (td) => td.textContent === "payments",
-      ),
-    );
-    const statuses = await page.$$eval("#events-table tbody tr td:nth-child(6)", (tds) =>
-      tds.map((td) => Number(td.textContent)),
+    await page.waitForSelector(`body[data-refreshes="${refreshes + 1}"]`);
+    const services = await page.locator("#inventory-table tbody tr td:first-child").allTextContents();
+    assert.ok(services.length > 0);
+    assert.ok(services.every((s) => s === "payments"));
+    const statuses = (await page.locator("#events-table tbody tr td:nth-child(6)").allTextContents()).map(
+      Number,
     );
     assert.ok(statuses.length > 0);
     assert.ok(statuses.every((s) => s >= 500 && s < 600));

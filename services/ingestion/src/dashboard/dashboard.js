@@ -214,6 +214,8 @@ async function refresh() {
     renderGraph(graph.edges);
     line.textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = "true";
+    // Lets a test (or a person in devtools) see that a refresh has finished.
+    document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
   } catch (error) {
     line.textContent = `error: ${error.message}`;
   }
