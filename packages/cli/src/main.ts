@@ -9,6 +9,8 @@ type Registrar = (program: Command) => void;
 
 // Subcommands, in the order `pwts --help` lists them.
 const commands: Array<() => Promise<{ register: Registrar }>> = [
+  () => import("./commands/init.ts"),
+  () => import("./commands/build.ts"),
   () => import("./commands/inspect.ts"),
   () => import("./commands/run.ts"),
 ];

@@ -10,3 +10,4 @@ export {
   compilePlugin,
 } from "./compile.ts";
 export { optimizeForSize } from "./optimize.ts";
+export { PLUGIN_ENTRY, PLUGIN_OUTPUT } from "./plugin-layout.ts";

@@ -1,20 +1,18 @@
 /**
- * `pwts build`: compile a plugin directory to `build/plugin.wasm` and check it.
+ * `pwts build`: compile a plugin directory with its SDK and check the module.
  *
  * Layout (the output path is what `pwts push`, the local proxy and plugins' envoy.yaml use):
  *   <dir>/assembly/index.ts   entry file
  *   <dir>/build/plugin.wasm   output
  */
 import { mkdir, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { PLUGIN_ENTRY, PLUGIN_OUTPUT } from "@proxy-wasm-ts/sdk";
 import { UserError } from "../user-error.ts";
 import { checkModule, type ModuleCheck } from "./module-check.ts";
 import { loadSdk } from "./sdk-location.ts";
 
-/** Entry file of a plugin, relative to its directory. */
-export const PLUGIN_ENTRY = "assembly/index.ts";
-/** Output of `pwts build`, relative to the plugin directory. */
-export const PLUGIN_OUTPUT = "build/plugin.wasm";
+export { PLUGIN_ENTRY, PLUGIN_OUTPUT };
 
 export interface BuildOptions {
   /** Output file (default `<dir>/build/plugin.wasm`). */
@@ -34,21 +32,19 @@ export interface BuildResult extends ModuleCheck {
 /** Builds the plugin in `dir`; throws UserError on compile errors or imports Envoy lacks. */
 export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const pluginDir = resolve(dir);
-  const entry = join(pluginDir, PLUGIN_ENTRY);
-  if (!(await stat(entry).catch(() => null))?.isFile()) {
+  if (!(await stat(join(pluginDir, PLUGIN_ENTRY)).catch(() => null))?.isFile()) {
     throw new UserError(`${dir} is not a plugin directory: expected the entry file ${PLUGIN_ENTRY} in it`);
   }
   const sdk = await loadSdk(pluginDir);
-  let wasm: Uint8Array;
-  let compiledSize: number;
+  let compiled: { wasm: Uint8Array; compiledSize: number };
   try {
-    ({ wasm, compiledSize } = await sdk.compilePlugin({ baseDir: pluginDir, entry: PLUGIN_ENTRY, debug: options.debug }));
+    compiled = await sdk.compilePlugin({ baseDir: pluginDir, entry: PLUGIN_ENTRY, debug: options.debug });
   } catch (err) {
     // Compile errors are the user's: show asc's diagnostics without a stack trace.
-    if (err instanceof sdk.CompileError) throw new UserError(err.message);
+    if (err instanceof Error && err.name === "CompileError") throw new UserError(err.message);
     throw err;
   }
-  const check = checkModule(wasm);
+  const check = checkModule(compiled.wasm);
   if (check.missingExports.length > 0) {
     throw new UserError(
       `${PLUGIN_ENTRY} does not export ${check.missingExports.join(", ")}: add\n` +
@@ -61,7 +57,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     );
   }
   const outFile = resolve(pluginDir, options.outFile ?? PLUGIN_OUTPUT);
-  await mkdir(join(outFile, ".."), { recursive: true });
-  await writeFile(outFile, wasm);
-  return { ...check, outFile, size: wasm.byteLength, compiledSize };
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(outFile, compiled.wasm);
+  return { ...check, outFile, size: compiled.wasm.byteLength, compiledSize: compiled.compiledSize };
 }

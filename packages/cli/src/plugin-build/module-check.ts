@@ -35,7 +35,9 @@ export function checkModule(wasm: Uint8Array): ModuleCheck {
     const spec = findImport(entry.module, entry.name);
     if (!spec) unsupported.push(`${name} (not a Proxy-Wasm or WASI host function)`);
     else if (abiVersion && !spec.abi.includes(abiVersion))
-      unsupported.push(`${name} (only provided to ABI ${spec.abi.join("/")} modules, this one is ${abiVersion})`);
+      unsupported.push(
+        `${name} (only provided to ABI ${spec.abi.join("/")} modules, this one is ${abiVersion})`,
+      );
   }
   const missingExports: string[] = [];
   if (!abiVersion) missingExports.push("proxy_abi_version_0_2_1");
