@@ -13,6 +13,10 @@ const commands: Array<() => Promise<{ register: Registrar }>> = [
   () => import("./commands/build.ts"),
   () => import("./commands/inspect.ts"),
   () => import("./commands/run.ts"),
+  () => import("./commands/push.ts"),
+  () => import("./commands/pull.ts"),
+  () => import("./commands/istio.ts"),
+  () => import("./commands/validate.ts"),
 ];
 
 export async function main(argv: string[]): Promise<number> {

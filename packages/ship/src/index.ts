@@ -20,6 +20,7 @@ export { type PullWasmOptions, type PullWasmResult, pullWasm } from "./oci/pull-
 export { type PushWasmOptions, type PushWasmResult, pushWasm } from "./oci/push-wasm.ts";
 export type { RegistryCredentials } from "./oci/registry-auth.ts";
 export { RegistryClient, RegistryError, type UploadProgress } from "./oci/registry-client.ts";
+export { resolveCredentials } from "./oci/registry-credentials.ts";
 export { resolveImageDigest } from "./oci/resolve-digest.ts";
 export {
   assertWasmModule,

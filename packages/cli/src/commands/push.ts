@@ -1,0 +1,86 @@
+/**
+ * `pwts push PLUGIN IMAGE`: packs a plugin's module as an OCI image Istio accepts and pushes it. PLUGIN is
+ * a plugin folder (its built module, see `pwts build`) or a `.wasm` file. Progress goes to stderr; stdout
+ * gets the manifest digest alone, the value `WasmPlugin.spec.sha256` needs.
+ */
+import { pushWasm, type UploadProgress } from "@proxy-wasm-ts/ship";
+import { type Command, Option } from "commander";
+import { PLUGIN_OUTPUT } from "../plugin-build/build-plugin.ts";
+import {
+  addRegistryOptions,
+  asUserError,
+  type RegistryCliOptions,
+  readPluginModule,
+  registryAccess,
+} from "../registry-options.ts";
+import { UserError } from "../user-error.ts";
+
+function progressLine(p: UploadProgress): string | undefined {
+  const short = p.digest.slice(0, 19);
+  if (p.state === "exists") return `  ${short}  ${p.size} B  already in the registry`;
+  if (p.state === "done") return `  ${short}  ${p.size} B  uploaded (${p.method})`;
+  if (p.method === "chunked" && p.sent > 0) {
+    return `  ${short}  ${p.sent}/${p.size} B  ${Math.floor((100 * p.sent) / p.size)}%`;
+  }
+  return undefined;
+}
+
+export function register(program: Command): void {
+  addRegistryOptions(
+    program
+      .command("push")
+      .description("push a plugin as an OCI image Istio accepts; prints the manifest digest")
+      .argument("<plugin>", `plugin folder (pushes its ${PLUGIN_OUTPUT}) or .wasm file`)
+      .argument("<image>", "REGISTRY/REPOSITORY[:TAG], e.g. ghcr.io/org/plugins/api-observer:0.1.0")
+      .addOption(
+        new Option(
+          "--layout <layout>",
+          "image layout: compat (one tar+gzip layer with plugin.wasm) or wasm-layers",
+        )
+          .choices(["compat", "wasm-layers"])
+          .default("compat"),
+      )
+      .option("--root-id <id...>", "root ids to record in the wasm-layers runtime config")
+      .option("--chunk-size <bytes>", "upload in PATCH chunks of this size instead of one request", (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n <= 0)
+          throw new UserError(`--chunk-size: expected a positive integer, got "${v}"`);
+        return n;
+      })
+      .option("-q, --quiet", "no progress output"),
+  ).action(
+    async (
+      plugin: string,
+      image: string,
+      options: RegistryCliOptions & {
+        layout: "compat" | "wasm-layers";
+        rootId?: string[];
+        chunkSize?: number;
+        quiet?: boolean;
+      },
+    ) => {
+      const module = await readPluginModule(plugin);
+      const access = await registryAccess(image, options);
+      const say = (line: string) => {
+        if (!options.quiet) process.stderr.write(`${line}\n`);
+      };
+      say(`pushing ${module.path} (${module.bytes.byteLength} B) to ${image} as ${options.layout}`);
+      try {
+        const result = await pushWasm(module.bytes, image, {
+          ...access,
+          layout: options.layout,
+          ...(options.rootId ? { rootIds: options.rootId } : {}),
+          ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+          onProgress: (p) => {
+            const line = progressLine(p);
+            if (line) say(line);
+          },
+        });
+        say(`pushed; pin it in a WasmPlugin as url: ${result.pinnedUrl}`);
+        process.stdout.write(`${result.digest}\n`);
+      } catch (err) {
+        throw asUserError(err);
+      }
+    },
+  );
+}

@@ -1,0 +1,61 @@
+/**
+ * `pwts validate CONFIG...`: checks Envoy bootstraps (against Envoy's v3 API protos, its validate rules and
+ * cross-references), docker-compose files (compose schema, referenced files) and Kubernetes manifests
+ * (WasmPlugin CRD with its CEL rules, ServiceEntry, EnvoyFilter). A folder stands for the configs in it.
+ * Exit status: 0 when no errors (warnings allowed), 1 when any config has errors.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { formatProblem, validateConfigFiles } from "@proxy-wasm-ts/ship";
+import type { Command } from "commander";
+import { UserError } from "../user-error.ts";
+
+/** File names `pwts validate FOLDER` picks up. */
+const configNames = /^(envoy[\w.-]*\.ya?ml|(docker-)?compose\.ya?ml|wasmplugin[\w.-]*\.ya?ml)$/;
+const skipDirs = new Set(["node_modules", ".git", "build", "dist", "fixtures", "coverage", ".data"]);
+
+/** Expands folders into the config files under them (skipping node_modules, build output and fixtures). */
+export async function collectConfigFiles(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) {
+        if (!skipDirs.has(entry.name) && !entry.name.startsWith(".")) await walk(join(dir, entry.name));
+      } else if (configNames.test(entry.name)) files.push(join(dir, entry.name));
+    }
+  }
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new UserError(`${path}: no such file or directory`);
+    if (info.isDirectory()) await walk(path);
+    else files.push(path);
+  }
+  return files.sort();
+}
+
+export function register(program: Command): void {
+  program
+    .command("validate")
+    .description("check Envoy configs, docker-compose files and Istio manifests (exit 1 on errors)")
+    .argument("<config...>", "files or folders (folders: envoy*.yaml, docker-compose.yaml, wasmplugin*.yaml)")
+    .option("-q, --quiet", "print errors only, no warnings or summary")
+    .action(async (paths: string[], options: { quiet?: boolean }) => {
+      const files = await collectConfigFiles(paths);
+      if (files.length === 0) throw new UserError(`no config files found in ${paths.join(", ")}`);
+      const problems = await validateConfigFiles(files);
+      const shown = options.quiet ? problems.filter((p) => p.severity === "error") : problems;
+      for (const p of shown) {
+        process.stdout.write(`${formatProblem({ ...p, file: relative(process.cwd(), p.file) || p.file })}\n`);
+      }
+      const errors = problems.filter((p) => p.severity === "error").length;
+      const warnings = problems.length - errors;
+      const failed = new Set(problems.filter((p) => p.severity === "error").map((p) => p.file)).size;
+      if (!options.quiet) {
+        process.stdout.write(
+          `${files.length} config(s) checked: ${files.length - failed} ok, ${failed} with errors ` +
+            `(${errors} error(s), ${warnings} warning(s))\n`,
+        );
+      }
+      if (errors > 0) process.exitCode = 1;
+    });
+}

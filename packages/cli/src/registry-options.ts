@@ -1,0 +1,78 @@
+/**
+ * What push, pull and istio share: registry options (credentials, plain HTTP), reading a plugin's module,
+ * and turning registry failures into one-line user errors.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { parseImageReference, RegistryError, resolveCredentials } from "@proxy-wasm-ts/ship";
+import type { Command } from "commander";
+import { PLUGIN_OUTPUT } from "./plugin-build/build-plugin.ts";
+import { UserError } from "./user-error.ts";
+
+/** Reads the module a PLUGIN argument names: a `.wasm` file, or a plugin folder's built module. */
+export async function readPluginModule(plugin: string): Promise<{ path: string; bytes: Uint8Array }> {
+  const info = await stat(plugin).catch(() => undefined);
+  if (!info)
+    throw new UserError(`${plugin}: no such file or directory (expected a plugin folder or a .wasm file)`);
+  const path = info.isDirectory() ? join(plugin, PLUGIN_OUTPUT) : plugin;
+  const bytes = await readFile(path).catch(() => {
+    throw new UserError(`${path}: not found; build the plugin first (pwts build ${plugin})`);
+  });
+  return { path, bytes: new Uint8Array(bytes) };
+}
+
+/** Reads a password from stdin (for --password-stdin), without the trailing newline. */
+export async function readPasswordFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+/** Registry options shared by push, pull and istio. */
+export interface RegistryCliOptions {
+  username?: string;
+  passwordStdin?: boolean;
+  plainHttp?: boolean;
+}
+
+export function addRegistryOptions(command: Command): Command {
+  return command
+    .option(
+      "-u, --username <user>",
+      "registry user (or PWTS_REGISTRY_USERNAME; default: ~/.docker/config.json)",
+    )
+    .option("--password-stdin", "read the registry password from stdin (or PWTS_REGISTRY_PASSWORD)")
+    .option("--plain-http", "speak http:// to the registry (default for localhost and 127.0.0.0/8 only)");
+}
+
+/** Credentials and transport for one registry, from the command's options. */
+export async function registryAccess(image: string, options: RegistryCliOptions) {
+  let registry: string;
+  try {
+    registry = parseImageReference(image).registry;
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  const password = options.passwordStdin ? await readPasswordFromStdin() : undefined;
+  try {
+    const credentials = resolveCredentials(registry, {
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(password !== undefined ? { password } : {}),
+    });
+    return { ...(credentials ? { credentials } : {}), ...(options.plainHttp ? { plainHttp: true } : {}) };
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+}
+
+/** Registry failures and rejected input are user errors: one line, no stack. */
+export function asUserError(err: unknown): unknown {
+  if (err instanceof UserError) return err;
+  if (err instanceof RegistryError) return new UserError(err.message);
+  if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError)) {
+    return new UserError(err.message);
+  }
+  return err;
+}
