@@ -1,0 +1,196 @@
+/**
+ * Small hand-written Proxy-Wasm plugins (WebAssembly text, compiled with the host's wabt helper) that the
+ * data-plane tests run through `pwts run` / the in-process proxy. Each exercises one behaviour Envoy users
+ * rely on; all export what Envoy requires of a v0.2.1 module.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compileWat } from "../../../host/test/support/wat.ts";
+
+/** Imports, memory, allocator and the callbacks every plugin has; `funcs` override or add callbacks. */
+function module(data: Record<number, string>, funcs: Record<string, string>): string {
+  const defaults: Record<string, string> = {
+    proxy_on_context_create: '(func (export "proxy_on_context_create") (param i32 i32))',
+    proxy_on_vm_start: '(func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))',
+    proxy_on_configure: '(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))',
+    proxy_on_request_headers:
+      '(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))',
+    proxy_on_request_body:
+      '(func (export "proxy_on_request_body") (param i32 i32 i32) (result i32) (i32.const 0))',
+    proxy_on_response_headers:
+      '(func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 0))',
+    proxy_on_response_body:
+      '(func (export "proxy_on_response_body") (param i32 i32 i32) (result i32) (i32.const 0))',
+    proxy_on_http_call_response: '(func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32))',
+    proxy_on_done: '(func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))',
+    proxy_on_log: '(func (export "proxy_on_log") (param i32))',
+    proxy_on_delete: '(func (export "proxy_on_delete") (param i32))',
+  };
+  const all = { ...defaults, ...funcs };
+  const esc = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+  return `(module
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_replace_header_map_value" (func $replace (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_remove_header_map_value" (func $remove (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_buffer_bytes" (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_effective_context" (func $set_effective (param i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (import "env" "proxy_call_foreign_function" (func $ffi (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_define_metric" (func $define_metric (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_increment_metric" (func $increment_metric (param i32 i64) (result i32)))
+  (memory (export "memory") 2)
+  ${Object.entries(data)
+    .map(([offset, text]) => `(data (i32.const ${offset}) "${esc(text)}")`)
+    .join("\n  ")}
+  (global $heap (mut i32) (i32.const 65536))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 7)) (i32.const -8)))
+    (local.get $p))
+  (func (export "proxy_abi_version_0_2_1"))
+  ${Object.values(all).join("\n  ")}
+)`;
+}
+
+// Map types: 0 request headers, 2 response headers. Buffer types: 0 request body, 1 response body, 4 call body.
+
+/** Adds `x-wasm: on` to requests and `x-wasm-response: on` to responses; counts requests in a counter metric. */
+export function headerPluginWat(): string {
+  return module(
+    {
+      16: "x-wasm",
+      32: "on",
+      48: "x-wasm-response",
+      80: "wasm_requests_total",
+      112: "header plugin saw a request",
+    },
+    {
+      proxy_on_vm_start: `(global $counter (mut i32) (i32.const 0))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+    (drop (call $define_metric (i32.const 0) (i32.const 80) (i32.const 19) (i32.const 1024)))
+    (global.set $counter (i32.load (i32.const 1024)))
+    (i32.const 1))`,
+      proxy_on_request_headers: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (call $replace (i32.const 0) (i32.const 16) (i32.const 6) (i32.const 32) (i32.const 2)))
+    (drop (call $increment_metric (global.get $counter) (i64.const 1)))
+    (drop (call $log (i32.const 2) (i32.const 112) (i32.const 27)))
+    (i32.const 0))`,
+      proxy_on_response_headers: `(func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+    (drop (call $replace (i32.const 2) (i32.const 48) (i32.const 15) (i32.const 32) (i32.const 2)))
+    (i32.const 0))`,
+    },
+  );
+}
+
+/** Does nothing (the benchmark's "one no-op Wasm filter"). */
+export function noopPluginWat(): string {
+  return module({}, {});
+}
+
+/** Traps (`unreachable`) in every second on_request_headers of its VM; the others add `x-wasm: on`. */
+export function flakyPluginWat(): string {
+  return module(
+    { 16: "x-wasm", 32: "on" },
+    {
+      proxy_on_request_headers: `(global $seen (mut i32) (i32.const 0))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (global.set $seen (i32.add (global.get $seen) (i32.const 1)))
+    (if (i32.eqz (i32.and (global.get $seen) (i32.const 1))) (then unreachable))
+    (drop (call $replace (i32.const 0) (i32.const 16) (i32.const 6) (i32.const 32) (i32.const 2)))
+    (i32.const 0))`,
+    },
+  );
+}
+
+/** on_configure returns false: Envoy refuses to start. */
+export function rejectConfigurePluginWat(): string {
+  return module(
+    {},
+    { proxy_on_configure: `(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 0))` },
+  );
+}
+
+/**
+ * The regional-routing shape (seed 002): pauses the request, asks cluster `discovery` for `/region`, puts the
+ * answer in the `region` request header, calls `clear_route_cache`, resumes.
+ */
+export function regionPluginWat(): string {
+  // Serialized call headers: 3 pairs (:method GET, :path /region, :authority discovery).
+  const pairs: Array<[string, string]> = [
+    [":method", "GET"],
+    [":path", "/region"],
+    [":authority", "discovery"],
+  ];
+  const enc = new TextEncoder();
+  const parts: number[] = [];
+  const u32 = (n: number) => parts.push(n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >> 24) & 255);
+  u32(pairs.length);
+  for (const [k, v] of pairs) {
+    u32(k.length);
+    u32(v.length);
+  }
+  for (const [k, v] of pairs) parts.push(...enc.encode(k), 0, ...enc.encode(v), 0);
+  const callHeaders = parts.map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");
+  return module(
+    { 16: "discovery", 32: "region", 48: "clear_route_cache" },
+    {
+      proxy_on_request_headers: `(global $pending (mut i32) (i32.const 0))
+  (data (i32.const 256) "${callHeaders}")
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param i32 i32) (result i32)
+    (global.set $pending (local.get $ctx))
+    (drop (call $http_call (i32.const 16) (i32.const 9) (i32.const 256) (i32.const ${parts.length})
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 2000) (i32.const 1024)))
+    (i32.const 1))`,
+      proxy_on_http_call_response: `(func (export "proxy_on_http_call_response") (param i32 i32 i32) (param $size i32) (param i32)
+    (drop (call $set_effective (global.get $pending)))
+    (if (i32.eqz (call $get_buffer (i32.const 4) (i32.const 0) (local.get $size) (i32.const 1032) (i32.const 1036)))
+      (then (drop (call $replace (i32.const 0) (i32.const 32) (i32.const 6) (i32.load (i32.const 1032)) (i32.load (i32.const 1036))))))
+    (drop (call $ffi (i32.const 48) (i32.const 17) (i32.const 0) (i32.const 0) (i32.const 1040) (i32.const 1044)))
+    (drop (call $continue (i32.const 0))))`,
+    },
+  );
+}
+
+/**
+ * Buffers whole bodies: pauses each body chunk until end of stream, then replaces the request body with
+ * "REDACTED" and the response body with its length in decimal... kept simple: with "BUFFERED".
+ */
+export function bufferingPluginWat(): string {
+  return module(
+    { 16: "REDACTED", 32: "content-length", 64: "BUFFERED" },
+    {
+      proxy_on_request_headers: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (call $remove (i32.const 0) (i32.const 32) (i32.const 14)))
+    (i32.const 0))`,
+      proxy_on_request_body: `(func (export "proxy_on_request_body") (param i32) (param $size i32) (param $eos i32) (result i32)
+    (if (i32.eqz (local.get $eos)) (then (return (i32.const 1))))
+    (drop (call $set_buffer (i32.const 0) (i32.const 0) (local.get $size) (i32.const 16) (i32.const 8)))
+    (i32.const 0))`,
+      proxy_on_response_headers: `(func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+    (drop (call $remove (i32.const 2) (i32.const 32) (i32.const 14)))
+    (i32.const 0))`,
+      proxy_on_response_body: `(func (export "proxy_on_response_body") (param i32) (param $size i32) (param $eos i32) (result i32)
+    (if (i32.eqz (local.get $eos)) (then (return (i32.const 1))))
+    (drop (call $set_buffer (i32.const 1) (i32.const 0) (local.get $size) (i32.const 64) (i32.const 8)))
+    (i32.const 0))`,
+    },
+  );
+}
+
+/** Writes compiled plugins to a fresh temporary directory; returns their paths by name. */
+export function writePlugins<T extends string>(
+  plugins: Record<T, string>,
+): { dir: string; path: Record<T, string> } {
+  const dir = mkdtempSync(join(tmpdir(), "pwts-proxy-test-"));
+  const path = {} as Record<T, string>;
+  for (const [name, wat] of Object.entries(plugins) as Array<[T, string]>) {
+    const file = join(dir, `${name}.wasm`);
+    writeFileSync(file, compileWat(wat, `${name}.wat`));
+    path[name] = file;
+  }
+  return { dir, path };
+}
