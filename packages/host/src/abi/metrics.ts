@@ -34,7 +34,8 @@ export function metricImports(vm: Vm) {
       if (!metric) return Status.NotFound;
       const d = BigInt.asIntN(64, delta);
       if (metric.type === MetricType.Histogram) return Status.BadArgument;
-      if (metric.type === MetricType.Counter && d < 0n) return Status.BadArgument;
+      // Envoy (context.cc incrementMetric): a counter only goes up, by a positive offset.
+      if (metric.type === MetricType.Counter && d <= 0n) return Status.BadArgument;
       metric.value = BigInt.asUintN(64, metric.value + d);
       return Status.Ok;
     },
@@ -43,6 +44,8 @@ export function metricImports(vm: Vm) {
       if (!metric) return Status.NotFound;
       const v = BigInt.asUintN(64, value);
       if (metric.histogram) metric.histogram.record(v);
+      // Envoy (context.cc recordMetric): recording on a counter adds; on a gauge it sets.
+      else if (metric.type === MetricType.Counter) metric.value = BigInt.asUintN(64, metric.value + v);
       else metric.value = v;
       return Status.Ok;
     },
