@@ -168,7 +168,8 @@ export class Vm {
   ): number {
     if (fn === undefined) return 0;
     if (this.failure !== null) return CALL_FAILED;
-    if (this.trace !== undefined) this.trace(`[host->vm] ${name}(${[a, b, c, d, e].slice(0, fn.length).join(", ")})`);
+    if (this.trace !== undefined)
+      this.trace(`[host->vm] ${name}(${[a, b, c, d, e].slice(0, fn.length).join(", ")})`);
     const prevCurrent = this.current;
     const prevEffective = this.effectiveId;
     this.current = ctx;

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findImport, IMPORT_TABLE } from "../src/abi/table.ts";
+import { ProxyWasmModule } from "../src/module.ts";
 import { abiModuleWat, startAbiHarness } from "./support/abi-module.ts";
 import { compileWat } from "./support/wat.ts";
-import { ProxyWasmModule } from "../src/module.ts";
 
 /** The spec's 47 host functions: name and Wasm parameter types (every one returns i32 except proc_exit). */
 const SPEC_V021: Array<[string, string]> = [
@@ -75,21 +75,28 @@ test("the import table has every v0.2.1 host function with the spec's signature"
   assert.equal(IMPORT_TABLE.filter((s) => s.inSpec).length, 47, "no extra function claims to be in the spec");
 });
 
-test("a module importing every table function for each ABI version loads, links and starts", { timeout: 30_000 }, async () => {
+test("a module importing every table function for each ABI version loads, links and starts", {
+  timeout: 30_000,
+}, async () => {
   for (const abi of ["0.2.1", "0.2.0", "0.1.0"] as const) {
     const t = await startAbiHarness({ abi });
     assert.equal(t.vm.module.abiVersion, abi);
     const imported = new Set(t.vm.module.imports.map((i) => `${i.module}.${i.name}`));
     for (const spec of IMPORT_TABLE) {
       if (spec.module === "wasi_unstable" || !spec.abi.includes(abi)) continue;
-      assert.ok(imported.has(`${spec.module}.${spec.name}`), `${spec.module}.${spec.name} imported for ${abi}`);
+      assert.ok(
+        imported.has(`${spec.module}.${spec.name}`),
+        `${spec.module}.${spec.name} imported for ${abi}`,
+      );
       const exported = t.vm.instance.exports[`call:${spec.module}.${spec.name}`];
       assert.equal(typeof exported, "function");
     }
   }
 });
 
-test("every host function is reachable and answers without throwing, even with hostile arguments", { timeout: 30_000 }, async () => {
+test("every host function is reachable and answers without throwing, even with hostile arguments", {
+  timeout: 30_000,
+}, async () => {
   const t = await startAbiHarness();
   for (const spec of IMPORT_TABLE) {
     if (spec.module === "wasi_unstable" || spec.name === "proc_exit" || !spec.abi.includes("0.2.1")) continue;

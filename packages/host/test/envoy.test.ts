@@ -52,21 +52,30 @@ test("Prometheus text is exactly what Envoy prints (approximate histogram sum in
 });
 
 test("Prometheus names: namespace stripped, sanitised, digit-leading names dropped; tags from stats_tags", () => {
-  assert.equal(prometheusName("wasmcustom.promstattest.vulture.eats-liver"), "promstattest_vulture_eats_liver");
+  assert.equal(
+    prometheusName("wasmcustom.promstattest.vulture.eats-liver"),
+    "promstattest_vulture_eats_liver",
+  );
   assert.equal(prometheusName("wasmcustom.1bad"), null);
   assert.equal(prometheusName("cluster.x.upstream_rq"), "envoy_cluster_x_upstream_rq");
   const store = new MetricsStore();
   store.define(MetricType.Counter, "method=.=GET;.;route=.=/u/{id};.;requests_total").value = 2n;
   store.define(MetricType.Counter, "method=.=POST;.;route=.=/u;.;requests_total").value = 1n;
-  store.define(MetricType.Histogram, "route=.=/a\"b;.;latency_ms").histogram!.record(30n);
+  store.define(MetricType.Histogram, 'route=.=/a"b;.;latency_ms').histogram!.record(30n);
   const text = renderPrometheus(store, {
     statsTags: [
       { tagName: "method", regex: "(method=\\.=(.*?);\\.;)" },
       { tagName: "route", regex: "(route=\\.=(.*?);\\.;)" },
     ],
   });
-  assert.match(text, /^# TYPE requests_total counter\nrequests_total\{method="GET",route="\/u\/\{id\}"\} 2\nrequests_total\{method="POST",route="\/u"\} 1\n\n/);
-  assert.match(text, /latency_ms_bucket\{route="\/a\\"b",le="25"\} 0\nlatency_ms_bucket\{route="\/a\\"b",le="50"\} 1\n/);
+  assert.match(
+    text,
+    /^# TYPE requests_total counter\nrequests_total\{method="GET",route="\/u\/\{id\}"\} 2\nrequests_total\{method="POST",route="\/u"\} 1\n\n/,
+  );
+  assert.match(
+    text,
+    /latency_ms_bucket\{route="\/a\\"b",le="25"\} 0\nlatency_ms_bucket\{route="\/a\\"b",le="50"\} 1\n/,
+  );
   assert.match(text, /latency_ms_sum\{route="\/a\\"b"\} 30\.5\n/);
 });
 

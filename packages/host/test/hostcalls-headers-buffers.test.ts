@@ -24,30 +24,57 @@ function getValue(t: AbiHarness, type: number, key: string): { status: number; v
   return status === Status.Ok ? { status, value: t.text(pp, sp) } : { status };
 }
 
-test("proxy_get_header_map_value: first value, case-insensitive; NOT_FOUND; BAD_ARGUMENT; INVALID_MEMORY_ACCESS", opts, async () => {
-  const { t, run } = await withRequest([
-    [":path", "/a"],
-    ["Set-Cookie", "a=1"],
-    ["set-cookie", "b=2"],
-  ]);
-  run(() => {
-    assert.deepEqual(getValue(t, MapType.HttpRequestHeaders, "SET-COOKIE"), { status: Status.Ok, value: "a=1" });
-    assert.deepEqual(getValue(t, MapType.HttpRequestHeaders, "missing"), { status: Status.NotFound });
-    assert.equal(getValue(t, 8, ":path").status, Status.BadArgument, "unknown map type");
-    assert.equal(getValue(t, MapType.HttpResponseHeaders, ":status").status, Status.BadArgument, "map not available yet");
-    const [k, kl] = t.put(":path");
-    assert.equal(t.call("proxy_get_header_map_value", 0, t.badPointer, 4, t.out(), t.out()), Status.InvalidMemoryAccess);
-    assert.equal(t.call("proxy_get_header_map_value", 0, k, kl, t.badPointer, t.out()), Status.InvalidMemoryAccess);
-    assert.equal(t.call("proxy_get_header_map_value", 0, k, -1, t.out(), t.out()), Status.InvalidMemoryAccess, "u32 length");
-  });
-});
+test(
+  "proxy_get_header_map_value: first value, case-insensitive; NOT_FOUND; BAD_ARGUMENT; INVALID_MEMORY_ACCESS",
+  opts,
+  async () => {
+    const { t, run } = await withRequest([
+      [":path", "/a"],
+      ["Set-Cookie", "a=1"],
+      ["set-cookie", "b=2"],
+    ]);
+    run(() => {
+      assert.deepEqual(getValue(t, MapType.HttpRequestHeaders, "SET-COOKIE"), {
+        status: Status.Ok,
+        value: "a=1",
+      });
+      assert.deepEqual(getValue(t, MapType.HttpRequestHeaders, "missing"), { status: Status.NotFound });
+      assert.equal(getValue(t, 8, ":path").status, Status.BadArgument, "unknown map type");
+      assert.equal(
+        getValue(t, MapType.HttpResponseHeaders, ":status").status,
+        Status.BadArgument,
+        "map not available yet",
+      );
+      const [k, kl] = t.put(":path");
+      assert.equal(
+        t.call("proxy_get_header_map_value", 0, t.badPointer, 4, t.out(), t.out()),
+        Status.InvalidMemoryAccess,
+      );
+      assert.equal(
+        t.call("proxy_get_header_map_value", 0, k, kl, t.badPointer, t.out()),
+        Status.InvalidMemoryAccess,
+      );
+      assert.equal(
+        t.call("proxy_get_header_map_value", 0, k, -1, t.out(), t.out()),
+        Status.InvalidMemoryAccess,
+        "u32 length",
+      );
+    });
+  },
+);
 
-test("proxy_get_header_map_value on an ABI v0.1.0 module: a missing header is OK and empty", opts, async () => {
-  const t = await startAbiHarness({ abi: "0.1.0" });
-  const http = t.harness.http();
-  http.requestHeaders([[":path", "/"]]);
-  t.inContext(http.stream, () => assert.deepEqual(getValue(t, 0, "nope"), { status: Status.Ok, value: "" }));
-});
+test(
+  "proxy_get_header_map_value on an ABI v0.1.0 module: a missing header is OK and empty",
+  opts,
+  async () => {
+    const t = await startAbiHarness({ abi: "0.1.0" });
+    const http = t.harness.http();
+    http.requestHeaders([[":path", "/"]]);
+    t.inContext(http.stream, () =>
+      assert.deepEqual(getValue(t, 0, "nope"), { status: Status.Ok, value: "" }),
+    );
+  },
+);
 
 test("proxy_add/replace/remove_header_map_value: ordered byte pairs; errors", opts, async () => {
   const { t, http, run } = await withRequest([
@@ -65,8 +92,16 @@ test("proxy_add/replace/remove_header_map_value: ordered byte pairs; errors", op
     const [kb, kbl] = t.put("b");
     assert.equal(t.call("proxy_remove_header_map_value", 0, kb, kbl), Status.Ok);
     const [kz, kzl] = t.put("zz");
-    assert.equal(t.call("proxy_remove_header_map_value", 0, kz, kzl), Status.Ok, "removing a missing key is OK");
-    assert.equal(t.call("proxy_replace_header_map_value", 0, kz, kzl, r, rl), Status.Ok, "replace adds when absent");
+    assert.equal(
+      t.call("proxy_remove_header_map_value", 0, kz, kzl),
+      Status.Ok,
+      "removing a missing key is OK",
+    );
+    assert.equal(
+      t.call("proxy_replace_header_map_value", 0, kz, kzl, r, rl),
+      Status.Ok,
+      "replace adds when absent",
+    );
     for (const fn of ["proxy_add_header_map_value", "proxy_replace_header_map_value"]) {
       assert.equal(t.call(fn, 9, ka, kal, r, rl), Status.BadArgument);
       assert.equal(t.call(fn, MapType.HttpResponseTrailers, ka, kal, r, rl), Status.BadArgument);
@@ -105,7 +140,10 @@ test("proxy_get_header_map_pairs / _size: the spec serialization, byte-exact", o
     assert.equal(t.call("proxy_get_header_map_size", 0, size), Status.Ok);
     assert.equal(t.u32(size), expected.length);
     assert.equal(t.call("proxy_get_header_map_pairs", 8, pp, sp), Status.BadArgument);
-    assert.equal(t.call("proxy_get_header_map_pairs", MapType.HttpCallResponseHeaders, pp, sp), Status.BadArgument);
+    assert.equal(
+      t.call("proxy_get_header_map_pairs", MapType.HttpCallResponseHeaders, pp, sp),
+      Status.BadArgument,
+    );
     assert.equal(t.call("proxy_get_header_map_pairs", 0, t.badPointer, sp), Status.InvalidMemoryAccess);
     assert.equal(t.call("proxy_get_header_map_size", 8, size), Status.BadArgument);
     assert.equal(t.call("proxy_get_header_map_size", 3, size), Status.BadArgument);
@@ -115,37 +153,46 @@ test("proxy_get_header_map_pairs / _size: the spec serialization, byte-exact", o
   assert.equal(expected.length, 41);
 });
 
-test("proxy_set_header_map_pairs: replaces the map; malformed is BAD_ARGUMENT; empty forms", opts, async () => {
-  const { t, http, run } = await withRequest([["old", "1"]]);
-  run(() => {
-    const [p, n] = t.put(serializePairs([
-      ["X-New", "v"],
-      [":path", "/p"],
-    ]));
-    assert.equal(t.call("proxy_set_header_map_pairs", 0, p, n), Status.Ok);
-    assert.deepEqual(http.requestHeadersList, [
-      ["x-new", "v"],
-      [":path", "/p"],
-    ]);
-    const truncated = t.put(serializePairs([["k", "v"]]).subarray(0, 10));
-    assert.equal(t.call("proxy_set_header_map_pairs", 0, ...truncated), Status.BadArgument);
-    const hugeCount = t.put(new Uint8Array([0xff, 0xff, 0xff, 0x7f]));
-    assert.equal(t.call("proxy_set_header_map_pairs", 0, ...hugeCount), Status.BadArgument);
-    assert.equal(t.call("proxy_set_header_map_pairs", 8, p, n), Status.BadArgument);
-    assert.equal(t.call("proxy_set_header_map_pairs", 0, t.badPointer, 8), Status.InvalidMemoryAccess);
-    const zero = t.put(new Uint8Array([0]));
-    assert.equal(t.call("proxy_set_header_map_pairs", 0, ...zero), Status.Ok);
-    assert.deepEqual(http.requestHeadersList, []);
-  });
-  assert.deepEqual(parsePairs(new Uint8Array(0)), []);
-});
+test(
+  "proxy_set_header_map_pairs: replaces the map; malformed is BAD_ARGUMENT; empty forms",
+  opts,
+  async () => {
+    const { t, http, run } = await withRequest([["old", "1"]]);
+    run(() => {
+      const [p, n] = t.put(
+        serializePairs([
+          ["X-New", "v"],
+          [":path", "/p"],
+        ]),
+      );
+      assert.equal(t.call("proxy_set_header_map_pairs", 0, p, n), Status.Ok);
+      assert.deepEqual(http.requestHeadersList, [
+        ["x-new", "v"],
+        [":path", "/p"],
+      ]);
+      const truncated = t.put(serializePairs([["k", "v"]]).subarray(0, 10));
+      assert.equal(t.call("proxy_set_header_map_pairs", 0, ...truncated), Status.BadArgument);
+      const hugeCount = t.put(new Uint8Array([0xff, 0xff, 0xff, 0x7f]));
+      assert.equal(t.call("proxy_set_header_map_pairs", 0, ...hugeCount), Status.BadArgument);
+      assert.equal(t.call("proxy_set_header_map_pairs", 8, p, n), Status.BadArgument);
+      assert.equal(t.call("proxy_set_header_map_pairs", 0, t.badPointer, 8), Status.InvalidMemoryAccess);
+      const zero = t.put(new Uint8Array([0]));
+      assert.equal(t.call("proxy_set_header_map_pairs", 0, ...zero), Status.Ok);
+      assert.deepEqual(http.requestHeadersList, []);
+    });
+    assert.deepEqual(parsePairs(new Uint8Array(0)), []);
+  },
+);
 
 test("trailers can be added from the last body callback only", opts, async () => {
   const { t, http } = await withRequest([[":path", "/"]]);
   const [k, kl] = t.put("grpc-status");
   const [v, vl] = t.put("0");
   t.inContext(http.stream, () => {
-    assert.equal(t.call("proxy_add_header_map_value", MapType.HttpRequestTrailers, k, kl, v, vl), Status.BadArgument);
+    assert.equal(
+      t.call("proxy_add_header_map_value", MapType.HttpRequestTrailers, k, kl, v, vl),
+      Status.BadArgument,
+    );
   });
   http.stream.request.inEndingBodyCallback = true;
   t.inContext(http.stream, () => {
@@ -155,62 +202,94 @@ test("trailers can be added from the last body callback only", opts, async () =>
   assert.deepEqual(http.requestTrailersList, [["grpc-status", "0"]]);
 });
 
-test("proxy_get_buffer_bytes: slices, clamps, NOT_FOUND, BAD_ARGUMENT, INVALID_MEMORY_ACCESS", opts, async () => {
-  const { t, http, run } = await withRequest([[":path", "/"]]);
-  run(() => {
-    assert.equal(t.call("proxy_get_buffer_bytes", BufferType.HttpRequestBody, 0, 10, t.out(), t.out()), Status.NotFound);
-  });
-  http.requestBody("0123456789", false);
-  http.stream.request.body.append(new TextEncoder().encode("abc"));
-  run(() => {
-    const pp = t.out();
-    const sp = t.out();
-    assert.equal(t.call("proxy_get_buffer_bytes", 0, 1, 2, pp, sp), Status.Ok);
-    assert.equal(t.text(pp, sp), "bc");
-    assert.equal(t.call("proxy_get_buffer_bytes", 0, 1, -1, pp, sp), Status.BadArgument, "start + max_size overflows");
-    assert.equal(t.call("proxy_get_buffer_bytes", 0, 2, 100, pp, sp), Status.Ok);
-    assert.equal(t.text(pp, sp), "c", "clamped to the buffer");
-    assert.equal(t.call("proxy_get_buffer_bytes", 0, 3, 5, pp, sp), Status.Ok);
-    assert.equal(t.u32(sp), 0);
-    assert.equal(t.call("proxy_get_buffer_bytes", 0, 4, 1, pp, sp), Status.BadArgument, "start past the end");
-    assert.equal(t.call("proxy_get_buffer_bytes", 9, 0, 1, pp, sp), Status.BadArgument);
-    assert.equal(t.call("proxy_get_buffer_bytes", BufferType.UpstreamData, 0, 1, pp, sp), Status.NotFound);
-    assert.equal(t.call("proxy_get_buffer_bytes", BufferType.VmConfiguration, 0, 1, pp, sp), Status.NotFound);
-    const before = t.mallocCount();
-    assert.equal(t.call("proxy_get_buffer_bytes", 0, 0, 3, t.badPointer, sp), Status.InvalidMemoryAccess);
-    assert.equal(t.mallocCount(), before, "no guest allocation leaked for a bad out-pointer");
-  });
-});
+test(
+  "proxy_get_buffer_bytes: slices, clamps, NOT_FOUND, BAD_ARGUMENT, INVALID_MEMORY_ACCESS",
+  opts,
+  async () => {
+    const { t, http, run } = await withRequest([[":path", "/"]]);
+    run(() => {
+      assert.equal(
+        t.call("proxy_get_buffer_bytes", BufferType.HttpRequestBody, 0, 10, t.out(), t.out()),
+        Status.NotFound,
+      );
+    });
+    http.requestBody("0123456789", false);
+    http.stream.request.body.append(new TextEncoder().encode("abc"));
+    run(() => {
+      const pp = t.out();
+      const sp = t.out();
+      assert.equal(t.call("proxy_get_buffer_bytes", 0, 1, 2, pp, sp), Status.Ok);
+      assert.equal(t.text(pp, sp), "bc");
+      assert.equal(
+        t.call("proxy_get_buffer_bytes", 0, 1, -1, pp, sp),
+        Status.BadArgument,
+        "start + max_size overflows",
+      );
+      assert.equal(t.call("proxy_get_buffer_bytes", 0, 2, 100, pp, sp), Status.Ok);
+      assert.equal(t.text(pp, sp), "c", "clamped to the buffer");
+      assert.equal(t.call("proxy_get_buffer_bytes", 0, 3, 5, pp, sp), Status.Ok);
+      assert.equal(t.u32(sp), 0);
+      assert.equal(
+        t.call("proxy_get_buffer_bytes", 0, 4, 1, pp, sp),
+        Status.BadArgument,
+        "start past the end",
+      );
+      assert.equal(t.call("proxy_get_buffer_bytes", 9, 0, 1, pp, sp), Status.BadArgument);
+      assert.equal(t.call("proxy_get_buffer_bytes", BufferType.UpstreamData, 0, 1, pp, sp), Status.NotFound);
+      assert.equal(
+        t.call("proxy_get_buffer_bytes", BufferType.VmConfiguration, 0, 1, pp, sp),
+        Status.NotFound,
+      );
+      const before = t.mallocCount();
+      assert.equal(t.call("proxy_get_buffer_bytes", 0, 0, 3, t.badPointer, sp), Status.InvalidMemoryAccess);
+      assert.equal(t.mallocCount(), before, "no guest allocation leaked for a bad out-pointer");
+    });
+  },
+);
 
-test("proxy_set_buffer_bytes: prepend, append, inject, replace; read-only and missing buffers", opts, async () => {
-  const { t, http, run } = await withRequest([[":path", "/"]]);
-  http.stream.request.body.append(new TextEncoder().encode("hello"));
-  http.stream.request.bodySize = 5;
-  const body = () => dec(http.stream.request.body.bytes);
-  run(() => {
-    const [x, xl] = t.put(">");
-    assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 0, x, xl), Status.Ok);
-    assert.equal(body(), ">hello");
-    const [y, yl] = t.put("<");
-    assert.equal(t.call("proxy_set_buffer_bytes", 0, -1, -1, y, yl), Status.Ok, "append with size_t max start");
-    assert.equal(body(), ">hello<");
-    const [z, zl] = t.put("J");
-    assert.equal(t.call("proxy_set_buffer_bytes", 0, 1, 5, z, zl), Status.Ok);
-    assert.equal(body(), ">J<");
-    const [w, wl] = t.put("all");
-    assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 100, w, wl), Status.Ok);
-    assert.equal(body(), "all");
-    assert.equal(t.call("proxy_set_buffer_bytes", 9, 0, 0, w, wl), Status.BadArgument);
-    assert.equal(t.call("proxy_set_buffer_bytes", BufferType.HttpResponseBody, 0, 0, w, wl), Status.NotFound);
-    assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 0, t.badPointer, 1), Status.InvalidMemoryAccess);
-  });
-  t.vm.callbackBuffers[BufferType.HttpCallResponseBody] = new ByteBuffer(new Uint8Array([1]), false);
-  run(() => {
-    const [w, wl] = t.put("no");
-    assert.equal(t.call("proxy_set_buffer_bytes", BufferType.HttpCallResponseBody, 0, 0, w, wl), Status.BadArgument);
-  });
-  t.vm.callbackBuffers[BufferType.HttpCallResponseBody] = null;
-});
+test(
+  "proxy_set_buffer_bytes: prepend, append, inject, replace; read-only and missing buffers",
+  opts,
+  async () => {
+    const { t, http, run } = await withRequest([[":path", "/"]]);
+    http.stream.request.body.append(new TextEncoder().encode("hello"));
+    http.stream.request.bodySize = 5;
+    const body = () => dec(http.stream.request.body.bytes);
+    run(() => {
+      const [x, xl] = t.put(">");
+      assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 0, x, xl), Status.Ok);
+      assert.equal(body(), ">hello");
+      const [y, yl] = t.put("<");
+      assert.equal(
+        t.call("proxy_set_buffer_bytes", 0, -1, -1, y, yl),
+        Status.Ok,
+        "append with size_t max start",
+      );
+      assert.equal(body(), ">hello<");
+      const [z, zl] = t.put("J");
+      assert.equal(t.call("proxy_set_buffer_bytes", 0, 1, 5, z, zl), Status.Ok);
+      assert.equal(body(), ">J<");
+      const [w, wl] = t.put("all");
+      assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 100, w, wl), Status.Ok);
+      assert.equal(body(), "all");
+      assert.equal(t.call("proxy_set_buffer_bytes", 9, 0, 0, w, wl), Status.BadArgument);
+      assert.equal(
+        t.call("proxy_set_buffer_bytes", BufferType.HttpResponseBody, 0, 0, w, wl),
+        Status.NotFound,
+      );
+      assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 0, t.badPointer, 1), Status.InvalidMemoryAccess);
+    });
+    t.vm.callbackBuffers[BufferType.HttpCallResponseBody] = new ByteBuffer(new Uint8Array([1]), false);
+    run(() => {
+      const [w, wl] = t.put("no");
+      assert.equal(
+        t.call("proxy_set_buffer_bytes", BufferType.HttpCallResponseBody, 0, 0, w, wl),
+        Status.BadArgument,
+      );
+    });
+    t.vm.callbackBuffers[BufferType.HttpCallResponseBody] = null;
+  },
+);
 
 test("proxy_get_buffer_status: size; NOT_FOUND; BAD_ARGUMENT; INVALID_MEMORY_ACCESS", opts, async () => {
   const { t, http, run } = await withRequest([[":path", "/"]]);

@@ -14,7 +14,11 @@ function callbacks(lines: string[]): string[] {
 }
 
 test("plugin start-up runs _initialize, context create (parent 0), vm start, configure", opts, async () => {
-  const t = await startPlugin(behaviourModule(), { trace: true, vmConfiguration: "vmc", configuration: "pc!" });
+  const t = await startPlugin(behaviourModule(), {
+    trace: true,
+    vmConfiguration: "vmc",
+    configuration: "pc!",
+  });
   const root = t.plugin.root.id;
   assert.deepEqual(callbacks(t.traceLines), [
     "_initialize()",
@@ -130,7 +134,9 @@ test("a callout timeout fails the call (zero headers) when the clock passes it",
   assert.equal(call.finished, false);
   t.advance(1);
   assert.equal(call.finished, true);
-  assert.deepEqual(callbacks(t.traceLines).slice(0, 1), [`proxy_on_http_call_response(${t.plugin.root.id}, ${call.id}, 0, 0, 0)`]);
+  assert.deepEqual(callbacks(t.traceLines).slice(0, 1), [
+    `proxy_on_http_call_response(${t.plugin.root.id}, ${call.id}, 0, 0, 0)`,
+  ]);
   assert.equal(t.plugin.root.statusCode, Status.BrokenConnection);
   assert.equal(new TextDecoder().decode(t.plugin.root.statusMessage), "timeout");
 });
@@ -160,7 +166,10 @@ test("on_done returning false defers on_log/on_delete until proxy_done", opts, a
   assert.deepEqual(callbacks(t.traceLines), [`proxy_on_done(${http.id})`]);
   assert.equal(http.stream.deleted, false);
   assert.equal(http.stream.pluginDone(), Status.Ok);
-  assert.deepEqual(callbacks(t.traceLines).slice(1), [`proxy_on_log(${http.id})`, `proxy_on_delete(${http.id})`]);
+  assert.deepEqual(callbacks(t.traceLines).slice(1), [
+    `proxy_on_log(${http.id})`,
+    `proxy_on_delete(${http.id})`,
+  ]);
   assert.equal(http.stream.pluginDone(), Status.NotFound);
 });
 
@@ -207,13 +216,24 @@ test("proxy_on_vm_start or proxy_on_configure returning false is a start error n
     assert.match(err.message, /p1: proxy_on_vm_start returned false/);
     return true;
   });
-  await assert.rejects(startPlugin(behaviourModule({ configure_result: 0 }), { name: "p2" }), /p2: proxy_on_configure returned false/);
-  await assert.rejects(startPlugin(behaviourModule({ trap_in: TRAP.configure })), /proxy_on_configure failed: .*unreachable/);
-  await assert.rejects(startPlugin(behaviourModule({ trap_in: TRAP.start })), /start-up \(_initialize\) failed/);
+  await assert.rejects(
+    startPlugin(behaviourModule({ configure_result: 0 }), { name: "p2" }),
+    /p2: proxy_on_configure returned false/,
+  );
+  await assert.rejects(
+    startPlugin(behaviourModule({ trap_in: TRAP.configure })),
+    /proxy_on_configure failed: .*unreachable/,
+  );
+  await assert.rejects(
+    startPlugin(behaviourModule({ trap_in: TRAP.start })),
+    /start-up \(_initialize\) failed/,
+  );
 });
 
 test("FAIL_CLOSED: a trap fails the VM, the stream gets a 503, later streams too", opts, async () => {
-  const t = await startPlugin(behaviourModule({ trap_in: TRAP.requestHeaders }), { failurePolicy: "FAIL_CLOSED" });
+  const t = await startPlugin(behaviourModule({ trap_in: TRAP.requestHeaders }), {
+    failurePolicy: "FAIL_CLOSED",
+  });
   const http = t.http();
   assert.equal(http.requestHeaders([[":path", "/"]]), Action.Pause);
   assert.equal(http.localReply?.statusCode, 503);
@@ -266,7 +286,12 @@ test("FAIL_RELOAD: a fresh VM after the backoff; closed until then", opts, async
 });
 
 test("several plugins and root contexts share one VM", opts, async () => {
-  const t = await startPlugin(behaviourModule(), { name: "a", rootId: "root_a", vmId: "shared", trace: true });
+  const t = await startPlugin(behaviourModule(), {
+    name: "a",
+    rootId: "root_a",
+    vmId: "shared",
+    trace: true,
+  });
   const b = t.startPlugin({ name: "b", rootId: "root_b" });
   assert.equal(b.plugin.vm, t.plugin.vm);
   assert.notEqual(b.plugin.root.id, t.plugin.root.id);

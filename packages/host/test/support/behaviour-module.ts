@@ -4,8 +4,9 @@
  * body rewrite, TCP routing with `set_envoy_filter_state`). With trace on, the `[host->vm]` lines show the
  * exact callback sequence.
  */
-import { serializePairs } from "../../src/header-map.ts";
+
 import { writeProtoFields } from "../../src/envoy/protobuf.ts";
+import { serializePairs } from "../../src/header-map.ts";
 import { compileWat } from "./wat.ts";
 
 function watString(bytes: Uint8Array): string {
