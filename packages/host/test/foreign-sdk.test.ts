@@ -14,6 +14,8 @@ import { mkdir, readFile, rename } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { test } from "node:test";
+import { Action, findImport, ModuleLoadError, Status } from "@proxy-wasm-ts/host";
+import { startPlugin } from "@proxy-wasm-ts/host/testing";
 import asc from "assemblyscript/asc";
 
 const require = createRequire(import.meta.url);
@@ -93,6 +95,8 @@ test("the G-Core SDK plugins compile and import only what Envoy provides", { tim
     const module = new WebAssembly.Module(bytes);
     const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
     assert.ok(!imports.includes("env.abort"), `${name}: env.abort must not be imported`);
+    const unknown = WebAssembly.Module.imports(module).filter((i) => !findImport(i.module, i.name));
+    assert.deepEqual(unknown, [], `${name}: every import is a host function of the import table`);
     const exports = WebAssembly.Module.exports(module).map((e) => e.name);
     assert.ok(exports.includes("proxy_abi_version_0_2_1"));
     assert.ok(
@@ -100,4 +104,100 @@ test("the G-Core SDK plugins compile and import only what Envoy provides", { tim
       "the wasi-shim makes asc export _start, which runs registerRootContext",
     );
   }
+});
+
+const REQUEST: Array<[string, string]> = [
+  [":method", "GET"],
+  [":path", "/orders/42"],
+  [":authority", "shop.example"],
+];
+
+test("G-Core headers plugin: mutations on the request, hello header on the response", {
+  timeout: 120_000,
+}, async () => {
+  const bytes = await compileGcorePlugin("headers");
+  const t = await startPlugin(bytes, { name: "gcore-headers", rootId: "gcore_headers" });
+  const http = t.http();
+  assert.equal(http.requestHeaders(REQUEST), Action.Continue);
+  const added = http.requestHeadersList.filter(([name]) => name.startsWith("x-"));
+  assert.deepEqual(added, [
+    ["x-replaced", "second"],
+    ["x-repeated", "one"],
+    ["x-repeated", "two"],
+  ]);
+  http.responseHeaders([[":status", "200"]]);
+  assert.equal(http.responseHeader("hello"), "world!");
+  http.complete();
+  // The SDK logs through WASI stdout (its own "[LEVEL]: " prefix), so the host sees info lines.
+  assert.ok(t.logs("info").includes("[INFO]: request path /orders/42"), t.logs().join("\n"));
+  assert.equal(t.plugin.failed, false);
+
+  const configured = await startPlugin(bytes, { rootId: "gcore_headers", configuration: "from-config" });
+  const second = configured.http();
+  second.requestHeaders(REQUEST);
+  second.responseHeaders([[":status", "200"]]);
+  assert.equal(second.responseHeader("hello"), "from-config");
+});
+
+test("G-Core httpCall plugin: pauses, then continues or denies on the callout's answer", {
+  timeout: 120_000,
+}, async () => {
+  const t = await startPlugin(await compileGcorePlugin("http-callout"), { rootId: "gcore_http_callout" });
+
+  const allowed = t.http();
+  assert.equal(allowed.requestHeaders(REQUEST), Action.Pause);
+  const call = t.httpCalls[0]!;
+  assert.equal(call.cluster, "auth");
+  assert.equal(call.timeoutMs, 500);
+  assert.equal(call.header(":path"), "/check");
+  assert.equal(call.header("x-original-path"), "/orders/42");
+  call.respond({ headers: [[":status", "200"]], body: "alice" });
+  assert.equal(allowed.events.requestResumed, 1);
+  assert.equal(allowed.requestHeader("x-auth-user"), "alice");
+  assert.equal(allowed.localReply, null);
+
+  const refused = t.http();
+  refused.requestHeaders(REQUEST);
+  t.httpCalls[1]!.respond({ headers: [[":status", "401"]] });
+  assert.equal(refused.localReply?.statusCode, 403);
+  assert.equal(refused.localReplyBodyText, "denied: status 401");
+  assert.equal(refused.events.requestResumed, 0);
+
+  const failed = t.http();
+  failed.requestHeaders(REQUEST);
+  t.httpCalls[2]!.fail();
+  assert.equal(failed.localReplyBodyText, "denied: auth unavailable");
+
+  const timedOut = t.http();
+  timedOut.requestHeaders(REQUEST);
+  t.advance(499);
+  assert.equal(timedOut.localReply, null);
+  t.advance(1);
+  assert.equal(timedOut.localReplyBodyText, "denied: auth unavailable", "a timeout is a failed call");
+  assert.ok(t.logs("info").includes("[WARN]: auth call failed"));
+  assert.equal(t.plugin.failed, false);
+});
+
+test("G-Core httpCall plugin: an unknown cluster is BAD_ARGUMENT, answered with a local reply", {
+  timeout: 120_000,
+}, async () => {
+  const t = await startPlugin(await compileGcorePlugin("http-callout"), { clusters: ["not-auth"] });
+  const http = t.http();
+  http.requestHeaders(REQUEST);
+  assert.equal(t.httpCalls.length, 0);
+  assert.equal(http.localReply?.statusCode, 403);
+  assert.equal(http.localReplyBodyText, "denied: dispatch failed");
+  assert.ok(t.logs("info").includes(`[ERROR]: could not dispatch auth call: ${Status.BadArgument}`));
+});
+
+test("G-Core clear_route_cache imports a v0.1.0-only function: the load fails as in Envoy", {
+  timeout: 120_000,
+}, async () => {
+  const bytes = await compileGcorePlugin("route-cache");
+  await assert.rejects(startPlugin(bytes), (err: unknown) => {
+    assert.ok(err instanceof ModuleLoadError, String(err));
+    assert.match(err.message, /env\.proxy_clear_route_cache/);
+    assert.match(err.message, /0\.1\.0/);
+    return true;
+  });
 });
