@@ -1,0 +1,49 @@
+// Turns the metadata service's answer into the header value, or explains why it cannot.
+
+import { JsonKind, parseJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
+
+/** Header values longer than this are refused rather than forwarded upstream. */
+const MAX_VALUE_LENGTH = 256;
+
+/** The header value, or the reason there is none (`error` non-empty). */
+export class MetadataValue {
+  constructor(
+    readonly value: string,
+    readonly error: string,
+  ) {}
+}
+
+function failed(reason: string): MetadataValue {
+  return new MetadataValue("", reason);
+}
+
+function isSafeHeaderValue(value: string): bool {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c != 0x09) || c == 0x7f) return false;
+  }
+  return true;
+}
+
+/** Extracts `field` (a dotted path) from a JSON answer body; an empty field means "1" for any body. */
+export function metadataValue(body: ArrayBuffer, field: string): MetadataValue {
+  if (field.length == 0) return body.byteLength > 0 ? new MetadataValue("1", "") : failed("the answer has no body");
+  const json = parseJsonBytes(body);
+  if (json === null) return failed("the answer is not JSON");
+  const segments = field.split(".");
+  let node = json;
+  for (let i = 0; i < segments.length; i++) {
+    const child = node.get(segments[i]);
+    if (child === null) return failed("the answer has no field " + field);
+    node = child;
+  }
+  let value: string;
+  if (node.kind == JsonKind.String) value = node.stringValue;
+  else if (node.kind == JsonKind.Number && node.numberValue == Math.floor(node.numberValue) && Math.abs(node.numberValue) < 1e15) {
+    value = (<i64>node.numberValue).toString();
+  } else return failed("field " + field + " is not a string or an integer");
+  if (value.length == 0) return failed("field " + field + " is empty");
+  if (value.length > MAX_VALUE_LENGTH) return failed("field " + field + " is longer than " + MAX_VALUE_LENGTH.toString() + " characters");
+  if (!isSafeHeaderValue(value)) return failed("field " + field + " contains control characters");
+  return new MetadataValue(value, "");
+}
