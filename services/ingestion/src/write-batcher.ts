@@ -25,6 +25,8 @@ export class WriteBatcher {
   private queuedEvents = 0;
   private writingEvents = 0;
   private writing = false;
+  /** The running drain loop, so {@link idle} can wait for it. */
+  private draining: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: EventStore,
@@ -49,14 +51,14 @@ export class WriteBatcher {
     if (!this.writing) {
       this.writing = true;
       // Let requests parsed in the same turn of the event loop join the first batch.
-      setImmediate(() => void this.drain());
+      this.draining = new Promise((resolve) => setImmediate(resolve)).then(() => this.drain());
     }
     return done;
   }
 
   /** Resolves when everything submitted so far has been written (or failed). */
   async idle(): Promise<void> {
-    while (this.writing) await new Promise((resolve) => setImmediate(resolve));
+    while (this.writing) await this.draining;
   }
 
   private async drain(): Promise<void> {

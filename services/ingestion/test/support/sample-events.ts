@@ -42,7 +42,7 @@ export function sampleEvents(
         name: consumer,
         namespace: "default",
         ip: `10.0.0.${1 + consumers.indexOf(consumer)}`,
-        port: 40000 + i,
+        port: 40000 + (i % 20000),
       },
       destination: {
         name: service,
