@@ -33,7 +33,8 @@ export class HttpListener {
         // Envoy's defaults: no overall request timeout, no headers timeout (both opt-in).
         requestTimeout: config.requestTimeoutMs,
         headersTimeout: config.requestHeadersTimeoutMs,
-        keepAliveTimeout: config.idleTimeoutMs,
+        // No "Keep-Alive: timeout=" header (Envoy sends none); the idle timeout is a socket timeout below.
+        keepAliveTimeout: 0,
         joinDuplicateHeaders: false,
         noDelay: true,
       },
@@ -44,6 +45,7 @@ export class HttpListener {
     this.server.on("connection", (socket: Socket) => {
       connectionIds.set(socket, newConnectionId());
       this.sockets.add(socket);
+      if (config.idleTimeoutMs > 0) socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
       ctx.stats.counter(`http.${config.statPrefix}.downstream_cx_total`).inc();
       ctx.stats.gauge(`http.${config.statPrefix}.downstream_cx_active`).add(1);
       socket.on("close", () => {
@@ -58,6 +60,8 @@ export class HttpListener {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.draining) res.shouldKeepAlive = false;
+    // The stream writes a lower-case `date` itself when the upstream sent none, as Envoy does.
+    res.sendDate = false;
     const stream = new HttpStream(this.ctx, req, res, connectionIds.get(req.socket) ?? 0);
     this.ctx.activeStreams.add(stream);
     stream.start();

@@ -47,6 +47,7 @@ export class HttpStream implements HttpFilterCallbacks {
   private encodingStarted = false;
   private complete = false;
   private localReplySent = false;
+  private resetByProxy = false;
 
   constructor(
     private readonly ctx: HttpListenerContext,
@@ -106,6 +107,7 @@ export class HttpStream implements HttpFilterCallbacks {
       const name = raw[i]!.toLowerCase();
       if (name !== "host") headers.push([name, raw[i + 1]!]);
     }
+    res.on("close", () => this.onDownstreamClose());
     if (raw.length / 2 > ctx.config.maxHeadersCount) {
       this.streamInfo.setFlag("DPE");
       this.sendLocal({ ...LOCAL_REPLIES.headersTooLarge, details: "http1.too_many_headers" });
@@ -116,8 +118,6 @@ export class HttpStream implements HttpFilterCallbacks {
     this.requestHeadersValue = headers;
     this.streamInfo.requestHeaders = headers;
     this.routeCache = this.ctx.routeTable.select(headers);
-
-    res.on("close", () => this.onDownstreamClose());
     this.armIdleTimer();
     const hasBody =
       req.headers["transfer-encoding"] !== undefined ||
@@ -170,7 +170,7 @@ export class HttpStream implements HttpFilterCallbacks {
   resetStream(): void {
     this.streamInfo.setFlag("LR");
     this.abortUpstream();
-    this.res.destroy();
+    this.resetDownstream();
   }
 
   // ---- router ----------------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ export class HttpStream implements HttpFilterCallbacks {
     if (!this.encodingStarted) this.sendLocal(LOCAL_REPLIES.upstreamTimeout);
     else {
       this.streamInfo.setFlag("UT");
-      this.res.destroy();
+      this.resetDownstream();
     }
   }
 
@@ -340,7 +340,7 @@ export class HttpStream implements HttpFilterCallbacks {
       // The upstream went away mid-body: Envoy resets the downstream stream.
       this.streamInfo.setFlag("UC");
       this.clearRouteTimer();
-      this.res.destroy();
+      this.resetDownstream();
     });
     this.encoder.headers(headers, noBody);
     if (noBody) body.resume();
@@ -392,7 +392,7 @@ export class HttpStream implements HttpFilterCallbacks {
       if (!this.encodingStarted) this.sendLocal(LOCAL_REPLIES.streamIdleTimeout);
       else {
         this.streamInfo.setFlag("SI");
-        this.res.destroy();
+        this.resetDownstream();
       }
     }, ms);
   }
@@ -417,7 +417,7 @@ export class HttpStream implements HttpFilterCallbacks {
     setHeader(headers, "content-length", String(body.length));
     if (this.res.headersSent || !first) {
       // Too late for a reply: Envoy resets the stream.
-      this.res.destroy();
+      this.resetDownstream();
       return;
     }
     if (this.encodingStarted) {
@@ -439,7 +439,7 @@ export class HttpStream implements HttpFilterCallbacks {
       this.localReplySent = false;
       this.encodingStarted = true;
       this.sendLocal(LOCAL_REPLIES.responseTooLarge);
-    } else this.res.destroy();
+    } else this.resetDownstream();
   }
 
   private writeResponseHeaders(headers: HeaderList, endStream: boolean): void {
@@ -450,7 +450,13 @@ export class HttpStream implements HttpFilterCallbacks {
     this.streamInfo.responseCode = status;
     if (!this.streamInfo.responseCodeDetails) this.streamInfo.responseCodeDetails = "via_upstream";
     const flat: string[] = [];
-    for (const [n, v] of headers) if (n[0] !== ":") flat.push(n, v);
+    let hasDate = false;
+    for (const [n, v] of headers) {
+      if (n[0] === ":") continue;
+      if (n === "date") hasDate = true;
+      flat.push(n, v);
+    }
+    if (!hasDate) flat.push("date", new Date().toUTCString());
     this.streamInfo.firstDownstreamTxNs = process.hrtime.bigint();
     this.res.writeHead(status, flat);
     if (endStream) this.res.end();
@@ -472,12 +478,18 @@ export class HttpStream implements HttpFilterCallbacks {
     if (endStream) res.end();
   }
 
+  /** Envoy resets the downstream stream (the proxy's decision, so not a DC). */
+  private resetDownstream(): void {
+    this.resetByProxy = true;
+    this.res.destroy();
+  }
+
   private onDownstreamClose(): void {
     if (this.complete) return;
     this.complete = true;
     const info = this.streamInfo;
     info.finish();
-    if (!this.res.writableFinished) {
+    if (!this.res.writableFinished && !this.resetByProxy) {
       info.setFlag("DC");
       if (!info.responseCodeDetails) info.responseCodeDetails = "downstream_remote_disconnect";
     }

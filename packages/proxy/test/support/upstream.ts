@@ -31,7 +31,7 @@ function readBody(req: IncomingMessage): Promise<string> {
  */
 export async function startUpstream(name: string, host = "127.0.0.1"): Promise<TestUpstream> {
   const seen: SeenRequest[] = [];
-  const server = createServer(async (req, res) => {
+  const server = createServer({ maxHeaderSize: 128 * 1024 }, async (req, res) => {
     const body = await readBody(req);
     const record = {
       method: req.method ?? "",
@@ -42,6 +42,12 @@ export async function startUpstream(name: string, host = "127.0.0.1"): Promise<T
     };
     seen.push(record);
     const url = req.url ?? "/";
+    if (url.includes("/reset-mid-body")) {
+      res.writeHead(200, { "content-type": "text/plain", "content-length": "100000" });
+      res.write(Buffer.alloc(1000, 98));
+      setTimeout(() => req.socket.destroy(), 20);
+      return;
+    }
     if (url.includes("/reset")) {
       req.socket.destroy();
       return;
