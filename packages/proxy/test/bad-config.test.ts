@@ -75,7 +75,7 @@ describe("pwts run rejects bad configs with one line naming the problem", { time
     const yaml = httpBootstrap({
       filters: wasmHttpFilter(plugins.path.header).replace(
         `code: { local: { filename: "${plugins.path.header}" } }`,
-        `code: { remote: { http_uri: { uri: "http://127.0.0.1:${"${PORT}"}/plugin.wasm", cluster: a, timeout: 2s }, sha256: "${"0".repeat(64)}" } }`,
+        `code: { remote: { http_uri: { uri: "http://127.0.0.1:65001/plugin.wasm", cluster: a, timeout: 2s }, sha256: "${"0".repeat(64)}" } }`,
       ),
       routes: route("a"),
       clusters: staticCluster("a", 65001),
@@ -87,7 +87,9 @@ describe("pwts run rejects bad configs with one line naming the problem", { time
     const port = (server.address() as { port: number }).port;
     try {
       const r = await pwtsRun(
-        yaml.replace("${PORT}", String(port)).replace("port_value: 65001", `port_value: ${port}`),
+        yaml
+          .replace("127.0.0.1:65001", `127.0.0.1:${port}`)
+          .replace("port_value: 65001", `port_value: ${port}`),
       );
       assert.equal(r.code, 1);
       assert.match(

@@ -31,7 +31,7 @@ export function strftime(date: Date, format: string): string {
         return pad(date.getUTCSeconds());
       case "f": {
         const width = digits ? Number(digits) : 9;
-        return (pad(date.getUTCMilliseconds(), 3) + "000000").slice(0, width);
+        return `${pad(date.getUTCMilliseconds(), 3)}000000`.slice(0, width);
       }
       case "s":
         return String(Math.floor(date.getTime() / 1000));

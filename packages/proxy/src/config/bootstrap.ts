@@ -100,7 +100,7 @@ function checkClusterReferences(listeners: ListenerConfig[], clusterNames: Set<s
       if (p.code.kind === "remote") need(p.code.cluster!, `${p.code.path}.remote.http_uri.cluster`);
     if (l.tcp) {
       if (l.tcp.weightedClusters)
-        l.tcp.weightedClusters.forEach((c) => need(c.name, `${l.tcp!.path}.weighted_clusters`));
+        for (const c of l.tcp.weightedClusters) need(c.name, `${l.tcp.path}.weighted_clusters`);
       else need(l.tcp.cluster, `${l.tcp.path}.cluster`);
     }
     for (const vh of l.http?.routeTable.virtualHosts ?? []) {
@@ -109,7 +109,9 @@ function checkClusterReferences(listeners: ListenerConfig[], clusterNames: Set<s
         const t = r.action.route.target;
         if (t.kind === "cluster") need(t.cluster, `${r.path}.route.cluster`);
         if (t.kind === "weighted_clusters") {
-          t.clusters.forEach((c, i) => need(c.name, `${r.path}.route.weighted_clusters.clusters[${i}].name`));
+          for (const [i, c] of t.clusters.entries()) {
+            need(c.name, `${r.path}.route.weighted_clusters.clusters[${i}].name`);
+          }
         }
       }
     }

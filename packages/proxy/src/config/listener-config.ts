@@ -189,20 +189,20 @@ export function readListener(value: ConfigValue, baseDir: string, index: number)
     bufferLimitBytes,
     path: value.path,
   };
-  filters.forEach((f, i) => {
+  for (const [i, f] of filters.entries()) {
     const { name: filterName, typed } = readFilterConfig(f.message());
     if (!typed) return f.fail(`filter ${JSON.stringify(filterName)} needs a typed_config`);
     const last = i === filters.length - 1;
     if (typed.type === NETWORK_WASM) {
       if (last) f.fail("a network Wasm filter must be followed by tcp_proxy or http_connection_manager");
       listener.networkWasmFilters.push(readWasmFilter(typed.message, baseDir));
-      return;
+      continue;
     }
     expectType(typed, [HCM, TCP_PROXY, NETWORK_WASM]);
     if (!last) f.fail(`${typed.type} is a terminal filter and must be last in the chain`);
     if (typed.type === HCM) listener.http = readHcm(typed.message, baseDir, bufferLimitBytes);
     else listener.tcp = readTcpProxy(typed.message, baseDir);
-  });
+  }
   if (!listener.http && !listener.tcp) l.fail("the filter chain needs http_connection_manager or tcp_proxy");
   if (listener.http && listener.networkWasmFilters.length > 0) {
     l.fail("network Wasm filters before http_connection_manager are not supported");

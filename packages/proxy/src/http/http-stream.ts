@@ -177,14 +177,18 @@ export class HttpStream implements HttpFilterCallbacks {
 
   private routeRequest(headers: HeaderList, endStream: boolean): void {
     const selected = this.route();
-    if (!selected) return this.sendLocal(LOCAL_REPLIES.noRoute);
+    if (!selected) {
+      this.sendLocal(LOCAL_REPLIES.noRoute);
+      return;
+    }
     const { route, virtualHost } = selected;
     this.streamInfo.routeName = route.name;
     this.streamInfo.virtualHostName = virtualHost.name;
     if (route.action.kind === "direct_response") {
       const r = route.action.response;
       const body = r.body ? Buffer.from(r.body) : EMPTY;
-      return this.sendLocal({ status: r.status, body: "", details: "direct_response" }, [], body);
+      this.sendLocal({ status: r.status, body: "", details: "direct_response" }, [], body);
+      return;
     }
     const action = route.action.route;
     let clusterName: string;
@@ -203,13 +207,17 @@ export class HttpStream implements HttpFilterCallbacks {
       }
     }
     const cluster = this.ctx.clusters.get(clusterName);
-    if (!cluster) return this.sendLocal(LOCAL_REPLIES.clusterNotFound);
+    if (!cluster) {
+      this.sendLocal(LOCAL_REPLIES.clusterNotFound);
+      return;
+    }
     this.streamInfo.upstreamCluster = cluster.name;
     this.cluster = cluster;
     const host = cluster.pickHost();
     if (!host) {
       cluster.inc("upstream_cx_none_healthy");
-      return this.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+      this.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+      return;
     }
     this.streamInfo.upstreamHost = host.label;
 

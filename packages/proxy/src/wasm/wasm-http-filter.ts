@@ -30,7 +30,7 @@ export class WasmHttpFilter implements HttpFilter {
 
   constructor(
     plugin: Plugin,
-    private readonly cb: HttpFilterCallbacks,
+    readonly cb: HttpFilterCallbacks,
   ) {
     this.stream = plugin.newHttpStream({
       properties: streamProperties(cb.streamInfo, {
