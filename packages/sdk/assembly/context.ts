@@ -62,7 +62,7 @@ export class BaseContext {
   ): Callout {
     const name = toBytes(upstream);
     const headerBytes = headers.serialize();
-    const trailerBytes = trailers === null ? null : trailers.serialize();
+    const trailerBytes: ArrayBuffer | null = trailers === null ? null : trailers.serialize();
     ensureEffectiveContext(this.id);
     store<u32>(RETURN_SIZE, 0);
     const s = setLastStatus(
@@ -97,7 +97,7 @@ export class BaseContext {
     const name = toBytes(upstream);
     const serviceBytes = toBytes(service);
     const methodBytes = toBytes(method);
-    const metadata = initialMetadata === null ? null : initialMetadata.serialize();
+    const metadata: ArrayBuffer | null = initialMetadata === null ? null : initialMetadata.serialize();
     ensureEffectiveContext(this.id);
     store<u32>(RETURN_SIZE, 0);
     const s = setLastStatus(
@@ -132,7 +132,7 @@ export class BaseContext {
     const name = toBytes(upstream);
     const serviceBytes = toBytes(service);
     const methodBytes = toBytes(method);
-    const metadata = initialMetadata === null ? null : initialMetadata.serialize();
+    const metadata: ArrayBuffer | null = initialMetadata === null ? null : initialMetadata.serialize();
     ensureEffectiveContext(this.id);
     store<u32>(RETURN_SIZE, 0);
     const s = setLastStatus(
