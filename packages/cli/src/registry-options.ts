@@ -4,7 +4,6 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { parseImageReference, RegistryError, resolveCredentials } from "@proxy-wasm-ts/ship";
 import type { Command } from "commander";
 import { PLUGIN_OUTPUT } from "./plugin-build/build-plugin.ts";
 import { UserError } from "./user-error.ts";
@@ -49,6 +48,8 @@ export function addRegistryOptions(command: Command): Command {
 
 /** Credentials and transport for one registry, from the command's options. */
 export async function registryAccess(image: string, options: RegistryCliOptions) {
+  // The ship library is loaded on use, so `pwts --help` and other commands do not pay for it.
+  const { parseImageReference, resolveCredentials } = await import("@proxy-wasm-ts/ship");
   let registry: string;
   try {
     registry = parseImageReference(image).registry;
@@ -70,7 +71,7 @@ export async function registryAccess(image: string, options: RegistryCliOptions)
 /** Registry failures and rejected input are user errors: one line, no stack. */
 export function asUserError(err: unknown): unknown {
   if (err instanceof UserError) return err;
-  if (err instanceof RegistryError) return new UserError(err.message);
+  if (err instanceof Error && err.name === "RegistryError") return new UserError(err.message);
   if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError)) {
     return new UserError(err.message);
   }

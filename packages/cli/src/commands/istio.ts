@@ -4,7 +4,7 @@
  * envoy.yaml, validated against Istio's CRD schemas, printed as YAML (or written with --output).
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { type IstioManifestOptions, istioManifests } from "@proxy-wasm-ts/ship";
+import type { IstioManifestOptions } from "@proxy-wasm-ts/ship";
 import { type Command, Option } from "commander";
 import {
   addRegistryOptions,
@@ -129,6 +129,7 @@ export function register(program: Command): void {
             },
           ]
         : undefined;
+    const { istioManifests } = await import("@proxy-wasm-ts/ship");
     let result: Awaited<ReturnType<typeof istioManifests>>;
     try {
       result = await istioManifests(plugin, {

@@ -3,7 +3,6 @@
  * a valid module inside). Prints what it found; `--output` saves the module.
  */
 import { writeFile } from "node:fs/promises";
-import { pullWasm } from "@proxy-wasm-ts/ship";
 import type { Command } from "commander";
 import {
   addRegistryOptions,
@@ -21,6 +20,7 @@ export function register(program: Command): void {
       .option("-o, --output <file>", "write the module to this file"),
   ).action(async (image: string, options: RegistryCliOptions & { output?: string }) => {
     const access = await registryAccess(image, options);
+    const { pullWasm } = await import("@proxy-wasm-ts/ship");
     try {
       const result = await pullWasm(image, access);
       if (options.output) await writeFile(options.output, result.wasm);

@@ -3,7 +3,7 @@
  * a plugin folder (its built module, see `pwts build`) or a `.wasm` file. Progress goes to stderr; stdout
  * gets the manifest digest alone, the value `WasmPlugin.spec.sha256` needs.
  */
-import { pushWasm, type UploadProgress } from "@proxy-wasm-ts/ship";
+import type { UploadProgress } from "@proxy-wasm-ts/ship";
 import { type Command, Option } from "commander";
 import { PLUGIN_OUTPUT } from "../plugin-build/build-plugin.ts";
 import {
@@ -65,6 +65,7 @@ export function register(program: Command): void {
         if (!options.quiet) process.stderr.write(`${line}\n`);
       };
       say(`pushing ${module.path} (${module.bytes.byteLength} B) to ${image} as ${options.layout}`);
+      const { pushWasm } = await import("@proxy-wasm-ts/ship");
       try {
         const result = await pushWasm(module.bytes, image, {
           ...access,

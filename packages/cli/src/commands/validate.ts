@@ -6,7 +6,6 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { formatProblem, validateConfigFiles } from "@proxy-wasm-ts/ship";
 import type { Command } from "commander";
 import { UserError } from "../user-error.ts";
 
@@ -42,6 +41,7 @@ export function register(program: Command): void {
     .action(async (paths: string[], options: { quiet?: boolean }) => {
       const files = await collectConfigFiles(paths);
       if (files.length === 0) throw new UserError(`no config files found in ${paths.join(", ")}`);
+      const { formatProblem, validateConfigFiles } = await import("@proxy-wasm-ts/ship");
       const problems = await validateConfigFiles(files);
       const shown = options.quiet ? problems.filter((p) => p.severity === "error") : problems;
       for (const p of shown) {
