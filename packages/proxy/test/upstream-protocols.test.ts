@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createSecureServer, createServer as createH2Server, type Http2Server, type Http2SecureServer } from "node:http2";
+import {
+  createServer as createH2Server,
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2Server,
+} from "node:http2";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
@@ -52,7 +57,9 @@ describe("upstream protocols: TLS with sni and a trusted CA, HTTP/2", { timeout:
     https.on("secureConnection", (s) => seenSni.push((s as unknown as { servername: string }).servername));
     h2c = createH2Server((req, res) => {
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ via: `h2c ${req.httpVersion}`, authority: req.headers[":authority"], url: req.url }));
+      res.end(
+        JSON.stringify({ via: `h2c ${req.httpVersion}`, authority: req.headers[":authority"], url: req.url }),
+      );
     });
     h2tls = createSecureServer({ cert: certs.cert, key: certs.key }, (req, res) => {
       res.end(JSON.stringify({ via: `h2 ${req.httpVersion}` }));
@@ -99,7 +106,10 @@ describe("upstream protocols: TLS with sni and a trusted CA, HTTP/2", { timeout:
   test("a certificate the trusted CA did not sign fails with UF and Envoy's TLS reason", async () => {
     const res = await request(`${p.url()}/untrusted`);
     assert.equal(res.statusCode, 503);
-    assert.match(await res.body.text(), /^upstream connect error or disconnect\/reset before headers\. reset reason: remote connection failure, transport failure reason: TLS_error:/);
+    assert.match(
+      await res.body.text(),
+      /^upstream connect error or disconnect\/reset before headers\. reset reason: remote connection failure, transport failure reason: TLS_error:/,
+    );
   });
 
   test("HTTP/2 upstreams, cleartext and over TLS", async () => {

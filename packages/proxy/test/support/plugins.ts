@@ -28,7 +28,15 @@ function module(data: Record<number, string>, funcs: Record<string, string>): st
     proxy_on_delete: '(func (export "proxy_on_delete") (param i32))',
   };
   const all = { ...defaults, ...funcs };
-  const esc = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+  // WAT string literals: quotes, backslashes and non-printable bytes are written as \hh.
+  const esc = (text: string) =>
+    [...new TextEncoder().encode(text)]
+      .map((b) =>
+        b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c
+          ? `\\${b.toString(16).padStart(2, "0")}`
+          : String.fromCharCode(b),
+      )
+      .join("");
   return `(module
   (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
   (import "env" "proxy_replace_header_map_value" (func $replace (param i32 i32 i32 i32 i32) (result i32)))
@@ -41,6 +49,7 @@ function module(data: Record<number, string>, funcs: Record<string, string>): st
   (import "env" "proxy_call_foreign_function" (func $ffi (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_define_metric" (func $define_metric (param i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_increment_metric" (func $increment_metric (param i32 i64) (result i32)))
+  (import "env" "proxy_get_property" (func $get_property (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
   ${Object.entries(data)
     .map(([offset, text]) => `(data (i32.const ${offset}) "${esc(text)}")`)
@@ -119,30 +128,19 @@ export function rejectConfigurePluginWat(): string {
  * answer in the `region` request header, calls `clear_route_cache`, resumes.
  */
 export function regionPluginWat(): string {
-  // Serialized call headers: 3 pairs (:method GET, :path /region, :authority discovery).
-  const pairs: Array<[string, string]> = [
+  const call = serializePairs([
     [":method", "GET"],
     [":path", "/region"],
     [":authority", "discovery"],
-  ];
-  const enc = new TextEncoder();
-  const parts: number[] = [];
-  const u32 = (n: number) => parts.push(n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >> 24) & 255);
-  u32(pairs.length);
-  for (const [k, v] of pairs) {
-    u32(k.length);
-    u32(v.length);
-  }
-  for (const [k, v] of pairs) parts.push(...enc.encode(k), 0, ...enc.encode(v), 0);
-  const callHeaders = parts.map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");
+  ]);
   return module(
     { 16: "discovery", 32: "region", 48: "clear_route_cache" },
     {
       proxy_on_request_headers: `(global $pending (mut i32) (i32.const 0))
-  (data (i32.const 256) "${callHeaders}")
+  (data (i32.const 256) "${call.escaped}")
   (func (export "proxy_on_request_headers") (param $ctx i32) (param i32 i32) (result i32)
     (global.set $pending (local.get $ctx))
-    (drop (call $http_call (i32.const 16) (i32.const 9) (i32.const 256) (i32.const ${parts.length})
+    (drop (call $http_call (i32.const 16) (i32.const 9) (i32.const 256) (i32.const ${call.length})
       (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 2000) (i32.const 1024)))
     (i32.const 1))`,
       proxy_on_http_call_response: `(func (export "proxy_on_http_call_response") (param i32 i32 i32) (param $size i32) (param i32)
@@ -177,6 +175,54 @@ export function bufferingPluginWat(): string {
     (if (i32.eqz (local.get $eos)) (then (return (i32.const 1))))
     (drop (call $set_buffer (i32.const 1) (i32.const 0) (local.get $size) (i32.const 64) (i32.const 8)))
     (i32.const 0))`,
+    },
+  );
+}
+
+function serializePairs(pairs: Array<[string, string]>): { escaped: string; length: number } {
+  const enc = new TextEncoder();
+  const parts: number[] = [];
+  const u32 = (n: number) => parts.push(n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >> 24) & 255);
+  u32(pairs.length);
+  for (const [k, v] of pairs) {
+    u32(k.length);
+    u32(v.length);
+  }
+  for (const [k, v] of pairs) parts.push(...enc.encode(k), 0, ...enc.encode(v), 0);
+  return { escaped: parts.map((b) => `\\${b.toString(16).padStart(2, "0")}`).join(""), length: parts.length };
+}
+
+/**
+ * The API-observer shape (seed 003): copies `node.metadata.NAME` and `source.address` into request headers
+ * `x-node-name` / `x-source`, and from `on_done` POSTs an event to cluster `ingestion-service`.
+ */
+export function observerPluginWat(): string {
+  const call = serializePairs([
+    [":method", "POST"],
+    [":path", "/api/v1/events"],
+    [":authority", "ingestion-service"],
+  ]);
+  return module(
+    {
+      16: "node\u0000metadata\u0000NAME",
+      48: "source\u0000address",
+      80: "x-node-name",
+      96: "x-source",
+      112: "ingestion-service",
+      144: '{"event":"done"}',
+    },
+    {
+      proxy_on_request_headers: `(data (i32.const 512) "${call.escaped}")
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (if (i32.eqz (call $get_property (i32.const 16) (i32.const 18) (i32.const 1024) (i32.const 1028)))
+      (then (drop (call $replace (i32.const 0) (i32.const 80) (i32.const 11) (i32.load (i32.const 1024)) (i32.load (i32.const 1028))))))
+    (if (i32.eqz (call $get_property (i32.const 48) (i32.const 14) (i32.const 1024) (i32.const 1028)))
+      (then (drop (call $replace (i32.const 0) (i32.const 96) (i32.const 8) (i32.load (i32.const 1024)) (i32.load (i32.const 1028))))))
+    (i32.const 0))`,
+      proxy_on_done: `(func (export "proxy_on_done") (param i32) (result i32)
+    (drop (call $http_call (i32.const 112) (i32.const 17) (i32.const 512) (i32.const ${call.length})
+      (i32.const 144) (i32.const 16) (i32.const 0) (i32.const 0) (i32.const 1000) (i32.const 1024)))
+    (i32.const 1))`,
     },
   );
 }

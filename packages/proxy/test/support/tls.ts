@@ -16,10 +16,51 @@ export function makeCertificates(serverName: string): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), "pwts-tls-"));
   const f = (n: string) => join(dir, n);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pwts test CA", "-keyout", f("ca.key"), "-out", f("ca.pem"));
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${serverName}`, "-keyout", f("server.key"), "-out", f("server.csr"));
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=pwts test CA",
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.pem"),
+  );
+  openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    `/CN=${serverName}`,
+    "-keyout",
+    f("server.key"),
+    "-out",
+    f("server.csr"),
+  );
   writeFileSync(f("ext.cnf"), `subjectAltName=DNS:${serverName}\n`);
-  openssl("x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "1", "-extfile", f("ext.cnf"), "-out", f("server.pem"));
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    f("server.csr"),
+    "-CA",
+    f("ca.pem"),
+    "-CAkey",
+    f("ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "1",
+    "-extfile",
+    f("ext.cnf"),
+    "-out",
+    f("server.pem"),
+  );
   return {
     dir,
     caFile: f("ca.pem"),
