@@ -3,7 +3,7 @@
  * 8080 or 10000. Envoy configs are shifted by rewriting each `port_value` in the parsed YAML (a parser, not
  * text substitution, so comments and strings that mention a port are left alone).
  */
-import { isMap, isScalar, parseDocument, visit } from "yaml";
+import { isScalar, parseDocument, visit } from "yaml";
 
 /** Parses a `--port-offset` value: a whole number that keeps every demo port within 1..65535. */
 export function parsePortOffset(text: string | undefined): number {
@@ -25,9 +25,6 @@ export function shiftEnvoyPorts(yamlText: string, offset: number): string {
         const port = Number(pair.value.value);
         if (Number.isInteger(port) && port > 0) pair.value.value = port + offset;
       }
-    },
-    Map(_key, map) {
-      return isMap(map) ? undefined : visit.SKIP;
     },
   });
   return doc.toString();
