@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type DiscoveryServer, startDiscovery } from "@proxy-wasm-ts/discovery";
+import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
+import {
+  type Endpoint,
+  type LocalEnvoy,
+  startLocalEnvoy,
+} from "../../tcp-routing/test/support/local-envoy.ts";
+import { buildPluginForTest } from "../../tcp-routing/test/support/plugin-build.ts";
+
+const pluginDir = fileURLToPath(new URL("..", import.meta.url));
+let east: EchoServer;
+let central: EchoServer;
+let discovery: DiscoveryServer;
+let envoy: LocalEnvoy;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function get(target: Endpoint, host: string, path = "/get"): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: target.host, port: target.port, path, headers: { host }, timeout: 10_000 },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          body += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("no answer within 10 s")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("regional-routing envoy.yaml on the local data plane", { timeout: 120_000 }, () => {
+  before(async () => {
+    await buildPluginForTest(pluginDir);
+    east = await startEcho({ host: "127.0.0.1", name: "us_east1" });
+    central = await startEcho({ host: "127.0.0.1", name: "us_central1" });
+    discovery = await startDiscovery({
+      host: "127.0.0.1",
+      mapping: {
+        hosts: { "api.example.com": "us_central1", "httpbin.org": "us_east1", "evil.example": "admin" },
+      },
+    });
+    envoy = await startLocalEnvoy(pluginDir, {
+      us_east1: east,
+      us_central1: central,
+      discovery_service: discovery,
+    });
+  });
+
+  after(async () => {
+    await envoy?.close();
+    await Promise.all([east?.close(), central?.close(), discovery?.close()]);
+  });
+
+  test("requests reach the cluster of their host's region, with Processed-By", async () => {
+    const central1 = await get(envoy.listener(), "api.example.com");
+    assert.equal(central1.status, 200);
+    assert.equal(central1.headers["x-echo-name"], "us_central1");
+    assert.equal(central1.headers["processed-by"], "Regional Router");
+    const east1 = await get(envoy.listener(), "httpbin.org:10000");
+    assert.equal(east1.headers["x-echo-name"], "us_east1");
+    // The upstream saw the region header the plugin set.
+    assert.equal(JSON.parse(east1.body).headers.Region, "us_east1");
+    assert.match(
+      envoy.stdout.join(""),
+      /host=api\.example\.com region=us_central1 cluster=us_central1 status=200/,
+    );
+  });
+
+  test("unknown hosts and regions outside allowed_regions get a 503 with the reason", async () => {
+    const unknown = await get(envoy.listener(), "nobody.example");
+    assert.equal(unknown.status, 503);
+    assert.match(unknown.body, /knows no region/);
+    const evil = await get(envoy.listener(), "evil.example");
+    assert.equal(evil.status, 503);
+    assert.match(evil.body, /not an allowed cluster name/);
+  });
+
+  test("a cached host keeps working when discovery goes down; an unseen one gets a 503", async () => {
+    await get(envoy.listener(), "api.example.com"); // cached from the first test as well
+    await discovery.close();
+    const cached = await get(envoy.listener(), "api.example.com");
+    assert.equal(cached.headers["x-echo-name"], "us_central1");
+    const unseen = await get(envoy.listener(), "new.example.com");
+    assert.equal(unseen.status, 503);
+    assert.match(unseen.body, /did not answer/);
+  });
+});
