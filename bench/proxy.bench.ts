@@ -1,0 +1,225 @@
+/**
+ * The local data plane under load: requests/s (as µs per request, lower is better) and p99 latency through
+ * `pwts run` with no filter, with one no-op Wasm filter and with the header-mutation plugin, against a plain
+ * Node.js reverse proxy (node:http + undici) measured in the same run. Load comes from autocannon; every
+ * proxy and the upstream run in their own processes so the load generator does not share their event loop.
+ *
+ * Targets (issue 4), as ratios to compare in the table: no filter ≥ 0.9× the baseline's throughput (µs/req
+ * ratio ≤ 1.11); one Wasm filter costs ≤ 10% of the no-filter throughput.
+ * The p99 cases report the p99 of the latest throughput sample of the same target (no extra load run).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { headerPluginWat, noopPluginWat, writePlugins } from "../packages/proxy/test/support/plugins.ts";
+import { type PwtsProcess, startPwts } from "../packages/proxy/test/support/pwts-process.ts";
+import { defineSuite } from "./benchmark.ts";
+
+const CONNECTIONS = 16;
+const DURATION_S = 3;
+const ROOT = new URL("..", import.meta.url).pathname;
+/** The SDK header-mutation plugin when built (`pwts build plugins/header-mutation`), else an equivalent .wat. */
+const HEADER_MUTATION_WASM = join(ROOT, "plugins/header-mutation/build/plugin.wasm");
+
+// Plain JavaScript run with `node --input-type=module -e`, so each server is its own process.
+const UPSTREAM_JS = `
+import { createServer } from "node:http";
+const body = Buffer.from("hello from the upstream\\n");
+const server = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "text/plain", "content-length": body.length });
+    res.end(body);
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
+`;
+
+// The baseline: what a developer would write by hand, node:http in front of an undici pool.
+const BASELINE_JS = `
+import { createServer } from "node:http";
+import { Pool } from "undici";
+const pool = new Pool("http://127.0.0.1:" + process.argv[1], { connections: 64 });
+const hop = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "host"]);
+const server = createServer(async (req, res) => {
+  try {
+    const headers = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!hop.has(k)) headers[k] = v;
+    const up = await pool.request({ method: req.method, path: req.url, headers, body: req.method === "GET" || req.method === "HEAD" ? null : req });
+    const out = {};
+    for (const [k, v] of Object.entries(up.headers)) if (!hop.has(k)) out[k] = v;
+    res.writeHead(up.statusCode, out);
+    for await (const chunk of up.body) res.write(chunk);
+    res.end();
+  } catch (err) {
+    res.writeHead(502);
+    res.end(String(err));
+  }
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
+`;
+
+function startScript(code: string, args: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+function proxyYaml(upstreamPort: number, filter: string): string {
+  return `
+static_resources:
+  listeners:
+  - name: bench
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: bench
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: upstream }
+          http_filters:${filter}
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+  - name: upstream
+    connect_timeout: 1s
+    type: STATIC
+    load_assignment:
+      cluster_name: upstream
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } } }] }]
+`;
+}
+
+function wasmFilter(name: string, file: string): string {
+  return `
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: ${name}
+                root_id: ${name}
+                vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${file} } } }`;
+}
+
+type Target = "baseline" | "none" | "noop" | "header";
+const ports = new Map<Target, number>();
+const lastP99 = new Map<Target, number>();
+const children: ChildProcess[] = [];
+const proxies: PwtsProcess[] = [];
+let dir: string;
+
+/** One autocannon run against a target; returns µs per request and records its p99. */
+async function measure(target: Target): Promise<number> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${ports.get(target)}/bench`,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+  });
+  if (result.errors > 0 || result.non2xx > 0 || result.requests.total === 0) {
+    throw new Error(
+      `${target}: ${result.errors} errors, ${result.non2xx} non-2xx of ${result.requests.total}`,
+    );
+  }
+  lastP99.set(target, result.latency.p99);
+  return 1e6 / result.requests.average;
+}
+
+function p99(target: Target): number {
+  const v = lastP99.get(target);
+  if (v === undefined) throw new Error(`no throughput sample of ${target} yet`);
+  return v;
+}
+
+export default defineSuite({
+  name: "proxy",
+  description:
+    "µs per request (1/throughput) and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon 16 connections, 3 s per sample.",
+  runs: 5,
+  async setup() {
+    dir = mkdtempSync(join(tmpdir(), "pwts-bench-"));
+    const plugins = writePlugins({ noop: noopPluginWat(), header: headerPluginWat() });
+    const headerWasm = existsSync(HEADER_MUTATION_WASM) ? HEADER_MUTATION_WASM : plugins.path.header;
+    const upstream = await startScript(UPSTREAM_JS);
+    children.push(upstream.child);
+    const baseline = await startScript(BASELINE_JS, [String(upstream.port)]);
+    children.push(baseline.child);
+    ports.set("baseline", baseline.port);
+    const configs: Array<[Target, string]> = [
+      ["none", ""],
+      ["noop", wasmFilter("noop", plugins.path.noop)],
+      ["header", wasmFilter("header_mutation", headerWasm)],
+    ];
+    for (const [target, filter] of configs) {
+      const p = await startPwts(proxyYaml(upstream.port, filter), dir);
+      proxies.push(p);
+      ports.set(target, p.ports.bench!);
+    }
+  },
+  async teardown() {
+    await Promise.all(proxies.map((p) => p.stop()));
+    for (const c of children) c.kill("SIGTERM");
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  },
+  cases: [
+    { name: "baseline node:http + undici: µs/req", unit: "µs/req", sample: () => measure("baseline") },
+    {
+      name: "pwts run, no filter: µs/req",
+      unit: "µs/req",
+      baseline: "baseline node:http + undici: µs/req",
+      sample: () => measure("none"),
+    },
+    {
+      name: "pwts run, no-op Wasm filter: µs/req",
+      unit: "µs/req",
+      baseline: "pwts run, no filter: µs/req",
+      sample: () => measure("noop"),
+    },
+    {
+      name: "pwts run, header mutation: µs/req",
+      unit: "µs/req",
+      baseline: "pwts run, no filter: µs/req",
+      sample: () => measure("header"),
+    },
+    { name: "baseline node:http + undici: p99", unit: "ms", sample: () => p99("baseline") },
+    {
+      name: "pwts run, no filter: p99",
+      unit: "ms",
+      baseline: "baseline node:http + undici: p99",
+      sample: () => p99("none"),
+    },
+    {
+      name: "pwts run, no-op Wasm filter: p99",
+      unit: "ms",
+      baseline: "pwts run, no filter: p99",
+      sample: () => p99("noop"),
+    },
+    {
+      name: "pwts run, header mutation: p99",
+      unit: "ms",
+      baseline: "pwts run, no filter: p99",
+      sample: () => p99("header"),
+    },
+  ],
+});
