@@ -173,21 +173,48 @@ function compileOperator(name: string, arg: string | undefined): Operator {
 
 type Part = string | { op: Operator; numeric: boolean };
 
-/** Splits a template into literal text and operators; throws naming the first unknown operator. */
+/**
+ * Splits a template into literal text and operators; throws naming the first unknown operator. An argument
+ * runs to the first ")%" or "):N%" (so `%START_TIME(%Y/%m/%d)%` keeps its inner % signs).
+ */
 function parseTemplate(template: string): Part[] {
   const parts: Part[] = [];
-  const re = /%([A-Z_0-9]+)(?:\(([^%]*))?%|%%/g;
-  let last = 0;
-  for (let m = re.exec(template); m; m = re.exec(template)) {
-    if (m.index > last) parts.push(template.slice(last, m.index));
-    last = re.lastIndex;
-    if (m[0] === "%%") {
-      parts.push("%");
+  let text = "";
+  let i = 0;
+  while (i < template.length) {
+    const c = template[i]!;
+    if (c !== "%") {
+      text += c;
+      i++;
       continue;
     }
-    parts.push({ op: compileOperator(m[1]!, m[2]), numeric: NUMERIC.has(m[1]!) });
+    if (template[i + 1] === "%") {
+      text += "%";
+      i += 2;
+      continue;
+    }
+    const m = /^%([A-Z_0-9]+)(%|\()/.exec(template.slice(i));
+    if (!m) {
+      text += c;
+      i++;
+      continue;
+    }
+    const name = m[1]!;
+    let arg: string | undefined;
+    if (m[2] === "%") i += m[0].length;
+    else {
+      const rest = template.slice(i + m[0].length);
+      const end = /\)(?::\d+)?%/.exec(rest);
+      if (!end) throw new Error(`unterminated access log operator %${name}(`);
+      // The argument keeps its ")" and any ":N" so each operator parses its own form.
+      arg = rest.slice(0, end.index + end[0].length - 1);
+      i += m[0].length + end.index + end[0].length;
+    }
+    if (text) parts.push(text);
+    text = "";
+    parts.push({ op: compileOperator(name, arg), numeric: NUMERIC.has(name) });
   }
-  if (last < template.length) parts.push(template.slice(last));
+  if (text) parts.push(text);
   return parts;
 }
 

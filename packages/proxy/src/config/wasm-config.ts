@@ -29,8 +29,11 @@ export function readPluginConfiguration(value: ConfigValue | undefined): Uint8Ar
       return new Uint8Array(Buffer.from(s, "base64"));
     }
     case "google.protobuf.Struct": {
-      // proto JSON of a Struct is the plain object itself; a TypedStruct-style `value` wrapper is not used.
-      return encoder.encode(JSON.stringify(m.raw));
+      // In an Any, a well-known type's JSON form sits under "value" (proto3 JSON mapping).
+      const v = m.optional("value");
+      const struct = v ? v.message().raw : {};
+      m.finish();
+      return encoder.encode(JSON.stringify(struct));
     }
     default:
       return m.fail(
