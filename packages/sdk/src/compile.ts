@@ -4,8 +4,6 @@
  * `env.abort` & co. out of the module). Users never pin an AssemblyScript version themselves.
  */
 import { fileURLToPath } from "node:url";
-import asc from "assemblyscript/asc";
-import { optimizeForSize } from "./optimize.ts";
 
 /** The compiler options every plugin is built with (usable as `asc --config <this>`). */
 export const ASCONFIG_PATH = fileURLToPath(new URL("../asconfig.json", import.meta.url));
@@ -36,6 +34,8 @@ export class CompileError extends Error {
 
 /** Compiles (then size-optimizes, unless debug) one plugin entry file. */
 export async function compilePlugin(options: CompileOptions): Promise<CompileResult> {
+  // Loaded on demand: the compiler is large, and callers often only need ASCONFIG_PATH.
+  const { default: asc } = await import("assemblyscript/asc");
   let binary: Uint8Array | null = null;
   const stdout = asc.createMemoryStream();
   const stderr = asc.createMemoryStream();
@@ -67,8 +67,10 @@ export async function compilePlugin(options: CompileOptions): Promise<CompileRes
   if (result.error || compiled === null) {
     throw new CompileError(`compiling ${options.entry} failed:\n${diagnostics || String(result.error)}`);
   }
+  if (options.debug) return { wasm: compiled, compiledSize: compiled.byteLength };
+  const { optimizeForSize } = await import("./optimize.ts");
   return {
-    wasm: options.debug ? compiled : optimizeForSize(compiled),
+    wasm: optimizeForSize(compiled),
     compiledSize: compiled.byteLength,
   };
 }

@@ -9,5 +9,4 @@ export {
   type CompileResult,
   compilePlugin,
 } from "./compile.ts";
-export { optimizeForSize } from "./optimize.ts";
 export { PLUGIN_ENTRY, PLUGIN_OUTPUT } from "./plugin-layout.ts";
