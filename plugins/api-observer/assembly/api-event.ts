@@ -1,0 +1,162 @@
+// One observed API call and its JSON form, matching services/ingestion's event schema exactly
+// (`ApiEventInput` in services/ingestion/src/api-event.ts): seed 003's metadata/request/response/
+// source/destination/protocol plus method, path, status, latency_ms and timestamp_ms. The service
+// refuses a whole batch for one invalid event, so every limit it checks is respected here.
+
+import { HeaderList, JsonWriter } from "@proxy-wasm-ts/sdk/assembly";
+import { encodeBase64, isValidUtf8 } from "./body-encoding";
+import { SecretFields, isSecretHeader, redactFields, redactPath, REDACTED } from "./redaction";
+import { HostPort } from "./workload-address";
+
+// services/ingestion EVENT_LIMITS.
+const MAX_HEADERS = 256;
+const MAX_HEADER_NAME_CHARS = 256;
+const MAX_HEADER_VALUE_CHARS = 16_384;
+const MAX_PATH_CHARS = 8_192;
+const MAX_SHORT_CHARS = 1_024;
+
+function clip(text: string, limit: i32): string {
+  if (text.length <= limit) return text;
+  // Never split a surrogate pair: half of one is not valid UTF-8, and the service reads strict UTF-8.
+  const last = text.charCodeAt(limit - 1);
+  return text.substring(0, last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit);
+}
+
+/** Headers as the event carries them: one entry per name (repeats joined with ","), secrets redacted. */
+export class CapturedHeaders {
+  names: Array<string> = new Array<string>();
+  values: Array<string> = new Array<string>();
+
+  /** Captures `list` without Envoy's internal `x-envoy-*` headers. */
+  static from(list: HeaderList, secretHeaders: Array<string>, fields: SecretFields): CapturedHeaders {
+    const captured = new CapturedHeaders();
+    for (let i = 0; i < list.pairs.length; i++) {
+      const pair = list.pairs[i];
+      const name = pair.nameText.toLowerCase();
+      if (name.startsWith("x-envoy") || name.length == 0 || name.length > MAX_HEADER_NAME_CHARS) continue;
+      let value = pair.valueText;
+      if (isSecretHeader(name, secretHeaders)) value = REDACTED;
+      else if (name == ":path") value = redactPath(value, fields);
+      captured.add(name, value);
+    }
+    return captured;
+  }
+
+  private add(name: string, value: string): void {
+    const at = this.names.indexOf(name);
+    if (at >= 0) {
+      this.values[at] = clip(this.values[at] + "," + value, MAX_HEADER_VALUE_CHARS);
+      return;
+    }
+    if (this.names.length >= MAX_HEADERS) return;
+    this.names.push(name);
+    this.values.push(clip(value, MAX_HEADER_VALUE_CHARS));
+  }
+
+  get(name: string): string | null {
+    const at = this.names.indexOf(name);
+    return at >= 0 ? this.values[at] : null;
+  }
+
+  write(json: JsonWriter): void {
+    json.beginObject();
+    for (let i = 0; i < this.names.length; i++) json.key(this.names[i]).string(this.values[i]);
+    json.endObject();
+  }
+}
+
+/** A workload (source or destination of the call). */
+export class Workload {
+  constructor(
+    readonly name: string,
+    readonly namespace: string,
+    readonly address: HostPort,
+  ) {}
+
+  write(json: JsonWriter): void {
+    json.beginObject();
+    json.key("name").string(clip(this.name, MAX_SHORT_CHARS));
+    json.key("namespace").string(clip(this.namespace, MAX_SHORT_CHARS));
+    json.key("ip").string(this.address.ip);
+    json.key("port").integer(this.address.port);
+    json.endObject();
+  }
+}
+
+/** True for an HTTP method token (RFC 9110 tchar, 1 to 32 characters). */
+export function isMethodToken(method: string): bool {
+  if (method.length == 0 || method.length > 32) return false;
+  for (let i = 0; i < method.length; i++) {
+    const c = method.charCodeAt(i);
+    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    if (!alnum && "!#$%&'*+.^_`|~-".indexOf(String.fromCharCode(c)) < 0) return false;
+  }
+  return true;
+}
+
+export class ApiEvent {
+  contextId: u32 = 0;
+  timestampNs: u64 = 0;
+  latencyNs: i64 = -1;
+  method: string = "";
+  path: string = "";
+  status: i32 = 0;
+  protocol: string = "";
+  requestHeaders: CapturedHeaders = new CapturedHeaders();
+  responseHeaders: CapturedHeaders = new CapturedHeaders();
+  requestBody: Uint8Array = new Uint8Array(0);
+  responseBody: Uint8Array = new Uint8Array(0);
+  source: Workload = new Workload("", "", new HostPort("", 0));
+  destination: Workload = new Workload("", "", new HostPort("", 0));
+  trafficSourceName: string = "";
+  nodeName: string = "";
+  meshId: string = "";
+
+  /** Why the ingestion service would refuse this event, or "" when it is valid. */
+  problem(): string {
+    if (!isMethodToken(this.method)) return "no HTTP method token";
+    if (!this.path.startsWith("/") && this.path != "*") return "no origin-form :path";
+    return "";
+  }
+
+  /** The event as UTF-8 JSON. `fields` redacts the bodies. */
+  toJson(fields: SecretFields): ArrayBuffer {
+    const json = new JsonWriter().beginObject();
+    json.key("metadata").beginObject();
+    json.key("context_id").integer(this.contextId);
+    if (this.timestampNs >= 1_000_000_000) json.key("timestamp").integer(<i64>(this.timestampNs / 1_000_000_000));
+    json.key("traffic_source_name").string(clip(this.trafficSourceName, MAX_SHORT_CHARS));
+    if (this.nodeName.length > 0) json.key("node_name").string(clip(this.nodeName, MAX_SHORT_CHARS));
+    if (this.meshId.length > 0) json.key("mesh_id").string(clip(this.meshId, MAX_SHORT_CHARS));
+    json.endObject();
+    json.key("request").beginObject();
+    json.key("headers");
+    this.requestHeaders.write(json);
+    writeBody(json, redactFields(this.requestBody, fields));
+    json.endObject();
+    json.key("response").beginObject();
+    json.key("headers");
+    this.responseHeaders.write(json);
+    writeBody(json, redactFields(this.responseBody, fields));
+    json.endObject();
+    json.key("source");
+    this.source.write(json);
+    json.key("destination");
+    this.destination.write(json);
+    json.key("protocol").string(clip(this.protocol, MAX_SHORT_CHARS));
+    json.key("method").string(this.method);
+    json.key("path").string(clip(redactPath(this.path, fields), MAX_PATH_CHARS));
+    json.key("status").integer(this.status);
+    // Whole microseconds, as the service stores them.
+    if (this.latencyNs >= 0) json.key("latency_ms").number(<f64>(this.latencyNs / 1000) / 1000.0);
+    if (this.timestampNs >= 1_000_000) json.key("timestamp_ms").integer(<i64>(this.timestampNs / 1_000_000));
+    json.endObject();
+    return json.toBytes();
+  }
+}
+
+function writeBody(json: JsonWriter, body: Uint8Array): void {
+  if (body.length == 0) return;
+  if (isValidUtf8(body)) json.key("body").string(String.UTF8.decode(body.buffer));
+  else json.key("body_base64").string(encodeBase64(body));
+}

@@ -1,0 +1,210 @@
+// Secrets are removed inside the proxy, before an event is queued: credential headers, configured
+// headers, and the values of configured fields in JSON bodies (`"password": "..."`), form bodies and
+// query strings (`password=...`). Matching is on bytes, ASCII case-insensitive, so binary and
+// truncated bodies are handled too (an unterminated secret is redacted to the end).
+
+export const REDACTED = "[REDACTED]";
+
+/** Always redacted, whatever the configuration says. */
+const CREDENTIAL_HEADERS: Array<string> = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+
+/** True when header `name` (lower-case, as Envoy passes it) must not leave the proxy. */
+export function isSecretHeader(name: string, configured: Array<string>): bool {
+  return CREDENTIAL_HEADERS.includes(name) || configured.includes(name);
+}
+
+/** A growable byte string. */
+class ByteBuilder {
+  data: Uint8Array;
+  length: i32 = 0;
+
+  constructor(capacity: i32) {
+    this.data = new Uint8Array(max(capacity, 16));
+  }
+
+  private reserve(extra: i32): void {
+    if (this.length + extra <= this.data.length) return;
+    let capacity = this.data.length * 2;
+    while (capacity < this.length + extra) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.data.subarray(0, this.length));
+    this.data = grown;
+  }
+
+  appendRange(source: Uint8Array, start: i32, end: i32): void {
+    if (end <= start) return;
+    this.reserve(end - start);
+    this.data.set(source.subarray(start, end), this.length);
+    this.length += end - start;
+  }
+
+  appendByte(b: u8): void {
+    this.reserve(1);
+    this.data[this.length++] = b;
+  }
+
+  appendText(text: string): void {
+    const bytes = Uint8Array.wrap(String.UTF8.encode(text));
+    this.appendRange(bytes, 0, bytes.length);
+  }
+
+  toBytes(): Uint8Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+function lower(b: u8): u8 {
+  return b >= 65 && b <= 90 ? b + 32 : b;
+}
+
+/** Field names prepared for byte matching (lower-case UTF-8). */
+export class SecretFields {
+  readonly names: Array<Uint8Array> = new Array<Uint8Array>();
+
+  constructor(names: Array<string>) {
+    for (let i = 0; i < names.length; i++) this.names.push(Uint8Array.wrap(String.UTF8.encode(names[i].toLowerCase())));
+  }
+
+  /** True when `bytes[start, end)` is one of the names. */
+  matches(bytes: Uint8Array, start: i32, end: i32): bool {
+    for (let n = 0; n < this.names.length; n++) {
+      const name = this.names[n];
+      if (name.length != end - start) continue;
+      let same = true;
+      for (let k = 0; k < name.length && same; k++) same = lower(bytes[start + k]) == name[k];
+      if (same) return true;
+    }
+    return false;
+  }
+
+  /** Length of the name that `bytes` holds at `at`, followed by `=`; 0 when none does. */
+  formFieldAt(bytes: Uint8Array, at: i32): i32 {
+    for (let n = 0; n < this.names.length; n++) {
+      const name = this.names[n];
+      const end = at + name.length;
+      if (end >= bytes.length || bytes[end] != 61) continue;
+      if (this.matches(bytes, at, end)) return name.length;
+    }
+    return 0;
+  }
+}
+
+/** End (exclusive) of the JSON string whose opening quote is at `quote`; bytes.length when unterminated. */
+function jsonStringEnd(bytes: Uint8Array, quote: i32): i32 {
+  let i = quote + 1;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b == 92) i += 2;
+    else if (b == 34) return i + 1;
+    else i++;
+  }
+  return bytes.length;
+}
+
+function isSpace(b: u8): bool {
+  return b == 32 || b == 9 || b == 10 || b == 13;
+}
+
+/** End (exclusive) of the JSON value starting at `at` (string, balanced object/array, or scalar). */
+function jsonValueEnd(bytes: Uint8Array, at: i32): i32 {
+  const first = bytes[at];
+  if (first == 34) return jsonStringEnd(bytes, at);
+  if (first == 123 || first == 91) {
+    let depth = 0;
+    let i = at;
+    while (i < bytes.length) {
+      const b = bytes[i];
+      if (b == 34) {
+        i = jsonStringEnd(bytes, i);
+        continue;
+      }
+      if (b == 123 || b == 91) depth++;
+      else if (b == 125 || b == 93) {
+        depth--;
+        if (depth == 0) return i + 1;
+      }
+      i++;
+    }
+    return bytes.length;
+  }
+  let i = at;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b == 44 || b == 125 || b == 93 || isSpace(b)) break;
+    i++;
+  }
+  return i;
+}
+
+/** Form/query boundary: a field may start at the beginning or after `?`, `&`, `;` or a line break. */
+function isFormBoundary(bytes: Uint8Array, at: i32): bool {
+  if (at == 0) return true;
+  const b = bytes[at - 1];
+  return b == 63 || b == 38 || b == 59 || b == 10 || b == 13;
+}
+
+/** Returns `bytes` with the values of `fields` replaced by [REDACTED]; the input when nothing matched. */
+export function redactFields(bytes: Uint8Array, fields: SecretFields): Uint8Array {
+  if (fields.names.length == 0 || bytes.length == 0) return bytes;
+  let out: ByteBuilder | null = null;
+  let copied = 0; // bytes[0, copied) are already in `out`
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b == 34) {
+      // A JSON string: a key when a colon follows.
+      const keyEnd = jsonStringEnd(bytes, i);
+      if (keyEnd >= bytes.length || !fields.matches(bytes, i + 1, keyEnd - 1)) {
+        i = keyEnd;
+        continue;
+      }
+      let j = keyEnd;
+      while (j < bytes.length && isSpace(bytes[j])) j++;
+      if (j >= bytes.length || bytes[j] != 58) {
+        i = keyEnd;
+        continue;
+      }
+      j++;
+      while (j < bytes.length && isSpace(bytes[j])) j++;
+      if (j >= bytes.length) break;
+      const valueEnd = jsonValueEnd(bytes, j);
+      if (out === null) out = new ByteBuilder(bytes.length + 16);
+      out.appendRange(bytes, copied, j);
+      out.appendText('"' + REDACTED + '"');
+      copied = valueEnd;
+      i = valueEnd;
+      continue;
+    }
+    if (isFormBoundary(bytes, i)) {
+      const nameLength = fields.formFieldAt(bytes, i);
+      if (nameLength > 0) {
+        const valueStart = i + nameLength + 1;
+        let valueEnd = valueStart;
+        while (valueEnd < bytes.length) {
+          const c = bytes[valueEnd];
+          if (c == 38 || c == 59 || c == 35 || isSpace(c)) break;
+          valueEnd++;
+        }
+        if (out === null) out = new ByteBuilder(bytes.length + 16);
+        out.appendRange(bytes, copied, valueStart);
+        out.appendText(REDACTED);
+        copied = valueEnd;
+        i = valueEnd;
+        continue;
+      }
+    }
+    i++;
+  }
+  if (out === null) return bytes;
+  out.appendRange(bytes, copied, bytes.length);
+  return out.toBytes();
+}
+
+/** A request path with the query values of `fields` redacted. */
+export function redactPath(path: string, fields: SecretFields): string {
+  const query = path.indexOf("?");
+  if (query < 0) return path;
+  const bytes = Uint8Array.wrap(String.UTF8.encode(path));
+  const redacted = redactFields(bytes, fields);
+  return redacted === bytes ? path : String.UTF8.decode(redacted.buffer);
+}

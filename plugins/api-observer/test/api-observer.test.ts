@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { PluginStartError } from "@proxy-wasm-ts/host";
+import { type PluginHarness, startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
+import { type ApiEventInput, normalizeEvent } from "@proxy-wasm-ts/ingestion";
+import { buildPluginForTest } from "../../tcp-routing/test/support/plugin-build.ts";
+
+const pluginDir = fileURLToPath(new URL("..", import.meta.url));
+let wasm: string;
+
+before(async () => {
+  wasm = await buildPluginForTest(pluginDir);
+});
+
+const BASE_CONFIG = { upstream_name: "ingestion-service", authority: "ingestion", path: "/api/v1/events" };
+
+function start(config: Record<string, unknown> = {}, nodeMetadata: Record<string, string> = {}) {
+  return startPlugin(wasm, {
+    name: "api-observer",
+    configuration: JSON.stringify({ ...BASE_CONFIG, ...config }),
+    clusters: ["ingestion-service"],
+    nodeProperties: { "node.metadata": nodeMetadata },
+  });
+}
+
+type Pairs = Array<[string, string]>;
+
+interface Call {
+  request?: Pairs;
+  requestChunks?: Array<string | Uint8Array>;
+  response?: Pairs;
+  responseChunks?: Array<string | Uint8Array>;
+  properties?: Record<string, string | number>;
+}
+
+/** Runs one observed call through the plugin (every callback must let it through untouched). */
+function observe(t: PluginHarness, call: Call = {}): void {
+  const http = t.http({
+    "source.address": "10.1.2.3:51000",
+    "destination.address": "10.9.9.9:8080",
+    ...call.properties,
+  });
+  const request: Pairs = call.request ?? [
+    [":method", "GET"],
+    [":path", "/users/42"],
+    [":authority", "api.example.com"],
+  ];
+  const requestChunks = call.requestChunks ?? [];
+  assert.equal(http.requestHeaders(request, requestChunks.length === 0), 0);
+  requestChunks.forEach((chunk, i) =>
+    assert.equal(http.requestBody(chunk, i === requestChunks.length - 1), 0),
+  );
+  const responseChunks = call.responseChunks ?? [];
+  assert.equal(http.responseHeaders(call.response ?? [[":status", "200"]], responseChunks.length === 0), 0);
+  responseChunks.forEach((chunk, i) =>
+    assert.equal(http.responseBody(chunk, i === responseChunks.length - 1), 0),
+  );
+  http.complete();
+}
+
+/** Events of every batch posted so far, parsed. */
+function postedEvents(t: PluginHarness): ApiEventInput[] {
+  return t.httpCalls.flatMap((c) => JSON.parse(new TextDecoder().decode(c.body)) as ApiEventInput[]);
+}
+
+const accept = { headers: [[":status", "202"]] as Pairs, body: "{}" };
+
+describe("api-observer", { timeout: 60_000 }, () => {
+  test("records the call and posts it in the ingestion service's schema", async () => {
+    const t = await start(
+      { batch_size: 1 },
+      { NAME: "frontend-7d9f", NAMESPACE: "shop", NODE_NAME: "node-a" },
+    );
+    t.advance(5); // a non-zero request time
+    observe(t, {
+      request: [
+        [":method", "POST"],
+        [":path", "/orders?id=7"],
+        [":authority", "api.example.com"],
+        ["content-type", "application/json"],
+        ["x-envoy-internal", "true"],
+        ["x-request-id", "abc"],
+      ],
+      requestChunks: ['{"item":', '"book",', '"qty":2}'],
+      response: [
+        [":status", "201"],
+        ["content-type", "application/json"],
+        ["x-envoy-upstream-service-time", "3"],
+      ],
+      responseChunks: ['{"id":', "7}"],
+      properties: { "request.protocol": "HTTP/2" },
+    });
+    assert.equal(t.httpCalls.length, 1);
+    const call = t.httpCalls[0]!;
+    assert.equal(call.cluster, "ingestion-service");
+    assert.equal(call.header(":method"), "POST");
+    assert.equal(call.header(":path"), "/api/v1/events");
+    assert.equal(call.header(":authority"), "ingestion");
+    assert.equal(call.header("content-type"), "application/json");
+    const [event] = postedEvents(t);
+    assert.ok(event);
+    assert.deepEqual(event.request?.headers, {
+      ":method": "POST",
+      ":path": "/orders?id=7",
+      ":authority": "api.example.com",
+      "content-type": "application/json",
+      "x-request-id": "abc",
+    });
+    assert.equal(event.request?.body, '{"item":"book","qty":2}');
+    assert.deepEqual(event.response?.headers, { ":status": "201", "content-type": "application/json" });
+    assert.equal(event.response?.body, '{"id":7}');
+    assert.deepEqual(event.source, { name: "frontend-7d9f", namespace: "shop", ip: "10.1.2.3", port: 51000 });
+    assert.deepEqual(event.destination, { name: "", namespace: "", ip: "10.9.9.9", port: 8080 });
+    assert.equal(event.method, "POST");
+    assert.equal(event.path, "/orders?id=7");
+    assert.equal(event.status, 201);
+    assert.equal(event.protocol, "HTTP/2");
+    assert.equal(event.metadata?.node_name, "node-a");
+    assert.equal(event.metadata?.traffic_source_name, "Envoy");
+    assert.equal(typeof event.latency_ms, "number");
+    assert.ok((event.timestamp_ms ?? 0) > 1_600_000_000_000);
+    // The service accepts it as is (it refuses unknown fields, bad IPs, non-tokens ...).
+    const stored = normalizeEvent(event, "event 0", { now: Date.now() });
+    assert.equal(stored.method, "POST");
+    assert.equal(stored.status, 201);
+  });
+
+  test("bodies are kept across all chunks up to the cap, binary bodies as base64", async () => {
+    const t = await start({ batch_size: 1, max_body_bytes: 10 });
+    observe(t, {
+      requestChunks: ["0123", "4567", "89ab", "cdef"],
+      responseChunks: [new Uint8Array([0, 0xff, 0x10, 0x80])],
+    });
+    const [event] = postedEvents(t);
+    assert.equal(event?.request?.body, "0123456789");
+    assert.equal(event?.response?.body, undefined);
+    assert.equal(event?.response?.body_base64, Buffer.from([0, 0xff, 0x10, 0x80]).toString("base64"));
+    normalizeEvent(event, "event 0", { now: Date.now() });
+  });
+
+  test("a cap inside a multi-byte character keeps the text body text", async () => {
+    const t = await start({ batch_size: 1, max_body_bytes: 4 });
+    observe(t, { responseChunks: ["aé", "€"] }); // 1 + 2 + 3 bytes; the cap cuts the euro sign
+    assert.equal(postedEvents(t)[0]?.response?.body, "aé");
+  });
+
+  test("secrets are redacted before the event leaves the proxy", async () => {
+    const t = await start({
+      batch_size: 1,
+      redact_headers: ["X-Api-Key"],
+      redact_body_fields: ["password", "card"],
+    });
+    observe(t, {
+      request: [
+        [":method", "POST"],
+        [":path", "/login?user=ann&password=hunter2&next=/home"],
+        [":authority", "api.example.com"],
+        ["authorization", "Bearer eyJhbGciOi"],
+        ["cookie", "session=s3cr3t"],
+        ["x-api-key", "k-123"],
+      ],
+      requestChunks: ['{"user":"ann","pass', 'word" : "hunter2","card":{"n":"4111"},"keep":1}'],
+      response: [
+        [":status", "200"],
+        ["set-cookie", "session=new"],
+      ],
+      responseChunks: ["user=ann&password=hunter2&ok=1"],
+    });
+    const posted = new TextDecoder().decode(t.httpCalls[0]!.body);
+    for (const secret of ["hunter2", "eyJhbGciOi", "s3cr3t", "k-123", "session=new", "4111"]) {
+      assert.ok(!posted.includes(secret), `${secret} leaked: ${posted}`);
+    }
+    const [event] = postedEvents(t);
+    assert.equal(event?.request?.headers?.authorization, "[REDACTED]");
+    assert.equal(event?.request?.headers?.cookie, "[REDACTED]");
+    assert.equal(event?.request?.headers?.["x-api-key"], "[REDACTED]");
+    assert.equal(event?.response?.headers?.["set-cookie"], "[REDACTED]");
+    assert.equal(event?.path, "/login?user=ann&password=[REDACTED]&next=/home");
+    assert.equal(event?.request?.headers?.[":path"], "/login?user=ann&password=[REDACTED]&next=/home");
+    assert.equal(
+      event?.request?.body,
+      '{"user":"ann","password" : "[REDACTED]","card":"[REDACTED]","keep":1}',
+    );
+    assert.equal(event?.response?.body, "user=ann&password=[REDACTED]&ok=1");
+  });
+
+  test("IPv6 workloads, and inbound listeners put the node's workload on the destination side", async () => {
+    const t = await start({ batch_size: 1 }, { NAME: "orders-5c", NAMESPACE: "shop" });
+    observe(t, {
+      properties: {
+        "source.address": "[2001:db8::7]:40000",
+        "destination.address": "[2001:db8::1]:8080",
+        "xds.listener_direction": 1,
+      },
+    });
+    const [event] = postedEvents(t);
+    assert.deepEqual(event?.source, { name: "", namespace: "", ip: "2001:db8::7", port: 40000 });
+    assert.deepEqual(event?.destination, {
+      name: "orders-5c",
+      namespace: "shop",
+      ip: "2001:db8::1",
+      port: 8080,
+    });
+    normalizeEvent(event, "event 0", { now: Date.now() });
+  });
+
+  test("events are batched: a full batch goes at once, the rest on the tick, as one JSON array", async () => {
+    const t = await start({ batch_size: 3, flush_interval_ms: 1000 });
+    assert.equal(t.tickPeriodMs, 1000);
+    for (let i = 0; i < 4; i++) observe(t);
+    assert.equal(t.httpCalls.length, 1);
+    assert.equal(JSON.parse(new TextDecoder().decode(t.httpCalls[0]!.body)).length, 3);
+    assert.equal(t.gauge("api_observer_buffered_events"), 1n);
+    t.advance(1000);
+    assert.equal(t.httpCalls.length, 2);
+    assert.equal(JSON.parse(new TextDecoder().decode(t.httpCalls[1]!.body)).length, 1);
+    for (const c of t.httpCalls) c.respond(accept);
+    assert.equal(t.counter("api_observer_events_sent_total"), 4n);
+    assert.equal(t.counter("api_observer_events_dropped_total"), 0n);
+  });
+
+  test("a collector that is down or refuses counts dropped events, and memory stays bounded", async () => {
+    const t = await start({ batch_size: 2, max_buffered_events: 5 });
+    for (let i = 0; i < 4; i++) observe(t); // two batches in flight (the most there can be)
+    assert.equal(t.httpCalls.length, 2);
+    for (let i = 0; i < 7; i++) observe(t); // 5 wait in the buffer, 2 do not fit
+    assert.equal(t.httpCalls.length, 2);
+    assert.equal(t.gauge("api_observer_buffered_events"), 5n);
+    assert.equal(t.counter("api_observer_events_dropped_total"), 2n);
+    const dropped = () => t.counter("api_observer_events_dropped_total");
+    t.httpCalls[0]!.fail(); // connection refused; the freed slot takes the next full batch
+    assert.equal(dropped(), 4n);
+    assert.equal(t.httpCalls.length, 3);
+    t.httpCalls[1]!.respond({ headers: [[":status", "503"]], body: "write queue full" });
+    assert.equal(dropped(), 6n);
+    assert.equal(t.httpCalls.length, 4);
+    assert.match(t.logs("warn").join("\n"), /2 event\(s\) dropped: collector did not answer/);
+    t.advance(2000); // both batches in flight time out
+    assert.equal(dropped(), 10n);
+    t.advance(1000); // the last buffered event goes on a tick
+    for (const c of t.upstream.pendingHttpCalls) c.respond(accept);
+    assert.equal(t.counter("api_observer_events_sent_total"), 1n);
+    assert.equal(t.gauge("api_observer_buffered_events"), 0n);
+    assert.match(t.logs("info").join("\n"), /accepts events again/);
+  });
+
+  test("an unknown collector cluster drops and counts instead of failing requests", async () => {
+    const t = await startPlugin(wasm, {
+      name: "api-observer",
+      configuration: JSON.stringify({ ...BASE_CONFIG, upstream_name: "missing", batch_size: 1 }),
+      clusters: ["ingestion-service"],
+    });
+    observe(t);
+    assert.equal(t.counter("api_observer_events_dropped_total"), 1n);
+  });
+
+  test("calls the service could not store are counted as invalid, not posted", async () => {
+    const t = await start({ batch_size: 1 });
+    observe(t, {
+      request: [
+        [":method", "CONNECT"],
+        [":authority", "db:5432"],
+      ],
+    });
+    assert.equal(t.httpCalls.length, 0);
+    assert.equal(t.counter("api_observer_events_invalid_total"), 1n);
+  });
+
+  test("an invalid configuration is rejected with the reason", async () => {
+    for (const [configuration, reason] of [
+      ["", /must be a JSON object/],
+      [JSON.stringify({ authority: "x" }), /upstream_name is required/],
+      [JSON.stringify({ ...BASE_CONFIG, max_body_bytes: 2_000_000 }), /max_body_bytes must be an integer/],
+      [
+        JSON.stringify({ ...BASE_CONFIG, redact_headers: "authorization" }),
+        /redact_headers must be an array/,
+      ],
+      [JSON.stringify({ ...BASE_CONFIG, batchSize: 5 }), /unknown field "batchSize"/],
+      [JSON.stringify({ ...BASE_CONFIG, node_workload: "both" }), /node_workload/],
+    ] as const) {
+      const testHost = new TestHost();
+      const module = await testHost.host.loadModule(wasm);
+      assert.throws(
+        () => testHost.host.startPlugin(module, { name: "api-observer", configuration }),
+        PluginStartError,
+      );
+      assert.match(testHost.logEntries.map((e) => e.message).join("\n"), reason);
+    }
+  });
+});
