@@ -9,9 +9,11 @@ import { type Command, Option } from "commander";
 import {
   addRegistryOptions,
   asUserError,
+  type CommandIo,
+  processIo,
   type RegistryCliOptions,
   registryAccess,
-} from "../registry-options.ts";
+} from "../ship-commands.ts";
 import { UserError } from "../user-error.ts";
 
 function keyValue(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -38,7 +40,8 @@ function integer(flag: string, min: number, max: number) {
   };
 }
 
-interface IstioCliOptions extends RegistryCliOptions {
+/** Options of `pwts istio`. */
+export interface IstioCliOptions extends RegistryCliOptions {
   image: string;
   name?: string;
   namespace?: string;
@@ -104,63 +107,70 @@ export function register(program: Command): void {
       .option("--callout <cluster...>", "clusters the plugin calls besides those named in its configuration")
       .option("--config <file>", "JSON file for pluginConfig instead of the filter's configuration")
       .option("-o, --output <file>", "write the YAML here instead of stdout"),
-  ).action(async (plugin: string, options: IstioCliOptions) => {
-    let pluginConfig: Record<string, unknown> | undefined;
-    if (options.config) {
-      const text = await readFile(options.config, "utf8").catch(() => {
-        throw new UserError(`--config ${options.config}: cannot read the file`);
-      });
-      try {
-        pluginConfig = JSON.parse(text) as Record<string, unknown>;
-      } catch (err) {
-        throw new UserError(`--config ${options.config}: not JSON (${(err as Error).message})`);
-      }
-      if (!pluginConfig || typeof pluginConfig !== "object" || Array.isArray(pluginConfig)) {
-        throw new UserError(`--config ${options.config}: expected a JSON object`);
-      }
-    }
-    const access = await registryAccess(options.image, options);
-    const match =
-      options.matchMode || options.port
-        ? [
-            {
-              ...(options.matchMode ? { mode: options.matchMode } : {}),
-              ...(options.port ? { ports: options.port } : {}),
-            },
-          ]
-        : undefined;
-    const { istioManifests } = await import("@proxy-wasm-ts/ship");
-    let result: Awaited<ReturnType<typeof istioManifests>>;
+  ).action((plugin: string, options: IstioCliOptions) => istioCommand(plugin, options));
+}
+
+/** `pwts istio`: the YAML on `io.out` (or into --output); validation problems on `io.err`. */
+export async function istioCommand(
+  plugin: string,
+  options: IstioCliOptions,
+  io: CommandIo = processIo,
+): Promise<void> {
+  let pluginConfig: Record<string, unknown> | undefined;
+  if (options.config) {
+    const text = await readFile(options.config, "utf8").catch(() => {
+      throw new UserError(`--config ${options.config}: cannot read the file`);
+    });
     try {
-      result = await istioManifests(plugin, {
-        ...access,
-        image: options.image,
-        ...(options.name ? { name: options.name } : {}),
-        ...(options.namespace ? { namespace: options.namespace } : {}),
-        ...(options.phase ? { phase: options.phase } : {}),
-        ...(options.priority ? { priority: options.priority.at(-1) } : {}),
-        ...(options.failStrategy ? { failStrategy: options.failStrategy } : {}),
-        ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
-        ...(options.imagePullSecret ? { imagePullSecret: options.imagePullSecret } : {}),
-        ...(options.selector ? { selector: options.selector } : {}),
-        ...(options.targetRef ? { targetRefs: options.targetRef } : {}),
-        ...(match ? { match } : {}),
-        ...(options.rootId ? { rootId: options.rootId } : {}),
-        ...(options.callout ? { calloutClusters: options.callout } : {}),
-        ...(pluginConfig ? { pluginConfig } : {}),
-      });
+      pluginConfig = JSON.parse(text) as Record<string, unknown>;
     } catch (err) {
-      throw asUserError(err);
+      throw new UserError(`--config ${options.config}: not JSON (${(err as Error).message})`);
     }
-    if (result.problems.length) {
-      for (const p of result.problems) process.stderr.write(`${p.resource}: ${p.path}: ${p.message}\n`);
-      throw new UserError(
-        `the generated resources do not pass Istio's CRD validation (${result.problems.length} problems)`,
-      );
+    if (!pluginConfig || typeof pluginConfig !== "object" || Array.isArray(pluginConfig)) {
+      throw new UserError(`--config ${options.config}: expected a JSON object`);
     }
-    if (options.output) {
-      await writeFile(options.output, result.yaml);
-      process.stderr.write(`wrote ${result.resources.length} resource(s) to ${options.output}\n`);
-    } else process.stdout.write(result.yaml);
-  });
+  }
+  const access = await registryAccess(options.image, options, io);
+  const match =
+    options.matchMode || options.port
+      ? [
+          {
+            ...(options.matchMode ? { mode: options.matchMode } : {}),
+            ...(options.port ? { ports: options.port } : {}),
+          },
+        ]
+      : undefined;
+  const { istioManifests } = await import("@proxy-wasm-ts/ship");
+  let result: Awaited<ReturnType<typeof istioManifests>>;
+  try {
+    result = await istioManifests(plugin, {
+      ...access,
+      image: options.image,
+      ...(options.name ? { name: options.name } : {}),
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+      ...(options.phase ? { phase: options.phase } : {}),
+      ...(options.priority ? { priority: options.priority.at(-1) } : {}),
+      ...(options.failStrategy ? { failStrategy: options.failStrategy } : {}),
+      ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
+      ...(options.imagePullSecret ? { imagePullSecret: options.imagePullSecret } : {}),
+      ...(options.selector ? { selector: options.selector } : {}),
+      ...(options.targetRef ? { targetRefs: options.targetRef } : {}),
+      ...(match ? { match } : {}),
+      ...(options.rootId ? { rootId: options.rootId } : {}),
+      ...(options.callout ? { calloutClusters: options.callout } : {}),
+      ...(pluginConfig ? { pluginConfig } : {}),
+    });
+  } catch (err) {
+    throw asUserError(err);
+  }
+  if (result.problems.length) {
+    for (const p of result.problems) io.err(`${p.resource}: ${p.path}: ${p.message}\n`);
+    throw new UserError(
+      `the generated resources do not pass Istio's CRD validation (${result.problems.length} problems)`,
+    );
+  }
+  if (options.output) {
+    await writeFile(options.output, result.yaml);
+    io.err(`wrote ${result.resources.length} resource(s) to ${options.output}\n`);
+  } else io.out(result.yaml);
 }

@@ -7,9 +7,11 @@ import type { Command } from "commander";
 import {
   addRegistryOptions,
   asUserError,
+  type CommandIo,
+  processIo,
   type RegistryCliOptions,
   registryAccess,
-} from "../registry-options.ts";
+} from "../ship-commands.ts";
 
 export function register(program: Command): void {
   addRegistryOptions(
@@ -18,18 +20,30 @@ export function register(program: Command): void {
       .description("fetch a Wasm image and check Istio could load it")
       .argument("<image>", "REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST]")
       .option("-o, --output <file>", "write the module to this file"),
-  ).action(async (image: string, options: RegistryCliOptions & { output?: string }) => {
-    const access = await registryAccess(image, options);
-    const { pullWasm } = await import("@proxy-wasm-ts/ship");
-    try {
-      const result = await pullWasm(image, access);
-      if (options.output) await writeFile(options.output, result.wasm);
-      process.stdout.write(
-        `digest: ${result.digest}\nlayout: ${result.layout}\nmodule: ${result.wasm.byteLength} bytes, valid WebAssembly` +
-          `${options.output ? `, written to ${options.output}` : ""}\n`,
-      );
-    } catch (err) {
-      throw asUserError(err);
-    }
-  });
+  ).action((image: string, options: PullOptions) => pullCommand(image, options));
+}
+
+/** Options of `pwts pull`. */
+export interface PullOptions extends RegistryCliOptions {
+  output?: string;
+}
+
+/** `pwts pull`: prints digest, layout and module size on `io.out`. */
+export async function pullCommand(
+  image: string,
+  options: PullOptions,
+  io: CommandIo = processIo,
+): Promise<void> {
+  const access = await registryAccess(image, options, io);
+  const { pullWasm } = await import("@proxy-wasm-ts/ship");
+  try {
+    const result = await pullWasm(image, access);
+    if (options.output) await writeFile(options.output, result.wasm);
+    io.out(
+      `digest: ${result.digest}\nlayout: ${result.layout}\nmodule: ${result.wasm.byteLength} bytes, valid WebAssembly` +
+        `${options.output ? `, written to ${options.output}` : ""}\n`,
+    );
+  } catch (err) {
+    throw asUserError(err);
+  }
 }

@@ -9,10 +9,12 @@ import { PLUGIN_OUTPUT } from "../plugin-build/build-plugin.ts";
 import {
   addRegistryOptions,
   asUserError,
+  type CommandIo,
+  processIo,
   type RegistryCliOptions,
   readPluginModule,
   registryAccess,
-} from "../registry-options.ts";
+} from "../ship-commands.ts";
 import { UserError } from "../user-error.ts";
 
 function progressLine(p: UploadProgress): string | undefined {
@@ -48,40 +50,45 @@ export function register(program: Command): void {
         return n;
       })
       .option("-q, --quiet", "no progress output"),
-  ).action(
-    async (
-      plugin: string,
-      image: string,
-      options: RegistryCliOptions & {
-        layout: "compat" | "wasm-layers";
-        rootId?: string[];
-        chunkSize?: number;
-        quiet?: boolean;
+  ).action((plugin: string, image: string, options: PushOptions) => pushCommand(plugin, image, options));
+}
+
+/** Options of `pwts push`. */
+export interface PushOptions extends RegistryCliOptions {
+  layout: "compat" | "wasm-layers";
+  rootId?: string[];
+  chunkSize?: number;
+  quiet?: boolean;
+}
+
+/** `pwts push`: progress on `io.err`, the manifest digest alone on `io.out`. */
+export async function pushCommand(
+  plugin: string,
+  image: string,
+  options: PushOptions,
+  io: CommandIo = processIo,
+): Promise<void> {
+  const module = await readPluginModule(plugin);
+  const access = await registryAccess(image, options, io);
+  const say = (line: string) => {
+    if (!options.quiet) io.err(`${line}\n`);
+  };
+  say(`pushing ${module.path} (${module.bytes.byteLength} B) to ${image} as ${options.layout}`);
+  const { pushWasm } = await import("@proxy-wasm-ts/ship");
+  try {
+    const result = await pushWasm(module.bytes, image, {
+      ...access,
+      layout: options.layout,
+      ...(options.rootId ? { rootIds: options.rootId } : {}),
+      ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+      onProgress: (p) => {
+        const line = progressLine(p);
+        if (line) say(line);
       },
-    ) => {
-      const module = await readPluginModule(plugin);
-      const access = await registryAccess(image, options);
-      const say = (line: string) => {
-        if (!options.quiet) process.stderr.write(`${line}\n`);
-      };
-      say(`pushing ${module.path} (${module.bytes.byteLength} B) to ${image} as ${options.layout}`);
-      const { pushWasm } = await import("@proxy-wasm-ts/ship");
-      try {
-        const result = await pushWasm(module.bytes, image, {
-          ...access,
-          layout: options.layout,
-          ...(options.rootId ? { rootIds: options.rootId } : {}),
-          ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
-          onProgress: (p) => {
-            const line = progressLine(p);
-            if (line) say(line);
-          },
-        });
-        say(`pushed; pin it in a WasmPlugin as url: ${result.pinnedUrl}`);
-        process.stdout.write(`${result.digest}\n`);
-      } catch (err) {
-        throw asUserError(err);
-      }
-    },
-  );
+    });
+    say(`pushed; pin it in a WasmPlugin as url: ${result.pinnedUrl}`);
+    io.out(`${result.digest}\n`);
+  } catch (err) {
+    throw asUserError(err);
+  }
 }

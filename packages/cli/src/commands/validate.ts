@@ -7,6 +7,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
+import { type CommandIo, processIo } from "../ship-commands.ts";
 import { UserError } from "../user-error.ts";
 
 /** File names `pwts validate FOLDER` picks up. */
@@ -39,23 +40,30 @@ export function register(program: Command): void {
     .argument("<config...>", "files or folders (folders: envoy*.yaml, docker-compose.yaml, wasmplugin*.yaml)")
     .option("-q, --quiet", "print errors only, no warnings or summary")
     .action(async (paths: string[], options: { quiet?: boolean }) => {
-      const files = await collectConfigFiles(paths);
-      if (files.length === 0) throw new UserError(`no config files found in ${paths.join(", ")}`);
-      const { formatProblem, validateConfigFiles } = await import("@proxy-wasm-ts/ship");
-      const problems = await validateConfigFiles(files);
-      const shown = options.quiet ? problems.filter((p) => p.severity === "error") : problems;
-      for (const p of shown) {
-        process.stdout.write(`${formatProblem({ ...p, file: relative(process.cwd(), p.file) || p.file })}\n`);
-      }
-      const errors = problems.filter((p) => p.severity === "error").length;
-      const warnings = problems.length - errors;
-      const failed = new Set(problems.filter((p) => p.severity === "error").map((p) => p.file)).size;
-      if (!options.quiet) {
-        process.stdout.write(
-          `${files.length} config(s) checked: ${files.length - failed} ok, ${failed} with errors ` +
-            `(${errors} error(s), ${warnings} warning(s))\n`,
-        );
-      }
-      if (errors > 0) process.exitCode = 1;
+      process.exitCode = await validateCommand(paths, options);
     });
+}
+
+/** `pwts validate`: problems and a summary on `io.out`; returns the exit status (1 when any error). */
+export async function validateCommand(
+  paths: string[],
+  options: { quiet?: boolean },
+  io: Pick<CommandIo, "out"> = processIo,
+): Promise<number> {
+  const files = await collectConfigFiles(paths);
+  if (files.length === 0) throw new UserError(`no config files found in ${paths.join(", ")}`);
+  const { formatProblem, validateConfigFiles } = await import("@proxy-wasm-ts/ship");
+  const problems = await validateConfigFiles(files);
+  const shown = options.quiet ? problems.filter((p) => p.severity === "error") : problems;
+  for (const p of shown)
+    io.out(`${formatProblem({ ...p, file: relative(process.cwd(), p.file) || p.file })}\n`);
+  const errors = problems.filter((p) => p.severity === "error");
+  const failed = new Set(errors.map((p) => p.file)).size;
+  if (!options.quiet) {
+    io.out(
+      `${files.length} config(s) checked: ${files.length - failed} ok, ${failed} with errors ` +
+        `(${errors.length} error(s), ${problems.length - errors.length} warning(s))\n`,
+    );
+  }
+  return errors.length > 0 ? 1 : 0;
 }

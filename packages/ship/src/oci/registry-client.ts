@@ -276,13 +276,19 @@ export class RegistryClient {
     }
     const before = this.authorization;
     await this.answerChallenge(challenge, init.scope);
-    if (this.authorization === before) {
-      throw new RegistryError(
-        `${this.registry} rejected the credentials (HTTP 401 on ${method} ${pathOrUrl})`,
+    const who = this.options.credentials ? ` of ${this.options.credentials.username}` : "";
+    const rejected = () =>
+      new RegistryError(
+        `${this.registry} rejected the credentials${who} (HTTP 401 on ${method} ${new URL(url).pathname})`,
         "auth",
       );
+    if (this.authorization === before) throw rejected();
+    const second = await attempt();
+    if (second.status === 401) {
+      await second.body?.cancel();
+      throw rejected();
     }
-    return attempt();
+    return second;
   }
 
   private async answerChallenge(challenge: AuthChallenge, scope: string): Promise<void> {

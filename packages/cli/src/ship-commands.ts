@@ -1,6 +1,7 @@
 /**
- * What push, pull and istio share: registry options (credentials, plain HTTP), reading a plugin's module,
- * and turning registry failures into one-line user errors.
+ * What the shipping commands (push, pull, istio, validate) share: where their output goes, registry
+ * options (credentials, plain HTTP), reading a plugin's module, and turning registry failures into
+ * one-line user errors.
  */
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,14 +21,24 @@ export async function readPluginModule(plugin: string): Promise<{ path: string; 
   return { path, bytes: new Uint8Array(bytes) };
 }
 
-/** Reads a password from stdin (for --password-stdin), without the trailing newline. */
-export async function readPasswordFromStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString("utf8")
-    .replace(/\r?\n$/, "");
+/** Where a command writes and reads; tests pass their own to run commands in-process. */
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** All of stdin (for --password-stdin). */
+  readStdin(): Promise<string>;
 }
+
+/** The process's own stdout, stderr and stdin. */
+export const processIo: CommandIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  async readStdin() {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  },
+};
 
 /** Registry options shared by push, pull and istio. */
 export interface RegistryCliOptions {
@@ -47,7 +58,7 @@ export function addRegistryOptions(command: Command): Command {
 }
 
 /** Credentials and transport for one registry, from the command's options. */
-export async function registryAccess(image: string, options: RegistryCliOptions) {
+export async function registryAccess(image: string, options: RegistryCliOptions, io: CommandIo) {
   // The ship library is loaded on use, so `pwts --help` and other commands do not pay for it.
   const { parseImageReference, resolveCredentials } = await import("@proxy-wasm-ts/ship");
   let registry: string;
@@ -56,7 +67,8 @@ export async function registryAccess(image: string, options: RegistryCliOptions)
   } catch (err) {
     throw new UserError((err as Error).message);
   }
-  const password = options.passwordStdin ? await readPasswordFromStdin() : undefined;
+  // The password is the first line of stdin, as `docker login --password-stdin` reads it.
+  const password = options.passwordStdin ? (await io.readStdin()).replace(/\r?\n$/, "") : undefined;
   try {
     const credentials = resolveCredentials(registry, {
       ...(options.username !== undefined ? { username: options.username } : {}),
