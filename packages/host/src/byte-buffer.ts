@@ -17,10 +17,21 @@ export class ByteBuffer {
     return this.bytes.length;
   }
 
+  /** Appends a copy of `chunk`. */
   append(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     if (this.bytes.length === 0) {
       this.bytes = chunk.slice();
+      return;
+    }
+    this.appendOwned(chunk);
+  }
+
+  /** Appends `chunk`, which the caller hands over (kept as is when the buffer is empty: no copy). */
+  appendOwned(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.bytes.length === 0) {
+      this.bytes = chunk;
       return;
     }
     const out = new Uint8Array(this.bytes.length + chunk.length);

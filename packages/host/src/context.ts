@@ -23,8 +23,7 @@ export abstract class Context {
   readonly id: number;
   /** Set once `proxy_on_delete` ran (or the context was dropped): no callback is made after it. */
   deleted = false;
-  /** Filter state: `wasm.<path>` entries from `set_property`, Envoy keys from `set_envoy_filter_state`. */
-  readonly filterState = new Map<string, FilterStateEntry>();
+  private filterStateMap: Map<string, FilterStateEntry> | undefined;
   /** What `proxy_get_status` returns (last callout status). */
   statusCode = 0;
   statusMessage: Uint8Array = EMPTY;
@@ -32,6 +31,13 @@ export abstract class Context {
   constructor(vm: Vm, id: number) {
     this.vm = vm;
     this.id = id;
+  }
+
+  /** Filter state: `wasm.<path>` entries from `set_property`, Envoy keys from `set_envoy_filter_state`. */
+  get filterState(): Map<string, FilterStateEntry> {
+    // Created on first use: most streams never touch it, and a Map per stream is measurable.
+    this.filterStateMap ??= new Map();
+    return this.filterStateMap;
   }
 
   abstract get host(): ProxyWasmHost;
@@ -72,7 +78,7 @@ export abstract class Context {
 
   /** The encoded value of a property path, or undefined (NOT_FOUND). */
   getProperty(segments: readonly string[]): Uint8Array | undefined {
-    const stored = this.filterState.get(`wasm.${segments.join(".")}`) ?? this.rootStoredProperty(segments);
+    const stored = this.filterStateMap?.get(`wasm.${segments.join(".")}`) ?? this.rootStoredProperty(segments);
     if (stored) return stored.value;
     if (segments[0] === "filter_state" && segments.length === 2)
       return this.filterState.get(segments[1]!)?.value;

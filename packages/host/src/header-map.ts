@@ -8,9 +8,44 @@ import type { BytesInput, HeaderInput, HeaderPair } from "./types.ts";
 const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
+/**
+ * UTF-8 encodes a string. Short ASCII strings (nearly every header) are encoded by a plain loop, which is
+ * several times faster than `TextEncoder` for them.
+ */
+export function encodeString(s: string): Uint8Array {
+  const n = s.length;
+  if (n > 64) return utf8.encode(s);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return utf8.encode(s);
+    out[i] = c;
+  }
+  return out;
+}
+
 /** UTF-8 encodes a string; passes bytes through unchanged. */
 export function toBytes(input: BytesInput): Uint8Array {
-  return typeof input === "string" ? utf8.encode(input) : input;
+  return typeof input === "string" ? encodeString(input) : input;
+}
+
+/** Bytes the caller may keep: strings are encoded fresh, byte arrays copied (the embedder may reuse them). */
+export function ownedBytes(input: BytesInput): Uint8Array {
+  return typeof input === "string" ? encodeString(input) : input.slice();
+}
+
+// Lower-cased encodings of header names seen from embedders. Names are never mutated in place, so maps can
+// share them; the cache is bounded so hostile traffic cannot grow it without limit.
+const nameCache = new Map<string, Uint8Array>();
+const NAME_CACHE_LIMIT = 4096;
+
+function encodeName(name: string): Uint8Array {
+  let bytes = nameCache.get(name);
+  if (bytes === undefined) {
+    bytes = lowerAscii(encodeString(name));
+    if (nameCache.size < NAME_CACHE_LIMIT) nameCache.set(name, bytes);
+  }
+  return bytes;
 }
 
 /** Returns a copy with ASCII A-Z lower-cased (other bytes untouched, like Envoy's LowerCaseString). */
@@ -36,30 +71,82 @@ function sameName(stored: Uint8Array, key: Uint8Array): boolean {
 
 /** An ordered multi-map of byte names to byte values. */
 export class HeaderMap {
+  // Entries given as strings are encoded only when first needed: a plugin that never reads a map (and an
+  // embedder that never reads it back) then costs no byte arrays, which dominates a no-op stream.
+  private pending: ReadonlyArray<readonly [string, string]> | null = null;
+  private readonly nameList: Uint8Array[] = [];
+  private readonly valueList: Uint8Array[] = [];
+
   /** Lower-cased names, parallel to `values`. */
-  readonly names: Uint8Array[] = [];
-  readonly values: Uint8Array[] = [];
+  get names(): Uint8Array[] {
+    if (this.pending !== null) this.materialize();
+    return this.nameList;
+  }
+
+  get values(): Uint8Array[] {
+    if (this.pending !== null) this.materialize();
+    return this.valueList;
+  }
+
+  private materialize(): void {
+    const pending = this.pending!;
+    this.pending = null;
+    for (const [name, value] of pending) {
+      this.nameList.push(encodeName(name));
+      this.valueList.push(encodeString(value));
+    }
+  }
 
   /** Builds a map from embedder input (strings are UTF-8; names are lower-cased). */
   static from(input: HeaderInput | HeaderMap | undefined): HeaderMap {
     const map = new HeaderMap();
     if (input instanceof HeaderMap) {
-      map.names.push(...input.names);
-      map.values.push(...input.values);
+      map.nameList.push(...input.names);
+      map.valueList.push(...input.values);
     } else if (input) {
-      for (const [name, value] of input) map.add(toBytes(name), toBytes(value).slice());
+      let allStrings = true;
+      for (const [name, value] of input) {
+        if (typeof name !== "string" || typeof value !== "string") {
+          allStrings = false;
+          break;
+        }
+      }
+      if (allStrings) {
+        // A shallow copy: strings are immutable, so later changes to the caller's array cannot leak in.
+        map.pending = input.slice() as ReadonlyArray<readonly [string, string]>;
+      } else {
+        for (const [name, value] of input) {
+          map.nameList.push(typeof name === "string" ? encodeName(name) : lowerAscii(name));
+          map.valueList.push(ownedBytes(value));
+        }
+      }
     }
     return map;
   }
 
   get size(): number {
-    return this.names.length;
+    return this.pending !== null ? this.pending.length : this.nameList.length;
   }
 
   /** First value for `name`, or undefined. `name` may be in any case. */
   get(name: Uint8Array): Uint8Array | undefined {
     const names = this.names;
     for (let i = 0; i < names.length; i++) if (sameName(names[i]!, name)) return this.values[i];
+    return undefined;
+  }
+
+  /** First value for the name at `mem[ptr, ptr+len)` (guest memory), without copying the name out. */
+  getAt(mem: Uint8Array, ptr: number, len: number): Uint8Array | undefined {
+    const names = this.names;
+    outer: for (let i = 0; i < names.length; i++) {
+      const stored = names[i]!;
+      if (stored.length !== len) continue;
+      for (let j = 0; j < len; j++) {
+        const b = mem[ptr + j]!;
+        if (stored[j] !== (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)) continue outer;
+      }
+      return this.values[i];
+    }
     return undefined;
   }
 
@@ -99,8 +186,9 @@ export class HeaderMap {
   }
 
   clear(): void {
-    this.names.length = 0;
-    this.values.length = 0;
+    this.pending = null;
+    this.nameList.length = 0;
+    this.valueList.length = 0;
   }
 
   /** Entries as byte pairs (copies of the arrays, sharing the byte contents). */
@@ -122,9 +210,10 @@ export class HeaderMap {
 
   /** Size of the spec serialization of this map, in bytes. */
   serializedSize(): number {
+    const names = this.names;
+    const values = this.values;
     let size = 4;
-    for (let i = 0; i < this.names.length; i++)
-      size += 8 + this.names[i]!.length + this.values[i]!.length + 2;
+    for (let i = 0; i < names.length; i++) size += 8 + names[i]!.length + values[i]!.length + 2;
     return size;
   }
 

@@ -12,7 +12,7 @@
 import { ByteBuffer } from "./byte-buffer.ts";
 import { Context, encodedLookup } from "./context.ts";
 import { Duration, encodeProperty, type Properties } from "./envoy/properties.ts";
-import { HeaderMap, toBytes } from "./header-map.ts";
+import { HeaderMap, ownedBytes, toBytes } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
 import type { RootContext } from "./root-context.ts";
@@ -93,7 +93,8 @@ export class HttpStream extends Context {
   completed = false;
   /** Number of route-cache clears the plugin asked for. */
   routeCacheClears = 0;
-  private readonly startTime: Date;
+  /** Wall time the stream started (`request.time`), in nanoseconds. */
+  private readonly startWallNs: bigint;
 
   constructor(plugin: Plugin, health: PluginHealth, options: HttpStreamOptions) {
     const root = plugin.root;
@@ -103,7 +104,7 @@ export class HttpStream extends Context {
     this.mode = health;
     this.properties = options.properties ?? {};
     this.events = options.events ?? {};
-    this.startTime = new Date(Number(plugin.host.clock.wallNanoseconds() / 1_000_000n));
+    this.startWallNs = plugin.host.clock.wallNanoseconds();
     if (health === "ok") {
       this.vm.contexts.set(this.id, this);
       const vm = this.vm;
@@ -137,7 +138,7 @@ export class HttpStream extends Context {
 
   /** A request body chunk arrives (`proxy_on_request_body`). */
   requestBody(chunk: BytesInput, endOfStream = false): Action {
-    return this.feedBody(this.request, toBytes(chunk), endOfStream, true);
+    return this.feedBody(this.request, ownedBytes(chunk), endOfStream, true);
   }
 
   /** Request trailers arrive (`proxy_on_request_trailers`). */
@@ -162,7 +163,7 @@ export class HttpStream extends Context {
 
   /** A response body chunk arrives (`proxy_on_response_body`). */
   responseBody(chunk: BytesInput, endOfStream = false): Action {
-    return this.feedBody(this.response, toBytes(chunk), endOfStream, false);
+    return this.feedBody(this.response, ownedBytes(chunk), endOfStream, false);
   }
 
   /** Response trailers arrive (`proxy_on_response_trailers`). */
@@ -255,7 +256,7 @@ export class HttpStream extends Context {
 
   private bypass(dir: Direction): Action {
     if (this.mode === "fail-open") {
-      dir.released.append(dir.body.take());
+      dir.released.appendOwned(dir.body.take());
       return Action.Continue;
     }
     return this.onCallFailure();
@@ -283,15 +284,15 @@ export class HttpStream extends Context {
     dir.bodySize += chunk.length;
     if (endOfStream) dir.endOfStream = true;
     if (!this.usable) {
-      dir.body.append(chunk);
+      dir.body.appendOwned(chunk);
       return this.bypass(dir);
     }
     if (dir.stop === Stop.Headers) {
-      dir.held.append(chunk);
+      dir.held.appendOwned(chunk);
       dir.heldEnd ||= endOfStream;
       return Action.Pause;
     }
-    dir.body.append(chunk);
+    dir.body.appendOwned(chunk);
     return this.runBody(dir, endOfStream, isRequest);
   }
 
@@ -322,7 +323,7 @@ export class HttpStream extends Context {
       return Action.Pause;
     }
     dir.stop = Stop.None;
-    dir.released.append(dir.body.take());
+    dir.released.appendOwned(dir.body.take());
     return Action.Continue;
   }
 
@@ -349,7 +350,7 @@ export class HttpStream extends Context {
       return Action.Pause;
     }
     dir.stop = Stop.None;
-    dir.released.append(dir.body.take());
+    dir.released.appendOwned(dir.body.take());
     return Action.Continue;
   }
 
@@ -362,7 +363,7 @@ export class HttpStream extends Context {
     if (isRequest) this.events.onResumeRequest?.();
     else this.events.onResumeResponse?.();
     if (!wasHeaders) {
-      dir.released.append(dir.body.take());
+      dir.released.appendOwned(dir.body.take());
       return;
     }
     // Deliver what was held while stopped at headers, as Envoy does after continueDecoding/Encoding.
@@ -370,7 +371,7 @@ export class HttpStream extends Context {
       const chunk = dir.held.take();
       const end = dir.heldEnd && !dir.heldTrailers;
       dir.heldEnd = false;
-      dir.body.append(chunk);
+      dir.body.appendOwned(chunk);
       if (this.runBody(dir, end, isRequest) === Action.Pause) {
         if (dir.heldTrailers) {
           dir.heldTrailers = false;
@@ -516,12 +517,12 @@ export class HttpStream extends Context {
         case "protocol":
           return toBytes("HTTP/1.1");
         case "time":
-          return encodeProperty(this.startTime);
+          return encodeProperty(this.startWallNs);
         case "size":
           return encodeProperty(this.request.bodySize);
         case "duration": {
           const now = this.host.clock.wallNanoseconds();
-          return encodeProperty(new Duration(now - BigInt(this.startTime.getTime()) * 1_000_000n));
+          return encodeProperty(new Duration(now - this.startWallNs));
         }
         case "headers":
           return h ? mapProperty(h) : undefined;

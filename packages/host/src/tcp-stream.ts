@@ -8,7 +8,7 @@
 import { ByteBuffer } from "./byte-buffer.ts";
 import { Context, encodedLookup } from "./context.ts";
 import type { Properties } from "./envoy/properties.ts";
-import { toBytes } from "./header-map.ts";
+import { ownedBytes } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
 import type { RootContext } from "./root-context.ts";
@@ -102,12 +102,12 @@ export class TcpStream extends Context {
 
   /** Bytes from the client (`proxy_on_downstream_data`). */
   downstreamData(chunk: BytesInput, endOfStream = false): Action {
-    return this.feed(this.downstream, toBytes(chunk), endOfStream, true);
+    return this.feed(this.downstream, ownedBytes(chunk), endOfStream, true);
   }
 
   /** Bytes from the backend (`proxy_on_upstream_data`). */
   upstreamData(chunk: BytesInput, endOfStream = false): Action {
-    return this.feed(this.upstream, toBytes(chunk), endOfStream, false);
+    return this.feed(this.upstream, ownedBytes(chunk), endOfStream, false);
   }
 
   /** The client side closed (`proxy_on_downstream_connection_close`). */
@@ -199,14 +199,14 @@ export class TcpStream extends Context {
 
   private bypass(side: Side | null): Action {
     if (this.mode === "fail-open") {
-      if (side) side.released.append(side.data.take());
+      if (side) side.released.appendOwned(side.data.take());
       return Action.Continue;
     }
     return this.onCallFailure();
   }
 
   private feed(side: Side, chunk: Uint8Array, endOfStream: boolean, isDownstream: boolean): Action {
-    side.data.append(chunk);
+    side.data.appendOwned(chunk);
     if (!this.usable) return this.bypass(side);
     const vm = this.vm;
     const size = side.data.length;
@@ -233,7 +233,7 @@ export class TcpStream extends Context {
       return Action.Pause;
     }
     side.paused = false;
-    side.released.append(side.data.take());
+    side.released.appendOwned(side.data.take());
     return Action.Continue;
   }
 
@@ -251,7 +251,7 @@ export class TcpStream extends Context {
     this.vm.post(() => {
       if (!side.paused) return;
       side.paused = false;
-      side.released.append(side.data.take());
+      side.released.appendOwned(side.data.take());
       if (side === this.downstream) this.events.onResumeDownstream?.();
       else this.events.onResumeUpstream?.();
     });

@@ -137,11 +137,8 @@ export class Vm {
   /** The context hostcalls act on: the effective context if set and alive, else the current one. */
   effective(): Context {
     const id = this.effectiveId;
-    if (id !== 0) {
-      const c = this.contexts.get(id);
-      if (c !== undefined) return c;
-    }
-    return this.current;
+    if (id === 0) return this.current;
+    return this.contexts.get(id) ?? this.current;
   }
 
   /** Marks the VM failed (once) and tells the listeners. */
@@ -209,14 +206,18 @@ export class Vm {
     this.dv = new DataView(buffer);
   }
 
-  /** The current byte view of guest memory (re-created after the guest grew its memory). */
+  /**
+   * The current byte view of guest memory. Growing a (non-shared) memory detaches its old buffer, which
+   * makes the cached view's length 0: that is the cheap signal to re-create the views (reading
+   * `memory.buffer` on every hostcall costs more than the rest of a header read).
+   */
   bytes(): Uint8Array {
-    if (this.u8.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    if (this.u8.length === 0) this.refresh();
     return this.u8;
   }
 
   private view(): DataView {
-    if (this.dv.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    if (this.u8.length === 0) this.refresh();
     return this.dv;
   }
 
@@ -290,16 +291,22 @@ export class Vm {
    * size to `ptrPtr` / `sizePtr`. Empty data writes 0/0 without allocating (as cpp-host does).
    */
   copyOut(data: Uint8Array, ptrPtr: number, sizePtr: number): Status {
+    const pp = ptrPtr >>> 0;
+    const sp = sizePtr >>> 0;
+    const limit = this.bytes().length;
     // Check the out-pointers first so a bad one does not leak a guest allocation.
-    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(sizePtr, 4)) return Status.InvalidMemoryAccess;
+    if (pp + 4 > limit || sp + 4 > limit) return Status.InvalidMemoryAccess;
+    const n = data.length;
     let ptr = 0;
-    if (data.length > 0) {
-      ptr = this.allocate(data.length);
+    if (n > 0) {
+      ptr = this.allocate(n);
       if (ptr === 0) return Status.InvalidMemoryAccess;
       this.bytes().set(data, ptr);
     }
-    this.writeU32(ptrPtr, ptr);
-    this.writeU32(sizePtr, data.length);
+    // Memory only grows, so the out-pointers are still in bounds after the allocation.
+    const dv = this.view();
+    dv.setUint32(pp, ptr, true);
+    dv.setUint32(sp, n, true);
     return Status.Ok;
   }
 }

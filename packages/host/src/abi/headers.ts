@@ -21,11 +21,14 @@ export function headerImports(vm: Vm) {
     ): number {
       const t = type >>> 0;
       if (t > MAX_MAP_TYPE) return Status.BadArgument;
-      const key = vm.read(keyPtr, keySize);
-      if (key === null) return Status.InvalidMemoryAccess;
+      // The hot path: compare the key in place instead of taking a view of it.
+      const kp = keyPtr >>> 0;
+      const kl = keySize >>> 0;
+      const mem = vm.bytes();
+      if (kp + kl > mem.length) return Status.InvalidMemoryAccess;
       const map = vm.effective().getMap(t);
       if (map === null) return v010 ? vm.copyOut(EMPTY, ptrPtr, sizePtr) : Status.BadArgument;
-      const value = map.get(key);
+      const value = map.getAt(mem, kp, kl);
       if (value === undefined) return v010 ? vm.copyOut(EMPTY, ptrPtr, sizePtr) : Status.NotFound;
       return vm.copyOut(value, ptrPtr, sizePtr);
     },

@@ -112,7 +112,11 @@ export function lookupProperty(
   segments: readonly string[],
 ): PropertyValue | undefined {
   if (!bag) return undefined;
-  for (let k = segments.length; k >= 1; k--) {
+  // No key has more segments than the bag's deepest one: bounding k keeps a hostile path of thousands of
+  // \0-separated segments from costing quadratic time.
+  let deepest = 0;
+  for (const key of Object.keys(bag)) deepest = Math.max(deepest, key.split(".").length);
+  for (let k = Math.min(segments.length, deepest); k >= 1; k--) {
     const key = segments.slice(0, k).join(".");
     if (Object.hasOwn(bag, key)) return descend(bag[key]!, segments.slice(k));
   }
