@@ -1,0 +1,304 @@
+/**
+ * Fuzz test: a module that imports every host function of the host's import table (for ABI v0.2.1) and
+ * calls them with random pointers, lengths, ids and enum values, from inside real callbacks. The host must
+ * answer each call with a status code of the ABI (`proxy_*`) or a WASI errno, never throw, and never fail
+ * the VM.
+ *
+ * How: the module is generated from the import table, so a host function added later is fuzzed too. Page 1
+ * of its memory holds a "script" (function index + up to 12 arguments per entry) that the test writes before
+ * each round; whichever callback runs next executes the script, storing each call's result next to it.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { IMPORT_TABLE, type ImportSpec, Status } from "@proxy-wasm-ts/host";
+import {
+  type PluginHarness,
+  startPlugin,
+  type TestHttpStream,
+  type TestTcpStream,
+} from "@proxy-wasm-ts/host/testing";
+import { compileWat } from "./support/wat.ts";
+
+/** Override with FUZZ_SEED=<n> to explore further; a failure message names the seed, round and call. */
+const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_2026);
+const ROUNDS = 60;
+const CALLS_PER_ROUND = 120;
+
+const PAGE = 65536;
+const MEMORY_PAGES = 3;
+const SCRIPT = PAGE; // page 1: the script; page 0: scratch and allocator arena; page 2: junk near the end
+const ENTRIES = SCRIPT + 16;
+const ENTRY_SIZE = 112; // i32 function index, 12 × i64 arguments from +8, i32 result at +104
+const MAX_ENTRIES = Math.floor((PAGE - 16) / ENTRY_SIZE);
+const NOT_CALLED = 0x7eadbeef;
+
+/**
+ * Host functions fuzzed: every one the import table offers a v0.2.1 module, once (the `wasi_unstable`
+ * aliases share the implementation). `proc_exit` is left out: it ends the plugin by design, as in cpp-host.
+ */
+const FUZZED: readonly ImportSpec[] = IMPORT_TABLE.filter(
+  (spec) => spec.abi.includes("0.2.1") && spec.module !== "wasi_unstable" && spec.name !== "proc_exit",
+);
+
+/** Module callbacks that run the script, with their parameter count and whether they return a value. */
+const CALLBACKS: ReadonlyArray<[name: string, params: number, returns: boolean]> = [
+  ["proxy_on_context_create", 2, false],
+  ["proxy_on_vm_start", 2, true],
+  ["proxy_on_configure", 2, true],
+  ["proxy_on_tick", 1, false],
+  ["proxy_on_request_headers", 3, true],
+  ["proxy_on_request_body", 3, true],
+  ["proxy_on_request_trailers", 2, true],
+  ["proxy_on_response_headers", 3, true],
+  ["proxy_on_response_body", 3, true],
+  ["proxy_on_response_trailers", 2, true],
+  ["proxy_on_log", 1, false],
+  ["proxy_on_done", 1, true],
+  ["proxy_on_delete", 1, false],
+  ["proxy_on_new_connection", 1, true],
+  ["proxy_on_downstream_data", 3, true],
+  ["proxy_on_upstream_data", 3, true],
+  ["proxy_on_downstream_connection_close", 2, false],
+  ["proxy_on_upstream_connection_close", 2, false],
+  ["proxy_on_http_call_response", 5, false],
+  ["proxy_on_grpc_receive_initial_metadata", 3, false],
+  ["proxy_on_grpc_receive", 3, false],
+  ["proxy_on_grpc_receive_trailing_metadata", 3, false],
+  ["proxy_on_grpc_close", 3, false],
+  ["proxy_on_queue_ready", 2, false],
+  ["proxy_on_foreign_function", 3, false],
+];
+
+/** WebAssembly text of the fuzz module. */
+function fuzzModuleSource(): string {
+  const imports = FUZZED.map((spec, i) => {
+    const params = spec.params.length ? ` (param ${spec.params.join(" ")})` : "";
+    const results = spec.results.length ? ` (result ${spec.results.join(" ")})` : "";
+    return `  (import "${spec.module}" "${spec.name}" (func $f${i}${params}${results}))`;
+  });
+  // One br_table case per host function: load its arguments from the entry, call, leave an i32 result.
+  const labels = FUZZED.map((_, i) => `$case${i}`);
+  let dispatch = `(br_table ${labels.join(" ")} $unknown (local.get $fn))`;
+  FUZZED.forEach((spec, i) => {
+    const args = spec.params
+      .map((type, a) => {
+        const load = `(i64.load offset=${8 + a * 8} (local.get $entry))`;
+        return type === "i64" ? load : `(i32.wrap_i64 ${load})`;
+      })
+      .join(" ");
+    const call = `(call $f${i} ${args})`;
+    const body = spec.results.length ? `(return ${call})` : `${call} (return (i32.const 0))`;
+    dispatch = `(block $case${i} ${dispatch})\n      ${body}`;
+  });
+  const callbacks = CALLBACKS.map(([name, params, returns]) => {
+    const p = params ? ` (param${" i32".repeat(params)})` : "";
+    return `  (func (export "${name}")${p}${returns ? " (result i32)" : ""} (call $run)${returns ? ` (i32.const ${name === "proxy_on_vm_start" || name === "proxy_on_configure" || name === "proxy_on_done" ? 1 : 0})` : ""})`;
+  });
+  return `(module
+${imports.join("\n")}
+  (memory (export "memory") ${MEMORY_PAGES})
+  (global $arena (mut i32) (i32.const 1024))
+  (global $running (mut i32) (i32.const 0))
+  (func (export "proxy_abi_version_0_2_1"))
+  ;; Allocator for host-returned data: a wrap-around arena in page 0, so random calls never exhaust it.
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (if (i32.gt_u (local.get $size) (i32.const 32768)) (then (return (i32.const 0))))
+    (if (i32.gt_u (i32.add (global.get $arena) (local.get $size)) (i32.const ${PAGE}))
+      (then (global.set $arena (i32.const 1024))))
+    (local.set $p (global.get $arena))
+    (global.set $arena (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 7)) (i32.const -8)))
+    (local.get $p))
+  (func $dispatch (param $fn i32) (param $entry i32) (result i32)
+    (block $unknown
+      ${dispatch})
+    (i32.const ${NOT_CALLED}))
+  ;; Runs the script once (nested callbacks do not re-run it), then marks it consumed.
+  (func $run
+    (local $i i32) (local $n i32) (local $entry i32)
+    (if (global.get $running) (then (return)))
+    (global.set $running (i32.const 1))
+    (local.set $n (i32.load (i32.const ${SCRIPT})))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $entry (i32.add (i32.const ${ENTRIES}) (i32.mul (local.get $i) (i32.const ${ENTRY_SIZE}))))
+        (i32.store offset=104 (local.get $entry) (call $dispatch (i32.load (local.get $entry)) (local.get $entry)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.store (i32.const ${SCRIPT}) (i32.const 0))
+    (global.set $running (i32.const 0)))
+${callbacks.join("\n")}
+)`;
+}
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random i32 argument, biased towards values that reach interesting paths. */
+function randomI32(random: () => number, memoryBytes: number): number {
+  const pick = random();
+  const below = (n: number) => Math.floor(random() * n);
+  if (pick < 0.25) return below(12); // enum values, ids, small sizes, null
+  if (pick < 0.5) return below(1024); // scratch pointers and modest lengths (page 0, never the script)
+  if (pick < 0.6) return memoryBytes - below(16); // straddling the end of memory
+  if (pick < 0.75) return memoryBytes + below(0x7fff_ffff); // out of bounds
+  if (pick < 0.85) return [0xffff_ffff, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe][below(4)]!;
+  return below(0x1_0000_0000);
+}
+
+function randomI64(random: () => number): bigint {
+  const pick = random();
+  if (pick < 0.3) return BigInt(Math.floor(random() * 100) - 50);
+  if (pick < 0.4) return [0n, -1n, 2n ** 63n - 1n, -(2n ** 63n)][Math.floor(random() * 4)]!;
+  return BigInt.asIntN(
+    64,
+    (BigInt(Math.floor(random() * 2 ** 32)) << 32n) | BigInt(Math.floor(random() * 2 ** 32)),
+  );
+}
+
+const VALID_STATUSES = new Set<number>(Object.values(Status));
+/** WASI preview1 errno values run from 0 (SUCCESS) to 76 (NOTCAPABLE). */
+const MAX_WASI_ERRNO = 76;
+
+/** Writes a round's script into guest memory; returns what was written, for messages. */
+function writeScript(
+  memory: WebAssembly.Memory,
+  random: () => number,
+): Array<{ spec: ImportSpec; args: string }> {
+  const view = new DataView(memory.buffer);
+  const calls: Array<{ spec: ImportSpec; args: string }> = [];
+  for (let i = 0; i < CALLS_PER_ROUND; i++) {
+    const fn = Math.floor(random() * FUZZED.length);
+    const spec = FUZZED[fn]!;
+    const entry = ENTRIES + i * ENTRY_SIZE;
+    view.setInt32(entry, fn, true);
+    const args = spec.params.map((type, a) => {
+      const value = type === "i64" ? randomI64(random) : BigInt(randomI32(random, memory.buffer.byteLength));
+      view.setBigInt64(entry + 8 + a * 8, BigInt.asIntN(64, value), true);
+      return value.toString();
+    });
+    view.setInt32(entry + 104, NOT_CALLED, true);
+    calls.push({ spec, args: args.join(", ") });
+  }
+  view.setInt32(SCRIPT, CALLS_PER_ROUND, true);
+  return calls;
+}
+
+const REQUEST: Array<[string, string]> = [
+  [":method", "POST"],
+  [":path", "/fuzz"],
+  [":authority", "fuzz.local"],
+];
+
+/** Steps of an HTTP stream, in order; each runs one callback in stream context. */
+const HTTP_STEPS: ReadonlyArray<(http: TestHttpStream) => unknown> = [
+  (h) => h.requestHeaders(REQUEST),
+  (h) => h.requestBody("chunk-1"),
+  (h) => h.requestBody("chunk-2", true),
+  (h) => h.requestTrailers([["x-trailer", "1"]]),
+  (h) => h.responseHeaders([[":status", "200"]]),
+  (h) => h.responseBody("response", true),
+  (h) => h.responseTrailers([["grpc-status", "0"]]),
+  (h) => h.complete(),
+];
+
+/** Steps of a TCP connection. */
+const TCP_STEPS: ReadonlyArray<(tcp: TestTcpStream) => unknown> = [
+  (c) => c.newConnection(),
+  (c) => c.downstreamData("client bytes"),
+  (c) => c.upstreamData("server bytes"),
+  (c) => c.closeDownstream(),
+  (c) => c.closeUpstream(),
+  (c) => c.complete(),
+];
+
+test("the fuzz module covers every host function of the import table", () => {
+  const bytes = compileWat(fuzzModuleSource(), "fuzz.wat");
+  const imported = WebAssembly.Module.imports(new WebAssembly.Module(bytes)).map(
+    (i) => `${i.module}.${i.name}`,
+  );
+  const expected = IMPORT_TABLE.filter((s) => s.abi.includes("0.2.1") && s.module !== "wasi_unstable")
+    .map((s) => `${s.module}.${s.name}`)
+    .filter((name) => name !== "wasi_snapshot_preview1.proc_exit");
+  assert.deepEqual(imported.sort(), expected.sort());
+  const proxyCalls = FUZZED.filter((s) => s.name.startsWith("proxy_") && s.inSpec).length;
+  assert.equal(proxyCalls, 39, "all 39 proxy_* host functions of the spec are fuzzed");
+  assert.ok(MAX_ENTRIES >= CALLS_PER_ROUND);
+});
+
+test(`every host function answers random arguments with a valid status (seed ${SEED})`, {
+  timeout: 120_000,
+}, async () => {
+  const t: PluginHarness = await startPlugin(compileWat(fuzzModuleSource(), "fuzz.wat"), {
+    name: "fuzz",
+    vmId: "fuzz-vm",
+    configuration: "fuzz",
+    foreignFunctions: { fuzz_echo: ({ args }) => ({ status: Status.Ok, result: args }) },
+  });
+  const random = prng(SEED);
+  let http: TestHttpStream | null = null;
+  let httpStep = 0;
+  let tcp: TestTcpStream | null = null;
+  let tcpStep = 0;
+  const called = new Set<string>();
+
+  for (let round = 0; round < ROUNDS; round++) {
+    // Open any stream first: opening runs proxy_on_context_create, which must not consume the script.
+    const kind = random();
+    if (kind < 0.6 && http === null) {
+      http = t.http({ "source.address": "10.0.0.1:1234" });
+      httpStep = 0;
+    } else if (kind >= 0.6 && kind < 0.75 && tcp === null) {
+      tcp = t.tcp({ "source.address": "10.0.0.2:4321" });
+      tcpStep = 0;
+    }
+    const memory = t.plugin.vm.memory;
+    const calls = writeScript(memory, random);
+
+    if (kind < 0.6 && http) {
+      HTTP_STEPS[httpStep++]!(http);
+      if (httpStep === HTTP_STEPS.length) http = null;
+    } else if (kind < 0.75 && tcp) {
+      TCP_STEPS[tcpStep++]!(tcp);
+      if (tcpStep === TCP_STEPS.length) tcp = null;
+    } else if (kind < 0.85) {
+      t.callOnForeignFunction(round, "fuzz arguments");
+    } else if (kind < 0.92 && t.upstream.pendingHttpCalls.length > 0) {
+      t.upstream.pendingHttpCalls[0]!.respond({ headers: [[":status", "200"]], body: "answer" });
+    } else {
+      t.tick();
+    }
+    // A stream the plugin ended (local reply, close) calls no more callbacks; a tick always runs.
+    const view = () => new DataView(memory.buffer);
+    if (view().getInt32(SCRIPT, true) !== 0) t.tick();
+    assert.equal(view().getInt32(SCRIPT, true), 0, `seed ${SEED} round ${round}: the script did not run`);
+
+    calls.forEach(({ spec, args }, i) => {
+      const result = view().getInt32(ENTRIES + i * ENTRY_SIZE + 104, true);
+      const where = `seed ${SEED} round ${round} call ${i}: ${spec.module}.${spec.name}(${args}) returned ${result}`;
+      assert.notEqual(result, NOT_CALLED, `${where}: not called`);
+      if (spec.module === "env") assert.ok(VALID_STATUSES.has(result), `${where}: not a proxy_status_t`);
+      else assert.ok(result >= 0 && result <= MAX_WASI_ERRNO, `${where}: not a WASI errno`);
+      called.add(`${spec.module}.${spec.name}`);
+    });
+    assert.equal(
+      t.plugin.failed,
+      false,
+      `seed ${SEED} round ${round}: the VM failed: ${t.plugin.failures[0]?.error}`,
+    );
+  }
+  assert.equal(called.size, FUZZED.length, "every host function was called at least once");
+  http?.complete();
+  tcp?.complete();
+  t.shutdown();
+});
