@@ -65,7 +65,14 @@ export async function compilePlugin(options: CompileOptions): Promise<CompileRes
     .trim();
   const compiled = binary as Uint8Array | null;
   if (result.error || compiled === null) {
-    throw new CompileError(`compiling ${options.entry} failed:\n${diagnostics || String(result.error)}`);
+    // The asconfig aliases abort/trace/seed to functions the SDK's exports module brings in; without
+    // it asc only says "Element 'proxyAbort' not found".
+    const hint = diagnostics.includes("'proxyAbort' not found")
+      ? `\n${options.entry} must contain: export * from "@proxy-wasm-ts/sdk/assembly/exports";`
+      : "";
+    throw new CompileError(
+      `compiling ${options.entry} failed:\n${diagnostics || String(result.error)}${hint}`,
+    );
   }
   if (options.debug) return { wasm: compiled, compiledSize: compiled.byteLength };
   const { optimizeForSize } = await import("./optimize.ts");

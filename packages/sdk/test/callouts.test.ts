@@ -14,7 +14,9 @@ function request(extra: Array<[string, string]> = []): Array<[string, string]> {
   return [[":method", "GET"], [":path", "/"], [":authority", "example.com"], ...extra];
 }
 
-test("HTTP callout from the request headers, answered later: the paused request resumes", { timeout: 60_000 }, async () => {
+test("HTTP callout from the request headers, answered later: the paused request resumes", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(wasm);
   const first = plugin.http();
   const second = plugin.http();
@@ -28,8 +30,18 @@ test("HTTP callout from the request headers, answered later: the paused request 
   assert.equal(callA.timeoutMs, 250);
   assert.equal(first.events.requestResumed, 0, "the request waits for the answer");
   // Answer in the opposite order: each response must reach the stream that made the call.
-  callB.respond({ headers: [[":status", "200"], ["x-user", "bob-id"]] });
-  callA.respond({ headers: [[":status", "200"], ["x-user", "alice-id"]] });
+  callB.respond({
+    headers: [
+      [":status", "200"],
+      ["x-user", "bob-id"],
+    ],
+  });
+  callA.respond({
+    headers: [
+      [":status", "200"],
+      ["x-user", "alice-id"],
+    ],
+  });
   assert.equal(first.requestHeader("x-auth-user"), "alice-id");
   assert.equal(second.requestHeader("x-auth-user"), "bob-id");
   assert.equal(first.events.requestResumed, 1);
@@ -38,7 +50,9 @@ test("HTTP callout from the request headers, answered later: the paused request 
   second.complete();
 });
 
-test("HTTP callout: a non-200 answer becomes a local reply carrying the response body", { timeout: 60_000 }, async () => {
+test("HTTP callout: a non-200 answer becomes a local reply carrying the response body", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(wasm);
   const http = plugin.http();
   http.requestHeaders(request([["authorization", "mallory"]]), true);
@@ -58,7 +72,9 @@ test("HTTP callout: a timeout reaches the plugin as a failed response", { timeou
   http.complete();
 });
 
-test("HTTP callout to an unknown cluster: the failed status is surfaced, not trapped", { timeout: 60_000 }, async () => {
+test("HTTP callout to an unknown cluster: the failed status is surfaced, not trapped", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(wasm, { clusters: ["other"] });
   const http = plugin.http();
   http.requestHeaders(request([["authorization", "x"]]), true);
@@ -67,7 +83,9 @@ test("HTTP callout to an unknown cluster: the failed status is surfaced, not tra
   http.complete();
 });
 
-test("a stream deleted while its callout is pending: the late answer is dropped safely", { timeout: 60_000 }, async () => {
+test("a stream deleted while its callout is pending: the late answer is dropped safely", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(wasm);
   const http = plugin.http();
   http.requestHeaders(request([["authorization", "gone"]]), true);
@@ -75,7 +93,12 @@ test("a stream deleted while its callout is pending: the late answer is dropped 
   plugin.httpCalls[0].respond({ headers: [[":status", "200"]] });
   const next = plugin.http();
   next.requestHeaders(request([["authorization", "next"]]), true);
-  plugin.httpCalls[1].respond({ headers: [[":status", "200"], ["x-user", "n"]] });
+  plugin.httpCalls[1].respond({
+    headers: [
+      [":status", "200"],
+      ["x-user", "n"],
+    ],
+  });
   assert.equal(next.requestHeader("x-auth-user"), "n");
   next.complete();
 });
@@ -105,7 +128,9 @@ test("gRPC unary call: an error status and its message reach the plugin", { time
   http.complete();
 });
 
-test("gRPC stream: send, initial metadata, messages, trailing metadata, close", { timeout: 60_000 }, async () => {
+test("gRPC stream: send, initial metadata, messages, trailing metadata, close", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(wasm);
   const http = plugin.http();
   http.requestHeaders(request([["x-mode", "grpc-stream"]]), true);
@@ -123,7 +148,10 @@ test("gRPC stream: send, initial metadata, messages, trailing metadata, close", 
   const logs = plugin.logs();
   assert.ok(logs.includes("initial metadata 1: first"));
   assert.ok(logs.includes("message: one,"));
-  assert.ok(logs.includes("trailing metadata 1: done"), "trailing metadata is delivered (the spec's export name)");
+  assert.ok(
+    logs.includes("trailing metadata 1: done"),
+    "trailing metadata is delivered (the spec's export name)",
+  );
   assert.equal(http.requestHeader("x-grpc-reply"), "one,two");
   http.complete();
 });

@@ -17,7 +17,9 @@ const GET: Array<[string, string]> = [
   [":authority", "example.com"],
 ];
 
-test("request headers: read, missing is null, empty is present, replace/remove/add, whole map", { timeout: 60_000 }, async () => {
+test("request headers: read, missing is null, empty is present, replace/remove/add, whole map", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(headersWasm);
   const http = plugin.http();
   http.requestHeaders([...GET, ["x-empty", ""], ["x-replace", "old"], ["x-remove", "gone"]], true);
@@ -36,7 +38,14 @@ test("response headers: set, and replacing the whole map", { timeout: 60_000 }, 
   const plugin = await startPlugin(headersWasm);
   const http = plugin.http();
   http.requestHeaders(GET, true);
-  http.responseHeaders([[":status", "201"], ["x-internal", "secret"], ["content-type", "text/plain"]], true);
+  http.responseHeaders(
+    [
+      [":status", "201"],
+      ["x-internal", "secret"],
+      ["content-type", "text/plain"],
+    ],
+    true,
+  );
   assert.equal(http.responseHeader("x-powered-by"), "proxy-wasm-ts");
   assert.equal(http.responseHeader("x-upstream-status"), "201");
   assert.equal(http.responseHeader("x-internal"), undefined);
@@ -64,17 +73,30 @@ test("trailers: read and modified in both directions", { timeout: 60_000 }, asyn
 test("local reply with status, body, headers and details", { timeout: 60_000 }, async () => {
   const plugin = await startPlugin(headersWasm);
   const http = plugin.http();
-  http.requestHeaders([[":method", "GET"], [":path", "/deny"], [":authority", "example.com"]], true);
+  http.requestHeaders(
+    [
+      [":method", "GET"],
+      [":path", "/deny"],
+      [":authority", "example.com"],
+    ],
+    true,
+  );
   const reply = http.localReply;
   assert.ok(reply, "the plugin answered locally");
   assert.equal(reply.statusCode, 403);
   assert.equal(http.localReplyBodyText, "denied by plugin");
   assert.equal(reply.details, "plugin_denied");
-  assert.ok(reply.headers.some(([n, v]) => new TextDecoder().decode(n) === "x-reason" && new TextDecoder().decode(v) === "policy"));
+  assert.ok(
+    reply.headers.some(
+      ([n, v]) => new TextDecoder().decode(n) === "x-reason" && new TextDecoder().decode(v) === "policy",
+    ),
+  );
   http.complete();
 });
 
-test("request body: buffered with Pause until end of stream, then replaced", { timeout: 60_000 }, async () => {
+test("request body: buffered with Pause until end of stream, then replaced", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(bodiesWasm);
   const http = plugin.http();
   http.requestHeaders([...GET, ["content-length", "11"]], false);

@@ -21,7 +21,9 @@ const RESPONSE: Array<[string, string]> = [
   ["content-type", "text/plain"],
 ];
 
-test("memory stays flat: 100,000 HTTP streams use no more guest memory than the first 1,000", { timeout: 300_000 }, async () => {
+test("memory stays flat: 100,000 HTTP streams use no more guest memory than the first 1,000", {
+  timeout: 300_000,
+}, async () => {
   const plugin = await startPlugin(wasm);
   const runStreams = (count: number) => {
     for (let i = 0; i < count; i++) {

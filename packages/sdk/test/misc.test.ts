@@ -14,7 +14,9 @@ const POST: Array<[string, string]> = [
   [":authority", "api.local"],
 ];
 
-test("root ids pick the registered factory; an unknown root id rejects the configuration", { timeout: 60_000 }, async () => {
+test("root ids pick the registered factory; an unknown root id rejects the configuration", {
+  timeout: 60_000,
+}, async () => {
   const second = await startPlugin(wasm, { rootId: "second" });
   const http = second.http();
   http.requestHeaders(POST, true);
@@ -23,7 +25,9 @@ test("root ids pick the registered factory; an unknown root id rejects the confi
   await assert.rejects(startPlugin(wasm, { rootId: "third" }));
 });
 
-test("JSON: configuration and request body parsed, response written with JsonWriter", { timeout: 60_000 }, async () => {
+test("JSON: configuration and request body parsed, response written with JsonWriter", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(wasm, { rootId: "json", configuration: '{"greeting": "hi \\"there\\""}' });
   const http = plugin.http();
   http.requestHeaders(POST, false);
@@ -31,7 +35,13 @@ test("JSON: configuration and request body parsed, response written with JsonWri
   http.requestBody("}", true);
   assert.equal(http.localReply?.statusCode, 200);
   const body = JSON.parse(http.localReplyBodyText ?? "");
-  assert.deepEqual(body, { greeting: 'hi "there"', name: "café\n", count: 42, tagCount: 2, nested: [true, null, {}] });
+  assert.deepEqual(body, {
+    greeting: 'hi "there"',
+    name: "café\n",
+    count: 42,
+    tagCount: 2,
+    nested: [true, null, {}],
+  });
   http.complete();
 });
 
@@ -48,7 +58,9 @@ test("JSON: malformed input is rejected with null, never a trap", { timeout: 60_
   await assert.rejects(startPlugin(wasm, { rootId: "json", configuration: "not json" }));
 });
 
-test("abort: the message and source location are logged at critical level, then the VM traps", { timeout: 60_000 }, async () => {
+test("abort: the message and source location are logged at critical level, then the VM traps", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(wasm, { rootId: "json" });
   const http = plugin.http();
   http.requestHeaders([...POST, ["x-crash", "1"]], true);

@@ -15,7 +15,10 @@ test("every SDK-built module imports only ABI v0.2.1 host functions and WASI", {
     for (const entry of WebAssembly.Module.imports(module)) {
       const spec = findImport(entry.module, entry.name);
       assert.ok(spec, `${name} imports ${entry.module}.${entry.name}, which no host provides`);
-      assert.ok(spec.abi.includes("0.2.1"), `${name} imports ${entry.module}.${entry.name}, not in ABI v0.2.1`);
+      assert.ok(
+        spec.abi.includes("0.2.1"),
+        `${name} imports ${entry.module}.${entry.name}, not in ABI v0.2.1`,
+      );
       assert.notEqual(entry.module === "env" && ["abort", "trace", "seed"].includes(entry.name), true);
     }
   }
@@ -38,7 +41,15 @@ test("every SDK-built module exports the ABI marker, both allocators and the spe
     ]) {
       assert.ok(exports.has(required), `${name} lacks the export ${required}`);
     }
-    assert.equal(exports.has("proxy_on_grpc_trailing_metadata"), false, "the misspelled name of other AS SDKs");
-    assert.equal(exports.has("_start"), false, "a reactor module: the host must not run a command entry point");
+    assert.equal(
+      exports.has("proxy_on_grpc_trailing_metadata"),
+      false,
+      "the misspelled name of other AS SDKs",
+    );
+    assert.equal(
+      exports.has("_start"),
+      false,
+      "a reactor module: the host must not run a command entry point",
+    );
   }
 });

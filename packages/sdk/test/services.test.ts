@@ -23,13 +23,17 @@ async function start() {
   });
 }
 
-test("configuration: VM and plugin configuration bytes reach onVmStart and onConfigure", { timeout: 60_000 }, async () => {
+test("configuration: VM and plugin configuration bytes reach onVmStart and onConfigure", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await start();
   assert.ok(plugin.logs("info").includes("vm configuration: vm-config-bytes"));
   assert.ok(plugin.logs("info").includes('configured: {"k":1}'));
 });
 
-test("properties and attributes: source address, path, node metadata, plugin name", { timeout: 60_000 }, async () => {
+test("properties and attributes: source address, path, node metadata, plugin name", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await start();
   const http = plugin.http({ "source.address": "10.1.2.3:4567", "source.port": 4567 });
   http.requestHeaders(GET, true);
@@ -44,7 +48,9 @@ test("properties and attributes: source address, path, node metadata, plugin nam
   http.complete();
 });
 
-test("Envoy helpers: set_envoy_filter_state protobuf, clear_route_cache, unknown foreign function", { timeout: 60_000 }, async () => {
+test("Envoy helpers: set_envoy_filter_state protobuf, clear_route_cache, unknown foreign function", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await start();
   const http = plugin.http();
   http.requestHeaders([...GET, ["x-reroute", "1"]], true);
@@ -86,7 +92,9 @@ test("shared data: the CAS update builds on a value another writer stored", { ti
   assert.equal(plugin.sharedData("ticks"), "11");
 });
 
-test("queues: items enqueued by streams are dequeued by the root on queue-ready", { timeout: 60_000 }, async () => {
+test("queues: items enqueued by streams are dequeued by the root on queue-ready", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await start();
   const http = plugin.http();
   http.requestHeaders(GET, true);
@@ -94,10 +102,15 @@ test("queues: items enqueued by streams are dequeued by the root on queue-ready"
   assert.ok(plugin.logs("info").includes("dequeued /orders?id=7"));
   assert.ok(plugin.enqueue("events", "from-test"));
   assert.ok(plugin.logs("info").includes("dequeued from-test"));
-  assert.ok(plugin.logs("info").includes("queue drained with status 7"), "an empty queue reads as Empty, not a trap");
+  assert.ok(
+    plugin.logs("info").includes("queue drained with status 7"),
+    "an empty queue reads as Empty, not a trap",
+  );
 });
 
-test("foreign function callbacks reach the root context with their arguments", { timeout: 60_000 }, async () => {
+test("foreign function callbacks reach the root context with their arguments", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await start();
   plugin.callOnForeignFunction(3, "args");
   assert.ok(plugin.logs("info").includes("foreign 3: args"));

@@ -21,7 +21,9 @@ test("TCP: the new connection picks the cluster from the source address", { time
   odd.complete();
 });
 
-test("TCP: downstream data rewritten, upstream data observed, closes reported", { timeout: 60_000 }, async () => {
+test("TCP: downstream data rewritten, upstream data observed, closes reported", {
+  timeout: 60_000,
+}, async () => {
   const plugin = await startPlugin(wasm);
   const conn = plugin.tcp({ "source.address": "10.0.0.2:1000" });
   conn.newConnection();

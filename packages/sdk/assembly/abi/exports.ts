@@ -1,6 +1,7 @@
 // The module's exports: every v0.2.1 callback, the allocator and the ABI version marker. A plugin's
 // entry file re-exports this file (`export * from "@proxy-wasm-ts/sdk/assembly/exports"`).
 
+import "../abort"; // the abort/trace/seed replacements asconfig.json aliases
 import * as dispatch from "../dispatcher";
 import { collectGarbage } from "../collector";
 

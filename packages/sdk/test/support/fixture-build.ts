@@ -43,7 +43,9 @@ function digestSdk(): Promise<string> {
 
 /** Builds an AssemblyScript file (absolute path, or a name in test/fixtures) and returns the module. */
 export async function buildFixture(source: string, options: { debug?: boolean } = {}): Promise<Uint8Array> {
-  const path = source.includes("/") ? source : join(FIXTURES_DIR, source.endsWith(".ts") ? source : `${source}.ts`);
+  const path = source.includes("/")
+    ? source
+    : join(FIXTURES_DIR, source.endsWith(".ts") ? source : `${source}.ts`);
   const text = await readFile(path);
   const key = createHash("sha256")
     .update(await digestSdk())
@@ -54,7 +56,11 @@ export async function buildFixture(source: string, options: { debug?: boolean } 
   const cached = join(CACHE_DIR, `${basename(path, ".ts")}.${key}.wasm`);
   const hit = await readFile(cached).catch(() => null);
   if (hit) return new Uint8Array(hit);
-  const { wasm } = await compilePlugin({ baseDir: dirname(path), entry: basename(path), debug: options.debug });
+  const { wasm } = await compilePlugin({
+    baseDir: dirname(path),
+    entry: basename(path),
+    debug: options.debug,
+  });
   await mkdir(CACHE_DIR, { recursive: true });
   // Write then rename, so a concurrent test file never reads half a module.
   const temp = `${cached}.${process.pid}.tmp`;
