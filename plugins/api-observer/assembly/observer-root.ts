@@ -18,7 +18,7 @@ import {
 } from "@proxy-wasm-ts/sdk/assembly";
 import { ObservedStream } from "./observed-stream";
 import { ObserverConfig, parseObserverConfig } from "./observer-config";
-import { SecretFields } from "./redaction";
+import { SecretFields, secretFieldNames } from "./redaction";
 
 const MAX_IN_FLIGHT: i32 = 2;
 /** A batch stays well under the ingestion service's default 16 MiB body limit. */
@@ -48,7 +48,7 @@ export class ObserverRoot extends RootContext {
       return false;
     }
     this.config = config;
-    this.secretFields = new SecretFields(config.redactBodyFields);
+    this.secretFields = new SecretFields(secretFieldNames(config.redactBodyFields, config.redactHeaders));
     setTickPeriod(config.flushIntervalMs);
     return true;
   }

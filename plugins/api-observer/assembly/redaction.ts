@@ -1,7 +1,8 @@
 // Secrets are removed inside the proxy, before an event is queued: credential headers, configured
-// headers, and the values of configured fields in JSON bodies (`"password": "..."`), form bodies and
-// query strings (`password=...`). Matching is on bytes, ASCII case-insensitive, so binary and
-// truncated bodies are handled too (an unterminated secret is redacted to the end).
+// headers, and the values of secret fields in JSON bodies (`"password": "..."`), form bodies and
+// query strings (`password=...`). Secret header names are secret fields too, since services echo
+// headers in bodies. Matching is on bytes, ASCII case-insensitive, so binary and truncated bodies
+// are handled too (an unterminated secret is redacted to the end).
 
 export const REDACTED = "[REDACTED]";
 
@@ -11,6 +12,11 @@ const CREDENTIAL_HEADERS: Array<string> = ["authorization", "proxy-authorization
 /** True when header `name` (lower-case, as Envoy passes it) must not leave the proxy. */
 export function isSecretHeader(name: string, configured: Array<string>): bool {
   return CREDENTIAL_HEADERS.includes(name) || configured.includes(name);
+}
+
+/** Every name whose values are redacted in bodies, paths and queries. */
+export function secretFieldNames(bodyFields: Array<string>, headers: Array<string>): Array<string> {
+  return bodyFields.concat(CREDENTIAL_HEADERS).concat(headers);
 }
 
 /** A growable byte string. */
@@ -77,6 +83,20 @@ export class SecretFields {
     return false;
   }
 
+  /**
+   * When a field name starts at `start` and is closed by a quote (`\"` when `escaped`), the index of
+   * that closing quote; else 0. Only looks as far as the longest name, so scanning stays linear.
+   */
+  quotedNameEnd(bytes: Uint8Array, start: i32, escaped: bool): i32 {
+    for (let n = 0; n < this.names.length; n++) {
+      const end = start + this.names[n].length;
+      if (end >= bytes.length) continue;
+      const closes = escaped ? bytes[end] == 92 && end + 1 < bytes.length && bytes[end + 1] == 34 : bytes[end] == 34;
+      if (closes && this.matches(bytes, start, end)) return end;
+    }
+    return 0;
+  }
+
   /** Length of the name that `bytes` holds at `at`, followed by `=`; 0 when none does. */
   formFieldAt(bytes: Uint8Array, at: i32): i32 {
     for (let n = 0; n < this.names.length; n++) {
@@ -101,13 +121,20 @@ function jsonStringEnd(bytes: Uint8Array, quote: i32): i32 {
   return bytes.length;
 }
 
+/** End (exclusive) of the escaped string (`\"...\"`, JSON inside a JSON string) opening at `at`. */
+function escapedStringEnd(bytes: Uint8Array, at: i32): i32 {
+  for (let i = at + 2; i + 1 < bytes.length; i++) if (bytes[i] == 92 && bytes[i + 1] == 34) return i + 2;
+  return bytes.length;
+}
+
 function isSpace(b: u8): bool {
   return b == 32 || b == 9 || b == 10 || b == 13;
 }
 
 /** End (exclusive) of the JSON value starting at `at` (string, balanced object/array, or scalar). */
-function jsonValueEnd(bytes: Uint8Array, at: i32): i32 {
+function jsonValueEnd(bytes: Uint8Array, at: i32, escaped: bool): i32 {
   const first = bytes[at];
+  if (escaped && first == 92 && at + 1 < bytes.length && bytes[at + 1] == 34) return escapedStringEnd(bytes, at);
   if (first == 34) return jsonStringEnd(bytes, at);
   if (first == 123 || first == 91) {
     let depth = 0;
@@ -130,7 +157,7 @@ function jsonValueEnd(bytes: Uint8Array, at: i32): i32 {
   let i = at;
   while (i < bytes.length) {
     const b = bytes[i];
-    if (b == 44 || b == 125 || b == 93 || isSpace(b)) break;
+    if (b == 44 || b == 125 || b == 93 || b == 92 || b == 34 || isSpace(b)) break;
     i++;
   }
   return i;
@@ -143,7 +170,22 @@ function isFormBoundary(bytes: Uint8Array, at: i32): bool {
   return b == 63 || b == 38 || b == 59 || b == 10 || b == 13;
 }
 
-/** Returns `bytes` with the values of `fields` replaced by [REDACTED]; the input when nothing matched. */
+/** Where a form value ends: `&`, `;`, `#`, whitespace, or a quote or backslash of surrounding JSON. */
+function formValueEnd(bytes: Uint8Array, start: i32): i32 {
+  let i = start;
+  while (i < bytes.length) {
+    const c = bytes[i];
+    if (c == 38 || c == 59 || c == 35 || c == 34 || c == 92 || isSpace(c)) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * Returns `bytes` with the values of `fields` replaced by [REDACTED]; the input when nothing matched.
+ * Recognised: JSON members (`"name": value`, also escaped as `\"name\":\"value\"` inside a JSON
+ * string, as echo services return them) and form or query fields (`name=value`), anywhere in the bytes.
+ */
 export function redactFields(bytes: Uint8Array, fields: SecretFields): Uint8Array {
   if (fields.names.length == 0 || bytes.length == 0) return bytes;
   let out: ByteBuilder | null = null;
@@ -151,40 +193,33 @@ export function redactFields(bytes: Uint8Array, fields: SecretFields): Uint8Arra
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i];
-    if (b == 34) {
-      // A JSON string: a key when a colon follows.
-      const keyEnd = jsonStringEnd(bytes, i);
-      if (keyEnd >= bytes.length || !fields.matches(bytes, i + 1, keyEnd - 1)) {
-        i = keyEnd;
-        continue;
+    const escaped = b == 92 && i + 1 < bytes.length && bytes[i + 1] == 34;
+    if (b == 34 || escaped) {
+      // Maybe a JSON key: a field name in quotes, then a colon.
+      const keyStart = i + (escaped ? 2 : 1);
+      const keyEnd = fields.quotedNameEnd(bytes, keyStart, escaped);
+      if (keyEnd > 0) {
+        let j = keyEnd + (escaped ? 2 : 1);
+        while (j < bytes.length && isSpace(bytes[j])) j++;
+        if (j < bytes.length && bytes[j] == 58) {
+          j++;
+          while (j < bytes.length && isSpace(bytes[j])) j++;
+          if (j < bytes.length) {
+            const valueEnd = jsonValueEnd(bytes, j, escaped);
+            if (out === null) out = new ByteBuilder(bytes.length + 16);
+            out.appendRange(bytes, copied, j);
+            out.appendText(escaped ? '\\"' + REDACTED + '\\"' : '"' + REDACTED + '"');
+            copied = valueEnd;
+            i = valueEnd;
+            continue;
+          }
+        }
       }
-      let j = keyEnd;
-      while (j < bytes.length && isSpace(bytes[j])) j++;
-      if (j >= bytes.length || bytes[j] != 58) {
-        i = keyEnd;
-        continue;
-      }
-      j++;
-      while (j < bytes.length && isSpace(bytes[j])) j++;
-      if (j >= bytes.length) break;
-      const valueEnd = jsonValueEnd(bytes, j);
-      if (out === null) out = new ByteBuilder(bytes.length + 16);
-      out.appendRange(bytes, copied, j);
-      out.appendText('"' + REDACTED + '"');
-      copied = valueEnd;
-      i = valueEnd;
-      continue;
-    }
-    if (isFormBoundary(bytes, i)) {
+    } else if (isFormBoundary(bytes, i)) {
       const nameLength = fields.formFieldAt(bytes, i);
       if (nameLength > 0) {
         const valueStart = i + nameLength + 1;
-        let valueEnd = valueStart;
-        while (valueEnd < bytes.length) {
-          const c = bytes[valueEnd];
-          if (c == 38 || c == 59 || c == 35 || isSpace(c)) break;
-          valueEnd++;
-        }
+        const valueEnd = formValueEnd(bytes, valueStart);
         if (out === null) out = new ByteBuilder(bytes.length + 16);
         out.appendRange(bytes, copied, valueStart);
         out.appendText(REDACTED);

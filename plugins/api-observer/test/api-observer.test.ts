@@ -48,14 +48,14 @@ function observe(t: PluginHarness, call: Call = {}): void {
   ];
   const requestChunks = call.requestChunks ?? [];
   assert.equal(http.requestHeaders(request, requestChunks.length === 0), 0);
-  requestChunks.forEach((chunk, i) =>
-    assert.equal(http.requestBody(chunk, i === requestChunks.length - 1), 0),
-  );
+  for (const [i, chunk] of requestChunks.entries()) {
+    assert.equal(http.requestBody(chunk, i === requestChunks.length - 1), 0);
+  }
   const responseChunks = call.responseChunks ?? [];
   assert.equal(http.responseHeaders(call.response ?? [[":status", "200"]], responseChunks.length === 0), 0);
-  responseChunks.forEach((chunk, i) =>
-    assert.equal(http.responseBody(chunk, i === responseChunks.length - 1), 0),
-  );
+  for (const [i, chunk] of responseChunks.entries()) {
+    assert.equal(http.responseBody(chunk, i === responseChunks.length - 1), 0);
+  }
   http.complete();
 }
 
@@ -183,6 +183,23 @@ describe("api-observer", { timeout: 60_000 }, () => {
       '{"user":"ann","password" : "[REDACTED]","card":"[REDACTED]","keep":1}',
     );
     assert.equal(event?.response?.body, "user=ann&password=[REDACTED]&ok=1");
+  });
+
+  test("secrets an upstream echoes back (escaped JSON, headers, URLs) are redacted too", async () => {
+    const t = await start({ batch_size: 1 });
+    const echoed = JSON.stringify({
+      data: JSON.stringify({ user: "ann", password: "hunter2" }),
+      headers: { Authorization: "Bearer eyJhbGciOi", Cookie: "sid=s3cr3t" },
+      url: "http://api.example.com/login?token=t0k3n&x=1",
+    });
+    observe(t, { responseChunks: [echoed.slice(0, 30), echoed.slice(30)] });
+    const posted = new TextDecoder().decode(t.httpCalls[0]!.body);
+    for (const secret of ["hunter2", "eyJhbGciOi", "s3cr3t", "t0k3n"])
+      assert.ok(!posted.includes(secret), `${secret} leaked`);
+    const body = JSON.parse(postedEvents(t)[0]?.response?.body ?? "{}");
+    assert.deepEqual(JSON.parse(body.data), { user: "ann", password: "[REDACTED]" });
+    assert.deepEqual(body.headers, { Authorization: "[REDACTED]", Cookie: "[REDACTED]" });
+    assert.equal(body.url, "http://api.example.com/login?token=[REDACTED]&x=1");
   });
 
   test("IPv6 workloads, and inbound listeners put the node's workload on the destination side", async () => {
