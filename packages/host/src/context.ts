@@ -78,7 +78,8 @@ export abstract class Context {
 
   /** The encoded value of a property path, or undefined (NOT_FOUND). */
   getProperty(segments: readonly string[]): Uint8Array | undefined {
-    const stored = this.filterStateMap?.get(`wasm.${segments.join(".")}`) ?? this.rootStoredProperty(segments);
+    const stored =
+      this.filterStateMap?.get(`wasm.${segments.join(".")}`) ?? this.rootStoredProperty(segments);
     if (stored) return stored.value;
     if (segments[0] === "filter_state" && segments.length === 2)
       return this.filterState.get(segments[1]!)?.value;

@@ -237,6 +237,17 @@ export class ProxyWasmHost {
     });
   }
 
+  /** Logs an exception thrown by embedder code the host called on a plugin's behalf (it is not rethrown). */
+  reportEmbedderError(error: unknown): void {
+    this.logSink({
+      level: LogLevel.Critical,
+      message: `embedder callback failed: ${error instanceof Error ? error.message : String(error)}`,
+      pluginName: "",
+      rootId: "",
+      vmId: "",
+    });
+  }
+
   /** Logs a VM failure (Envoy logs the crash at critical level). */
   reportFailure(plugin: Plugin, failure: VmFailure): void {
     this.logSink({

@@ -137,7 +137,7 @@ export class RootContext extends Context implements QueueOwner {
     timeoutMs: number,
   ): { status: Status; token: number } {
     const upstream = this.host.upstream;
-    if (!upstream.hasCluster(cluster)) return { status: Status.BadArgument, token: 0 };
+    if (!this.clusterExists(cluster)) return { status: Status.BadArgument, token: 0 };
     const has = (name: string) => headers.some(([n]) => new TextDecoder().decode(n).toLowerCase() === name);
     if (!has(":authority") || !has(":method") || !has(":path"))
       return { status: Status.BadArgument, token: 0 };
@@ -160,7 +160,7 @@ export class RootContext extends Context implements QueueOwner {
     timeoutMs: number,
   ): { status: Status; token: number } {
     const upstream = this.host.upstream;
-    if (!upstream.hasCluster(cluster)) return { status: Status.ParseFailure, token: 0 };
+    if (!this.clusterExists(cluster)) return { status: Status.ParseFailure, token: 0 };
     const streaming = message === null;
     let token: number;
     do {
@@ -178,6 +178,15 @@ export class RootContext extends Context implements QueueOwner {
     if (timeoutMs > 0) callout.timer = this.host.timers.setTimer(timeoutMs, () => callout.timeout());
     this.vm.post(() => upstream.grpcCall(callout));
     return { status: Status.Ok, token };
+  }
+
+  private clusterExists(cluster: string): boolean {
+    try {
+      return this.host.upstream.hasCluster(cluster);
+    } catch (err) {
+      this.host.reportEmbedderError(err);
+      return false;
+    }
   }
 
   deliverHttpCallResponse(

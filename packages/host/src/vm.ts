@@ -190,12 +190,20 @@ export class Vm {
 
   /** Runs `work` after the outermost guest call returns (now, if no call is running). */
   post(work: () => void): void {
-    if (this.depth === 0) work();
-    else this.deferred.push(work);
+    this.deferred.push(work);
+    if (this.depth === 0) this.runDeferred();
   }
 
   private runDeferred(): void {
-    while (this.deferred.length > 0) this.deferred.shift()!();
+    while (this.deferred.length > 0) {
+      const work = this.deferred.shift()!;
+      try {
+        work();
+      } catch (err) {
+        // Deferred work calls the embedder (event handlers, upstream); its errors must not stop the rest.
+        this.host.reportEmbedderError(err);
+      }
+    }
   }
 
   // ---- guest memory -------------------------------------------------------------------------------------

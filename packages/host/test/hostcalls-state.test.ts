@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { writeProtoFields } from "../src/envoy/protobuf.ts";
+import { serializePairs } from "../src/header-map.ts";
 import { MetricType, Status } from "../src/types.ts";
 import { type AbiHarness, startAbiHarness } from "./support/abi-module.ts";
 
@@ -362,4 +363,45 @@ test("proxy_done and proxy_set_effective_context", opts, async () => {
   t.inContext(a.stream, () =>
     assert.equal(t.call("proxy_set_effective_context", b.id), Status.BadArgument, "deleted"),
   );
+});
+
+test("proxy_done finishes a stream whose proxy_on_done returned false", opts, async () => {
+  const t = await startAbiHarness();
+  const http = t.harness.http();
+  http.requestHeaders([[":path", "/"]], true);
+  http.stream.awaitingDone = true;
+  t.inContext(http.stream, () => assert.equal(t.call("proxy_done"), Status.Ok));
+  assert.equal(http.stream.deleted, true);
+  t.inContext(http.stream, () => assert.equal(t.call("proxy_done"), Status.NotFound));
+});
+
+test("errors thrown by embedder code are logged and never reach the plugin or the caller", opts, async () => {
+  const t = await startAbiHarness();
+  t.harness.registerForeignFunction("broken", () => {
+    throw new Error("boom");
+  });
+  t.harness.upstream.onHttpCall = () => {
+    throw new Error("upstream down");
+  };
+  t.inContext(t.harness.plugin.root, () => {
+    const [n, nl] = t.put("broken");
+    assert.equal(
+      t.call("proxy_call_foreign_function", n, nl, n, 0, t.out(), t.out()),
+      Status.InternalFailure,
+    );
+    const [c, cl] = t.put("c");
+    const [h, hl] = t.put(
+      serializePairs([
+        [":method", "GET"],
+        [":path", "/"],
+        [":authority", "a"],
+      ]),
+    );
+    assert.equal(t.call("proxy_http_call", c, cl, h, hl, 0, 0, 0, 0, 100, t.out()), Status.Ok);
+  });
+  t.harness.tick();
+  const critical = t.harness.testHost.logEntries.filter((e) => e.level === 5).map((e) => e.message);
+  assert.ok(critical.includes("embedder callback failed: boom"));
+  assert.ok(critical.includes("embedder callback failed: upstream down"));
+  assert.equal(t.vm.failed, false);
 });

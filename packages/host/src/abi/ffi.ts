@@ -22,7 +22,13 @@ export function ffiImports(vm: Vm) {
       if (name === null || args === null) return Status.InvalidMemoryAccess;
       const fn = vm.host.foreignFunctions.get(decodeText(name));
       if (!fn) return Status.NotFound;
-      const outcome = fn({ context: vm.effective(), args: args.slice() });
+      let outcome: ReturnType<typeof fn>;
+      try {
+        outcome = fn({ context: vm.effective(), args: args.slice() });
+      } catch (err) {
+        vm.host.reportEmbedderError(err);
+        return Status.InternalFailure;
+      }
       const status = typeof outcome === "number" ? outcome : outcome.status;
       const result = typeof outcome === "number" ? undefined : outcome.result;
       if (resultPtrPtr !== 0 || resultSizePtr !== 0) {
