@@ -32,6 +32,33 @@ export class PwtsRun {
     return this.stdout + this.stderr;
   }
 
+  /**
+   * The first output line matching `pattern`, waiting for it if needed: plugins log from on_log, which
+   * runs after the client already has its response, so a line may still be on its way.
+   */
+  async waitForOutput(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    const find = () => this.output.split("\n").find((line) => pattern.test(line));
+    const found = find();
+    if (found !== undefined) return found;
+    const line = await new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const onData = () => {
+        const hit = find();
+        if (hit !== undefined) done(hit);
+      };
+      const done = (value: string | undefined) => {
+        clearTimeout(timer);
+        this.child.stdout?.off("data", onData);
+        this.child.stderr?.off("data", onData);
+        resolve(value);
+      };
+      this.child.stdout?.on("data", onData);
+      this.child.stderr?.on("data", onData);
+    });
+    if (line === undefined) throw new Error(`no output line matches ${pattern}:\n${this.output}`);
+    return line;
+  }
+
   /** Resolves once `pwts run` says "ready"; rejects (and stops the process) if it exits or takes too long. */
   async ready(timeoutMs: number): Promise<void> {
     const started = await new Promise<boolean>((resolve) => {

@@ -1,27 +1,19 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
-import { type PwtsRun, sendRequest, startPwtsRun } from "../../test-support/local-data-plane.ts";
-import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
+import { sendRequest } from "../../test-support/local-data-plane.ts";
+import { pluginDirOf } from "../../test-support/plugin-build.ts";
+import { startTrainingStack, type TrainingStack } from "../../test-support/training-stack.ts";
 
-const pluginDir = pluginDirOf(import.meta.url);
-let httpbin: EchoServer;
-let proxy: PwtsRun;
-
+let stack: TrainingStack;
 before(async () => {
-  await buildPlugin(pluginDir);
-  httpbin = await startEcho({ host: "127.0.0.50", port: 8080, name: "httpbin" });
-  proxy = await startPwtsRun(join(pluginDir, "envoy.yaml"));
+  stack = await startTrainingStack(pluginDirOf(import.meta.url));
 });
-
 after(async () => {
-  await proxy?.stop();
-  await httpbin?.close();
+  await stack?.stop();
 });
 
 test("x-training: envoy-wasm reaches the upstream and comes back on the response", {
-  timeout: 240_000,
+  timeout: 60_000,
 }, async () => {
   const answer = await sendRequest("http://127.0.0.1:10003/headers", { headers: { "x-training": "forged" } });
   assert.equal(answer.status, 200);
