@@ -28,11 +28,11 @@ const CLICKHOUSE_TYPES: Record<ColumnKind, string> = {
 export const clickhouseDialect: SqlDialect = {
   quote: (value) => `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`,
   countIf: (condition) => `countIf(${condition})`,
-  sortedLatencies: "arraySort(groupArray(latency_us))",
-  element: (list, index) => `arrayElement(${list}, ${index})`,
+  // quantileExact(q) takes the element at 0-based floor(q * n); nearest rank is ceil(q * n) - 1. Both agree
+  // when q is lowered by 1e-12: for q * n an integer the floor drops by one, otherwise (fractions are multiples
+  // of 0.01 for these levels) it stays, for any n below 10^10. One sort for all three levels.
+  latencyPercentiles: "quantilesExact(0.499999999999, 0.949999999999, 0.989999999999)(latency_us)",
   distinctConsumers: "groupUniqArray(consumer)",
-  consumerCount: "uniqExact(consumer)",
-  intDiv: (a, b) => `intDiv(${a}, ${b})`,
 };
 
 /** Options of {@link ClickHouseStore.open}. */

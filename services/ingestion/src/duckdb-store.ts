@@ -29,11 +29,9 @@ export const duckdbDialect: SqlDialect = {
     return `'${value.replaceAll("'", "''")}'`;
   },
   countIf: (condition) => `count(*) FILTER (WHERE ${condition})`,
-  sortedLatencies: "list_sort(list(latency_us) FILTER (WHERE latency_us IS NOT NULL))",
-  element: (list, index) => `${list}[${index}]`,
+  // DECIMAL quantile literals make DuckDB compute the rank in exact integer arithmetic: ceil(n * q).
+  latencyPercentiles: "quantile_disc(latency_us, [0.5, 0.95, 0.99])",
   distinctConsumers: "list(DISTINCT consumer)",
-  consumerCount: "count(DISTINCT consumer)",
-  intDiv: (a, b) => `((${a}) // (${b}))`,
 };
 
 /** Options of {@link DuckDbStore.open}. */

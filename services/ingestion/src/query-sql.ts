@@ -7,15 +7,13 @@ export interface SqlDialect {
   quote(value: string): string;
   /** Count of rows satisfying `condition`. */
   countIf(condition: string): string;
-  /** Non-null latencies of the group, sorted ascending, as a 1-based list. */
-  sortedLatencies: string;
-  /** Element `index` (1-based) of a list. */
-  element(list: string, index: string): string;
-  /** Distinct consumers of the group as a list, and their number. */
+  /**
+   * Nearest-rank p50, p95 and p99 of the group's non-null `latency_us` as a 3-element list: the value at
+   * 1-based rank ceil(n * p / 100), exactly, in both engines.
+   */
+  latencyPercentiles: string;
+  /** Distinct consumers of the group as a list. */
   distinctConsumers: string;
-  consumerCount: string;
-  /** Integer division. */
-  intDiv(a: string, b: string): string;
 }
 
 export const EVENTS_TABLE = "api_events";
@@ -43,29 +41,13 @@ function integer(value: number, name: string): string {
   return String(value);
 }
 
-/**
- * Nearest-rank percentile index, `ceil(n * pct / 100)`, in integer arithmetic so both engines pick the same
- * element (their built-in quantile functions disagree on the rank: DuckDB's quantile_disc rounds up,
- * ClickHouse's quantileExact rounds down).
- */
-function rank(dialect: SqlDialect, pct: number): string {
-  return dialect.intDiv(`n_latency * ${pct} + 99`, "100");
-}
-
 /** The inventory query: one row per service, method and route. */
 export function inventorySql(filter: EventFilter, dialect: SqlDialect): string {
-  const pick = (pct: number) => dialect.element("latencies", rank(dialect, pct));
-  return `SELECT service, method, route, calls, errors, n_latency,
-  ${pick(50)} AS p50, ${pick(95)} AS p95, ${pick(99)} AS p99,
-  first_seen, last_seen, consumers, consumer_count
-FROM (
-  SELECT service, method, route, count(*) AS calls, ${dialect.countIf(ERROR)} AS errors,
-    count(latency_us) AS n_latency, ${dialect.sortedLatencies} AS latencies,
-    min(ts) AS first_seen, max(ts) AS last_seen,
-    ${dialect.distinctConsumers} AS consumers, ${dialect.consumerCount} AS consumer_count
-  FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)}
-  GROUP BY service, method, route
-) AS per_route
+  return `SELECT service, method, route, count(*) AS calls, ${dialect.countIf(ERROR)} AS errors,
+  count(latency_us) AS n_latency, ${dialect.latencyPercentiles} AS percentiles,
+  min(ts) AS first_seen, max(ts) AS last_seen, ${dialect.distinctConsumers} AS consumers
+FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)}
+GROUP BY service, method, route
 ORDER BY calls DESC, service, method, route`;
 }
 
@@ -74,6 +56,9 @@ export function inventoryEntry(row: Record<string, unknown>): InventoryEntry {
   const calls = Number(row.calls);
   const errors = Number(row.errors);
   const measured = Number(row.n_latency) > 0;
+  const percentiles = measured
+    ? (row.percentiles as unknown[]).map((us) => Number(us) / 1000)
+    : [null, null, null];
   const consumers = (row.consumers as unknown[]).map(String).sort();
   return {
     service: String(row.service),
@@ -82,13 +67,13 @@ export function inventoryEntry(row: Record<string, unknown>): InventoryEntry {
     calls,
     errors,
     errorRate: calls === 0 ? 0 : errors / calls,
-    p50: measured ? Number(row.p50) / 1000 : null,
-    p95: measured ? Number(row.p95) / 1000 : null,
-    p99: measured ? Number(row.p99) / 1000 : null,
+    p50: percentiles[0] ?? null,
+    p95: percentiles[1] ?? null,
+    p99: percentiles[2] ?? null,
     firstSeen: Number(row.first_seen),
     lastSeen: Number(row.last_seen),
     consumers: consumers.slice(0, MAX_CONSUMERS_LISTED),
-    consumerCount: Number(row.consumer_count),
+    consumerCount: consumers.length,
   };
 }
 

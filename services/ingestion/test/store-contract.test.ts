@@ -16,8 +16,19 @@ const hostile = {
   latency_ms: 1.5,
   timestamp_ms: START + 5,
 };
-const events: ApiEvent[] = [...sampleEvents(3000, { start: START }), hostile, hostile].map((e, i) =>
-  normalizeEvent(e, `event ${i}`, { now: START }),
+/** Groups whose sizes put n * p on an integer (20: p95, 100: p99, even: p50), where rank rules differ. */
+const rankChecks = [1, 2, 7, 20, 100, 200].flatMap((n) =>
+  Array.from({ length: n }, (_, i) => ({
+    service: `rank-${n}`,
+    method: "GET",
+    path: "/r",
+    status: 200,
+    latency_ms: ((i * 37) % n) + 1,
+    timestamp_ms: START + i,
+  })),
+);
+const events: ApiEvent[] = [...sampleEvents(3000, { start: START }), hostile, hostile, ...rankChecks].map(
+  (e, i) => normalizeEvent(e, `event ${i}`, { now: START }),
 );
 
 const FILTERS: [string, EventFilter][] = [
@@ -29,6 +40,7 @@ const FILTERS: [string, EventFilter][] = [
   ["exact 404", { status: 404 }],
   ["service with a quote", { service: "it's\\ 'x'" }],
   ["empty window", { from: START - 10, to: START - 5 }],
+  ["rank check, 20 events", { service: "rank-20" }],
 ];
 
 /** The inventory computed in plain JS: the reference both engines must match. */
@@ -133,6 +145,17 @@ describe("event stores give the same answers", { timeout: 120_000 }, () => {
         responseHeaders: { ...e.responseHeaders },
       }));
       assert.deepEqual(got, want, store.engine);
+    }
+  });
+
+  test("percentiles are nearest rank: ceil(n * p / 100)", async () => {
+    for (const store of stores) {
+      const [twenty] = await store.inventory({ service: "rank-20" });
+      assert.deepEqual([twenty!.p50, twenty!.p95, twenty!.p99], [10, 19, 20], store.engine);
+      const [hundred] = await store.inventory({ service: "rank-100" });
+      assert.deepEqual([hundred!.p50, hundred!.p95, hundred!.p99], [50, 95, 99], store.engine);
+      const [one] = await store.inventory({ service: "rank-1" });
+      assert.deepEqual([one!.p50, one!.p95, one!.p99], [1, 1, 1], store.engine);
     }
   });
 
