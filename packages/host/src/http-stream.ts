@@ -354,31 +354,32 @@ export class HttpStream extends Context {
     return Action.Continue;
   }
 
-  /** Resumes a stopped direction (after the plugin's `proxy_continue_stream`). */
+  /**
+   * Resumes a stopped direction (after the plugin's `proxy_continue_stream`). What was held is delivered to
+   * the plugin and released first, so when the embedder hears of the resume, `drain*Body()` has the bytes.
+   */
   private resume(isRequest: boolean): void {
     const dir = isRequest ? this.request : this.response;
     if (dir.stop === Stop.None || !this.usable || this.localReply) return;
     const wasHeaders = dir.stop === Stop.Headers;
     dir.stop = Stop.None;
-    if (isRequest) this.events.onResumeRequest?.();
-    else this.events.onResumeResponse?.();
     if (!wasHeaders) {
       dir.released.appendOwned(dir.body.take());
-      return;
+    } else {
+      this.deliverHeld(dir, isRequest);
     }
-    // Deliver what was held while stopped at headers, as Envoy does after continueDecoding/Encoding.
+    if (isRequest) this.events.onResumeRequest?.();
+    else this.events.onResumeResponse?.();
+  }
+
+  /** Shows the plugin the body and trailers held while it was stopped at headers (Envoy does on continue). */
+  private deliverHeld(dir: Direction, isRequest: boolean): void {
     if (dir.held.length > 0 || dir.heldEnd) {
       const chunk = dir.held.take();
       const end = dir.heldEnd && !dir.heldTrailers;
       dir.heldEnd = false;
       dir.body.appendOwned(chunk);
-      if (this.runBody(dir, end, isRequest) === Action.Pause) {
-        if (dir.heldTrailers) {
-          dir.heldTrailers = false;
-          this.runTrailers(dir, isRequest);
-        }
-        return;
-      }
+      this.runBody(dir, end, isRequest);
     }
     if (dir.heldTrailers) {
       dir.heldTrailers = false;

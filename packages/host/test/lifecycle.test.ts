@@ -301,3 +301,17 @@ test("several plugins and root contexts share one VM", opts, async () => {
   const other = await startPlugin(behaviourModule(), { vmId: "other" });
   assert.notEqual(other.plugin.vm, t.plugin.vm);
 });
+
+test("embedder contract: when the resume event fires, the held body is already released", opts, async () => {
+  const t = await startPlugin(behaviourModule({ callout: 1, request_headers_result: 1 }));
+  const drained: string[] = [];
+  const stream = t.plugin.newHttpStream({
+    events: { onResumeRequest: () => drained.push(new TextDecoder().decode(stream.drainRequestBody())) },
+  });
+  assert.equal(stream.requestHeaders([[":path", "/"]]), Action.Pause);
+  assert.equal(stream.requestBody("held body", true), Action.Pause);
+  assert.equal(stream.drainRequestBody().length, 0);
+  t.httpCalls[0]!.respond({ headers: [[":status", "200"]] });
+  assert.deepEqual(drained, ["held body"]);
+  assert.equal(stream.requestPaused, false);
+});
