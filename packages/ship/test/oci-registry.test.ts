@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { pullWasm, pushWasm, RegistryError, sha256Digest, type UploadProgress } from "../src/index.ts";
 import { freePort, startRegistry, type TestRegistry } from "./support/registry.ts";
+import { type RegistryFront, startRegistryFront } from "./support/registry-front.ts";
 import { tinyPluginWasm } from "./support/wasm-fixture.ts";
 
 const run = promisify(execFile);
@@ -156,5 +157,69 @@ describe("auth and network failures", { timeout: 120_000 }, () => {
       assert.match(err.message, /cannot reach registry 127\.0\.0\.1:\d+.*connection refused/);
       return true;
     });
+  });
+});
+
+describe("bearer-token auth (distribution token flow)", { timeout: 120_000 }, () => {
+  let registry: TestRegistry;
+  let front: RegistryFront;
+  const credentials = { username: "robot", password: "token-pass" };
+  before(async () => {
+    registry = await startRegistry();
+    front = await startRegistryFront(registry.host, { bearer: credentials });
+  });
+  after(async () => {
+    await front?.stop();
+    await registry?.stop();
+  });
+
+  test("push and pull through a token service, with the repository scope it asks for", async () => {
+    const image = `${front.host}/team/plugin:1`;
+    const wasm = tinyPluginWasm("bearer");
+    const pushed = await pushWasm(wasm, image, { credentials });
+    const pulled = await pullWasm(image, { credentials });
+    assert.equal(pulled.digest, pushed.digest);
+    assert.deepEqual(pulled.wasm, wasm);
+    assert.ok(front.scopes.includes("repository:team/plugin:pull,push"), JSON.stringify(front.scopes));
+  });
+
+  test("the token service refusing the credentials is an auth error", async () => {
+    await assert.rejects(
+      pullWasm(`${front.host}/team/plugin:1`, { credentials: { username: "robot", password: "nope" } }),
+      (err: Error) => {
+        assert.ok(err instanceof RegistryError);
+        assert.equal(err.kind, "auth");
+        assert.match(
+          err.message,
+          /token service 127\.0\.0\.1:\d+ rejected the credentials for robot \(HTTP 401\)/,
+        );
+        return true;
+      },
+    );
+  });
+});
+
+describe("a registry that refuses single-request uploads", { timeout: 120_000 }, () => {
+  let registry: TestRegistry;
+  let front: RegistryFront;
+  before(async () => {
+    registry = await startRegistry();
+    front = await startRegistryFront(registry.host, { refuseMonolithic: true });
+  });
+  after(async () => {
+    await front?.stop();
+    await registry?.stop();
+  });
+
+  test("the upload falls back to PATCH chunks and the image is complete", async () => {
+    const wasm = tinyPluginWasm("fallback");
+    const pushed = await pushWasm(wasm, `${front.host}/plugins/fallback:1`);
+    assert.ok(
+      pushed.uploads.every((u) => u.how === "chunked"),
+      JSON.stringify(pushed.uploads),
+    );
+    const pulled = await pullWasm(`${registry.host}/plugins/fallback:1`);
+    assert.equal(pulled.digest, pushed.digest);
+    assert.deepEqual(pulled.wasm, wasm);
   });
 });
