@@ -7,8 +7,8 @@ import type { Action, BytesInput, HeaderInput, LocalReply, PeerType } from "../t
 const decoder = new TextDecoder();
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (b.length === 0) return a; // the common case (nothing drained): no allocation
   if (a.length === 0) return b.slice();
-  if (b.length === 0) return a;
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
