@@ -177,16 +177,15 @@ async function main(): Promise<number> {
   });
   const runsOverride = values.runs === undefined ? undefined : Number(values.runs);
   if (runsOverride !== undefined && !(Number.isInteger(runsOverride) && runsOverride >= MIN_RUNS)) {
-    console.error(`bench: --runs expects an integer ≥ ${MIN_RUNS}, got "${values.runs}"`);
+    process.stderr.write(`bench: --runs expects an integer ≥ ${MIN_RUNS}, got "${values.runs}"\n`);
     return 2;
   }
   const available = suiteFiles();
   const wanted = positionals.length ? positionals.map(suiteName) : [...available.keys()];
   const unknown = wanted.filter((name) => !available.has(name));
   if (unknown.length) {
-    console.error(
-      `bench: no bench/${unknown[0]}.bench.ts; available: ${[...available.keys()].join(", ") || "none"}`,
-    );
+    const names = [...available.keys()].join(", ") || "none";
+    process.stderr.write(`bench: no bench/${unknown[0]}.bench.ts; available: ${names}\n`);
     return 2;
   }
   const results = readResults();
