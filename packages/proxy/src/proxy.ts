@@ -10,6 +10,7 @@ import { ConfigError } from "./config/config-error.ts";
 import type { AccessLogConfig, BootstrapConfig, ListenerConfig } from "./config/model.ts";
 import type { HttpFilterFactory } from "./http/http-filter.ts";
 import { HttpListener } from "./http/http-listener.ts";
+import { HttpListenerStats } from "./http/http-listener-stats.ts";
 import { RouteTable } from "./http/route-table.ts";
 import { StatStore } from "./stats/stat-store.ts";
 import { TagProducer } from "./stats/tag-extraction.ts";
@@ -103,6 +104,7 @@ export class LocalDataPlane {
         routeTable: new RouteTable(l.http.routeTable),
         clusters: this.clusters,
         stats: this.stats,
+        listenerStats: new HttpListenerStats(this.stats, l.http.statPrefix),
         accessLogs: [...this.loggers(l.http.accessLogs, l.http.path), ...listenerLogs],
         filterFactories: factories,
         activeStreams: new Set(),

@@ -6,7 +6,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { Pool } from "undici";
 import type { ClusterConfig } from "../config/model.ts";
-import type { StatStore } from "../stats/stat-store.ts";
+import type { Counter, Histogram, StatStore } from "../stats/stat-store.ts";
 import { Http2SessionPool } from "./http2-session-pool.ts";
 
 /** A resolved endpoint. `label` is Envoy's host string, `ip:port` (`[ip]:port` for IPv6). */
@@ -28,11 +28,20 @@ export class UpstreamCluster {
   private refreshTimer: NodeJS.Timeout | undefined;
   /** Requests in flight, for draining. */
   active = 0;
+  private readonly rqTotal: Counter;
+  private readonly rqCompleted: Counter;
+  private readonly rqTime: Histogram;
+  private readonly rqByClass: Counter[];
+  private readonly rqByCode = new Map<number, Counter>();
 
   constructor(
     readonly config: ClusterConfig,
     readonly stats: StatStore,
   ) {
+    this.rqTotal = stats.counter(this.statName("upstream_rq_total"));
+    this.rqCompleted = stats.counter(this.statName("upstream_rq_completed"));
+    this.rqTime = stats.histogram(this.statName("upstream_rq_time"));
+    this.rqByClass = [1, 2, 3, 4, 5].map((c) => stats.counter(this.statName(`upstream_rq_${c}xx`)));
     if (config.type === "STATIC") {
       this.hosts = config.endpoints.map((e) => ({
         ip: e.host,
@@ -49,6 +58,24 @@ export class UpstreamCluster {
   /** Envoy stat name under this cluster: `cluster.<name>.<stat>`. */
   statName(stat: string): string {
     return `cluster.${this.config.name}.${stat}`;
+  }
+
+  /** A request was sent to a host of this cluster. */
+  countRequest(): void {
+    this.rqTotal.inc();
+  }
+
+  /** An upstream response arrived: status counters and the upstream_rq_time histogram (ms). */
+  countResponse(code: number, ms: number): void {
+    this.rqCompleted.inc();
+    this.rqByClass[Math.floor(code / 100) - 1]?.inc();
+    let byCode = this.rqByCode.get(code);
+    if (!byCode) {
+      byCode = this.stats.counter(this.statName(`upstream_rq_${code}`));
+      this.rqByCode.set(code, byCode);
+    }
+    byCode.inc();
+    this.rqTime.record(ms);
   }
 
   inc(stat: string): void {

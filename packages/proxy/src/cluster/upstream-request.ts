@@ -3,6 +3,7 @@
  * Failures are classified the way Envoy names stream reset reasons, so the router can answer with
  * Envoy's status, body and response flag.
  */
+import type { EventEmitter } from "node:events";
 import { constants as h2 } from "node:http2";
 import { Readable } from "node:stream";
 import type { UpstreamCluster, UpstreamHost } from "./upstream-cluster.ts";
@@ -96,14 +97,16 @@ function headersFromUndici(raw: Record<string, string | string[] | undefined>): 
 }
 
 /**
- * Sends `spec` to `host`. `signal` aborts the exchange (downstream gone, route timeout).
+ * Sends `spec` to `host`. An "abort" event on `signal` cancels the exchange (downstream gone, route timeout);
+ * an EventEmitter rather than an AbortSignal because undici accepts both and the emitter is far cheaper per
+ * request (no DOMException on abort).
  * Resolves when response headers arrive.
  */
 export async function sendUpstreamRequest(
   cluster: UpstreamCluster,
   host: UpstreamHost,
   spec: UpstreamRequestSpec,
-  signal: AbortSignal,
+  signal: EventEmitter,
 ): Promise<UpstreamResponse> {
   if (cluster.config.http2) return sendHttp2(cluster, host, spec, signal);
   const headers: string[] = ["host", spec.authority];
@@ -131,7 +134,7 @@ async function sendHttp2(
   cluster: UpstreamCluster,
   host: UpstreamHost,
   spec: UpstreamRequestSpec,
-  signal: AbortSignal,
+  signal: EventEmitter,
 ): Promise<UpstreamResponse> {
   let session: Awaited<ReturnType<ReturnType<UpstreamCluster["http2"]>["acquire"]>>;
   try {
@@ -154,12 +157,13 @@ async function sendHttp2(
   return new Promise<UpstreamResponse>((resolve, reject) => {
     let stream: ReturnType<typeof session.request>;
     try {
-      stream = session.request(headers, { endStream, signal });
+      stream = session.request(headers, { endStream });
     } catch (err) {
       reject(classifyUpstreamError(err, true));
       return;
     }
     cluster.inc("upstream_rq_http2_total");
+    signal.once("abort", () => stream.close(h2.NGHTTP2_CANCEL));
     let settled = false;
     stream.on("response", (h) => {
       settled = true;

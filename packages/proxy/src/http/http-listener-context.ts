@@ -4,6 +4,7 @@ import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import type { HttpConnectionManagerConfig } from "../config/model.ts";
 import type { StatStore } from "../stats/stat-store.ts";
 import type { HttpFilterFactory } from "./http-filter.ts";
+import type { HttpListenerStats } from "./http-listener-stats.ts";
 import type { RouteTable } from "./route-table.ts";
 
 export interface HttpListenerContext {
@@ -12,6 +13,7 @@ export interface HttpListenerContext {
   routeTable: RouteTable;
   clusters: ClusterManager;
   stats: StatStore;
+  listenerStats: HttpListenerStats;
   accessLogs: AccessLogger[];
   filterFactories: HttpFilterFactory[];
   /** Streams in flight, for draining. */

@@ -9,7 +9,13 @@ import type { HttpListenerContext } from "./http-listener-context.ts";
 import { HttpStream } from "./http-stream.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
 
-const connectionIds = new WeakMap<Socket, number>();
+/** Per-connection id and formatted addresses, computed once per connection rather than per request. */
+interface ConnectionInfo {
+  id: number;
+  remote: string;
+  local: string;
+}
+const connections = new WeakMap<Socket, ConnectionInfo>();
 
 function rawReply(spec: LocalReplySpec, serverName: string): string {
   const body = spec.body;
@@ -24,6 +30,7 @@ export class HttpListener {
   readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private draining = false;
+  private readonly idleSweep: NodeJS.Timeout | undefined;
 
   constructor(readonly ctx: HttpListenerContext) {
     const config = ctx.config;
@@ -43,14 +50,18 @@ export class HttpListener {
     // Counted and limited by the stream itself (Envoy's max_headers_count answers 431, node would truncate).
     this.server.maxHeadersCount = 0;
     this.server.on("connection", (socket: Socket) => {
-      connectionIds.set(socket, newConnectionId());
+      connections.set(socket, {
+        id: newConnectionId(),
+        remote: formatAddress(socket.remoteAddress, socket.remotePort),
+        local: formatAddress(socket.localAddress, socket.localPort),
+      });
       this.sockets.add(socket);
       if (config.idleTimeoutMs > 0) socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
-      ctx.stats.counter(`http.${config.statPrefix}.downstream_cx_total`).inc();
-      ctx.stats.gauge(`http.${config.statPrefix}.downstream_cx_active`).add(1);
+      ctx.listenerStats.cxTotal.inc();
+      ctx.listenerStats.cxActive.add(1);
       socket.on("close", () => {
         this.sockets.delete(socket);
-        ctx.stats.gauge(`http.${config.statPrefix}.downstream_cx_active`).add(-1);
+        ctx.listenerStats.cxActive.add(-1);
       });
     });
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
@@ -62,7 +73,13 @@ export class HttpListener {
     if (this.draining) res.shouldKeepAlive = false;
     // The stream writes a lower-case `date` itself when the upstream sent none, as Envoy does.
     res.sendDate = false;
-    const stream = new HttpStream(this.ctx, req, res, connectionIds.get(req.socket) ?? 0);
+    const socket = req.socket;
+    const connection = connections.get(socket) ?? {
+      id: newConnectionId(),
+      remote: formatAddress(socket.remoteAddress, socket.remotePort),
+      local: formatAddress(socket.localAddress, socket.localPort),
+    };
+    const stream = new HttpStream(this.ctx, req, res, connection);
     this.ctx.activeStreams.add(stream);
     stream.start();
   }
@@ -91,7 +108,7 @@ export class HttpListener {
       .counter(`http.${this.ctx.config.statPrefix}.downstream_rq_${Math.floor(spec.status / 100)}xx`)
       .inc();
     const info = new StreamInfo(
-      connectionIds.get(socket) ?? 0,
+      connections.get(socket)?.id ?? 0,
       formatAddress(socket.remoteAddress, socket.remotePort),
       formatAddress(socket.localAddress, socket.localPort),
       this.ctx.listenerName,
@@ -126,6 +143,7 @@ export class HttpListener {
   /** Stops accepting, lets in-flight requests finish (closing idle keep-alive connections), then closes. */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
+    if (this.idleSweep) clearInterval(this.idleSweep);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const deadline = setTimeout(() => {
@@ -139,6 +157,7 @@ export class HttpListener {
 
   /** Closes at once, resetting open connections. */
   async close(): Promise<void> {
+    if (this.idleSweep) clearInterval(this.idleSweep);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;

@@ -3,6 +3,7 @@
  * body pass through the filter chain (request in order, response in reverse), then to the upstream
  * chosen by the route; failures become Envoy's local replies with its response flags.
  */
+import { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough } from "node:stream";
 import type { UpstreamCluster } from "../cluster/upstream-cluster.ts";
@@ -12,7 +13,7 @@ import {
   type UpstreamResponse,
 } from "../cluster/upstream-request.ts";
 import type { ResponseFlag } from "../stream-info.ts";
-import { formatAddress, StreamInfo } from "../stream-info.ts";
+import { StreamInfo } from "../stream-info.ts";
 import { FilterIteration } from "./filter-iteration.ts";
 import {
   applyHeaderOptions,
@@ -39,11 +40,13 @@ export class HttpStream implements HttpFilterCallbacks {
   private responseHeadersValue: HeaderList | undefined;
   private routeCache: SelectedRoute | undefined | null = null;
   private upstreamBody: PassThrough | undefined;
-  private upstreamAbort: AbortController | undefined;
+  private upstreamAbort: EventEmitter | undefined;
+  /** True once the upstream exchange ended (response complete or failed): nothing left to cancel. */
+  private upstreamDone = false;
   private upstreamResponse: UpstreamResponse | undefined;
   private cluster: UpstreamCluster | undefined;
   private routeTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private lastActivityMs = Date.now();
   private encodingStarted = false;
   private complete = false;
   private localReplySent = false;
@@ -53,15 +56,9 @@ export class HttpStream implements HttpFilterCallbacks {
     private readonly ctx: HttpListenerContext,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    connectionId: number,
+    connection: { id: number; remote: string; local: string },
   ) {
-    const socket = req.socket;
-    this.streamInfo = new StreamInfo(
-      connectionId,
-      formatAddress(socket.remoteAddress, socket.remotePort),
-      formatAddress(socket.localAddress, socket.localPort),
-      ctx.listenerName,
-    );
+    this.streamInfo = new StreamInfo(connection.id, connection.remote, connection.local, ctx.listenerName);
     this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
     this.filters = ctx.filterFactories.map((make) => make(this));
     const limit = ctx.config.bufferLimitBytes;
@@ -93,9 +90,10 @@ export class HttpStream implements HttpFilterCallbacks {
   /** Starts processing: called once per request by the listener. */
   start(): void {
     const { req, res, ctx } = this;
-    ctx.stats.counter(`http.${ctx.config.statPrefix}.downstream_rq_total`).inc();
-    ctx.stats.counter(`http.${ctx.config.statPrefix}.downstream_rq_http1_total`).inc();
-    ctx.stats.gauge(`http.${ctx.config.statPrefix}.downstream_rq_active`).add(1);
+    const ls = ctx.listenerStats;
+    ls.rqTotal.inc();
+    ls.rqHttp1Total.inc();
+    ls.rqActive.add(1);
     const headers: HeaderList = [
       [":authority", req.headers.host ?? ""],
       [":path", req.url ?? "/"],
@@ -118,13 +116,12 @@ export class HttpStream implements HttpFilterCallbacks {
     this.requestHeadersValue = headers;
     this.streamInfo.requestHeaders = headers;
     this.routeCache = this.ctx.routeTable.select(headers);
-    this.armIdleTimer();
     const hasBody =
       req.headers["transfer-encoding"] !== undefined ||
       (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
     req.on("data", (chunk: Buffer) => {
       this.streamInfo.bytesReceived += chunk.length;
-      this.idleTimer?.refresh();
+      this.lastActivityMs = Date.now();
       this.decoder.data(chunk, false);
     });
     req.on("end", () => this.decoder.data(EMPTY, true));
@@ -256,9 +253,9 @@ export class HttpStream implements HttpFilterCallbacks {
       if (n[0] !== ":" && !isHopByHop(n) && n !== "host") upstreamHeaders.push([n, v]);
     // A streamed body without content-length goes out chunked (undici's default).
     if (!endStream) this.upstreamBody = new PassThrough();
-    const abort = new AbortController();
+    const abort = new EventEmitter();
     this.upstreamAbort = abort;
-    cluster.inc("upstream_rq_total");
+    cluster.countRequest();
     cluster.active++;
     this.streamInfo.upstreamRequestStartNs = process.hrtime.bigint();
     if (endStream) this.armRouteTimer(action.timeoutMs);
@@ -274,7 +271,7 @@ export class HttpStream implements HttpFilterCallbacks {
         headers: upstreamHeaders,
         body: this.upstreamBody,
       },
-      abort.signal,
+      abort,
     ).then(
       (response) => this.onUpstreamResponse(response),
       (err) => this.onUpstreamError(err),
@@ -319,7 +316,12 @@ export class HttpStream implements HttpFilterCallbacks {
     this.upstreamResponse = response;
     this.streamInfo.upstreamResponseStartNs = process.hrtime.bigint();
     const cluster = this.cluster!;
-    cluster.inc("upstream_rq_completed");
+    cluster.countResponse(
+      response.status,
+      Number(
+        (this.streamInfo.upstreamResponseStartNs - this.streamInfo.upstreamRequestStartNs!) / 1_000_000n,
+      ),
+    );
     const headers: HeaderList = [[":status", String(response.status)]];
     for (const pair of response.headers) if (!isHopByHop(pair[0])) headers.push(pair);
     const serviceMs = Number(
@@ -336,10 +338,11 @@ export class HttpStream implements HttpFilterCallbacks {
     this.encodingStarted = true;
     const body = response.body;
     body.on("data", (chunk: Buffer) => {
-      this.idleTimer?.refresh();
+      this.lastActivityMs = Date.now();
       this.encoder.data(chunk, false);
     });
     body.on("end", () => {
+      this.upstreamDone = true;
       this.clearRouteTimer();
       this.encoder.data(EMPTY, true);
     });
@@ -366,6 +369,7 @@ export class HttpStream implements HttpFilterCallbacks {
   }
 
   private onUpstreamError(err: unknown): void {
+    this.upstreamDone = true;
     if (this.complete || this.localReplySent) return;
     const reset =
       err instanceof UpstreamResetError ? err : new UpstreamResetError("connection termination", "");
@@ -381,8 +385,10 @@ export class HttpStream implements HttpFilterCallbacks {
   }
 
   private abortUpstream(): void {
+    if (this.upstreamDone || !this.upstreamAbort) return;
+    this.upstreamDone = true;
     this.upstreamBody?.destroy();
-    this.upstreamAbort?.abort();
+    this.upstreamAbort.emit("abort");
     this.upstreamResponse?.body.destroy();
   }
 
@@ -391,18 +397,19 @@ export class HttpStream implements HttpFilterCallbacks {
     this.routeTimer = undefined;
   }
 
-  private armIdleTimer(): void {
-    const ms = this.ctx.config.streamIdleTimeoutMs;
-    if (ms <= 0) return;
-    this.idleTimer = setTimeout(() => {
-      if (this.complete) return;
-      this.abortUpstream();
-      if (!this.encodingStarted) this.sendLocal(LOCAL_REPLIES.streamIdleTimeout);
-      else {
-        this.streamInfo.setFlag("SI");
-        this.resetDownstream();
-      }
-    }, ms);
+  /**
+   * Envoy's stream_idle_timeout, checked by the listener's periodic sweep (one timer per listener rather
+   * than one per request). Returns true when the stream timed out.
+   */
+  checkIdle(nowMs: number, idleTimeoutMs: number): boolean {
+    if (this.complete || nowMs - this.lastActivityMs < idleTimeoutMs) return false;
+    this.abortUpstream();
+    if (!this.encodingStarted) this.sendLocal(LOCAL_REPLIES.streamIdleTimeout);
+    else {
+      this.streamInfo.setFlag("SI");
+      this.resetDownstream();
+    }
+    return true;
   }
 
   // ---- responses -------------------------------------------------------------------------------------
@@ -502,28 +509,18 @@ export class HttpStream implements HttpFilterCallbacks {
       if (!info.responseCodeDetails) info.responseCodeDetails = "downstream_remote_disconnect";
     }
     this.clearRouteTimer();
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.abortUpstream();
     this.decoder.aborted = true;
     this.encoder.aborted = true;
     if (this.cluster) this.cluster.active--;
-    const { stats, config } = this.ctx;
-    const prefix = `http.${config.statPrefix}`;
-    stats.gauge(`${prefix}.downstream_rq_active`).add(-1);
+    const ls = this.ctx.listenerStats;
+    ls.rqActive.add(-1);
     const code = info.responseCode ?? 0;
     if (code > 0) {
-      stats.counter(`${prefix}.downstream_rq_${Math.floor(code / 100)}xx`).inc();
-      stats.counter(`${prefix}.downstream_rq_completed`).inc();
+      ls.countStatus(code);
+      ls.rqCompleted.inc();
     }
-    stats.histogram(`${prefix}.downstream_rq_time`).record(info.durationMs());
-    if (this.cluster && this.upstreamResponse) {
-      const c = this.cluster;
-      stats.counter(c.statName(`upstream_rq_${Math.floor(code / 100)}xx`)).inc();
-      stats.counter(c.statName(`upstream_rq_${code}`)).inc();
-      stats
-        .histogram(c.statName("upstream_rq_time"))
-        .record(Number((info.upstreamResponseStartNs! - info.upstreamRequestStartNs!) / 1_000_000n));
-    }
+    ls.rqTime.record(info.durationMs());
     for (const log of this.ctx.accessLogs) log.log(info);
     for (const f of this.filters) f.onLog();
     for (const f of this.filters) f.onDestroy();

@@ -2,6 +2,7 @@
  * The host's `Upstream`: `proxy_http_call` goes to a configured cluster over the real network (HTTP/1.1 or
  * HTTP/2 as the cluster says). An unknown cluster is BAD_ARGUMENT (the host checks `hasCluster`).
  */
+import { EventEmitter } from "node:events";
 import type { GrpcCallout, HttpCallout, Upstream } from "@proxy-wasm-ts/host";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import { sendUpstreamRequest } from "../cluster/upstream-request.ts";
@@ -36,7 +37,7 @@ export class ClusterCallouts implements Upstream {
       else if (name[0] !== ":" && !isHopByHop(name)) headers.push([name, value]);
     }
     if (callout.body.length > 0) headers.push(["content-length", String(callout.body.length)]);
-    const abort = new AbortController();
+    const abort = new EventEmitter();
     cluster.inc("upstream_rq_total");
     sendUpstreamRequest(
       cluster,
@@ -49,14 +50,14 @@ export class ClusterCallouts implements Upstream {
         headers,
         body: callout.body.length > 0 ? callout.body : undefined,
       },
-      abort.signal,
+      abort,
     ).then(
       async (res) => {
         const chunks: Buffer[] = [];
         try {
           for await (const chunk of res.body) {
             if (callout.finished) {
-              abort.abort();
+              abort.emit("abort");
               return;
             }
             chunks.push(chunk as Buffer);

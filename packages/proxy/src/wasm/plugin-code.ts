@@ -2,7 +2,9 @@
  * Fetches a plugin's module bytes: a local file, inline bytes, or a remote URL served by a cluster (as
  * Envoy's AsyncDataSource does), checked against the configured sha256.
  */
+
 import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { readFile } from "node:fs/promises";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import { sendUpstreamRequest } from "../cluster/upstream-request.ts";
@@ -19,8 +21,8 @@ async function fetchRemote(code: PluginCode, clusters: ClusterManager): Promise<
   if (!cluster || !host)
     throw new ConfigError(code.path, `cannot fetch ${code.location}: cluster ${code.cluster} has no hosts`);
   const url = new URL(code.location);
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), code.timeoutMs ?? 1000);
+  const abort = new EventEmitter();
+  const timer = setTimeout(() => abort.emit("abort"), code.timeoutMs ?? 1000);
   try {
     const res = await sendUpstreamRequest(
       cluster,
@@ -33,7 +35,7 @@ async function fetchRemote(code: PluginCode, clusters: ClusterManager): Promise<
         headers: [],
         body: undefined,
       },
-      abort.signal,
+      abort,
     );
     const chunks: Buffer[] = [];
     for await (const chunk of res.body) chunks.push(chunk as Buffer);

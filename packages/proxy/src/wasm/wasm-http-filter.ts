@@ -2,7 +2,7 @@
  * An `envoy.filters.http.wasm` filter instance for one request: adapts the data plane's filter contract to
  * the host's HttpStream (one stream context per request per plugin).
  */
-import { Action, type HeaderMap, type HttpStream, type Plugin } from "@proxy-wasm-ts/host";
+import { Action, HeaderMap, type HttpStream, type Plugin } from "@proxy-wasm-ts/host";
 import type { HeaderList } from "../http/header-list.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "../http/http-filter.ts";
 import { streamProperties } from "./stream-properties.ts";
@@ -16,6 +16,15 @@ function syncHeaders(target: HeaderList | undefined, source: HeaderMap | null): 
   for (let i = 0; i < source.names.length; i++) {
     target.push([decoder.decode(source.names[i]), decoder.decode(source.values[i])]);
   }
+}
+
+/** True when the plugin left the map as given (same entries, same byte arrays): no copy back needed. */
+function unchanged(given: HeaderMap, now: HeaderMap | null): boolean {
+  if (!now || now.names.length !== given.names.length) return false;
+  for (let i = 0; i < given.names.length; i++) {
+    if (now.names[i] !== given.names[i] || now.values[i] !== given.values[i]) return false;
+  }
+  return true;
 }
 
 function status(action: Action): FilterStatus {
@@ -65,8 +74,9 @@ export class WasmHttpFilter implements HttpFilter {
 
   decodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
     this.requestHeaderList = headers;
-    const action = this.stream.requestHeaders(headers, endStream);
-    syncHeaders(headers, this.stream.request.headers);
+    const given = HeaderMap.from(headers);
+    const action = this.stream.requestHeaders(given, endStream);
+    if (!unchanged(given, this.stream.request.headers)) syncHeaders(headers, this.stream.request.headers);
     return status(action);
   }
 
@@ -84,8 +94,9 @@ export class WasmHttpFilter implements HttpFilter {
     // A stream the plugin (or its failure policy) already answered is not shown the reply again.
     if (this.stream.localReply || this.stream.mode !== "ok") return "continue";
     this.responseHeaderList = headers;
-    const action = this.stream.responseHeaders(headers, endStream);
-    syncHeaders(headers, this.stream.response.headers);
+    const given = HeaderMap.from(headers);
+    const action = this.stream.responseHeaders(given, endStream);
+    if (!unchanged(given, this.stream.response.headers)) syncHeaders(headers, this.stream.response.headers);
     return status(action);
   }
 
