@@ -131,8 +131,8 @@ export class ProxyWasmHost {
     return renderPrometheus(this.metrics, options);
   }
 
-  /** The VM for a plugin: the shared one for (module, vm id, vm configuration) unless failed or `fresh`. */
-  acquireVm(module: ProxyWasmModule, config: ResolvedPluginConfig, fresh: boolean): Vm {
+  /** The VM for a plugin: the shared one for (module, vm id, vm configuration), or a new one if that failed. */
+  acquireVm(module: ProxyWasmModule, config: ResolvedPluginConfig): Vm {
     let byKey = this.vms.get(module);
     if (!byKey) {
       byKey = new Map();
@@ -140,7 +140,7 @@ export class ProxyWasmHost {
     }
     const key = `${config.vmId}\0${Buffer.from(config.vmConfiguration).toString("hex")}`;
     const existing = byKey.get(key);
-    if (existing && !existing.failed && !fresh) return existing;
+    if (existing && !existing.failed) return existing;
     const vm = this.createVm(module, config);
     byKey.set(key, vm);
     return vm;

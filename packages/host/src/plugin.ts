@@ -119,9 +119,13 @@ export class Plugin {
     return this.root.vm.failed;
   }
 
-  /** Binds to a VM (shared or fresh) and runs the root context's start-up; throws PluginStartError. */
-  start(fresh = false): void {
-    const vm = this.host.acquireVm(this.module, this.config, fresh);
+  /**
+   * Binds to the VM for this plugin's (module, vm id, vm configuration) and runs the root context's
+   * start-up; throws PluginStartError. A failed VM is never reused: the host then creates a fresh one,
+   * which other plugins reloading onto the same VM id share.
+   */
+  start(): void {
+    const vm = this.host.acquireVm(this.module, this.config);
     vm.failureListeners.push(this.onVmFailure);
     const existing = vm.rootContexts.get(this.config.rootId);
     if (existing && !existing.deleted) {
@@ -151,7 +155,7 @@ export class Plugin {
         if (now - this.lastReloadMs < this.config.reloadBackoffMs) return "fail-closed";
         this.lastReloadMs = now;
         try {
-          this.start(true);
+          this.start();
           this.reloads++;
           return "ok";
         } catch {

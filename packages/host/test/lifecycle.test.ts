@@ -315,3 +315,22 @@ test("embedder contract: when the resume event fires, the held body is already r
   assert.deepEqual(drained, ["held body"]);
   assert.equal(stream.requestPaused, false);
 });
+
+test("FAIL_RELOAD: plugins of one VM id reload onto one fresh VM", opts, async () => {
+  const a = await startPlugin(behaviourModule({ trap_in: TRAP.downstreamData }), {
+    name: "a",
+    rootId: "ra",
+    vmId: "shared",
+    failurePolicy: "FAIL_RELOAD",
+  });
+  const b = a.startPlugin({ name: "b", rootId: "rb", failurePolicy: "FAIL_RELOAD" });
+  const conn = a.tcp();
+  conn.newConnection();
+  conn.downstreamData("x");
+  assert.equal(a.plugin.failed && b.plugin.failed, true, "one VM: both plugins see the failure");
+  a.tcp().newConnection();
+  b.tcp().newConnection();
+  assert.equal(a.plugin.vm, b.plugin.vm, "both moved to the same fresh VM");
+  assert.equal(a.plugin.vm.failed, false);
+  assert.notEqual(a.plugin.root.id, b.plugin.root.id);
+});

@@ -170,6 +170,13 @@ export class PluginHarness {
     return this.host.prometheus(options);
   }
 
+  /** A value the plugin stored from its root context (`set_property`, `set_envoy_filter_state`), as UTF-8. */
+  filterState(key: string): string | undefined {
+    const state = this.plugin.root.filterState;
+    const entry = state.get(key) ?? state.get(`wasm.${key}`);
+    return entry ? decoder.decode(entry.value) : undefined;
+  }
+
   /** Shared data of this plugin's VM id, as UTF-8 (or undefined). */
   sharedData(key: string): string | undefined {
     const v = this.host.sharedData.get(this.plugin.config.vmId, key);
