@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { wasmExportNames } from "../wasm-module.ts";
+import { asList, asObject, hcmType, listenerFilters, typedConfig, wasmFilters } from "./bootstrap-filters.ts";
 
 type Json = Record<string, unknown>;
 
@@ -39,37 +40,8 @@ const knownRuntimes = new Set([
   "envoy.wasm.runtime.null",
 ]);
 
-const hcmType = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const tcpProxyType = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
-const httpWasmType = "envoy.extensions.filters.http.wasm.v3.Wasm";
-const networkWasmType = "envoy.extensions.filters.network.wasm.v3.Wasm";
 const routerType = "envoy.extensions.filters.http.router.v3.Router";
-
-function asObject(v: unknown): Json | undefined {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
-}
-
-function asList(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** Unwraps `typed_config`: an Any (`@type`) or a TypedStruct (`type_url` + `value`). */
-export function typedConfig(v: unknown): { typeName: string; config: Json; path: string } | undefined {
-  const o = asObject(v);
-  if (!o) return undefined;
-  const typeUrl = String(o["@type"] ?? "");
-  const typeName = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
-  if (typeName === "xds.type.v3.TypedStruct" || typeName === "udpa.type.v1.TypedStruct") {
-    const inner = String(o.type_url ?? "");
-    return {
-      typeName: inner.slice(inner.lastIndexOf("/") + 1),
-      config: asObject(o.value) ?? {},
-      path: ".value",
-    };
-  }
-  const { "@type": _, ...rest } = o;
-  return { typeName, config: rest, path: "" };
-}
 
 /** Runs the semantic checks on canonical proto-JSON of a bootstrap (proto field names). */
 export function checkEnvoySemantics(bootstrap: Json, context: SemanticContext): SemanticProblem[] {
@@ -100,43 +72,17 @@ export function checkEnvoySemantics(bootstrap: Json, context: SemanticContext): 
       });
     }
   };
-  const wasmFilters: Array<{ path: string; config: Json }> = [];
-
-  asList(statics.listeners).forEach((l, li) => {
-    const listener = asObject(l) ?? {};
-    const chains = asList(listener.filter_chains).map((c, ci) => ({
-      chain: asObject(c) ?? {},
-      path: `static_resources.listeners[${li}].filter_chains[${ci}]`,
-    }));
-    const fallback = asObject(listener.default_filter_chain);
-    if (fallback)
-      chains.push({ chain: fallback, path: `static_resources.listeners[${li}].default_filter_chain` });
-    for (const { chain, path: chainPath } of chains) {
-      asList(chain.filters).forEach((f, fi) => {
-        const filterPath = `${chainPath}.filters[${fi}]`;
-        const typed = typedConfig(asObject(f)?.typed_config);
-        if (!typed) return;
-        const configPath = `${filterPath}.typed_config${typed.path}`;
-        if (typed.typeName === hcmType) checkHcm(typed.config, configPath, needCluster, wasmFilters, out);
-        if (typed.typeName === tcpProxyType) {
-          needCluster(typed.config.cluster, `${configPath}.cluster`, "tcp_proxy");
-          const weighted = asObject(typed.config.weighted_clusters);
-          asList(weighted?.clusters).forEach((w, wi) => {
-            needCluster(
-              asObject(w)?.name,
-              `${configPath}.weighted_clusters.clusters[${wi}].name`,
-              "tcp_proxy",
-            );
-          });
-        }
-        if (typed.typeName === networkWasmType) {
-          wasmFilters.push({ path: `${configPath}.config`, config: asObject(typed.config.config) ?? {} });
-        }
+  for (const filter of listenerFilters(bootstrap)) {
+    const configPath = filter.configPath;
+    if (filter.typeName === hcmType) checkHcm(filter.config, configPath, needCluster, out);
+    if (filter.typeName === tcpProxyType) {
+      needCluster(filter.config.cluster, `${configPath}.cluster`, "tcp_proxy");
+      asList(asObject(filter.config.weighted_clusters)?.clusters).forEach((w, wi) => {
+        needCluster(asObject(w)?.name, `${configPath}.weighted_clusters.clusters[${wi}].name`, "tcp_proxy");
       });
     }
-  });
-
-  for (const { path, config } of wasmFilters) checkWasm(config, path, context, needCluster, out);
+  }
+  for (const { path, config } of wasmFilters(bootstrap)) checkWasm(config, path, context, needCluster, out);
   return out;
 }
 
@@ -144,7 +90,6 @@ function checkHcm(
   hcm: Json,
   path: string,
   needCluster: (name: unknown, path: string, what: string) => void,
-  wasmFilters: Array<{ path: string; config: Json }>,
   out: SemanticProblem[],
 ): void {
   const routeConfig = asObject(hcm.route_config);
@@ -169,12 +114,6 @@ function checkHcm(
         path: `${path}.http_filters[${fi}]`,
         message: "the router must be the last HTTP filter (filters after it never run)",
         severity: "error",
-      });
-    }
-    if (typed?.typeName === httpWasmType) {
-      wasmFilters.push({
-        path: `${path}.http_filters[${fi}].typed_config${typed.path}.config`,
-        config: asObject(typed.config.config) ?? {},
       });
     }
   });

@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { parseDocument } from "yaml";
+import { asList, asObject, wasmFilters } from "../envoy/bootstrap-filters.ts";
 import { envoyRegistry } from "../envoy/envoy-descriptor.ts";
-import { typedConfig } from "../envoy/envoy-semantics.ts";
 
 type Json = Record<string, unknown>;
 
@@ -37,14 +37,6 @@ export interface PluginDeployment {
   callouts: CalloutCluster[];
   /** Where these facts came from, for messages. */
   source: string;
-}
-
-function asObject(v: unknown): Json | undefined {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
-}
-
-function asList(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
 }
 
 /** The plugin's name from package.json, else its folder. */
@@ -124,34 +116,6 @@ export async function readPluginDeployment(
     callouts,
     source: file,
   };
-}
-
-function wasmFilters(bootstrap: Json): Array<{ type: "HTTP" | "NETWORK"; config: Json }> {
-  const found: Array<{ type: "HTTP" | "NETWORK"; config: Json }> = [];
-  for (const l of asList(asObject(bootstrap.static_resources)?.listeners)) {
-    const listener = asObject(l) ?? {};
-    const chains = [...asList(listener.filter_chains), listener.default_filter_chain].filter(Boolean);
-    for (const chain of chains) {
-      for (const f of asList(asObject(chain)?.filters)) {
-        const typed = typedConfig(asObject(f)?.typed_config);
-        if (typed?.typeName === "envoy.extensions.filters.network.wasm.v3.Wasm") {
-          found.push({ type: "NETWORK", config: asObject(typed.config.config) ?? {} });
-        }
-        if (
-          typed?.typeName ===
-          "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-        ) {
-          for (const h of asList(typed.config.http_filters)) {
-            const inner = typedConfig(asObject(h)?.typed_config);
-            if (inner?.typeName === "envoy.extensions.filters.http.wasm.v3.Wasm") {
-              found.push({ type: "HTTP", config: asObject(inner.config.config) ?? {} });
-            }
-          }
-        }
-      }
-    }
-  }
-  return found;
 }
 
 /** Istio passes `pluginConfig` to the plugin as JSON text, so only a JSON object carries over. */
