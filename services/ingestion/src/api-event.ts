@@ -334,7 +334,9 @@ function headersAt(value: unknown, where: string): Record<string, string> {
         `${where}[${JSON.stringify(clip(name))}]: value of ${headerValue.length} characters; at most ${EVENT_LIMITS.headerValueChars} allowed`,
       );
     }
-    headers[name.toLowerCase()] = headerValue;
+    // Names differing only in case are one header in HTTP: keep both values, comma-joined.
+    const key = name.toLowerCase();
+    headers[key] = key in headers ? `${headers[key]}, ${headerValue}` : headerValue;
   }
   return headers;
 }
