@@ -16,7 +16,7 @@ import { type PluginHarness, startPlugin } from "@proxy-wasm-ts/host/testing";
 import { compileWat } from "../packages/host/test/support/wat.ts";
 import { defineSuite, nsPerCall, nsPerOperation } from "./benchmark.ts";
 
-const READS_PER_SAMPLE = 200_000;
+const READS_PER_SAMPLE = 1_000_000;
 const STREAMS_PER_SAMPLE = 4_000;
 
 const REQUEST_HEADERS: Array<[string, string]> = [

@@ -143,6 +143,15 @@ function formatNumber(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 }
 
+/** A Markdown table with padded columns (the layout biome's formatter gives it). */
+function markdownTable(header: string[], align: Array<"left" | "right">, rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i]!.length)));
+  const pad = (cells: string[]) =>
+    `| ${cells.map((c, i) => (align[i] === "right" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
+  const rule = widths.map((w, i) => (align[i] === "right" ? `${"-".repeat(w - 1)}:` : "-".repeat(w)));
+  return [pad(header), `| ${rule.join(" | ")} |`, ...rows.map(pad)];
+}
+
 export function renderMarkdown(results: ResultsFile): string {
   const lines = [
     "# Benchmark results",
@@ -155,17 +164,30 @@ export function renderMarkdown(results: ResultsFile): string {
     lines.push(`## ${name}`, "", suite.description, "");
     lines.push(`- command: \`${suite.command}\``);
     lines.push(`- date: ${suite.date}`, `- machine: ${suite.machine}`, `- node: ${suite.node}`, "");
-    lines.push("| case | median | min | max | unit | runs | baseline | ratio | target |");
-    lines.push("| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |");
-    for (const c of suite.cases) {
-      const target =
-        c.target === undefined ? "" : `≤ ${formatNumber(c.target)} ${c.meetsTarget ? "(met)" : "(MISSED)"}`;
-      lines.push(
-        `| ${c.name} | ${formatNumber(c.median)} | ${formatNumber(c.min)} | ${formatNumber(c.max)} | ${c.unit} | ` +
-          `${c.runs} | ${c.baseline ?? ""} | ${c.ratio === undefined ? "" : `${c.ratio.toFixed(2)}×`} | ${target} |`,
-      );
-    }
-    lines.push("");
+    const rows = suite.cases.map((c) => [
+      c.name,
+      formatNumber(c.median),
+      formatNumber(c.min),
+      formatNumber(c.max),
+      c.unit,
+      String(c.runs),
+      c.baseline ?? "",
+      c.ratio === undefined ? "" : `${c.ratio.toFixed(2)}×`,
+      c.target === undefined ? "" : `≤ ${formatNumber(c.target)} ${c.meetsTarget ? "(met)" : "(MISSED)"}`,
+    ]);
+    const header = ["case", "median", "min", "max", "unit", "runs", "baseline", "ratio", "target"];
+    const align: Array<"left" | "right"> = [
+      "left",
+      "right",
+      "right",
+      "right",
+      "left",
+      "right",
+      "left",
+      "right",
+      "left",
+    ];
+    lines.push(...markdownTable(header, align, rows), "");
   }
   return lines.join("\n");
 }
