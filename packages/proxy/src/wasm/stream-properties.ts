@@ -27,33 +27,65 @@ export function jsonToProperty(value: unknown): PropertyValue {
   );
 }
 
-export function streamProperties(info: StreamInfo, route?: RouteView): Properties {
-  const bag: Record<string, PropertyValue | undefined> = {};
-  const define = (key: string, get: () => PropertyValue | undefined) =>
-    Object.defineProperty(bag, key, { get, enumerable: true });
-  define("source.address", () => info.downstreamRemoteAddress);
-  define("source.port", () => port(info.downstreamRemoteAddress));
-  define("destination.address", () => info.downstreamLocalAddress);
-  define("destination.port", () => port(info.downstreamLocalAddress));
-  define("connection.id", () => BigInt(info.connectionId));
-  define("connection.mtls", () => false);
-  define("upstream.address", () => info.upstreamHost);
-  define("upstream.port", () => (info.upstreamHost ? port(info.upstreamHost) : undefined));
-  define("upstream.local_address", () => info.upstreamLocalAddress);
-  define("upstream.transport_failure_reason", () => info.upstreamTransportFailureReason || undefined);
-  define("xds.cluster_name", () => info.upstreamCluster);
-  define("cluster_name", () => info.upstreamCluster);
-  define("xds.listener_direction", () => 0);
-  define("response.code_details", () => info.responseCodeDetails || undefined);
-  define("connection.termination_details", () => info.connectionTerminationDetails || undefined);
-  if (route) {
-    define("xds.route_name", () => route.routeName());
-    define("route_name", () => route.routeName());
-    define("xds.virtual_host_name", () => route.virtualHostName());
-    define("xds.route_metadata", () => {
-      const m = route.routeMetadata();
+type Attribute = (info: StreamInfo, route: RouteView | undefined) => PropertyValue | undefined;
+
+/** Attribute name -> how to read it. Shared by every stream; values are computed when a plugin asks. */
+const ATTRIBUTES = new Map<string, Attribute>([
+  ["source.address", (i) => i.downstreamRemoteAddress],
+  ["source.port", (i) => port(i.downstreamRemoteAddress)],
+  ["destination.address", (i) => i.downstreamLocalAddress],
+  ["destination.port", (i) => port(i.downstreamLocalAddress)],
+  ["connection.id", (i) => BigInt(i.connectionId)],
+  ["connection.mtls", () => false],
+  ["upstream.address", (i) => i.upstreamHost],
+  ["upstream.port", (i) => (i.upstreamHost ? port(i.upstreamHost) : undefined)],
+  ["upstream.local_address", (i) => i.upstreamLocalAddress],
+  ["upstream.transport_failure_reason", (i) => i.upstreamTransportFailureReason || undefined],
+  ["xds.cluster_name", (i) => i.upstreamCluster],
+  ["cluster_name", (i) => i.upstreamCluster],
+  ["xds.listener_direction", () => 0],
+  ["response.code_details", (i) => i.responseCodeDetails || undefined],
+  ["connection.termination_details", (i) => i.connectionTerminationDetails || undefined],
+  ["xds.route_name", (_, r) => r?.routeName()],
+  ["route_name", (_, r) => r?.routeName()],
+  ["xds.virtual_host_name", (_, r) => r?.virtualHostName()],
+  [
+    "xds.route_metadata",
+    (_, r) => {
+      const m = r?.routeMetadata();
       return m ? jsonToProperty({ filter_metadata: m }) : undefined;
-    });
-  }
-  return bag as Properties;
+    },
+  ],
+]);
+
+interface Source {
+  info: StreamInfo;
+  route: RouteView | undefined;
+}
+
+/**
+ * A Proxy rather than an object with 19 getters: building one per request is a single allocation, and the
+ * host only looks attributes up when a plugin reads one (`Object.hasOwn` then a read, both trapped here).
+ */
+const HANDLER: ProxyHandler<Source> = {
+  getOwnPropertyDescriptor(target, key) {
+    const read = typeof key === "string" ? ATTRIBUTES.get(key) : undefined;
+    if (!read) return undefined;
+    const value = read(target.info, target.route);
+    return value === undefined ? undefined : { value, enumerable: true, configurable: true, writable: false };
+  },
+  get(target, key) {
+    const read = typeof key === "string" ? ATTRIBUTES.get(key) : undefined;
+    return read ? read(target.info, target.route) : undefined;
+  },
+  has(_target, key) {
+    return typeof key === "string" && ATTRIBUTES.has(key);
+  },
+  ownKeys() {
+    return [...ATTRIBUTES.keys()];
+  },
+};
+
+export function streamProperties(info: StreamInfo, route?: RouteView): Properties {
+  return new Proxy({ info, route }, HANDLER) as unknown as Properties;
 }
