@@ -1,7 +1,7 @@
 /** Test-friendly wrappers of HttpStream and TcpStream that record what the plugin did. */
 import { HeaderMap } from "../header-map.ts";
-import type { HttpStream } from "../http-stream.ts";
-import type { TcpStream } from "../tcp-stream.ts";
+import type { HttpStream, HttpStreamEvents } from "../http-stream.ts";
+import type { TcpStream, TcpStreamEvents } from "../tcp-stream.ts";
 import type { Action, BytesInput, HeaderInput, LocalReply, PeerType } from "../types.ts";
 
 const decoder = new TextDecoder();
@@ -22,6 +22,27 @@ export interface RecordedHttpEvents {
   localReplies: LocalReply[];
   resets: Array<"request" | "response">;
   routeCacheClears: number;
+}
+
+// The recorders are classes, not object literals of arrow functions: a stream is opened per test request
+// (and per benchmark iteration), and methods on a prototype cost nothing to create.
+class HttpEventRecorder implements HttpStreamEvents {
+  constructor(private readonly events: RecordedHttpEvents) {}
+  onResumeRequest(): void {
+    this.events.requestResumed++;
+  }
+  onResumeResponse(): void {
+    this.events.responseResumed++;
+  }
+  onLocalReply(reply: LocalReply): void {
+    this.events.localReplies.push(reply);
+  }
+  onReset(direction: "request" | "response"): void {
+    this.events.resets.push(direction);
+  }
+  onClearRouteCache(): void {
+    this.events.routeCacheClears++;
+  }
 }
 
 /** An HTTP stream in a test: feed phases, then read headers, bodies, local reply and events. */
@@ -45,24 +66,8 @@ export class TestHttpStream {
   }
 
   /** Event handlers to pass when opening the stream. */
-  handlers() {
-    return {
-      onResumeRequest: () => {
-        this.events.requestResumed++;
-      },
-      onResumeResponse: () => {
-        this.events.responseResumed++;
-      },
-      onLocalReply: (reply: LocalReply) => {
-        this.events.localReplies.push(reply);
-      },
-      onReset: (direction: "request" | "response") => {
-        this.events.resets.push(direction);
-      },
-      onClearRouteCache: () => {
-        this.events.routeCacheClears++;
-      },
-    };
+  handlers(): HttpStreamEvents {
+    return new HttpEventRecorder(this.events);
   }
 
   private collect<T>(result: T): T {
@@ -156,6 +161,19 @@ export interface RecordedTcpEvents {
   closes: Array<"downstream" | "upstream">;
 }
 
+class TcpEventRecorder implements TcpStreamEvents {
+  constructor(private readonly events: RecordedTcpEvents) {}
+  onResumeDownstream(): void {
+    this.events.downstreamResumed++;
+  }
+  onResumeUpstream(): void {
+    this.events.upstreamResumed++;
+  }
+  onClose(side: "downstream" | "upstream"): void {
+    this.events.closes.push(side);
+  }
+}
+
 /** A TCP connection in a test. */
 export class TestTcpStream {
   readonly events: RecordedTcpEvents = { downstreamResumed: 0, upstreamResumed: 0, closes: [] };
@@ -168,18 +186,8 @@ export class TestTcpStream {
     return this;
   }
 
-  handlers() {
-    return {
-      onResumeDownstream: () => {
-        this.events.downstreamResumed++;
-      },
-      onResumeUpstream: () => {
-        this.events.upstreamResumed++;
-      },
-      onClose: (side: "downstream" | "upstream") => {
-        this.events.closes.push(side);
-      },
-    };
+  handlers(): TcpStreamEvents {
+    return new TcpEventRecorder(this.events);
   }
 
   private collect<T>(result: T): T {
