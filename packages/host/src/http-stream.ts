@@ -6,8 +6,12 @@
  * - body Pause = StopIterationAndBuffer: chunks accumulate and the next call shows the whole buffer;
  * - `drainRequestBody()` / `drainResponseBody()` return the bytes released for forwarding.
  * Resume, local reply, reset and route-cache clearing are reported through `HttpStreamEvents`, after the
- * plugin callback that caused them returns (cpp-host defers them the same way). After `complete()` runs
- * `proxy_on_done` / `proxy_on_log` / `proxy_on_delete`, the context is never called again.
+ * plugin callback that caused them returns (cpp-host defers them the same way).
+ * Maps and bodies are visible to hostcalls when Envoy has them: headers, body and trailers of a direction
+ * during their callback and while the plugin holds that phase (BAD_ARGUMENT / NOT_FOUND otherwise), and in
+ * `proxy_on_log` the request headers, response headers and trailers (read-only; a missing map reads as
+ * NOT_FOUND there). `complete()` runs `proxy_on_log`, `proxy_on_done`, `proxy_on_delete` in Envoy's order
+ * (access log, then filter destroy); the context is never called again.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
 import { Context, encodedLookup } from "./context.ts";
@@ -73,6 +77,17 @@ class Direction {
   bodySize = 0;
   /** True while inside the body callback with end_of_stream set (trailers may be added then). */
   inEndingBodyCallback = false;
+  // What hostcalls may see now (Envoy keeps a pointer only during the phase's callback and while held).
+  headersVisible = false;
+  bodyVisible = false;
+  trailersVisible = false;
+
+  /** Envoy's continueStream drops the phase pointers: the plugin no longer sees this direction's data. */
+  hide(): void {
+    this.headersVisible = false;
+    this.bodyVisible = false;
+    this.trailersVisible = false;
+  }
 }
 
 export class HttpStream extends Context {
@@ -88,9 +103,9 @@ export class HttpStream extends Context {
   resetBy: "request" | "response" | null = null;
   /** How the failure policy applies to this stream ("ok" = the plugin runs). */
   mode: PluginHealth;
-  /** True once `proxy_on_done` returned false and the plugin has not called `proxy_done` yet. */
-  awaitingDone = false;
   completed = false;
+  /** True while `proxy_on_log` runs (Envoy's access-log phase). */
+  private logPhase = false;
   /** Number of route-cache clears the plugin asked for. */
   routeCacheClears = 0;
   /** Wall time the stream started (`request.time`), in nanoseconds. */
@@ -191,35 +206,22 @@ export class HttpStream extends Context {
   }
 
   /**
-   * The stream ended: `proxy_on_done`, then (unless the plugin returned false and calls `proxy_done` later)
-   * `proxy_on_log` and `proxy_on_delete`.
+   * The stream ended: `proxy_on_log` (access-log phase), then `proxy_on_done` and `proxy_on_delete`, as
+   * Envoy runs them (its filter destroy ignores the result of `proxy_on_done` for stream contexts).
    */
   complete(): void {
-    if (this.completed || this.awaitingDone) return;
+    if (this.completed) return;
     if (this.mode !== "ok" || this.vm.failed) {
       this.finish();
       return;
     }
     const vm = this.vm;
-    const done = vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
-    if (vm.exports.proxy_on_done && done === 0) {
-      this.awaitingDone = true;
-      return;
-    }
-    this.logAndDelete();
-  }
-
-  /** `proxy_done` from the plugin: finishes a context whose `proxy_on_done` returned false. */
-  pluginDone(): Status {
-    if (!this.awaitingDone) return Status.NotFound;
-    this.awaitingDone = false;
-    this.vm.post(() => this.logAndDelete());
-    return Status.Ok;
-  }
-
-  private logAndDelete(): void {
-    const vm = this.vm;
+    this.request.hide();
+    this.response.hide();
+    this.logPhase = true;
     vm.invoke(this, "proxy_on_log", vm.exports.proxy_on_log, this.id);
+    this.logPhase = false;
+    vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
     vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
     this.finish();
   }
@@ -270,6 +272,7 @@ export class HttpStream extends Context {
   ): Action {
     if (!this.usable) return this.bypass(dir);
     const count = dir.headers!.size;
+    dir.headersVisible = true;
     const r = this.vm.invoke(this, name, fn, this.id, count, endOfStream ? 1 : 0);
     if (r === CALL_FAILED) return this.onCallFailure();
     // cpp-host: any non-zero header result (and a local reply) stops all iteration.
@@ -277,6 +280,7 @@ export class HttpStream extends Context {
       dir.stop = Stop.Headers;
       return Action.Pause;
     }
+    dir.headersVisible = false;
     return Action.Continue;
   }
 
@@ -299,6 +303,7 @@ export class HttpStream extends Context {
   private runBody(dir: Direction, endOfStream: boolean, isRequest: boolean): Action {
     const vm = this.vm;
     dir.inEndingBodyCallback = endOfStream;
+    dir.bodyVisible = true;
     const r = isRequest
       ? vm.invoke(
           this,
@@ -323,6 +328,7 @@ export class HttpStream extends Context {
       return Action.Pause;
     }
     dir.stop = Stop.None;
+    dir.bodyVisible = false;
     dir.released.appendOwned(dir.body.take());
     return Action.Continue;
   }
@@ -341,6 +347,7 @@ export class HttpStream extends Context {
   private runTrailers(dir: Direction, isRequest: boolean): Action {
     const vm = this.vm;
     const n = dir.trailers!.size;
+    dir.trailersVisible = true;
     const r = isRequest
       ? vm.invoke(this, "proxy_on_request_trailers", vm.exports.proxy_on_request_trailers, this.id, n)
       : vm.invoke(this, "proxy_on_response_trailers", vm.exports.proxy_on_response_trailers, this.id, n);
@@ -350,6 +357,8 @@ export class HttpStream extends Context {
       return Action.Pause;
     }
     dir.stop = Stop.None;
+    dir.trailersVisible = false;
+    dir.bodyVisible = false;
     dir.released.appendOwned(dir.body.take());
     return Action.Continue;
   }
@@ -363,6 +372,7 @@ export class HttpStream extends Context {
     if (dir.stop === Stop.None || !this.usable || this.localReply) return;
     const wasHeaders = dir.stop === Stop.Headers;
     dir.stop = Stop.None;
+    dir.hide();
     if (!wasHeaders) {
       dir.released.appendOwned(dir.body.take());
     } else {
@@ -396,21 +406,38 @@ export class HttpStream extends Context {
   // ---- hostcall targets -------------------------------------------------------------------------------------
 
   override getMap(type: number): HeaderMap | null {
+    const req = this.request;
+    const res = this.response;
+    if (this.logPhase) {
+      // Envoy's access-log phase: request headers, response headers and trailers; a missing one reads as
+      // an empty map (NOT_FOUND for a value), where outside it would be BAD_ARGUMENT.
+      switch (type) {
+        case MapType.HttpRequestHeaders:
+          return req.headers ?? new HeaderMap();
+        case MapType.HttpResponseHeaders:
+          return res.headers ?? new HeaderMap();
+        case MapType.HttpResponseTrailers:
+          return res.trailers ?? new HeaderMap();
+        case MapType.HttpRequestTrailers:
+          return new HeaderMap();
+      }
+    }
     switch (type) {
       case MapType.HttpRequestHeaders:
-        return this.request.headers;
+        return req.headersVisible ? req.headers : null;
       case MapType.HttpResponseHeaders:
-        return this.response.headers;
+        return res.headersVisible ? res.headers : null;
       case MapType.HttpRequestTrailers:
-        return this.request.trailers;
+        return req.trailersVisible || req.inEndingBodyCallback ? req.trailers : null;
       case MapType.HttpResponseTrailers:
-        return this.response.trailers;
+        return res.trailersVisible || res.inEndingBodyCallback ? res.trailers : null;
       default:
         return super.getMap(type);
     }
   }
 
   override getMapForWrite(type: number): HeaderMap | null {
+    if (this.logPhase) return null;
     // Trailers may be added from the last body callback when there were none (Envoy's addDecodedTrailers).
     const dir =
       type === MapType.HttpRequestTrailers
@@ -425,9 +452,9 @@ export class HttpStream extends Context {
   override getBuffer(type: number): ByteBuffer | null {
     switch (type) {
       case BufferType.HttpRequestBody:
-        return this.request.bodySize > 0 || this.request.body.length > 0 ? this.request.body : null;
+        return this.request.bodyVisible ? this.request.body : null;
       case BufferType.HttpResponseBody:
-        return this.response.bodySize > 0 || this.response.body.length > 0 ? this.response.body : null;
+        return this.response.bodyVisible ? this.response.body : null;
       case BufferType.DownstreamData:
       case BufferType.UpstreamData:
         return null;

@@ -292,14 +292,38 @@ export class RootContext extends Context implements QueueOwner {
     vm.callbackBuffers[BufferType.ForeignFunctionArguments] = null;
   }
 
-  /** Ends the root context: `proxy_on_done`, then `proxy_on_log`? no: root contexts get done + delete. */
+  /** True once `proxy_on_done` returned false: the plugin finishes with `proxy_done`. */
+  awaitingDone = false;
+
+  /**
+   * Stops the root context, as cpp-host does at plugin shutdown: ticks off, `proxy_on_done`; when that
+   * returns false the plugin still has work and calls `proxy_done` later; then `proxy_on_delete`.
+   */
   shutdown(): void {
-    if (this.deleted) return;
+    if (this.deleted || this.awaitingDone) return;
     this.setTickPeriod(0);
     const vm = this.vm;
-    vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
+    const done = vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
+    if (vm.exports.proxy_on_done && done === 0) {
+      this.awaitingDone = true;
+      return;
+    }
+    this.delete();
+  }
+
+  /** `proxy_done` from the plugin: finishes a shutdown `proxy_on_done` deferred. */
+  pluginDone(): Status {
+    if (!this.awaitingDone) return Status.NotFound;
+    this.awaitingDone = false;
+    this.vm.post(() => this.delete());
+    return Status.Ok;
+  }
+
+  private delete(): void {
+    const vm = this.vm;
     vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
     this.deleted = true;
     vm.contexts.delete(this.id);
+    if (vm.rootContexts.get(this.rootId) === this) vm.rootContexts.delete(this.rootId);
   }
 }

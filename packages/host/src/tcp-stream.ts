@@ -48,7 +48,6 @@ export class TcpStream extends Context {
   /** Set when the connection was closed by the plugin or by FAIL_CLOSED. */
   closedBy: "plugin" | "failure" | null = null;
   completed = false;
-  awaitingDone = false;
 
   constructor(plugin: Plugin, health: PluginHealth, options: TcpStreamOptions) {
     const root = plugin.root;
@@ -146,32 +145,16 @@ export class TcpStream extends Context {
     return this.upstream.released.take();
   }
 
-  /** The connection ended: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete` (see HttpStream.complete). */
+  /** The connection ended: `proxy_on_log`, `proxy_on_done`, `proxy_on_delete` (as HttpStream.complete). */
   complete(): void {
-    if (this.completed || this.awaitingDone) return;
+    if (this.completed) return;
     if (!this.usable || this.vm.failed) {
       this.finish();
       return;
     }
     const vm = this.vm;
-    const done = vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
-    if (vm.exports.proxy_on_done && done === 0) {
-      this.awaitingDone = true;
-      return;
-    }
-    this.logAndDelete();
-  }
-
-  pluginDone(): Status {
-    if (!this.awaitingDone) return Status.NotFound;
-    this.awaitingDone = false;
-    this.vm.post(() => this.logAndDelete());
-    return Status.Ok;
-  }
-
-  private logAndDelete(): void {
-    const vm = this.vm;
     vm.invoke(this, "proxy_on_log", vm.exports.proxy_on_log, this.id);
+    vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
     vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
     this.finish();
   }

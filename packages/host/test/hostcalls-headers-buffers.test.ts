@@ -16,6 +16,17 @@ async function withRequest(headers: Array<[string, string]>) {
   return { t, http, run: <T>(fn: () => T) => t.inContext(http.stream, fn) };
 }
 
+/** A stream whose plugin holds the request body `body` (visible to buffer hostcalls). */
+async function withBody(body: string) {
+  const t = await startAbiHarness();
+  const http = t.harness.http();
+  t.hold(0);
+  http.requestHeaders([[":path", "/"]]);
+  t.hold(1);
+  http.requestBody(body, false);
+  return { t, http, run: <T>(fn: () => T) => t.inContext(http.stream, fn) };
+}
+
 function getValue(t: AbiHarness, type: number, key: string): { status: number; value?: string } {
   const [k, kl] = t.put(key);
   const pp = t.out();
@@ -206,31 +217,38 @@ test(
   "proxy_get_buffer_bytes: slices, clamps, NOT_FOUND, BAD_ARGUMENT, INVALID_MEMORY_ACCESS",
   opts,
   async () => {
-    const { t, http, run } = await withRequest([[":path", "/"]]);
+    const t = await startAbiHarness();
+    const http = t.harness.http();
+    const run = <T>(fn: () => T) => t.inContext(http.stream, fn);
+    t.hold(0);
+    http.requestHeaders([[":path", "/"]]);
     run(() => {
       assert.equal(
         t.call("proxy_get_buffer_bytes", BufferType.HttpRequestBody, 0, 10, t.out(), t.out()),
         Status.NotFound,
+        "no body yet",
       );
     });
+    t.hold(1);
     http.requestBody("0123456789", false);
-    http.stream.request.body.append(new TextEncoder().encode("abc"));
+    http.requestBody("abc", false);
+    assert.equal(dec(http.stream.request.body.bytes), "0123456789abc", "held chunks accumulate");
     run(() => {
       const pp = t.out();
       const sp = t.out();
-      assert.equal(t.call("proxy_get_buffer_bytes", 0, 1, 2, pp, sp), Status.Ok);
+      assert.equal(t.call("proxy_get_buffer_bytes", 0, 11, 2, pp, sp), Status.Ok);
       assert.equal(t.text(pp, sp), "bc");
       assert.equal(
         t.call("proxy_get_buffer_bytes", 0, 1, -1, pp, sp),
         Status.BadArgument,
         "start + max_size overflows",
       );
-      assert.equal(t.call("proxy_get_buffer_bytes", 0, 2, 100, pp, sp), Status.Ok);
+      assert.equal(t.call("proxy_get_buffer_bytes", 0, 12, 100, pp, sp), Status.Ok);
       assert.equal(t.text(pp, sp), "c", "clamped to the buffer");
-      assert.equal(t.call("proxy_get_buffer_bytes", 0, 3, 5, pp, sp), Status.Ok);
+      assert.equal(t.call("proxy_get_buffer_bytes", 0, 13, 5, pp, sp), Status.Ok);
       assert.equal(t.u32(sp), 0);
       assert.equal(
-        t.call("proxy_get_buffer_bytes", 0, 4, 1, pp, sp),
+        t.call("proxy_get_buffer_bytes", 0, 14, 1, pp, sp),
         Status.BadArgument,
         "start past the end",
       );
@@ -251,9 +269,7 @@ test(
   "proxy_set_buffer_bytes: prepend, append, inject, replace; read-only and missing buffers",
   opts,
   async () => {
-    const { t, http, run } = await withRequest([[":path", "/"]]);
-    http.stream.request.body.append(new TextEncoder().encode("hello"));
-    http.stream.request.bodySize = 5;
+    const { t, http, run } = await withBody("hello");
     const body = () => dec(http.stream.request.body.bytes);
     run(() => {
       const [x, xl] = t.put(">");
@@ -292,9 +308,7 @@ test(
 );
 
 test("proxy_get_buffer_status: size; NOT_FOUND; BAD_ARGUMENT; INVALID_MEMORY_ACCESS", opts, async () => {
-  const { t, http, run } = await withRequest([[":path", "/"]]);
-  http.requestBody("four", false);
-  http.stream.request.body.append(new TextEncoder().encode("four"));
+  const { t, run } = await withBody("four");
   run(() => {
     const size = t.out();
     const flags = t.out();

@@ -365,14 +365,13 @@ test("proxy_done and proxy_set_effective_context", opts, async () => {
   );
 });
 
-test("proxy_done finishes a stream whose proxy_on_done returned false", opts, async () => {
+test("proxy_done finishes a root context whose shutdown proxy_on_done returned false", opts, async () => {
   const t = await startAbiHarness();
-  const http = t.harness.http();
-  http.requestHeaders([[":path", "/"]], true);
-  http.stream.awaitingDone = true;
-  t.inContext(http.stream, () => assert.equal(t.call("proxy_done"), Status.Ok));
-  assert.equal(http.stream.deleted, true);
-  t.inContext(http.stream, () => assert.equal(t.call("proxy_done"), Status.NotFound));
+  const root = t.harness.plugin.root;
+  root.awaitingDone = true;
+  t.inContext(root, () => assert.equal(t.call("proxy_done"), Status.Ok));
+  assert.equal(root.deleted, true);
+  t.inContext(root, () => assert.equal(t.call("proxy_done"), Status.NotFound));
 });
 
 test("errors thrown by embedder code are logged and never reach the plugin or the caller", opts, async () => {

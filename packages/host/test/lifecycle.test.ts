@@ -45,8 +45,8 @@ test("an HTTP stream calls every callback once, in order, and never after on_del
     `proxy_on_request_trailers(${id}, 1)`,
     `proxy_on_response_headers(${id}, 1, 0)`,
     `proxy_on_response_body(${id}, 3, 1)`,
-    `proxy_on_done(${id})`,
     `proxy_on_log(${id})`,
+    `proxy_on_done(${id})`,
     `proxy_on_delete(${id})`,
   ]);
   t.traceLines.length = 0;
@@ -157,20 +157,53 @@ test("a local reply from request headers pauses the stream and reaches the embed
   assert.equal(http.events.localReplies.length, 1);
 });
 
-test("on_done returning false defers on_log/on_delete until proxy_done", opts, async () => {
-  const t = await startPlugin(behaviourModule({ done_result: 0 }), { trace: true });
+test(
+  "proxy_on_done returning false: streams are deleted anyway (Envoy); a root context waits for proxy_done",
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule({ done_result: 0 }), { trace: true });
+    const http = t.http();
+    http.requestHeaders([[":path", "/"]], true);
+    t.traceLines.length = 0;
+    http.complete();
+    assert.deepEqual(callbacks(t.traceLines), [
+      `proxy_on_log(${http.id})`,
+      `proxy_on_done(${http.id})`,
+      `proxy_on_delete(${http.id})`,
+    ]);
+    assert.equal(http.stream.deleted, true);
+    const root = t.plugin.root;
+    t.traceLines.length = 0;
+    t.shutdown();
+    assert.deepEqual(callbacks(t.traceLines), [`proxy_on_done(${root.id})`]);
+    assert.equal(root.deleted, false);
+    assert.equal(root.pluginDone(), Status.Ok);
+    assert.deepEqual(callbacks(t.traceLines).slice(1), [`proxy_on_delete(${root.id})`]);
+    assert.equal(root.deleted, true);
+    assert.equal(root.pluginDone(), Status.NotFound);
+  },
+);
+
+test("map lifetimes follow Envoy: visible in the phase and while held, and in on_log", opts, async () => {
+  const t = await startPlugin(behaviourModule());
   const http = t.http();
-  http.requestHeaders([[":path", "/"]], true);
-  t.traceLines.length = 0;
+  http.requestHeaders([[":path", "/"]]);
+  const vm = t.plugin.vm;
+  assert.equal(http.stream.getMap(0), null, "request headers gone after the phase continued");
+  assert.equal(http.stream.request.headers?.size, 2, "the embedder still has them (with the plugin's edit)");
+  http.responseHeaders([[":status", "200"]]);
+  const seen: Array<number | undefined> = [];
+  const onLog = vm.exports.proxy_on_log;
+  vm.exports.proxy_on_log = (id: number) => {
+    seen.push(http.stream.getMap(0)?.size, http.stream.getMap(2)?.size, http.stream.getMap(1)?.size);
+    onLog?.(id);
+  };
   http.complete();
-  assert.deepEqual(callbacks(t.traceLines), [`proxy_on_done(${http.id})`]);
-  assert.equal(http.stream.deleted, false);
-  assert.equal(http.stream.pluginDone(), Status.Ok);
-  assert.deepEqual(callbacks(t.traceLines).slice(1), [
-    `proxy_on_log(${http.id})`,
-    `proxy_on_delete(${http.id})`,
-  ]);
-  assert.equal(http.stream.pluginDone(), Status.NotFound);
+  assert.deepEqual(
+    seen,
+    [2, 1, 0],
+    "on_log sees request and response headers; request trailers read as empty",
+  );
 });
 
 test("ticks fire from the manual clock at the period the plugin set", opts, async () => {
@@ -204,8 +237,8 @@ test("TCP: data both ways, pause and resume, routing via set_envoy_filter_state,
   assert.deepEqual(callbacks(t.traceLines), [
     `proxy_on_downstream_connection_close(${tcp.id}, 2)`,
     `proxy_on_upstream_connection_close(${tcp.id}, 1)`,
-    `proxy_on_done(${tcp.id})`,
     `proxy_on_log(${tcp.id})`,
+    `proxy_on_done(${tcp.id})`,
     `proxy_on_delete(${tcp.id})`,
   ]);
 });

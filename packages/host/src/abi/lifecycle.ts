@@ -1,15 +1,14 @@
 /** Context lifecycle hostcalls: `proxy_done`, `proxy_set_effective_context`. */
-import { HttpStream } from "../http-stream.ts";
-import { TcpStream } from "../tcp-stream.ts";
+import { RootContext } from "../root-context.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 
 export function lifecycleImports(vm: Vm) {
   return {
+    /** Only a root context whose shutdown `proxy_on_done` returned false is pending (cpp-host's pending_done). */
     proxy_done(): number {
       const ctx = vm.effective();
-      if (ctx instanceof HttpStream || ctx instanceof TcpStream) return ctx.pluginDone();
-      return Status.NotFound;
+      return ctx instanceof RootContext ? ctx.pluginDone() : Status.NotFound;
     },
     proxy_set_effective_context(contextId: number): number {
       const id = contextId >>> 0;

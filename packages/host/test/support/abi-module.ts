@@ -2,7 +2,7 @@
  * A test module generated from the import table: it imports every host function of an ABI version and
  * exports a trampoline `call:<module>.<name>` for each, so a test can drive any hostcall through real Wasm
  * (i32/i64 conversions included) with chosen pointers. It has a bump allocator (`malloc`), two pages of
- * memory, a scratch area at 16..8191 for test inputs, and callbacks that return constants.
+ * memory, a scratch area at 16..8191 for test inputs, and HTTP callbacks that return `hold` (Pause by default).
  */
 import { IMPORT_TABLE, type ImportSpec } from "../../src/abi/table.ts";
 import type { Context } from "../../src/context.ts";
@@ -47,6 +47,15 @@ export function abiModuleWat(abi: AbiVersion = "0.2.1", callbacks = ""): string 
       (drop (memory.grow (i32.add (i32.div_u (i32.sub (global.get $heap) (i32.mul (memory.size) (i32.const 65536))) (i32.const 65536)) (i32.const 1)))))
     (local.get $ptr))
   (func (export "malloc_count") (result i32) (global.get $mallocs))
+  ;; HTTP callbacks return $hold (default 1 = Pause), so a stream's maps stay visible to hostcalls, as while
+  ;; a plugin holds a phase.
+  (global $hold (export "hold") (mut i32) (i32.const 1))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (global.get $hold))
+  (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32) (global.get $hold))
+  (func (export "proxy_on_request_trailers") (param i32 i32) (result i32) (global.get $hold))
+  (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (global.get $hold))
+  (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32) (global.get $hold))
+  (func (export "proxy_on_response_trailers") (param i32 i32) (result i32) (global.get $hold))
   (func (export "${marker}"))
   ${trampolines}
   ${callbacks}
@@ -131,6 +140,11 @@ export class AbiHarness {
   /** A pointer just past the end of guest memory (every access through it is out of bounds). */
   get badPointer(): number {
     return this.vm.bytes().length;
+  }
+
+  /** What the module's HTTP callbacks return from now on (1 = Pause, the default; 0 = Continue). */
+  hold(action: number): void {
+    (this.exports.hold as { value: number }).value = action;
   }
 
   mallocCount(): number {
