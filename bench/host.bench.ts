@@ -115,6 +115,7 @@ function assertHealthy(plugin: Plugin, what: string): void {
 
 export default defineSuite({
   name: "host",
+  runs: 9,
   description:
     "Cost of one hostcall round trip (proxy_get_header_map_value from a guest loop) and of one whole HTTP " +
     "stream through the host with a no-op plugin, each against the same guest work without the host.",

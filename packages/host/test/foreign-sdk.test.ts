@@ -103,6 +103,10 @@ test("the G-Core SDK plugins compile and import only what Envoy provides", { tim
       exports.includes("_start"),
       "the wasi-shim makes asc export _start, which runs registerRootContext",
     );
+    // Inherited from solo-io/proxy-runtime: the trailing-metadata callback is exported under a name no host
+    // calls, so gRPC trailing metadata never reaches plugins of this SDK (`pwts inspect` points it out).
+    assert.ok(exports.includes("proxy_on_grpc_trailing_metadata"));
+    assert.ok(!exports.includes("proxy_on_grpc_receive_trailing_metadata"));
   }
 });
 
