@@ -10,7 +10,9 @@ import { PLUGIN_OUTPUT } from "./plugin-build/build-plugin.ts";
 import { UserError } from "./user-error.ts";
 
 /** Reads the module a PLUGIN argument names: a `.wasm` file, or a plugin folder's built module. */
-export async function readPluginModule(plugin: string): Promise<{ path: string; bytes: Uint8Array }> {
+export async function readPluginModule(
+  plugin: string,
+): Promise<{ path: string; bytes: Uint8Array; folder?: string }> {
   const info = await stat(plugin).catch(() => undefined);
   if (!info)
     throw new UserError(`${plugin}: no such file or directory (expected a plugin folder or a .wasm file)`);
@@ -18,7 +20,7 @@ export async function readPluginModule(plugin: string): Promise<{ path: string; 
   const bytes = await readFile(path).catch(() => {
     throw new UserError(`${path}: not found; build the plugin first (pwts build ${plugin})`);
   });
-  return { path, bytes: new Uint8Array(bytes) };
+  return { path, bytes: new Uint8Array(bytes), ...(info.isDirectory() ? { folder: plugin } : {}) };
 }
 
 /** Where a command writes and reads; tests pass their own to run commands in-process. */

@@ -20,3 +20,13 @@ export function assertWasmModule(bytes: Uint8Array, what: string): void {
 export function wasmExportNames(bytes: Uint8Array): string[] {
   return engine.Module.exports(new engine.Module(bytes)).map((e) => e.name);
 }
+
+/** Throws unless the module exports a `proxy_abi_version_*` marker, without which Envoy refuses it. */
+export function assertProxyWasmModule(bytes: Uint8Array, what: string): void {
+  assertWasmModule(bytes, what);
+  if (!wasmExportNames(bytes).some((name) => name.startsWith("proxy_abi_version_"))) {
+    throw new Error(
+      `${what} exports no proxy_abi_version_* marker; Envoy would not load it as a Proxy-Wasm plugin`,
+    );
+  }
+}

@@ -162,6 +162,22 @@ describe("broken configs fail with their field path", { timeout: 120_000 }, () =
     });
   }
 
+  test("YAML anchors and merge keys are understood", async () => {
+    const file = join(dir, "anchors.yaml");
+    const text = `static_resources:
+  clusters:
+  - &upstream
+    name: a
+    connect_timeout: 1s
+    type: STATIC
+    load_assignment: { cluster_name: a }
+  - <<: *upstream
+    name: b
+`;
+    await writeFile(file, text);
+    assert.deepEqual(errors(await validateConfigFiles([file])), []);
+  });
+
   test("several problems are all reported", async () => {
     const problems = await check("several", (d) => {
       d.static_resources.clusters[0].type = "NOPE";

@@ -223,3 +223,9 @@ describe("a registry that refuses single-request uploads", { timeout: 120_000 },
     assert.deepEqual(pulled.wasm, wasm);
   });
 });
+
+test("a module without a Proxy-Wasm ABI marker is refused before anything is sent", async () => {
+  const { compileWat } = await import("../../host/test/support/wat.ts");
+  const plain = compileWat(`(module (func (export "main")))`);
+  await assert.rejects(pushWasm(plain, "127.0.0.1:1/x/y:1"), /exports no proxy_abi_version_\* marker/);
+});

@@ -74,12 +74,20 @@ export async function pushCommand(
     if (!options.quiet) io.err(`${line}\n`);
   };
   say(`pushing ${module.path} (${module.bytes.byteLength} B) to ${image} as ${options.layout}`);
-  const { pushWasm } = await import("@proxy-wasm-ts/ship");
+  const { pushWasm, readPluginDeployment } = await import("@proxy-wasm-ts/ship");
+  let rootIds = options.rootId;
+  if (!rootIds && options.layout === "wasm-layers" && module.folder) {
+    // The runtime config records root ids; a plugin folder's envoy.yaml names it.
+    rootIds = await readPluginDeployment(module.folder).then(
+      (plugin) => (plugin.rootId ? [plugin.rootId] : undefined),
+      () => undefined,
+    );
+  }
   try {
     const result = await pushWasm(module.bytes, image, {
       ...access,
       layout: options.layout,
-      ...(options.rootId ? { rootIds: options.rootId } : {}),
+      ...(rootIds ? { rootIds } : {}),
       ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
       onProgress: (p) => {
         const line = progressLine(p);

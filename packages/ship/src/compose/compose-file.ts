@@ -39,7 +39,8 @@ function asObject(v: unknown): Json | undefined {
 
 /** Reads a compose file as a plain object; throws with the YAML parser's message and position. */
 export function readComposeFile(file: string): Json {
-  const doc = parseDocument(readFileSync(file, "utf8"), { prettyErrors: true });
+  // Compose files share settings with anchors and `<<:` merge keys, which YAML 1.2 honours only when asked.
+  const doc = parseDocument(readFileSync(file, "utf8"), { prettyErrors: true, merge: true });
   if (doc.errors.length) throw new Error(doc.errors.map((e) => e.message).join("; "));
   return asObject(doc.toJS()) ?? {};
 }

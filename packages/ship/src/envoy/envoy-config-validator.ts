@@ -27,7 +27,8 @@ export async function validateEnvoyConfig(file: string, text: string): Promise<C
     message,
     severity,
   });
-  const doc = parseDocument(text, { prettyErrors: true });
+  // Merge keys (`<<: *defaults`) are common in Envoy configs; YAML 1.2 only honours them when asked.
+  const doc = parseDocument(text, { prettyErrors: true, merge: true });
   if (doc.errors.length) return doc.errors.map((e) => problem("(root)", `not valid YAML: ${e.message}`));
   const json = doc.toJS() as unknown;
   const registry = await envoyRegistry();

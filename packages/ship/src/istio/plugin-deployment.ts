@@ -62,7 +62,7 @@ export async function readPluginDeployment(
   if (!existsSync(file)) {
     throw new Error(`${dir}: no envoy.yaml; pwts istio reads the plugin's Wasm filter settings from it`);
   }
-  const doc = parseDocument(readFileSync(file, "utf8"));
+  const doc = parseDocument(readFileSync(file, "utf8"), { merge: true });
   if (doc.errors.length) throw new Error(`${file}: not valid YAML: ${doc.errors[0]?.message}`);
   const registry = await envoyRegistry();
   const bootstrapDesc = registry.getMessage("envoy.config.bootstrap.v3.Bootstrap");

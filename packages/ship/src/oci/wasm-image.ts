@@ -12,7 +12,7 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import { extract, pack } from "tar-stream";
-import { assertWasmModule } from "../wasm-module.ts";
+import { assertProxyWasmModule, assertWasmModule } from "../wasm-module.ts";
 import { sha256Digest } from "./digest.ts";
 import { MediaType } from "./media-types.ts";
 
@@ -62,7 +62,7 @@ export async function buildWasmImage(
   layout: WasmImageLayout,
   options: WasmImageOptions = {},
 ): Promise<BuiltWasmImage> {
-  assertWasmModule(wasm, "module to push");
+  assertProxyWasmModule(wasm, "module to push");
   return layout === "compat" ? buildCompat(wasm, options) : buildWasmLayers(wasm, options);
 }
 
