@@ -1,12 +1,14 @@
 /**
  * The host's `Upstream`: `proxy_http_call` goes to a configured cluster over the real network (HTTP/1.1 or
- * HTTP/2 as the cluster says). An unknown cluster is BAD_ARGUMENT (the host checks `hasCluster`).
+ * HTTP/2 as the cluster says), gRPC calls over HTTP/2. An unknown cluster is BAD_ARGUMENT (the host checks
+ * `hasCluster`).
  */
 import { EventEmitter } from "node:events";
 import type { GrpcCallout, HttpCallout, Upstream } from "@proxy-wasm-ts/host";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import { sendUpstreamRequest } from "../cluster/upstream-request.ts";
 import { isHopByHop } from "../http/header-list.ts";
+import { startGrpcCallout } from "./grpc-callouts.ts";
 
 const decoder = new TextDecoder();
 
@@ -80,7 +82,11 @@ export class ClusterCallouts implements Upstream {
   }
 
   grpcCall(callout: GrpcCallout): void {
-    // gRPC callouts are not carried by the local data plane yet: the plugin sees UNAVAILABLE.
-    callout.close(14, "gRPC callouts are not supported by pwts run");
+    const cluster = this.clusters.get(callout.cluster);
+    if (!cluster) {
+      callout.close(14, `unknown cluster ${callout.cluster}`);
+      return;
+    }
+    void startGrpcCallout(cluster, callout);
   }
 }

@@ -50,6 +50,8 @@ function module(data: Record<number, string>, funcs: Record<string, string>): st
   (import "env" "proxy_define_metric" (func $define_metric (param i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_increment_metric" (func $increment_metric (param i32 i64) (result i32)))
   (import "env" "proxy_get_property" (func $get_property (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_grpc_call"
+    (func $grpc_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
   ${Object.entries(data)
     .map(([offset, text]) => `(data (i32.const ${offset}) "${esc(text)}")`)
@@ -223,6 +225,45 @@ export function observerPluginWat(): string {
     (drop (call $http_call (i32.const 112) (i32.const 17) (i32.const 512) (i32.const ${call.length})
       (i32.const 144) (i32.const 16) (i32.const 0) (i32.const 0) (i32.const 1000) (i32.const 1024)))
     (i32.const 1))`,
+    },
+  );
+}
+
+/**
+ * A gRPC callout: pauses the request, calls `test.Echo/Reverse` on cluster `grpc_backend` with "ping", puts
+ * the reply in `x-grpc-reply` and the final status (two digits) in `x-grpc-status`, then resumes.
+ */
+export function grpcPluginWat(): string {
+  return module(
+    {
+      16: "grpc_backend",
+      32: "test.Echo",
+      48: "Reverse",
+      64: "ping",
+      80: "x-grpc-reply",
+      96: "x-grpc-status",
+      112: "00",
+    },
+    {
+      proxy_on_request_headers: `(global $pending (mut i32) (i32.const 0))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param i32 i32) (result i32)
+    (global.set $pending (local.get $ctx))
+    (if (call $grpc_call (i32.const 16) (i32.const 12) (i32.const 32) (i32.const 9) (i32.const 48) (i32.const 7)
+          (i32.const 0) (i32.const 0) (i32.const 64) (i32.const 4) (i32.const 2000) (i32.const 1024))
+      (then (return (i32.const 0))))
+    (i32.const 1))
+  (func (export "proxy_on_grpc_receive_initial_metadata") (param i32 i32 i32))
+  (func (export "proxy_on_grpc_receive_trailing_metadata") (param i32 i32 i32))
+  (func (export "proxy_on_grpc_receive") (param i32 i32) (param $size i32)
+    (drop (call $set_effective (global.get $pending)))
+    (if (i32.eqz (call $get_buffer (i32.const 5) (i32.const 0) (local.get $size) (i32.const 1032) (i32.const 1036)))
+      (then (drop (call $replace (i32.const 0) (i32.const 80) (i32.const 12) (i32.load (i32.const 1032)) (i32.load (i32.const 1036)))))))
+  (func (export "proxy_on_grpc_close") (param i32 i32) (param $status i32)
+    (drop (call $set_effective (global.get $pending)))
+    (i32.store8 (i32.const 112) (i32.add (i32.const 48) (i32.div_u (local.get $status) (i32.const 10))))
+    (i32.store8 (i32.const 113) (i32.add (i32.const 48) (i32.rem_u (local.get $status) (i32.const 10))))
+    (drop (call $replace (i32.const 0) (i32.const 96) (i32.const 13) (i32.const 112) (i32.const 2)))
+    (drop (call $continue (i32.const 0))))`,
     },
   );
 }
