@@ -15,6 +15,11 @@ export interface CompileOptions {
   entry: string;
   /** Debug build: names kept, no size optimization (readable stack traces). */
   debug?: boolean;
+  /**
+   * AssemblyScript runtime; default `minimal` from asconfig.json (the SDK collects garbage at safe
+   * points). `incremental` is larger and slower; `stub` never frees memory. For measurements only.
+   */
+  runtime?: "minimal" | "incremental" | "stub";
 }
 
 export interface CompileResult {
@@ -49,6 +54,7 @@ export async function compilePlugin(options: CompileOptions): Promise<CompileRes
     options.baseDir,
   ];
   if (options.debug) argv.push("--debug", "--optimizeLevel", "0", "--shrinkLevel", "0");
+  if (options.runtime) argv.push("--runtime", options.runtime);
   const result = await asc.main(argv, {
     stdout,
     stderr,
