@@ -5,6 +5,7 @@ import type { HttpConnectionManagerConfig } from "../config/model.ts";
 import type { StatStore } from "../stats/stat-store.ts";
 import type { HttpFilterFactory } from "./http-filter.ts";
 import type { HttpListenerStats } from "./http-listener-stats.ts";
+import type { HttpStream } from "./http-stream.ts";
 import type { RouteTable } from "./route-table.ts";
 
 export interface HttpListenerContext {
@@ -17,5 +18,5 @@ export interface HttpListenerContext {
   accessLogs: AccessLogger[];
   filterFactories: HttpFilterFactory[];
   /** Streams in flight, for draining. */
-  activeStreams: Set<{ streamInfo: unknown }>;
+  activeStreams: Set<HttpStream>;
 }

@@ -4,6 +4,7 @@ import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import type { TcpProxyConfig } from "../config/model.ts";
 import type { StatStore } from "../stats/stat-store.ts";
 import type { NetworkFilterFactory } from "./network-filter.ts";
+import type { TcpSession } from "./tcp-session.ts";
 
 export interface TcpListenerContext {
   listenerName: string;
@@ -13,5 +14,6 @@ export interface TcpListenerContext {
   accessLogs: AccessLogger[];
   filterFactories: NetworkFilterFactory[];
   bufferLimitBytes: number;
-  activeSessions: Set<unknown>;
+  /** Connections in flight, for draining. */
+  activeSessions: Set<TcpSession>;
 }
