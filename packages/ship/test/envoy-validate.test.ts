@@ -10,7 +10,7 @@ import { tinyPluginWasm } from "./support/wasm-fixture.ts";
 const seeds = new URL("./fixtures/seeds/", import.meta.url).pathname;
 const errors = (problems: ConfigProblem[]) => problems.filter((p) => p.severity === "error");
 
-describe("seed configs", { timeout: 120_000 }, () => {
+describe("seed configs", { timeout: 300_000 }, () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "pwts-seeds-"));
@@ -53,7 +53,7 @@ describe("seed configs", { timeout: 120_000 }, () => {
   });
 });
 
-describe("broken configs fail with their field path", { timeout: 120_000 }, () => {
+describe("broken configs fail with their field path", { timeout: 300_000 }, () => {
   let dir: string;
   let base: string;
   before(async () => {

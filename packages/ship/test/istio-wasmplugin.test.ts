@@ -87,7 +87,7 @@ static_resources:
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 9000 } } } }] }]
 `;
 
-describe("pwts istio: generated resources", { timeout: 120_000 }, () => {
+describe("pwts istio: generated resources", { timeout: 300_000 }, () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "pwts-istio-"));

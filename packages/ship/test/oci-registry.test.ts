@@ -21,7 +21,7 @@ async function skopeoRaw(image: string, creds?: string): Promise<Buffer> {
   return stdout;
 }
 
-describe("push and pull against docker-registry on loopback", { timeout: 120_000 }, () => {
+describe("push and pull against docker-registry on loopback", { timeout: 300_000 }, () => {
   let registry: TestRegistry;
   const wasm = tinyPluginWasm("layouts");
   before(async () => {
@@ -112,7 +112,7 @@ describe("push and pull against docker-registry on loopback", { timeout: 120_000
   });
 });
 
-describe("auth and network failures", { timeout: 120_000 }, () => {
+describe("auth and network failures", { timeout: 300_000 }, () => {
   let registry: TestRegistry;
   const credentials = { username: "shipper", password: "s3cret-pass" };
   before(async () => {
@@ -160,7 +160,7 @@ describe("auth and network failures", { timeout: 120_000 }, () => {
   });
 });
 
-describe("bearer-token auth (distribution token flow)", { timeout: 120_000 }, () => {
+describe("bearer-token auth (distribution token flow)", { timeout: 300_000 }, () => {
   let registry: TestRegistry;
   let front: RegistryFront;
   const credentials = { username: "robot", password: "token-pass" };
@@ -199,7 +199,7 @@ describe("bearer-token auth (distribution token flow)", { timeout: 120_000 }, ()
   });
 });
 
-describe("a registry that refuses single-request uploads", { timeout: 120_000 }, () => {
+describe("a registry that refuses single-request uploads", { timeout: 300_000 }, () => {
   let registry: TestRegistry;
   let front: RegistryFront;
   before(async () => {

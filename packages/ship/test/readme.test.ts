@@ -19,7 +19,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test("the README example pushes and pulls", { timeout: 120_000 }, async () => {
+test("the README example pushes and pulls", { timeout: 300_000 }, async () => {
   const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
   const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(example, "README has a ts example");

@@ -66,8 +66,8 @@ ${authSection}`;
     }
     await rm(dir, { recursive: true, force: true });
   };
-  // Wait for the listener: poll /v2/ (200 without auth, 401 with).
-  for (let attempt = 0; attempt < 100; attempt++) {
+  // Wait for the listener: poll /v2/ (200 without auth, 401 with). Generous, for a loaded CI machine.
+  for (let attempt = 0; attempt < 300; attempt++) {
     if (child.exitCode !== null) break;
     try {
       const res = await fetch(`http://${host}/v2/`);
