@@ -9,7 +9,7 @@ import {
   type LocalEnvoy,
   startLocalEnvoy,
 } from "../../tcp-routing/test/support/local-envoy.ts";
-import { buildPluginForTest } from "../../tcp-routing/test/support/plugin-build.ts";
+import { buildPlugin } from "../../test-support/plugin-build.ts";
 
 const pluginDir = fileURLToPath(new URL("..", import.meta.url));
 let east: EchoServer;
@@ -44,7 +44,7 @@ function get(target: Endpoint, host: string, path = "/get"): Promise<Answer> {
 
 describe("regional-routing envoy.yaml on the local data plane", { timeout: 120_000 }, () => {
   before(async () => {
-    await buildPluginForTest(pluginDir);
+    await buildPlugin(pluginDir);
     east = await startEcho({ host: "127.0.0.1", name: "us_east1" });
     central = await startEcho({ host: "127.0.0.1", name: "us_central1" });
     discovery = await startDiscovery({

@@ -3,8 +3,8 @@ import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
+import { buildPlugin } from "../../test-support/plugin-build.ts";
 import { type Endpoint, type LocalEnvoy, startLocalEnvoy } from "./support/local-envoy.ts";
-import { buildPluginForTest } from "./support/plugin-build.ts";
 
 const pluginDir = fileURLToPath(new URL("..", import.meta.url));
 const echoes: EchoServer[] = [];
@@ -36,7 +36,7 @@ function echoName(answer: string): string | undefined {
 
 describe("tcp-routing envoy.yaml on the local data plane", { timeout: 120_000 }, () => {
   before(async () => {
-    await buildPluginForTest(pluginDir);
+    await buildPlugin(pluginDir);
     for (const name of ["egress-router1", "egress-router2", "default-router"]) {
       echoes.push(await startEcho({ host: "127.0.0.1", name }));
     }

@@ -10,7 +10,7 @@ import {
   type LocalEnvoy,
   startLocalEnvoy,
 } from "../../tcp-routing/test/support/local-envoy.ts";
-import { buildPluginForTest } from "../../tcp-routing/test/support/plugin-build.ts";
+import { buildPlugin } from "../../test-support/plugin-build.ts";
 
 const pluginDir = fileURLToPath(new URL("..", import.meta.url));
 let backend: EchoServer;
@@ -67,7 +67,7 @@ async function droppedEvents(): Promise<number> {
 
 describe("api-observer envoy.yaml on the local data plane", { timeout: 120_000 }, () => {
   before(async () => {
-    await buildPluginForTest(pluginDir);
+    await buildPlugin(pluginDir);
     backend = await startEcho({ host: "127.0.0.1", name: "backend" });
     ingestion = await startIngestion({ host: "127.0.0.1", store: { engine: "duckdb", path: ":memory:" } });
     envoy = await startLocalEnvoy(pluginDir, {

@@ -4,13 +4,13 @@ import { fileURLToPath } from "node:url";
 import { PluginStartError } from "@proxy-wasm-ts/host";
 import { type PluginHarness, startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
 import { type ApiEventInput, normalizeEvent } from "@proxy-wasm-ts/ingestion";
-import { buildPluginForTest } from "../../tcp-routing/test/support/plugin-build.ts";
+import { buildPlugin } from "../../test-support/plugin-build.ts";
 
 const pluginDir = fileURLToPath(new URL("..", import.meta.url));
-let wasm: string;
+let wasm: Uint8Array;
 
 before(async () => {
-  wasm = await buildPluginForTest(pluginDir);
+  wasm = await buildPlugin(pluginDir);
 });
 
 const BASE_CONFIG = { upstream_name: "ingestion-service", authority: "ingestion", path: "/api/v1/events" };

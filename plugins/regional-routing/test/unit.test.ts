@@ -3,13 +3,13 @@ import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Action, PluginStartError } from "@proxy-wasm-ts/host";
 import { type PluginHarness, startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
-import { buildPluginForTest } from "../../tcp-routing/test/support/plugin-build.ts";
+import { buildPlugin } from "../../test-support/plugin-build.ts";
 
 const pluginDir = fileURLToPath(new URL("..", import.meta.url));
-let wasm: string;
+let wasm: Uint8Array;
 
 before(async () => {
-  wasm = await buildPluginForTest(pluginDir);
+  wasm = await buildPlugin(pluginDir);
 });
 
 function start(config: Record<string, unknown> = {}): Promise<PluginHarness> {
