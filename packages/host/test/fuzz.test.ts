@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { IMPORT_TABLE, type ImportSpec, Status } from "@proxy-wasm-ts/host";
+import { type AbiVersion, IMPORT_TABLE, type ImportSpec, Status } from "@proxy-wasm-ts/host";
 import {
   type PluginHarness,
   startPlugin,
@@ -32,13 +32,30 @@ const ENTRY_SIZE = 112; // i32 function index, 12 × i64 arguments from +8, i32 
 const MAX_ENTRIES = Math.floor((PAGE - 16) / ENTRY_SIZE);
 const NOT_CALLED = 0x7eadbeef;
 
+/** A fuzzed ABI version and the WASI module name its modules import from. */
+interface FuzzTarget {
+  abi: AbiVersion;
+  wasi: "wasi_snapshot_preview1" | "wasi_unstable";
+}
+
+/** v0.2.1 with today's WASI name; v0.1.0 (its own four host functions) with the older `wasi_unstable`. */
+const TARGETS: readonly FuzzTarget[] = [
+  { abi: "0.2.1", wasi: "wasi_snapshot_preview1" },
+  { abi: "0.1.0", wasi: "wasi_unstable" },
+];
+
 /**
- * Host functions fuzzed: every one the import table offers a v0.2.1 module, once (the `wasi_unstable`
- * aliases share the implementation). `proc_exit` is left out: it ends the plugin by design, as in cpp-host.
+ * Host functions fuzzed for a target: every one the import table offers that ABI version. `proc_exit` is
+ * left out: it ends the plugin by design, as in cpp-host.
  */
-const FUZZED: readonly ImportSpec[] = IMPORT_TABLE.filter(
-  (spec) => spec.abi.includes("0.2.1") && spec.module !== "wasi_unstable" && spec.name !== "proc_exit",
-);
+function fuzzedFunctions(target: FuzzTarget): ImportSpec[] {
+  return IMPORT_TABLE.filter(
+    (spec) =>
+      spec.abi.includes(target.abi) &&
+      (spec.module === "env" || spec.module === target.wasi) &&
+      spec.name !== "proc_exit",
+  );
+}
 
 /** Module callbacks that run the script, with their parameter count and whether they return a value. */
 const CALLBACKS: ReadonlyArray<[name: string, params: number, returns: boolean]> = [
@@ -70,16 +87,16 @@ const CALLBACKS: ReadonlyArray<[name: string, params: number, returns: boolean]>
 ];
 
 /** WebAssembly text of the fuzz module. */
-function fuzzModuleSource(): string {
-  const imports = FUZZED.map((spec, i) => {
+function fuzzModuleSource(target: FuzzTarget, fuzzed: readonly ImportSpec[]): string {
+  const imports = fuzzed.map((spec, i) => {
     const params = spec.params.length ? ` (param ${spec.params.join(" ")})` : "";
     const results = spec.results.length ? ` (result ${spec.results.join(" ")})` : "";
     return `  (import "${spec.module}" "${spec.name}" (func $f${i}${params}${results}))`;
   });
   // One br_table case per host function: load its arguments from the entry, call, leave an i32 result.
-  const labels = FUZZED.map((_, i) => `$case${i}`);
+  const labels = fuzzed.map((_, i) => `$case${i}`);
   let dispatch = `(br_table ${labels.join(" ")} $unknown (local.get $fn))`;
-  FUZZED.forEach((spec, i) => {
+  fuzzed.forEach((spec, i) => {
     const args = spec.params
       .map((type, a) => {
         const load = `(i64.load offset=${8 + a * 8} (local.get $entry))`;
@@ -90,7 +107,11 @@ function fuzzModuleSource(): string {
     const body = spec.results.length ? `(return ${call})` : `${call} (return (i32.const 0))`;
     dispatch = `(block $case${i} ${dispatch})\n      ${body}`;
   });
-  const callbacks = CALLBACKS.map(([name, params, returns]) => {
+  // v0.1.0 header callbacks have no end_of_stream parameter.
+  const paramsOf = (name: string, params: number) =>
+    target.abi === "0.1.0" && name.endsWith("_headers") ? params - 1 : params;
+  const callbacks = CALLBACKS.map(([name, declared, returns]) => {
+    const params = paramsOf(name, declared);
     const p = params ? ` (param${" i32".repeat(params)})` : "";
     return `  (func (export "${name}")${p}${returns ? " (result i32)" : ""} (call $run)${returns ? ` (i32.const ${name === "proxy_on_vm_start" || name === "proxy_on_configure" || name === "proxy_on_done" ? 1 : 0})` : ""})`;
   });
@@ -99,7 +120,7 @@ ${imports.join("\n")}
   (memory (export "memory") ${MEMORY_PAGES})
   (global $arena (mut i32) (i32.const 1024))
   (global $running (mut i32) (i32.const 0))
-  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_abi_version_${target.abi.replaceAll(".", "_")}"))
   ;; Allocator for host-returned data: a wrap-around arena in page 0, so random calls never exhaust it.
   (func (export "malloc") (param $size i32) (result i32)
     (local $p i32)
@@ -173,13 +194,14 @@ const MAX_WASI_ERRNO = 76;
 /** Writes a round's script into guest memory; returns what was written, for messages. */
 function writeScript(
   memory: WebAssembly.Memory,
+  fuzzed: readonly ImportSpec[],
   random: () => number,
 ): Array<{ spec: ImportSpec; args: string }> {
   const view = new DataView(memory.buffer);
   const calls: Array<{ spec: ImportSpec; args: string }> = [];
   for (let i = 0; i < CALLS_PER_ROUND; i++) {
-    const fn = Math.floor(random() * FUZZED.length);
-    const spec = FUZZED[fn]!;
+    const fn = Math.floor(random() * fuzzed.length);
+    const spec = fuzzed[fn]!;
     const entry = ENTRIES + i * ENTRY_SIZE;
     view.setInt32(entry, fn, true);
     const args = spec.params.map((type, a) => {
@@ -222,83 +244,96 @@ const TCP_STEPS: ReadonlyArray<(tcp: TestTcpStream) => unknown> = [
   (c) => c.complete(),
 ];
 
-test("the fuzz module covers every host function of the import table", () => {
-  const bytes = compileWat(fuzzModuleSource(), "fuzz.wat");
-  const imported = WebAssembly.Module.imports(new WebAssembly.Module(bytes)).map(
-    (i) => `${i.module}.${i.name}`,
-  );
-  const expected = IMPORT_TABLE.filter((s) => s.abi.includes("0.2.1") && s.module !== "wasi_unstable")
-    .map((s) => `${s.module}.${s.name}`)
-    .filter((name) => name !== "wasi_snapshot_preview1.proc_exit");
-  assert.deepEqual(imported.sort(), expected.sort());
-  const proxyCalls = FUZZED.filter((s) => s.name.startsWith("proxy_") && s.inSpec).length;
-  assert.equal(proxyCalls, 39, "all 39 proxy_* host functions of the spec are fuzzed");
+test("the fuzz modules cover every host function of the import table", () => {
+  for (const target of TARGETS) {
+    const fuzzed = fuzzedFunctions(target);
+    const bytes = compileWat(fuzzModuleSource(target, fuzzed), "fuzz.wat");
+    const imported = WebAssembly.Module.imports(new WebAssembly.Module(bytes)).map(
+      (i) => `${i.module}.${i.name}`,
+    );
+    const expected = IMPORT_TABLE.filter((s) => s.abi.includes(target.abi) && s.module !== "wasi_unstable")
+      .filter((s) => s.name !== "proc_exit")
+      .map((s) => `${s.module === "env" ? "env" : target.wasi}.${s.name}`);
+    assert.deepEqual(imported.sort(), expected.sort(), `ABI ${target.abi}`);
+  }
+  const v021 = fuzzedFunctions(TARGETS[0]!).filter((s) => s.module === "env" && s.inSpec).length;
+  assert.equal(v021, 39, "all 39 proxy_* host functions of the spec are fuzzed");
+  const v010Only = fuzzedFunctions(TARGETS[1]!)
+    .filter((s) => s.abi.length === 1)
+    .map((s) => s.name);
+  assert.deepEqual(v010Only.sort(), [
+    "proxy_clear_route_cache",
+    "proxy_continue_request",
+    "proxy_continue_response",
+    "proxy_get_configuration",
+  ]);
   assert.ok(MAX_ENTRIES >= CALLS_PER_ROUND);
 });
 
-test(`every host function answers random arguments with a valid status (seed ${SEED})`, {
-  timeout: 120_000,
-}, async () => {
-  const t: PluginHarness = await startPlugin(compileWat(fuzzModuleSource(), "fuzz.wat"), {
-    name: "fuzz",
-    vmId: "fuzz-vm",
-    configuration: "fuzz",
-    foreignFunctions: { fuzz_echo: ({ args }) => ({ status: Status.Ok, result: args }) },
-  });
-  const random = prng(SEED);
-  let http: TestHttpStream | null = null;
-  let httpStep = 0;
-  let tcp: TestTcpStream | null = null;
-  let tcpStep = 0;
-  const called = new Set<string>();
-
-  for (let round = 0; round < ROUNDS; round++) {
-    // Open any stream first: opening runs proxy_on_context_create, which must not consume the script.
-    const kind = random();
-    if (kind < 0.6 && http === null) {
-      http = t.http({ "source.address": "10.0.0.1:1234" });
-      httpStep = 0;
-    } else if (kind >= 0.6 && kind < 0.75 && tcp === null) {
-      tcp = t.tcp({ "source.address": "10.0.0.2:4321" });
-      tcpStep = 0;
-    }
-    const memory = t.plugin.vm.memory;
-    const calls = writeScript(memory, random);
-
-    if (kind < 0.6 && http) {
-      HTTP_STEPS[httpStep++]!(http);
-      if (httpStep === HTTP_STEPS.length) http = null;
-    } else if (kind < 0.75 && tcp) {
-      TCP_STEPS[tcpStep++]!(tcp);
-      if (tcpStep === TCP_STEPS.length) tcp = null;
-    } else if (kind < 0.85) {
-      t.callOnForeignFunction(round, "fuzz arguments");
-    } else if (kind < 0.92 && t.upstream.pendingHttpCalls.length > 0) {
-      t.upstream.pendingHttpCalls[0]!.respond({ headers: [[":status", "200"]], body: "answer" });
-    } else {
-      t.tick();
-    }
-    // A stream the plugin ended (local reply, close) calls no more callbacks; a tick always runs.
-    const view = () => new DataView(memory.buffer);
-    if (view().getInt32(SCRIPT, true) !== 0) t.tick();
-    assert.equal(view().getInt32(SCRIPT, true), 0, `seed ${SEED} round ${round}: the script did not run`);
-
-    calls.forEach(({ spec, args }, i) => {
-      const result = view().getInt32(ENTRIES + i * ENTRY_SIZE + 104, true);
-      const where = `seed ${SEED} round ${round} call ${i}: ${spec.module}.${spec.name}(${args}) returned ${result}`;
-      assert.notEqual(result, NOT_CALLED, `${where}: not called`);
-      if (spec.module === "env") assert.ok(VALID_STATUSES.has(result), `${where}: not a proxy_status_t`);
-      else assert.ok(result >= 0 && result <= MAX_WASI_ERRNO, `${where}: not a WASI errno`);
-      called.add(`${spec.module}.${spec.name}`);
+for (const target of TARGETS) {
+  test(`ABI ${target.abi}: every host function answers random arguments with a valid status (seed ${SEED})`, {
+    timeout: 120_000,
+  }, async () => {
+    const fuzzed = fuzzedFunctions(target);
+    const t: PluginHarness = await startPlugin(compileWat(fuzzModuleSource(target, fuzzed), "fuzz.wat"), {
+      name: "fuzz",
+      vmId: "fuzz-vm",
+      configuration: "fuzz",
+      foreignFunctions: { fuzz_echo: ({ args }) => ({ status: Status.Ok, result: args }) },
     });
-    assert.equal(
-      t.plugin.failed,
-      false,
-      `seed ${SEED} round ${round}: the VM failed: ${t.plugin.failures[0]?.error}`,
-    );
-  }
-  assert.equal(called.size, FUZZED.length, "every host function was called at least once");
-  http?.complete();
-  tcp?.complete();
-  t.shutdown();
-});
+    assert.equal(t.plugin.module.abiVersion, target.abi);
+    const random = prng(SEED);
+    let http: TestHttpStream | null = null;
+    let httpStep = 0;
+    let tcp: TestTcpStream | null = null;
+    let tcpStep = 0;
+    const called = new Set<string>();
+
+    for (let round = 0; round < ROUNDS; round++) {
+      // Open any stream first: opening runs proxy_on_context_create, which must not consume the script.
+      const kind = random();
+      if (kind < 0.6 && http === null) {
+        http = t.http({ "source.address": "10.0.0.1:1234" });
+        httpStep = 0;
+      } else if (kind >= 0.6 && kind < 0.75 && tcp === null) {
+        tcp = t.tcp({ "source.address": "10.0.0.2:4321" });
+        tcpStep = 0;
+      }
+      const memory = t.plugin.vm.memory;
+      const calls = writeScript(memory, fuzzed, random);
+
+      if (kind < 0.6 && http) {
+        HTTP_STEPS[httpStep++]!(http);
+        if (httpStep === HTTP_STEPS.length) http = null;
+      } else if (kind < 0.75 && tcp) {
+        TCP_STEPS[tcpStep++]!(tcp);
+        if (tcpStep === TCP_STEPS.length) tcp = null;
+      } else if (kind < 0.85) {
+        t.callOnForeignFunction(round, "fuzz arguments");
+      } else if (kind < 0.92 && t.upstream.pendingHttpCalls.length > 0) {
+        t.upstream.pendingHttpCalls[0]!.respond({ headers: [[":status", "200"]], body: "answer" });
+      } else {
+        t.tick();
+      }
+      // A stream the plugin ended (local reply, close) calls no more callbacks; a tick always runs.
+      const view = () => new DataView(memory.buffer);
+      if (view().getInt32(SCRIPT, true) !== 0) t.tick();
+      const at = `ABI ${target.abi} seed ${SEED} round ${round}`;
+      assert.equal(view().getInt32(SCRIPT, true), 0, `${at}: the script did not run`);
+
+      calls.forEach(({ spec, args }, i) => {
+        const result = view().getInt32(ENTRIES + i * ENTRY_SIZE + 104, true);
+        const where = `${at} call ${i}: ${spec.module}.${spec.name}(${args}) returned ${result}`;
+        assert.notEqual(result, NOT_CALLED, `${where}: not called`);
+        if (spec.module === "env") assert.ok(VALID_STATUSES.has(result), `${where}: not a proxy_status_t`);
+        else assert.ok(result >= 0 && result <= MAX_WASI_ERRNO, `${where}: not a WASI errno`);
+        called.add(`${spec.module}.${spec.name}`);
+      });
+      assert.equal(t.plugin.failed, false, `${at}: the VM failed: ${t.plugin.failures[0]?.error}`);
+    }
+    assert.equal(called.size, fuzzed.length, "every host function was called at least once");
+    http?.complete();
+    tcp?.complete();
+    t.shutdown();
+  });
+}
