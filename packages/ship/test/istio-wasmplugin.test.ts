@@ -291,6 +291,18 @@ describe("WasmPlugin CRD validation of hand-made resources", () => {
       message: /wildcards/,
     },
     {
+      name: "duplicate match ports",
+      resource: withSpec({ match: [{ ports: [{ number: 80 }, { number: 80 }] }] }),
+      path: "spec.match[0].ports",
+      message: /ports must be unique/,
+    },
+    {
+      name: "cross-namespace targetRef",
+      resource: withSpec({ targetRefs: [{ kind: "Gateway", name: "gw", namespace: "other" }] }, ["selector"]),
+      path: "spec.targetRefs[0]",
+      message: /cross-namespace/,
+    },
+    {
       name: "uppercase name",
       resource: { ...valid, metadata: { name: "Demo" } },
       path: "metadata.name",

@@ -93,6 +93,21 @@ const celRules: CelRule[] = [
     message: "wildcards are not allowed in selector labels",
   },
   {
+    path: "spec.selector.matchLabels",
+    rule: `self.all(k, k.size() != 0)`,
+    message: "selector label keys must not be empty",
+  },
+  {
+    path: "spec.match[].ports",
+    rule: `self.all(p, self.filter(q, q.number == p.number).size() == 1)`,
+    message: "ports must be unique within a match",
+  },
+  {
+    path: "spec.targetRefs[]",
+    rule: `!has(self.namespace) || self.namespace.size() == 0`,
+    message: "cross-namespace targetRefs are not supported",
+  },
+  {
     path: "spec.vmConfig.env[]",
     rule: `!has(self.value) || !has(self.valueFrom) || self.valueFrom == "INLINE"`,
     message: "value may only be set when valueFrom is INLINE",
