@@ -46,6 +46,10 @@ static_resources:
                 route: { cluster: a, timeout: 0.2s }
               - match: { prefix: "/nowhere" }
                 route: { cluster: down }
+              - match: { prefix: "/retry-down" }
+                route: { cluster: down, retry_policy: { retry_on: connect-failure, num_retries: 2 } }
+              - match: { prefix: "/retry-half" }
+                route: { cluster: half, retry_policy: { retry_on: "reset,connect-failure", num_retries: 1 } }
               - match: { prefix: "/" , headers: [{ name: x-pick, string_match: { exact: b } }] }
                 route: { cluster: b }
               - match: { prefix: "/a" }
@@ -67,6 +71,14 @@ static_resources:
     load_assignment:
       cluster_name: b
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: localhost, port_value: ${b.port} } } } }] }]
+  - name: half
+    connect_timeout: 1s
+    type: STATIC
+    load_assignment:
+      cluster_name: half
+      endpoints: [{ lb_endpoints: [
+        { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 1 } } } },
+        { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${a.port} } } } }] }]
   - name: down
     connect_timeout: 1s
     type: STATIC
@@ -152,6 +164,22 @@ admin:
     assert.equal(flags("/nowhere"), "503 UF");
     assert.equal(flags("/slow/2000"), "504 UT");
     assert.equal(flags("/a/reset"), "503 UC");
+  });
+
+  test("retry_policy: a retry reaches the live endpoint; exhausted retries give URX", async () => {
+    for (let i = 0; i < 4; i++) {
+      const res = await request(`${p.url()}/retry-half/${i}`);
+      assert.equal(res.statusCode, 200);
+      await res.body.text();
+    }
+    const down = await request(`${p.url()}/retry-down`);
+    assert.equal(down.statusCode, 503);
+    assert.match(
+      await down.body.text(),
+      /^upstream connect error or disconnect\/reset before headers\. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused$/,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(p.stdout.some((l) => /"GET \/retry-down HTTP\/1\.1" 503 UF,URX /.test(l)));
   });
 
   test("access log lines carry Envoy's default format and flags", async () => {

@@ -131,8 +131,17 @@ export type RouteTarget =
   | { kind: "cluster_header"; header: string }
   | { kind: "weighted_clusters"; clusters: Array<{ name: string; weight: number }>; totalWeight: number };
 
+/** `retry_policy`: which failures are retried and how often (Envoy's retry_on names). */
+export interface RetryPolicyConfig {
+  /** connect-failure, reset, 5xx, gateway-error, retriable-status-codes. */
+  retryOn: Set<string>;
+  numRetries: number;
+  retriableStatusCodes: number[];
+}
+
 export interface RouteActionConfig {
   target: RouteTarget;
+  retryPolicy?: RetryPolicyConfig;
   prefixRewrite?: string;
   regexRewrite?: { pattern: RegExp; substitution: string };
   hostRewriteLiteral?: string;

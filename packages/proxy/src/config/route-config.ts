@@ -5,6 +5,7 @@ import type {
   HeaderMatcherConfig,
   HeaderValueOption,
   QueryParameterMatcherConfig,
+  RetryPolicyConfig,
   RouteConfig,
   RouteMatchConfig,
   RouteTableConfig,
@@ -183,6 +184,35 @@ function readTarget(m: ConfigMessage): RouteTarget {
   return { kind: "weighted_clusters", clusters, totalWeight };
 }
 
+const RETRY_ON = [
+  "connect-failure",
+  "reset",
+  "5xx",
+  "gateway-error",
+  "retriable-status-codes",
+  "refused-stream",
+];
+
+function readRetryPolicy(value: ConfigValue): RetryPolicyConfig {
+  const m = value.message();
+  const retryOnValue = m.optional("retry_on");
+  const retryOn = new Set<string>();
+  for (const name of (retryOnValue?.string() ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    if (!RETRY_ON.includes(name))
+      retryOnValue!.fail(`unsupported retry_on ${JSON.stringify(name)} (supported: ${RETRY_ON.join(", ")})`);
+    retryOn.add(name);
+  }
+  const numRetries = m.optional("num_retries")?.wrappedInteger(0, 100) ?? 1;
+  const retriableStatusCodes = (m.optional("retriable_status_codes")?.list() ?? []).map((v) =>
+    v.integer(100, 599),
+  );
+  m.finish();
+  return { retryOn, numRetries, retriableStatusCodes };
+}
+
 function readRoute(value: ConfigValue, baseDir: string): RouteConfig {
   const m = value.message();
   const name = m.optional("name")?.string() ?? "";
@@ -220,6 +250,8 @@ function readRoute(value: ConfigValue, baseDir: string): RouteConfig {
     if (hostRewrite?.[0] === "host_rewrite_header")
       hostRewrite[1].fail("host_rewrite_header is not supported");
     const timeoutMs = r.optional("timeout")?.durationMs() ?? DEFAULT_ROUTE_TIMEOUT_MS;
+    const retryValue = r.optional("retry_policy");
+    const retryPolicy = retryValue ? readRetryPolicy(retryValue) : undefined;
     const idleTimeoutMs = r.optional("idle_timeout")?.durationMs();
     r.finish();
     action = {
@@ -232,6 +264,7 @@ function readRoute(value: ConfigValue, baseDir: string): RouteConfig {
           ? { hostRewriteLiteral: hostRewrite[1].string() }
           : {}),
         autoHostRewrite: hostRewrite?.[0] === "auto_host_rewrite" ? hostRewrite[1].wrappedBool() : false,
+        ...(retryPolicy ? { retryPolicy } : {}),
         timeoutMs,
         ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
       },

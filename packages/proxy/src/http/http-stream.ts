@@ -6,12 +6,14 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough } from "node:stream";
-import type { UpstreamCluster } from "../cluster/upstream-cluster.ts";
+import type { UpstreamCluster, UpstreamHost } from "../cluster/upstream-cluster.ts";
 import {
   sendUpstreamRequest,
+  type UpstreamRequestSpec,
   UpstreamResetError,
   type UpstreamResponse,
 } from "../cluster/upstream-request.ts";
+import type { RetryPolicyConfig } from "../config/model.ts";
 import type { ResponseFlag } from "../stream-info.ts";
 import { StreamInfo } from "../stream-info.ts";
 import { FilterIteration } from "./filter-iteration.ts";
@@ -253,29 +255,93 @@ export class HttpStream implements HttpFilterCallbacks {
       if (n[0] !== ":" && !isHopByHop(n) && n !== "host") upstreamHeaders.push([n, v]);
     // A streamed body without content-length goes out chunked (undici's default).
     if (!endStream) this.upstreamBody = new PassThrough();
-    const abort = new EventEmitter();
-    this.upstreamAbort = abort;
-    cluster.countRequest();
     cluster.active++;
-    this.streamInfo.upstreamRequestStartNs = process.hrtime.bigint();
     if (endStream) this.armRouteTimer(action.timeoutMs);
     this.routeTimeoutMs = action.timeoutMs;
-    sendUpstreamRequest(
-      cluster,
-      host,
-      {
-        method: getHeader(headers, ":method") ?? "GET",
-        path,
-        authority,
-        scheme: "http",
-        headers: upstreamHeaders,
-        body: this.upstreamBody,
+    this.upstreamSpec = {
+      method: getHeader(headers, ":method") ?? "GET",
+      path,
+      authority,
+      scheme: "http",
+      headers: upstreamHeaders,
+      body: this.upstreamBody,
+    };
+    // Retries resend the request, so only requests without a body are retried here.
+    this.retriesLeft = endStream ? (action.retryPolicy?.numRetries ?? 0) : 0;
+    this.sendAttempt(host);
+  }
+
+  private upstreamSpec: UpstreamRequestSpec | undefined;
+  private retriesLeft = 0;
+  private retried = false;
+
+  /** One try of the upstream request to `host`. */
+  private sendAttempt(host: UpstreamHost): void {
+    const cluster = this.cluster!;
+    this.streamInfo.upstreamHost = host.label;
+    const abort = new EventEmitter();
+    this.upstreamAbort = abort;
+    this.upstreamDone = false;
+    cluster.countRequest();
+    this.streamInfo.upstreamRequestStartNs = process.hrtime.bigint();
+    sendUpstreamRequest(cluster, host, this.upstreamSpec!, abort).then(
+      (response) => {
+        if (this.shouldRetry(undefined, response.status)) {
+          response.body.resume();
+          this.retry();
+          return;
+        }
+        if (this.retried && response.status >= 500) this.streamInfo.setFlag("URX");
+        this.onUpstreamResponse(response);
       },
-      abort,
-    ).then(
-      (response) => this.onUpstreamResponse(response),
-      (err) => this.onUpstreamError(err),
+      (err) => {
+        if (this.shouldRetry(err instanceof UpstreamResetError ? err : undefined, undefined)) this.retry();
+        else this.onUpstreamError(err);
+      },
     );
+  }
+
+  private shouldRetry(reset: UpstreamResetError | undefined, status: number | undefined): boolean {
+    const policy = this.selectedRetryPolicy();
+    if (!policy || this.retriesLeft <= 0 || this.complete || this.localReplySent) return false;
+    const on = policy.retryOn;
+    if (reset) {
+      if (reset.reason === "local reset") return false;
+      const connectFailure = reset.reason === "connection failure" || reset.reason === "connection timeout";
+      return (
+        on.has("5xx") ||
+        on.has("gateway-error") ||
+        on.has("reset") ||
+        (connectFailure && on.has("connect-failure"))
+      );
+    }
+    if (status === undefined) return false;
+    return (
+      (on.has("5xx") && status >= 500) ||
+      (on.has("gateway-error") && status >= 502 && status <= 504) ||
+      (on.has("retriable-status-codes") && policy.retriableStatusCodes.includes(status))
+    );
+  }
+
+  private selectedRetryPolicy(): RetryPolicyConfig | undefined {
+    const action = this.routeCache?.route.action;
+    return action?.kind === "route" ? action.route.retryPolicy : undefined;
+  }
+
+  private retry(): void {
+    this.retriesLeft--;
+    this.retried = true;
+    this.cluster!.inc("upstream_rq_retry");
+    // Envoy's default back-off starts at 25 ms (jittered); one fixed step is enough locally.
+    setTimeout(() => {
+      if (this.complete || this.localReplySent) return;
+      const host = this.cluster!.pickHost();
+      if (!host) {
+        this.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+        return;
+      }
+      this.sendAttempt(host);
+    }, 25);
   }
 
   private routeTimeoutMs = 0;
@@ -381,7 +447,11 @@ export class HttpStream implements HttpFilterCallbacks {
     if (reset.reason === "local reset") return;
     this.streamInfo.upstreamTransportFailureReason = reset.transportFailureReason;
     this.clearRouteTimer();
-    this.sendLocal(upstreamResetReply(reset.reason, reset.transportFailureReason));
+    if (this.retried) {
+      this.streamInfo.setFlag("URX");
+      this.cluster?.inc("upstream_rq_retry_limit_exceeded");
+    }
+    this.sendLocal(upstreamResetReply(reset.reason, reset.transportFailureReason, this.retried));
   }
 
   private abortUpstream(): void {

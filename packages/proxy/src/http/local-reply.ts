@@ -51,13 +51,18 @@ const NAME_BY_RESET: Record<ResetReason, string> = {
   "local reset": "local reset",
 };
 
-/** The router's answer when the upstream fails before sending response headers. */
-export function upstreamResetReply(reason: ResetReason, transportFailureReason: string): LocalReplySpec {
+/** The router's answer when the upstream fails before sending response headers (after `retried` retries). */
+export function upstreamResetReply(
+  reason: ResetReason,
+  transportFailureReason: string,
+  retried = false,
+): LocalReplySpec {
   const name = NAME_BY_RESET[reason];
   const transport = transportFailureReason ? `, transport failure reason: ${transportFailureReason}` : "";
+  const lead = retried ? "retried and the latest reset reason" : "reset reason";
   return {
     status: reason === "protocol error" ? 502 : 503,
-    body: `upstream connect error or disconnect/reset before headers. reset reason: ${name}${transport}`,
+    body: `upstream connect error or disconnect/reset before headers. ${lead}: ${name}${transport}`,
     details: `upstream_reset_before_response_started{${name.replace(/ /g, "_")}${transportFailureReason ? `|${transportFailureReason.replace(/ /g, "_")}` : ""}}`,
     flag: FLAG_BY_RESET[reason],
   };
