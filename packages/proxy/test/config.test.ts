@@ -138,8 +138,8 @@ describe("bootstrap config", () => {
         /clusters\[0\]\.type: expected one of STATIC, STRICT_DNS, LOGICAL_DNS, got "EDS"$/,
       ],
       [
-        base.replace("route: { cluster: a }", "route: { cluster: a, retry_policy: { num_retries: 2 } }"),
-        /routes\[0\]\.route\.retry_policy: unknown or unsupported field/,
+        base.replace("route: { cluster: a }", "route: { cluster: a, hash_policy: [] }"),
+        /routes\[0\]\.route\.hash_policy: unknown or unsupported field/,
       ],
       [
         base.replace("port_value: 0", "port_value: 70000"),
