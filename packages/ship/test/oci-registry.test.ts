@@ -102,6 +102,34 @@ describe("push and pull against docker-registry on loopback", { timeout: 300_000
     assert.equal(pulled.digest, pushed.digest);
   });
 
+  test("an image skopeo rewrote as a Docker v2 manifest still pulls as compat", async () => {
+    const source = `${registry.host}/plugins/oci-format:0.1.0`;
+    const target = `${registry.host}/plugins/docker-format:0.1.0`;
+    await pushWasm(wasm, source);
+    await run(
+      "skopeo",
+      [
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        "--format",
+        "v2s2",
+        `docker://${source}`,
+        `docker://${target}`,
+      ],
+      { timeout: 60_000 },
+    );
+    const raw = JSON.parse((await skopeoRaw(target)).toString()) as {
+      mediaType: string;
+      layers: Array<{ mediaType: string }>;
+    };
+    assert.equal(raw.mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+    assert.equal(raw.layers[0]?.mediaType, "application/vnd.docker.image.rootfs.diff.tar.gzip");
+    const pulled = await pullWasm(target);
+    assert.equal(pulled.layout, "compat");
+    assert.deepEqual(pulled.wasm, wasm);
+  });
+
   test("pull of a missing tag says so", async () => {
     await assert.rejects(pullWasm(`${registry.host}/plugins/none:1`), (err: Error) => {
       assert.ok(err instanceof RegistryError);
