@@ -292,3 +292,22 @@ test("a module without an ABI version marker fails to load", TIMEOUT, async () =
     return true;
   });
 });
+
+test("proc_exit fails the VM as in cpp-host; the failure policy decides the stream", TIMEOUT, async () => {
+  const closed = await start("proc-exit");
+  const first = closed.http();
+  first.requestHeaders(REQUEST);
+  assert.deepEqual(closed.logs("info"), ["about to exit"]);
+  assert.equal(closed.plugin.failed, true);
+  assert.equal(first.localReply?.statusCode, 503, "FAIL_CLOSED (Envoy's default) answers 503");
+  const next = closed.http();
+  next.requestHeaders(REQUEST);
+  assert.equal(next.localReply?.statusCode, 503);
+  assert.deepEqual(closed.logs("info"), ["about to exit"], "a failed VM runs no more plugin code");
+
+  const open = await start("proc-exit", { failurePolicy: "FAIL_OPEN" });
+  open.http().requestHeaders(REQUEST);
+  const bypassed = open.http();
+  assert.equal(bypassed.requestHeaders(REQUEST), 0);
+  assert.equal(bypassed.localReply, null, "FAIL_OPEN bypasses the failed plugin");
+});
