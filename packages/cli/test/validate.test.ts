@@ -37,7 +37,8 @@ describe("pwts validate", { timeout: 300_000 }, () => {
     const io = capture();
     assert.equal(await validateCommand([join(seeds, "004-lab3", "envoy.yaml")], {}, io), 0);
     assert.match(io.stdout, /warning: .*vm_config\.code\.local\.filename/);
-    assert.match(io.stdout, /1 config\(s\) checked: 1 ok, 0 with errors \(0 error\(s\), 1 warning\(s\)\)/);
+    assert.match(io.stdout, /warning: admin\.access_log_path: deprecated/);
+    assert.match(io.stdout, /1 config\(s\) checked: 1 ok, 0 with errors \(0 error\(s\), 2 warning\(s\)\)/);
   });
 
   test("a broken config exits 1 and names the field path of each error", async () => {

@@ -42,7 +42,9 @@ export async function validateEnvoyConfig(file: string, text: string): Promise<C
     string,
     unknown
   >;
-  const problems = checkPgvRules(bootstrap, canonical, registry).map((p) => problem(p.path, p.message));
+  const problems = checkPgvRules(bootstrap, canonical, registry).map((p) =>
+    problem(p.path, p.message, p.severity ?? "error"),
+  );
 
   const composeFile = composeFileNextTo(file);
   let mounts: ReturnType<typeof composeBindMounts> = [];

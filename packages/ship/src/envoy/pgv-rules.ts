@@ -6,7 +6,8 @@
  * required messages and required oneofs. (Regex, well-known string formats such as hostnames, and
  * timestamp rules are not checked.)
  *
- * It walks the canonical proto-JSON (`toJson` with proto field names) of a config that already decoded.
+ * It walks the canonical proto-JSON (`toJson` with proto field names) of a config that already decoded, and
+ * also reports fields the protos mark `deprecated` (as warnings).
  */
 import {
   type DescExtension,
@@ -117,6 +118,13 @@ function walkMessage(
       }
     }
     if (value === undefined || value === null) continue;
+    if (field.deprecated) {
+      out.push({
+        path: fieldPath,
+        message: `deprecated in ${desc.typeName}; Envoy may drop it`,
+        severity: "warning",
+      });
+    }
     if (field.fieldKind === "message" && typeof value === "object") {
       walkMessage(field.message, value as Json, registry, options, fieldPath, out);
     } else if (field.fieldKind === "list" && field.listKind === "message" && Array.isArray(value)) {

@@ -18,6 +18,8 @@ import {
 export interface FieldProblem {
   path: string;
   message: string;
+  /** Errors unless said otherwise; deprecated fields are warnings (Envoy still accepts them). */
+  severity?: "warning";
 }
 
 /** Well-known types whose JSON form is not an object of their fields: `fromJson` checks them whole. */
