@@ -166,9 +166,18 @@ function prng(seed: number): () => number {
 }
 
 /** A random i32 argument, biased towards values that reach interesting paths. */
+/**
+ * Offsets in page 0 where each round writes structured input: a well-formed serialized map, a map claiming
+ * a huge pair count, and a NUL-separated property path. Pointers land on them often enough to get past
+ * the hostcalls' parsing into their real work.
+ */
+const STRUCTURES = { map: 256, hostileMap: 640, path: 896 } as const;
+const STRUCTURE_OFFSETS = Object.values(STRUCTURES);
+
 function randomI32(random: () => number, memoryBytes: number): number {
   const pick = random();
   const below = (n: number) => Math.floor(random() * n);
+  if (pick < 0.1) return STRUCTURE_OFFSETS[below(STRUCTURE_OFFSETS.length)]!;
   if (pick < 0.25) return below(12); // enum values, ids, small sizes, null
   if (pick < 0.5) return below(1024); // scratch pointers and modest lengths (page 0, never the script)
   if (pick < 0.6) return memoryBytes - below(16); // straddling the end of memory
@@ -190,6 +199,43 @@ function randomI64(random: () => number): bigint {
 const VALID_STATUSES = new Set<number>(Object.values(Status));
 /** WASI preview1 errno values run from 0 (SUCCESS) to 76 (NOTCAPABLE). */
 const MAX_WASI_ERRNO = 76;
+
+/** Fills page 0's scratch area with random bytes and the structured inputs of {@link STRUCTURES}. */
+function writeScratch(memory: WebAssembly.Memory, random: () => number): void {
+  const bytes = new Uint8Array(memory.buffer, 0, 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+  const encoder = new TextEncoder();
+  const pairs = Array.from({ length: Math.floor(random() * 4) }, (_, i) => [
+    encoder.encode([":path", ":authority", ":method", "x-fuzz"][i]!),
+    encoder.encode(["/", "fuzz.local", "GET", "\u00ff"][i]!),
+  ]);
+  const view = new DataView(memory.buffer);
+  let at = STRUCTURES.map;
+  view.setUint32(at, pairs.length, true);
+  at += 4;
+  for (const [k, v] of pairs) {
+    view.setUint32(at, k!.length, true);
+    view.setUint32(at + 4, v!.length, true);
+    at += 8;
+  }
+  for (const [k, v] of pairs) {
+    bytes.set(k!, at);
+    bytes[at + k!.length] = 0;
+    at += k!.length + 1;
+    bytes.set(v!, at);
+    bytes[at + v!.length] = 0;
+    at += v!.length + 1;
+  }
+  view.setUint32(STRUCTURES.hostileMap, 0x4000_0000 + Math.floor(random() * 1000), true);
+  bytes.set(
+    encoder.encode(
+      ["source\0address", "request\0headers\0:path", "node\0metadata", "plugin_name"][
+        Math.floor(random() * 4)
+      ]!,
+    ),
+    STRUCTURES.path,
+  );
+}
 
 /** Writes a round's script into guest memory; returns what was written, for messages. */
 function writeScript(
@@ -300,6 +346,7 @@ for (const target of TARGETS) {
         tcpStep = 0;
       }
       const memory = t.plugin.vm.memory;
+      writeScratch(memory, random);
       const calls = writeScript(memory, fuzzed, random);
 
       if (kind < 0.6 && http) {
