@@ -105,7 +105,7 @@ export class ObservedStream extends HttpContext {
     const problem = event.problem();
     if (problem.length > 0) {
       observer.invalid.increment();
-      log(LogLevel.Debug, "api-observer: call not recorded: " + problem);
+      log(LogLevel.Debug, "call not recorded: " + problem);
       return;
     }
     observer.submit(event.toJson(observer.secretFields));

@@ -44,7 +44,7 @@ export class ObserverRoot extends RootContext {
   onConfigure(configuration: ArrayBuffer): bool {
     const config = parseObserverConfig(configuration);
     if (config.error.length > 0) {
-      logError("api-observer: invalid configuration: " + config.error);
+      logError("invalid configuration: " + config.error);
       return false;
     }
     this.config = config;
@@ -64,7 +64,7 @@ export class ObserverRoot extends RootContext {
       this.dropped.increment();
       if (!this.dropping) {
         this.dropping = true;
-        logWarn("api-observer: event buffer full (collector slow or down); dropping events");
+        logWarn("event buffer full (collector slow or down); dropping events");
       }
       return;
     }
@@ -142,7 +142,7 @@ export class ObserverRoot extends RootContext {
       this.sent.increment(count);
       if (this.collectorFailing) {
         this.collectorFailing = false;
-        logInfo("api-observer: collector accepts events again");
+        logInfo("collector accepts events again");
       }
     }
     this.flush(false);
@@ -153,7 +153,7 @@ export class ObserverRoot extends RootContext {
     this.failedBatches.increment();
     if (!this.collectorFailing) {
       this.collectorFailing = true;
-      logWarn(`api-observer: ${count} event(s) dropped: ${reason}`);
+      logWarn(`${count} event(s) dropped: ${reason}`);
     }
   }
 }

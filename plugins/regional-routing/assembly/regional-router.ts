@@ -38,7 +38,7 @@ export class RegionalRouterRoot extends RootContext {
   onConfigure(configuration: ArrayBuffer): bool {
     const config = parseRouterConfig(configuration);
     if (config.error.length > 0) {
-      logError("regional-routing: invalid configuration: " + config.error);
+      logError("invalid configuration: " + config.error);
       return false;
     }
     this.config = config;
@@ -108,8 +108,8 @@ class RegionalRouterStream extends HttpContext {
     requestHeaders.set(this.router.config.regionHeader, region);
     // Envoy picked the route before this filter ran; without this it would keep the old cluster.
     const s = clearRouteCache();
-    if (s != Status.Ok) logWarn(`regional-routing: clear_route_cache failed (status ${s})`);
-    log(LogLevel.Debug, `regional-routing: ${this.host} -> ${region}`);
+    if (s != Status.Ok) logWarn(`clear_route_cache failed (status ${s})`);
+    log(LogLevel.Debug, `${this.host} -> ${region}`);
   }
 
   /** No region from discovery: last known region, else the fallback, else a 503. */
@@ -120,14 +120,14 @@ class RegionalRouterStream extends HttpContext {
     const fallback = stale !== null ? stale : router.config.fallbackRegion;
     if (fallback !== null) {
       router.fallbacks.increment();
-      logInfo(`regional-routing: ${reason}; host ${this.host} routed to ${stale !== null ? "last known" : "fallback"} region ${fallback}`);
+      logInfo(`${reason}; host ${this.host} routed to ${stale !== null ? "last known" : "fallback"} region ${fallback}`);
       // A client-sent region header must never pick the cluster: always overwrite it.
       this.route(fallback);
       if (paused) this.resumeRequest();
       return Action.Continue;
     }
     router.rejected.increment();
-    logWarn(`regional-routing: ${reason}; host ${this.host} rejected with 503`);
+    logWarn(`${reason}; host ${this.host} rejected with 503`);
     const headers = new HeaderList().add("content-type", "text/plain; charset=utf-8");
     this.sendLocalResponse(
       503,

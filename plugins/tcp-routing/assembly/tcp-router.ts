@@ -23,7 +23,7 @@ export class TcpRouterRoot extends RootContext {
   onConfigure(configuration: ArrayBuffer): bool {
     const config = parseRoutingConfig(configuration);
     if (config.error.length > 0) {
-      logError("tcp-routing: invalid configuration: " + config.error);
+      logError("invalid configuration: " + config.error);
       return false;
     }
     this.config = config;
@@ -40,22 +40,22 @@ class TcpRouterConnection extends StreamContext {
     const root = changetype<TcpRouterRoot>(this.root);
     const source = sourceAddress();
     if (source === null) {
-      logWarn("tcp-routing: no source.address; default cluster kept");
+      logWarn("no source.address; default cluster kept");
       return Action.Continue;
     }
     const address = parseIpAddress(source);
     if (address === null) {
-      logWarn(`tcp-routing: source.address "${source}" is not an IP address; default cluster kept`);
+      logWarn(`source.address "${source}" is not an IP address; default cluster kept`);
       return Action.Continue;
     }
     const cluster = root.config.clusterFor(address);
     if (cluster === null) {
-      logInfo(`tcp-routing: no route matches source ${source}; default cluster kept`);
+      logInfo(`no route matches source ${source}; default cluster kept`);
       return Action.Continue;
     }
     const status = setEnvoyFilterState(TCP_PROXY_CLUSTER, cluster);
     if (status != Status.Ok) {
-      logError(`tcp-routing: setting ${TCP_PROXY_CLUSTER} to ${cluster} failed (status ${status}); default cluster kept`);
+      logError(`setting ${TCP_PROXY_CLUSTER} to ${cluster} failed (status ${status}); default cluster kept`);
       return Action.Continue;
     }
     logInfo(`Routed source ${source} to ${cluster}`);
