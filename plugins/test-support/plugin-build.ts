@@ -1,17 +1,45 @@
 /**
- * Builds a plugin's `assembly/index.ts` into `build/plugin.wasm` once per test process, the way `pwts build`
- * does (the SDK's compilePlugin with the SDK's options). The unit and e2e test files of one plugin may run
- * in parallel, so the module is written to a temporary file and renamed into place.
+ * Builds a plugin's `assembly/index.ts` into `build/plugin.wasm` the way `pwts build` does (the SDK's
+ * compilePlugin with the SDK's options), at most once per test process. Compiling takes tens of seconds on a
+ * busy machine, so a `build/plugin.wasm` newer than every source it depends on (the plugin's assembly/, the
+ * SDK's assembly/, src/ and asconfig.json) is reused. The unit and e2e test files of one plugin may run in
+ * parallel, so the module is written to a temporary file and renamed into place.
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { compilePlugin, PLUGIN_ENTRY, PLUGIN_OUTPUT } from "@proxy-wasm-ts/sdk";
 
+const SDK_DIR = dirname(createRequire(import.meta.url).resolve("@proxy-wasm-ts/sdk/package.json"));
 const builds = new Map<string, Promise<Uint8Array>>();
 
+/** Newest modification time (ms) of a file or of any file under a directory; 0 when absent. */
+async function newestChange(path: string): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.mtimeMs;
+  const entries = await readdir(path);
+  const times = await Promise.all(entries.map((entry) => newestChange(join(path, entry))));
+  return Math.max(info.mtimeMs, ...times);
+}
+
+async function upToDate(pluginDir: string, outFile: string): Promise<boolean> {
+  const built = await stat(outFile).catch(() => undefined);
+  if (!built) return false;
+  const sources = [
+    join(pluginDir, "assembly"),
+    join(SDK_DIR, "assembly"),
+    join(SDK_DIR, "src"),
+    join(SDK_DIR, "asconfig.json"),
+  ];
+  const newest = Math.max(...(await Promise.all(sources.map(newestChange))));
+  return built.mtimeMs > newest;
+}
+
 async function build(pluginDir: string): Promise<Uint8Array> {
-  const { wasm } = await compilePlugin({ baseDir: pluginDir, entry: PLUGIN_ENTRY });
   const outFile = join(pluginDir, PLUGIN_OUTPUT);
+  if (await upToDate(pluginDir, outFile)) return new Uint8Array(await readFile(outFile));
+  const { wasm } = await compilePlugin({ baseDir: pluginDir, entry: PLUGIN_ENTRY });
   await mkdir(dirname(outFile), { recursive: true });
   const temporary = `${outFile}.${process.pid}.tmp`;
   await writeFile(temporary, wasm);
@@ -19,7 +47,7 @@ async function build(pluginDir: string): Promise<Uint8Array> {
   return wasm;
 }
 
-/** The plugin in `pluginDir`, compiled (and written to `build/plugin.wasm`) on first use. */
+/** The plugin in `pluginDir`, compiled (and written to `build/plugin.wasm`) unless that is up to date. */
 export function buildPlugin(pluginDir: string): Promise<Uint8Array> {
   let pending = builds.get(pluginDir);
   if (!pending) {

@@ -70,7 +70,7 @@ class BodyRedactionStream extends HttpContext {
   onResponseHeaders(headerCount: u32, endOfStream: bool): Action {
     if (endOfStream) return Action.Continue;
     const encoding = responseHeaders.get("content-encoding");
-    if (encoding !== null && encoding.trim().toLowerCase() != "identity") {
+    if (encoding !== null && encoding.trim() != "identity") {
       this.passThrough("content-encoding " + encoding + " (cannot search compressed bytes)");
       return Action.Continue;
     }

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { before, test } from "node:test";
 import { Action } from "@proxy-wasm-ts/host";
 import type { PluginHarness } from "@proxy-wasm-ts/host/testing";
-import { pluginDirOf } from "../../test-support/plugin-build.ts";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
 import { rejectedConfigurationLogs, startBuiltPlugin } from "../../test-support/plugin-harness.ts";
 
 const pluginDir = pluginDirOf(import.meta.url);
+// Compiling can take a while on a busy machine: outside the tests' own timeouts.
+before(() => buildPlugin(pluginDir));
 
 function respond(t: PluginHarness, headers: Array<[string, string]>, chunks: Array<string | Uint8Array>) {
   const http = t.http();

@@ -28,7 +28,7 @@ function rejected(config: EnrichmentConfig, reason: string): EnrichmentConfig {
 }
 
 function isHeaderNameChar(c: i32): bool {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f || c == 0x2e;
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f || c == 0x2e;
 }
 
 // The string member `key`: its value, null when absent, or "\0" when present with the wrong type.
@@ -67,7 +67,7 @@ export function parseEnrichmentConfig(bytes: ArrayBuffer): EnrichmentConfig {
   }
   const header = readString(json, "header");
   if (header !== null) {
-    const name = header == "\0" ? "" : header.toLowerCase();
+    const name = header == "\0" ? "" : header;
     let valid = name.length > 0;
     for (let i = 0; i < name.length && valid; i++) valid = isHeaderNameChar(name.charCodeAt(i));
     if (!valid) return rejected(config, "\"header\" must be a header name (letters, digits, - _ .)");

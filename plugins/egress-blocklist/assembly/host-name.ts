@@ -18,7 +18,23 @@ export function normalizeHost(authority: string): string {
     if (colon >= 0 && host.indexOf(":", colon + 1) < 0) host = host.substring(0, colon);
   }
   while (host.endsWith(".") && host.length > 1) host = host.substring(0, host.length - 1);
-  return host.toLowerCase();
+  return lowerAscii(host);
+}
+
+// Host names are ASCII (IDNs travel as punycode); String#toLowerCase would add ~8 KB of Unicode tables.
+function lowerAscii(text: string): string {
+  let upper = false;
+  for (let i = 0; i < text.length && !upper; i++) {
+    const c = text.charCodeAt(i);
+    upper = c >= 0x41 && c <= 0x5a;
+  }
+  if (!upper) return text;
+  const codes = new Array<i32>(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    codes[i] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+  }
+  return String.fromCharCodes(codes);
 }
 
 /**

@@ -50,7 +50,8 @@ export function parseHeaderConfig(bytes: ArrayBuffer): HeaderConfig {
   const header = json.get("header");
   if (header !== null) {
     if (header.kind != JsonKind.String) return rejected(config, "\"header\" must be a string");
-    const name = header.stringValue.toLowerCase();
+    // Kept as written: Envoy (and the host) lower-case header names themselves.
+    const name = header.stringValue;
     if (name.length == 0) return rejected(config, "\"header\" must not be empty");
     for (let i = 0; i < name.length; i++) {
       if (!isTokenChar(name.charCodeAt(i))) {

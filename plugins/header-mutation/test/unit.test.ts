@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { pluginDirOf } from "../../test-support/plugin-build.ts";
+import { before, test } from "node:test";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
 import { rejectedConfigurationLogs, startBuiltPlugin } from "../../test-support/plugin-harness.ts";
 
 const pluginDir = pluginDirOf(import.meta.url);
+// Compiling can take a while on a busy machine: outside the tests' own timeouts.
+before(() => buildPlugin(pluginDir));
 const request: Array<[string, string]> = [
   [":method", "GET"],
   [":path", "/get"],

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { before, test } from "node:test";
 import type { PluginHarness } from "@proxy-wasm-ts/host/testing";
-import { pluginDirOf } from "../../test-support/plugin-build.ts";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
 import { rejectedConfigurationLogs, startBuiltPlugin } from "../../test-support/plugin-harness.ts";
 
 const pluginDir = pluginDirOf(import.meta.url);
+// Compiling can take a while on a busy machine: outside the tests' own timeouts.
+before(() => buildPlugin(pluginDir));
 const INBOUND = 1;
 const OUTBOUND = 2;
 
