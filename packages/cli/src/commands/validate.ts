@@ -10,6 +10,12 @@ import type { Command } from "commander";
 import { type CommandIo, processIo } from "../ship-commands.ts";
 import { UserError } from "../user-error.ts";
 
+/** A path relative to the working directory when it lies below it, else as given. */
+function shortPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith("..") ? rel : file;
+}
+
 /** File names `pwts validate FOLDER` picks up. */
 const configNames = /^(envoy[\w.-]*\.ya?ml|(docker-)?compose\.ya?ml|wasmplugin[\w.-]*\.ya?ml)$/;
 const skipDirs = new Set(["node_modules", ".git", "build", "dist", "fixtures", "coverage", ".data"]);
@@ -55,8 +61,7 @@ export async function validateCommand(
   const { formatProblem, validateConfigFiles } = await import("@proxy-wasm-ts/ship");
   const problems = await validateConfigFiles(files);
   const shown = options.quiet ? problems.filter((p) => p.severity === "error") : problems;
-  for (const p of shown)
-    io.out(`${formatProblem({ ...p, file: relative(process.cwd(), p.file) || p.file })}\n`);
+  for (const p of shown) io.out(`${formatProblem({ ...p, file: shortPath(p.file) })}\n`);
   const errors = problems.filter((p) => p.severity === "error");
   const failed = new Set(errors.map((p) => p.file)).size;
   if (!options.quiet) {

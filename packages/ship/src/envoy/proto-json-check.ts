@@ -134,7 +134,7 @@ function checkField(
           checkMessage(field.message, item, registry, `${path}[${i}]`, out);
         });
       } else {
-        tryDecode(parent, { [key]: value }, registry, path, out);
+        tryDecode(parent, { [key]: value }, registry, path, out, field);
       }
       return;
     case "map":
@@ -152,7 +152,7 @@ function checkField(
       return;
     default:
       // scalar or enum: decode the field alone inside its parent message.
-      tryDecode(parent, { [key]: value }, registry, path, out);
+      tryDecode(parent, { [key]: value }, registry, path, out, field);
   }
 }
 
@@ -202,12 +202,24 @@ function tryDecode(
   registry: Registry,
   path: string,
   out: FieldProblem[],
+  field?: DescField,
 ): void {
   try {
     fromJson(desc, json as JsonValue, { registry });
   } catch (err) {
-    out.push({ path: path || "(root)", message: decodeMessage(err) });
+    out.push({ path: path || "(root)", message: `${decodeMessage(err)}${enumHint(field)}` });
   }
+}
+
+/** For a bad enum value, the names Envoy accepts. */
+function enumHint(field: DescField | undefined): string {
+  const values =
+    field?.fieldKind === "enum"
+      ? field.enum.values
+      : field?.fieldKind === "list" && field.listKind === "enum"
+        ? field.enum.values
+        : undefined;
+  return values ? ` (expected one of ${values.map((v) => v.name).join(", ")})` : "";
 }
 
 function describe(value: unknown): string {
