@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { type ApiEvent, normalizeEvent } from "../src/api-event.ts";
 import { type ClickHouseServerProcess, startClickHouseServer } from "../src/clickhouse-server-process.ts";
 import { ClickHouseStore } from "../src/clickhouse-store.ts";
@@ -156,6 +159,51 @@ describe("event stores give the same answers", { timeout: 120_000 }, () => {
       assert.deepEqual([hundred!.p50, hundred!.p95, hundred!.p99], [50, 95, 99], store.engine);
       const [one] = await store.inventory({ service: "rank-1" });
       assert.deepEqual([one!.p50, one!.p95, one!.p99], [1, 1, 1], store.engine);
+    }
+  });
+
+  test("the CLI serves from ClickHouse with --store clickhouse", async () => {
+    const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+    const args = ["--import", "tsx", main, "--host", "127.0.0.13", "--port", "0", "--store", "clickhouse"];
+    args.push("--clickhouse-url", clickhouseServer.url, "--clickhouse-database", "cli_check");
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let out = "";
+      child.stdout.setEncoding("utf8");
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (c: string) => {
+        out += c;
+      });
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (chunk: string) => {
+          out += chunk;
+          const m = /\(clickhouse\) listening on (http:\/\/\S+?);/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`ingestion CLI exited early (${code}): ${out}`)));
+      });
+      const posted = await fetch(`${url}/api/v1/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          method: "GET",
+          path: "/users/5",
+          status: 200,
+          latency_ms: 4,
+          service: "users",
+        }),
+      });
+      assert.equal(posted.status, 202);
+      const { apis } = (await (await fetch(`${url}/api/v1/apis`)).json()) as { apis: InventoryEntry[] };
+      assert.deepEqual(
+        apis.map((a) => [a.service, a.method, a.route, a.calls, a.p95]),
+        [["users", "GET", "/users/{id}", 1, 4]],
+      );
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
     }
   });
 
