@@ -1,0 +1,351 @@
+/**
+ * The router filter at the end of the HTTP filter chain: picks the cluster for the selected route
+ * (cluster, cluster_header, weighted_clusters) or answers direct_response, applies rewrites and Envoy's
+ * x-envoy-* request headers, sends the request upstream (with retries and the route timeout) and hands the
+ * response back to the stream. Failures become Envoy's local replies.
+ */
+import { EventEmitter } from "node:events";
+import { PassThrough } from "node:stream";
+import type { UpstreamCluster, UpstreamHost } from "../cluster/upstream-cluster.ts";
+import {
+  sendUpstreamRequest,
+  type UpstreamRequestSpec,
+  UpstreamResetError,
+  type UpstreamResponse,
+} from "../cluster/upstream-request.ts";
+import type { RetryPolicyConfig } from "../config/model.ts";
+import type { ResponseFlag, StreamInfo } from "../stream-info.ts";
+import {
+  applyHeaderOptions,
+  getHeader,
+  type HeaderList,
+  isHopByHop,
+  removeHeader,
+  setHeader,
+} from "./header-list.ts";
+import type { HttpListenerContext } from "./http-listener-context.ts";
+import { LOCAL_REPLIES, type LocalReplySpec, upstreamResetReply } from "./local-reply.ts";
+import type { SelectedRoute } from "./route-table.ts";
+
+const EMPTY = Buffer.alloc(0);
+const expandNothing = (v: string) => v;
+
+/** What the router needs from its stream. */
+export interface RouterCallbacks {
+  readonly streamInfo: StreamInfo;
+  /** The route for the current request headers (cached until clear_route_cache). */
+  route(): SelectedRoute | undefined;
+  /** Answer locally (NR, NC, UH, UF, UT, direct_response ...). */
+  sendLocal(spec: LocalReplySpec, headers?: HeaderList, body?: Buffer): void;
+  /** Upstream response headers and body, into the response filters. */
+  upstreamResponseHeaders(headers: HeaderList, endStream: boolean): void;
+  responseData(chunk: Buffer, endStream: boolean): void;
+  /** The response already started and cannot be replaced: reset the downstream stream with `flag`. */
+  resetDownstream(flag: ResponseFlag): void;
+  /** True once response headers went into the response filters. */
+  readonly responseStarted: boolean;
+  /** True once the stream ended or was answered locally. */
+  readonly finished: boolean;
+  /** Flow control of the downstream request body. */
+  pauseRequest(): void;
+  resumeRequest(): void;
+  /** Marks the stream active (for stream_idle_timeout). */
+  touch(): void;
+}
+
+export class Router {
+  private cluster: UpstreamCluster | undefined;
+  private body: PassThrough | undefined;
+  private abortSignal: EventEmitter | undefined;
+  /** True once the upstream exchange ended (response complete or failed): nothing left to cancel. */
+  private done = false;
+  private response: UpstreamResponse | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timeoutMs = 0;
+  private spec: UpstreamRequestSpec | undefined;
+  private retryPolicy: RetryPolicyConfig | undefined;
+  private retriesLeft = 0;
+  private retried = false;
+
+  constructor(
+    private readonly ctx: HttpListenerContext,
+    private readonly stream: RouterCallbacks,
+  ) {}
+
+  /** Request headers leave the filter chain (`endStream`: no body follows). */
+  headers(headers: HeaderList, endStream: boolean): void {
+    const info = this.stream.streamInfo;
+    const selected = this.stream.route();
+    if (!selected) return this.stream.sendLocal(LOCAL_REPLIES.noRoute);
+    const { route, virtualHost } = selected;
+    info.routeName = route.name;
+    info.virtualHostName = virtualHost.name;
+    if (route.action.kind === "direct_response") {
+      const r = route.action.response;
+      return this.stream.sendLocal(
+        { status: r.status, body: "", details: "direct_response" },
+        [],
+        r.body ? Buffer.from(r.body) : EMPTY,
+      );
+    }
+    const action = route.action.route;
+    const cluster = this.ctx.clusters.get(this.clusterName(action.target, headers));
+    if (!cluster) return this.stream.sendLocal(LOCAL_REPLIES.clusterNotFound);
+    info.upstreamCluster = cluster.name;
+    this.cluster = cluster;
+    const host = cluster.pickHost();
+    if (!host) {
+      cluster.inc("upstream_cx_none_healthy");
+      return this.stream.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+    }
+
+    let path = getHeader(headers, ":path") ?? "/";
+    if (action.prefixRewrite !== undefined && route.match.path.kind !== "regex") {
+      setHeader(headers, "x-envoy-original-path", path);
+      path = action.prefixRewrite + path.slice(route.match.path.value.length);
+    } else if (action.regexRewrite) {
+      const q = path.indexOf("?");
+      const base = q >= 0 ? path.slice(0, q) : path;
+      setHeader(headers, "x-envoy-original-path", path);
+      path =
+        base.replace(action.regexRewrite.pattern, action.regexRewrite.substitution) +
+        (q >= 0 ? path.slice(q) : "");
+    }
+    let authority = getHeader(headers, ":authority") ?? "";
+    if (action.hostRewriteLiteral !== undefined) authority = action.hostRewriteLiteral;
+    else if (action.autoHostRewrite && cluster.config.type !== "STATIC")
+      authority = cluster.config.endpoints[0]!.host;
+    if (authority !== getHeader(headers, ":authority")) {
+      setHeader(headers, "x-forwarded-host", getHeader(headers, ":authority") ?? "");
+      setHeader(headers, ":authority", authority);
+    }
+    setHeader(headers, ":path", path);
+    if (action.timeoutMs > 0)
+      setHeader(headers, "x-envoy-expected-rq-timeout-ms", String(Math.round(action.timeoutMs)));
+    for (const name of route.requestHeadersToRemove) removeHeader(headers, name);
+    applyHeaderOptions(headers, route.requestHeadersToAdd, expandNothing);
+    applyHeaderOptions(headers, virtualHost.requestHeadersToAdd, expandNothing);
+    applyHeaderOptions(headers, this.ctx.routeTable.config.requestHeadersToAdd, expandNothing);
+
+    const upstreamHeaders: HeaderList = [];
+    for (const [n, v] of headers)
+      if (n[0] !== ":" && !isHopByHop(n) && n !== "host") upstreamHeaders.push([n, v]);
+    // A streamed body without content-length goes out chunked (undici's default).
+    if (!endStream) this.body = new PassThrough();
+    cluster.active++;
+    this.timeoutMs = action.timeoutMs;
+    if (endStream) this.armTimer();
+    this.spec = {
+      method: getHeader(headers, ":method") ?? "GET",
+      path,
+      authority,
+      scheme: "http",
+      headers: upstreamHeaders,
+      body: this.body,
+    };
+    this.retryPolicy = action.retryPolicy;
+    // Retries resend the request, so only requests without a body are retried here.
+    this.retriesLeft = endStream ? (action.retryPolicy?.numRetries ?? 0) : 0;
+    this.attempt(host);
+  }
+
+  /** Request body leaving the filter chain. */
+  data(chunk: Buffer, endStream: boolean): void {
+    const body = this.body;
+    if (!body) return;
+    if (chunk.length > 0 && !body.write(chunk)) {
+      this.stream.pauseRequest();
+      body.once("drain", () => this.stream.resumeRequest());
+    }
+    if (endStream) {
+      body.end();
+      this.armTimer();
+    }
+  }
+
+  /** Downstream is slower than upstream: hold the upstream body until `resume` (backpressure). */
+  pauseResponse(resume: (go: () => void) => void): void {
+    const body = this.response?.body;
+    if (body && !body.isPaused()) {
+      body.pause();
+      resume(() => body.resume());
+    }
+  }
+
+  /** Cancels the upstream exchange and the route timer (local reply, downstream gone). */
+  abort(): void {
+    this.clearTimer();
+    if (this.done || !this.abortSignal) return;
+    this.done = true;
+    this.body?.destroy();
+    this.abortSignal.emit("abort");
+    this.response?.body.destroy();
+  }
+
+  /** The stream is over: counts it out of the cluster's in-flight requests. */
+  finish(): void {
+    this.abort();
+    if (this.cluster) this.cluster.active--;
+  }
+
+  private clusterName(target: RouteTargetOf, headers: HeaderList): string {
+    if (target.kind === "cluster") return target.cluster;
+    if (target.kind === "cluster_header") return getHeader(headers, target.header) ?? "";
+    let pick = Math.floor(Math.random() * target.totalWeight);
+    for (const c of target.clusters) {
+      if (pick < c.weight) return c.name;
+      pick -= c.weight;
+    }
+    return target.clusters[target.clusters.length - 1]!.name;
+  }
+
+  /** One try of the upstream request to `host`. */
+  private attempt(host: UpstreamHost): void {
+    const cluster = this.cluster!;
+    const info = this.stream.streamInfo;
+    info.upstreamHost = host.label;
+    const abort = new EventEmitter();
+    this.abortSignal = abort;
+    this.done = false;
+    cluster.countRequest();
+    info.upstreamRequestStartNs = process.hrtime.bigint();
+    sendUpstreamRequest(cluster, host, this.spec!, abort).then(
+      (response) => {
+        if (this.shouldRetry(undefined, response.status)) {
+          response.body.resume();
+          this.retry();
+          return;
+        }
+        if (this.retried && response.status >= 500) info.setFlag("URX");
+        this.onResponse(response);
+      },
+      (err) => {
+        const reset =
+          err instanceof UpstreamResetError ? err : new UpstreamResetError("connection termination", "");
+        if (this.shouldRetry(reset, undefined)) this.retry();
+        else this.onReset(reset);
+      },
+    );
+  }
+
+  private shouldRetry(reset: UpstreamResetError | undefined, status: number | undefined): boolean {
+    const policy = this.retryPolicy;
+    if (!policy || this.retriesLeft <= 0 || this.stream.finished) return false;
+    const on = policy.retryOn;
+    if (reset) {
+      if (reset.reason === "local reset") return false;
+      const connectFailure = reset.reason === "connection failure" || reset.reason === "connection timeout";
+      return (
+        on.has("5xx") ||
+        on.has("gateway-error") ||
+        on.has("reset") ||
+        (connectFailure && on.has("connect-failure"))
+      );
+    }
+    if (status === undefined) return false;
+    return (
+      (on.has("5xx") && status >= 500) ||
+      (on.has("gateway-error") && status >= 502 && status <= 504) ||
+      (on.has("retriable-status-codes") && policy.retriableStatusCodes.includes(status))
+    );
+  }
+
+  private retry(): void {
+    this.retriesLeft--;
+    this.retried = true;
+    this.cluster!.inc("upstream_rq_retry");
+    // Envoy's default back-off starts at 25 ms (jittered); one fixed step is enough locally.
+    setTimeout(() => {
+      if (this.stream.finished) return;
+      const host = this.cluster!.pickHost();
+      if (!host) return this.stream.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+      this.attempt(host);
+    }, 25);
+  }
+
+  private onResponse(response: UpstreamResponse): void {
+    if (this.stream.finished) {
+      response.body.destroy();
+      return;
+    }
+    this.response = response;
+    const info = this.stream.streamInfo;
+    info.upstreamResponseStartNs = process.hrtime.bigint();
+    const serviceMs = Number((info.upstreamResponseStartNs - info.upstreamRequestStartNs!) / 1_000_000n);
+    this.cluster!.countResponse(response.status, serviceMs);
+    const headers: HeaderList = [[":status", String(response.status)]];
+    for (const pair of response.headers) if (!isHopByHop(pair[0])) headers.push(pair);
+    setHeader(headers, "x-envoy-upstream-service-time", String(serviceMs));
+    this.applyResponseHeaderOptions(headers);
+    const noBody =
+      this.spec!.method === "HEAD" ||
+      response.status === 204 ||
+      response.status === 304 ||
+      getHeader(headers, "content-length") === "0";
+    const body = response.body;
+    body.on("data", (chunk: Buffer) => {
+      this.stream.touch();
+      this.stream.responseData(chunk, false);
+    });
+    body.on("end", () => {
+      this.done = true;
+      this.clearTimer();
+      this.stream.responseData(EMPTY, true);
+    });
+    body.on("error", () => {
+      if (this.stream.finished && this.done) return;
+      // The upstream went away mid-body: Envoy resets the downstream stream.
+      this.clearTimer();
+      this.stream.resetDownstream("UC");
+    });
+    this.stream.upstreamResponseHeaders(headers, noBody);
+    if (noBody) body.resume();
+  }
+
+  /** `server` and the route's / virtual host's / table's response header options. */
+  applyResponseHeaderOptions(headers: HeaderList): void {
+    setHeader(headers, "server", this.ctx.config.serverName);
+    const selected = this.stream.route();
+    if (!selected) return;
+    for (const name of selected.route.responseHeadersToRemove) removeHeader(headers, name);
+    applyHeaderOptions(headers, selected.route.responseHeadersToAdd, expandNothing);
+    applyHeaderOptions(headers, selected.virtualHost.responseHeadersToAdd, expandNothing);
+    applyHeaderOptions(headers, this.ctx.routeTable.config.responseHeadersToAdd, expandNothing);
+  }
+
+  private onReset(reset: UpstreamResetError): void {
+    this.done = true;
+    if (this.stream.finished) return;
+    const connectFailure = reset.reason === "connection failure" || reset.reason === "connection timeout";
+    this.cluster?.inc(connectFailure ? "upstream_cx_connect_fail" : "upstream_rq_rx_reset");
+    if (reset.reason === "local reset") return;
+    const info = this.stream.streamInfo;
+    info.upstreamTransportFailureReason = reset.transportFailureReason;
+    this.clearTimer();
+    if (this.retried) {
+      info.setFlag("URX");
+      this.cluster?.inc("upstream_rq_retry_limit_exceeded");
+    }
+    this.stream.sendLocal(upstreamResetReply(reset.reason, reset.transportFailureReason, this.retried));
+  }
+
+  private armTimer(): void {
+    if (this.timeoutMs <= 0 || this.timer || this.stream.finished) return;
+    this.timer = setTimeout(() => this.onTimeout(), this.timeoutMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private onTimeout(): void {
+    this.timer = undefined;
+    this.cluster?.inc("upstream_rq_timeout");
+    this.abort();
+    if (!this.stream.responseStarted) this.stream.sendLocal(LOCAL_REPLIES.upstreamTimeout);
+    else this.stream.resetDownstream("UT");
+  }
+}
+
+type RouteTargetOf = Extract<SelectedRoute["route"]["action"], { kind: "route" }>["route"]["target"];
