@@ -204,3 +204,24 @@ test("input that is not WebAssembly is a one-line user error with exit status 2"
   assert.equal(truncatedOut.code, 2);
   assert.match(truncatedOut.stderr, /^pwts: .*truncated\.wasm is not a valid WebAssembly module: /);
 });
+
+test("imports no proxy provides come with advice on where they come from", { timeout: 60_000 }, async () => {
+  const file = await wasmFile(
+    "assemblyscript-defaults",
+    plugin(`(import "env" "abort" (func (param i32 i32 i32 i32)))
+      (import "env" "proxy_kv_store_open" (func (param i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_filestat_set_size" (func (param i32 i64) (result i32)))`),
+  );
+  const out = await inspect(file);
+  assert.equal(out.code, 1);
+  assert.match(
+    out.stdout,
+    /!! env\.abort .*NOT PROVIDED.*\n\s+-> AssemblyScript's runtime import: build with --use abort=/,
+  );
+  assert.match(out.stdout, /!! env\.proxy_kv_store_open .*\n\s+-> a G-Core FastEdge extension/);
+  assert.match(
+    out.stdout,
+    /!! wasi_snapshot_preview1\.fd_filestat_set_size .*\n\s+-> file-system or socket WASI call/,
+  );
+  assert.match(out.stdout, /Envoy could not load this plugin \(3 problem\(s\)\)/);
+});

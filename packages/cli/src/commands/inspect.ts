@@ -46,6 +46,8 @@ export interface ImportReport {
   /** Null for non-function imports. */
   signature: Signature | null;
   verdict: ImportVerdict;
+  /** For a well-known import that cannot be provided: where it comes from and what to do instead. */
+  advice?: string;
 }
 
 export interface ExportReport {
@@ -164,6 +166,34 @@ export function readImportSignatures(bytes: Uint8Array): Map<string, Signature> 
 
 // ---- analysis ----------------------------------------------------------------------------------------------
 
+/**
+ * Where well-known imports that no proxy provides come from, and what to do instead. Advice only: whether
+ * an import is provided is decided by the host's import table alone.
+ */
+const IMPORT_ADVICE: ReadonlyArray<[pattern: RegExp, advice: string]> = [
+  [
+    /^env\.(abort|trace|seed)$/,
+    "AssemblyScript's runtime import: build with --use abort=<handler> (and no trace/seed), or with the SDK",
+  ],
+  [
+    /^env\.proxy_(clear_route_cache|continue_request|continue_response|get_configuration)$/,
+    "ABI v0.1.0 only: on v0.2.x use proxy_continue_stream, the PLUGIN_CONFIGURATION buffer, and the " +
+      "foreign function clear_route_cache",
+  ],
+  [
+    /^env\.proxy_(dictionary_get|get_secret|get_effective_at_secret|kv_store_\w+)$/,
+    "a G-Core FastEdge extension, not part of Proxy-Wasm; Envoy and Istio do not have it",
+  ],
+  [
+    /^wasi_(snapshot_preview1|unstable)\.(fd_filestat_\w+|fd_readdir|path_\w+|sock_\w+)$/,
+    "file-system or socket WASI call (Go's os/net packages pull them in); proxies give plugins no files or sockets",
+  ],
+];
+
+function adviceFor(where: string): string | undefined {
+  return IMPORT_ADVICE.find(([pattern]) => pattern.test(where))?.[1];
+}
+
 function formatSignature(signature: Signature): string {
   return `(${signature.params.join(", ")}) -> (${signature.results.join(", ")})`;
 }
@@ -241,7 +271,10 @@ export async function inspectModule(file: string, bytes: Uint8Array): Promise<In
     } else {
       verdict = { kind: "ok" };
     }
-    return { module: imp.module, name: imp.name, kind: imp.kind, signature, verdict };
+    const report: ImportReport = { module: imp.module, name: imp.name, kind: imp.kind, signature, verdict };
+    const advice = verdict.kind === "ok" ? undefined : adviceFor(where);
+    if (advice) report.advice = advice;
+    return report;
   });
 
   const allocator = exportNames.has("malloc")
@@ -318,6 +351,7 @@ export function renderReport(report: InspectReport): string {
     const signature = imp.signature ? formatSignature(imp.signature) : imp.kind;
     const note = describeVerdict(imp.verdict);
     lines.push(`${mark}${`${imp.module}.${imp.name}`.padEnd(width)}  ${signature}${note ? `  ${note}` : ""}`);
+    if (imp.advice) lines.push(`     ${" ".repeat(width)}  -> ${imp.advice}`);
   }
   lines.push("", `exports (${report.exports.length})`);
   for (const exp of report.exports) {
