@@ -197,9 +197,14 @@ export class RootContext extends Context implements QueueOwner {
     status: number,
     message: string,
   ): void {
+    const vm = this.vm;
+    if (vm.busy) {
+      // Envoy defers an answer that arrives during a guest call ("reentrant call, so defer").
+      vm.post(() => this.deliverHttpCallResponse(callout, headers, body, trailers, status, message));
+      return;
+    }
     this.httpCalls.delete(callout.id);
     if (this.deleted) return;
-    const vm = this.vm;
     vm.callbackMaps[MapType.HttpCallResponseHeaders] = headers;
     vm.callbackMaps[MapType.HttpCallResponseTrailers] = trailers;
     vm.callbackBuffers[BufferType.HttpCallResponseBody] = new ByteBuffer(body, false);
@@ -221,8 +226,12 @@ export class RootContext extends Context implements QueueOwner {
   }
 
   deliverGrpcMetadata(callout: GrpcCallout, type: number, metadata: HeaderMap): void {
-    if (this.deleted || callout.cancelled) return;
     const vm = this.vm;
+    if (vm.busy) {
+      vm.post(() => this.deliverGrpcMetadata(callout, type, metadata));
+      return;
+    }
+    if (this.deleted || callout.cancelled) return;
     const initial = type === MapType.GrpcCallInitialMetadata;
     vm.callbackMaps[type] = metadata;
     vm.invoke(
@@ -239,8 +248,12 @@ export class RootContext extends Context implements QueueOwner {
   }
 
   deliverGrpcMessage(callout: GrpcCallout, message: ByteBuffer): void {
-    if (this.deleted || callout.cancelled) return;
     const vm = this.vm;
+    if (vm.busy) {
+      vm.post(() => this.deliverGrpcMessage(callout, message));
+      return;
+    }
+    if (this.deleted || callout.cancelled) return;
     vm.callbackBuffers[BufferType.GrpcCallMessage] = message;
     vm.invoke(
       this,
@@ -254,6 +267,10 @@ export class RootContext extends Context implements QueueOwner {
   }
 
   deliverGrpcClose(callout: GrpcCallout, status: number, message: string): void {
+    if (this.vm.busy) {
+      this.vm.post(() => this.deliverGrpcClose(callout, status, message));
+      return;
+    }
     this.grpcCalls.delete(callout.id);
     if (this.deleted || callout.cancelled) return;
     this.statusCode = status;

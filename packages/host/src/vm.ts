@@ -126,6 +126,11 @@ export class Vm {
     return this.failure !== null;
   }
 
+  /** True while a guest call is running (answers that arrive then are deferred, as Envoy does). */
+  get busy(): boolean {
+    return this.depth > 0;
+  }
+
   get hasAllocator(): boolean {
     return this.allocator !== undefined;
   }

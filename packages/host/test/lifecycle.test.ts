@@ -367,3 +367,28 @@ test("FAIL_RELOAD: plugins of one VM id reload onto one fresh VM", opts, async (
   assert.equal(a.plugin.vm.failed, false);
   assert.notEqual(a.plugin.root.id, b.plugin.root.id);
 });
+
+test(
+  "an answer that arrives during a guest call is delivered after it returns (no re-entry)",
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule({ callout: 1, request_headers_result: 1 }), { trace: true });
+    const http = t.http();
+    http.requestHeaders([[":path", "/"]]);
+    const call = t.httpCalls[0]!;
+    const vm = t.plugin.vm;
+    let linesDuringCall = -1;
+    vm.invoke(t.plugin.root, "embedder-driven call", () => {
+      call.respond({ headers: [[":status", "200"]] });
+      linesDuringCall = callbacks(t.traceLines).filter((l) =>
+        l.startsWith("proxy_on_http_call_response"),
+      ).length;
+    });
+    assert.equal(linesDuringCall, 0, "not delivered inside the running call");
+    assert.equal(
+      callbacks(t.traceLines).filter((l) => l.startsWith("proxy_on_http_call_response")).length,
+      1,
+    );
+    assert.equal(http.events.requestResumed, 1);
+  },
+);
