@@ -76,27 +76,35 @@ export class Router {
   headers(headers: HeaderList, endStream: boolean): void {
     const info = this.stream.streamInfo;
     const selected = this.stream.route();
-    if (!selected) return this.stream.sendLocal(LOCAL_REPLIES.noRoute);
+    if (!selected) {
+      this.stream.sendLocal(LOCAL_REPLIES.noRoute);
+      return;
+    }
     const { route, virtualHost } = selected;
     info.routeName = route.name;
     info.virtualHostName = virtualHost.name;
     if (route.action.kind === "direct_response") {
       const r = route.action.response;
-      return this.stream.sendLocal(
+      this.stream.sendLocal(
         { status: r.status, body: "", details: "direct_response" },
         [],
         r.body ? Buffer.from(r.body) : EMPTY,
       );
+      return;
     }
     const action = route.action.route;
     const cluster = this.ctx.clusters.get(this.clusterName(action.target, headers));
-    if (!cluster) return this.stream.sendLocal(LOCAL_REPLIES.clusterNotFound);
+    if (!cluster) {
+      this.stream.sendLocal(LOCAL_REPLIES.clusterNotFound);
+      return;
+    }
     info.upstreamCluster = cluster.name;
     this.cluster = cluster;
     const host = cluster.pickHost();
     if (!host) {
       cluster.inc("upstream_cx_none_healthy");
-      return this.stream.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+      this.stream.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+      return;
     }
 
     let path = getHeader(headers, ":path") ?? "/";
@@ -258,7 +266,10 @@ export class Router {
     setTimeout(() => {
       if (this.stream.finished) return;
       const host = this.cluster!.pickHost();
-      if (!host) return this.stream.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+      if (!host) {
+        this.stream.sendLocal(LOCAL_REPLIES.noHealthyUpstream);
+        return;
+      }
       this.attempt(host);
     }, 25);
   }
