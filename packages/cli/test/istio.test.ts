@@ -78,6 +78,21 @@ describe("pwts istio", { timeout: 120_000 }, () => {
     assert.match(await readFile(out, "utf8"), /kind: WasmPlugin/);
   });
 
+  test("a folder without envoy.yaml takes the root id and type from the options", async () => {
+    const bare = join(plugin, "bare-plugin");
+    await mkdir(bare, { recursive: true });
+    const io = capture();
+    await istioCommand(
+      bare,
+      { image: `ghcr.io/org/bare@${digest}`, rootId: "bare_root", type: "NETWORK" },
+      io,
+    );
+    const [doc] = parseAllDocuments(io.stdout).map((d) => d.toJS() as { spec: Record<string, unknown> });
+    const spec = doc?.spec ?? {};
+    assert.equal(spec.pluginName, "bare_root");
+    assert.equal(spec.type, "NETWORK");
+  });
+
   test("a selector with targetRefs, and an unknown callout cluster, are user errors", async () => {
     await assert.rejects(
       istioCommand(

@@ -55,6 +55,7 @@ export interface IstioCliOptions extends RegistryCliOptions {
   matchMode?: "CLIENT" | "SERVER" | "CLIENT_AND_SERVER";
   port?: number[];
   rootId?: string;
+  type?: "HTTP" | "NETWORK";
   callout?: string[];
   config?: string;
   output?: string;
@@ -65,7 +66,7 @@ export function register(program: Command): void {
     program
       .command("istio")
       .description("generate the WasmPlugin (and callout ServiceEntry/EnvoyFilter) for a plugin, validated")
-      .argument("[plugin]", "plugin folder with its envoy.yaml", ".")
+      .argument("[plugin]", "plugin folder (settings come from its envoy.yaml when there is one)", ".")
       .requiredOption(
         "--image <image>",
         "pushed image, REGISTRY/REPO:TAG or …@sha256:DIGEST (a tag is resolved)",
@@ -103,7 +104,13 @@ export function register(program: Command): void {
         ]),
       )
       .option("--port <port>", "match destination port (repeatable)", integer("--port", 1, 65535))
-      .option("--root-id <id>", "which Wasm filter of envoy.yaml, when it has several")
+      .option("--root-id <id>", "root id (pluginName); picks the Wasm filter when envoy.yaml has several")
+      .addOption(
+        new Option("--type <type>", "filter type (default: from envoy.yaml, else HTTP)").choices([
+          "HTTP",
+          "NETWORK",
+        ]),
+      )
       .option("--callout <cluster...>", "clusters the plugin calls besides those named in its configuration")
       .option("--config <file>", "JSON file for pluginConfig instead of the filter's configuration")
       .option("-o, --output <file>", "write the YAML here instead of stdout"),
@@ -157,6 +164,7 @@ export async function istioCommand(
       ...(options.targetRef ? { targetRefs: options.targetRef } : {}),
       ...(match ? { match } : {}),
       ...(options.rootId ? { rootId: options.rootId } : {}),
+      ...(options.type ? { type: options.type } : {}),
       ...(options.callout ? { calloutClusters: options.callout } : {}),
       ...(pluginConfig ? { pluginConfig } : {}),
     });

@@ -11,6 +11,8 @@ import { generateIstioResources, type WasmPluginOptions } from "./wasmplugin-gen
 
 export interface IstioManifestOptions extends WasmPluginOptions {
   rootId?: string;
+  /** Filter type, overriding what envoy.yaml says (HTTP when there is no envoy.yaml). */
+  type?: "HTTP" | "NETWORK";
   /** Cluster names to treat as callouts besides those named in the plugin configuration. */
   calloutClusters?: string[];
   credentials?: RegistryCredentials;
@@ -31,6 +33,7 @@ export async function istioManifests(dir: string, options: IstioManifestOptions)
   const plugin = await readPluginDeployment(dir, {
     ...(options.rootId ? { rootId: options.rootId } : {}),
     ...(options.calloutClusters ? { extraCallouts: options.calloutClusters } : {}),
+    ...(options.type ? { type: options.type } : {}),
   });
   const image = await resolveImageDigest(options.image, {
     ...(options.credentials ? { credentials: options.credentials } : {}),

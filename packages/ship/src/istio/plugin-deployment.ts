@@ -52,15 +52,29 @@ export function pluginName(dir: string): string {
 /**
  * Reads `envoy.yaml` in a plugin folder and describes the Wasm filter in it. With several Wasm filters,
  * `rootId` picks one. Clusters named in the plugin configuration (and those in `extraCallouts`) are callouts.
+ * A folder without envoy.yaml gives only its name plus the given root id and type (HTTP by default).
  */
 export async function readPluginDeployment(
   dir: string,
-  options: { rootId?: string; extraCallouts?: string[] } = {},
+  options: { rootId?: string; extraCallouts?: string[]; type?: "HTTP" | "NETWORK" } = {},
 ): Promise<PluginDeployment> {
   const file = join(dir, "envoy.yaml");
   const name = pluginName(dir);
   if (!existsSync(file)) {
-    throw new Error(`${dir}: no envoy.yaml; pwts istio reads the plugin's Wasm filter settings from it`);
+    // Without an envoy.yaml only what the caller says is known; callouts cannot be recreated.
+    if (options.extraCallouts?.length) {
+      throw new Error(
+        `${dir}: no envoy.yaml, so callout clusters (${options.extraCallouts.join(", ")}) have no definition`,
+      );
+    }
+    return {
+      name,
+      rootId: options.rootId ?? "",
+      type: options.type ?? "HTTP",
+      env: [],
+      callouts: [],
+      source: dir,
+    };
   }
   const doc = parseDocument(readFileSync(file, "utf8"), { merge: true });
   if (doc.errors.length) throw new Error(`${file}: not valid YAML: ${doc.errors[0]?.message}`);
@@ -109,7 +123,7 @@ export async function readPluginDeployment(
   return {
     name,
     rootId: String(config.root_id ?? ""),
-    type: chosen.type,
+    type: options.type ?? chosen.type,
     ...(pluginConfig ? { pluginConfig } : {}),
     ...failStrategyOf(config),
     env,
