@@ -69,8 +69,6 @@ export class StreamInfo {
   connectionTerminationDetails = "";
   /** Envoy filter state set by plugins (`set_envoy_filter_state`), by key. */
   readonly filterState = new Map<string, Uint8Array>();
-  /** Properties plugins set with proxy_set_property (Envoy stores them as `wasm.<path>` filter state). */
-  readonly plugins = new Map<string, Uint8Array>();
 
   constructor(
     readonly connectionId: number,

@@ -27,7 +27,6 @@ export interface UpstreamResponse {
   status: number;
   headers: HeaderList;
   body: Readable;
-  /** Trailers, filled when the body ends (HTTP/2 only). */
 }
 
 export type ResetReason =

@@ -73,10 +73,3 @@ export function applyHeaderOptions(
     }
   }
 }
-
-/** Total size of names and values, which Envoy compares against max_request_headers_kb. */
-export function headerBytes(headers: HeaderList): number {
-  let n = 0;
-  for (const [k, v] of headers) n += k.length + v.length;
-  return n;
-}

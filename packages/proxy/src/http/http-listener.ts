@@ -2,7 +2,13 @@
  * An HTTP/1.1 listener (http_connection_manager) on node:http. Protocol errors get Envoy's codec answers
  * (400 Bad Request, 431 for headers over max_request_headers_kb) and are access-logged with DPE.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { Socket } from "node:net";
 import { formatAddress, newConnectionId, StreamInfo } from "../stream-info.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
@@ -17,10 +23,11 @@ interface ConnectionInfo {
 }
 const connections = new WeakMap<Socket, ConnectionInfo>();
 
+/** A codec-level reply written straight to the socket (no request object exists for a parse error). */
 function rawReply(spec: LocalReplySpec, serverName: string): string {
   const body = spec.body;
   return (
-    `HTTP/1.1 ${spec.status} ${spec.status === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
+    `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? ""}\r\n` +
     `content-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\n` +
     `date: ${new Date().toUTCString()}\r\nserver: ${serverName}\r\nconnection: close\r\n\r\n${body}`
   );
@@ -99,7 +106,7 @@ export class HttpListener {
         rawReply(
           { status: 408, body: "request timeout", details: "request_headers_timeout" },
           this.ctx.config.serverName,
-        ).replace("Bad Request", "Request Timeout"),
+        ),
       );
       return;
     }
