@@ -206,10 +206,6 @@ const CALLBACKS_THE_HOST_CALLS = new Set([
   ...EXPORT_TABLE.map((spec) => spec.name),
   ...ABI_MARKERS.map(([marker]) => marker),
   "memory",
-  // Looked up by proxy-wasm-cpp-host too; exported by C++ and AssemblyScript SDKs.
-  "proxy_on_request_metadata",
-  "proxy_on_response_metadata",
-  "__main_void",
 ]);
 
 /** Analyses module bytes. Throws UserError when the bytes are not a WebAssembly module. */
@@ -286,7 +282,7 @@ export async function inspectModule(file: string, bytes: Uint8Array): Promise<In
     problems.push("exports neither malloc nor proxy_on_memory_allocate (Envoy: missing malloc function)");
   if (!exportNames.has("memory")) problems.push("does not export its linear memory as `memory`");
   const startup = exportNames.has("_initialize")
-    ? exportNames.has("main") || exportNames.has("__main_void")
+    ? exportNames.has("main")
       ? "_initialize + main"
       : "_initialize"
     : exportNames.has("_start")

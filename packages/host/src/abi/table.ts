@@ -173,6 +173,9 @@ export const EXPORT_TABLE: readonly ExportSpec[] = [
   cb("proxy_on_queue_ready", 2, 0),
   cb("proxy_on_foreign_function", 3, 0),
   cb("proxy_validate_configuration", 2, 1, false),
+  // HTTP/2 METADATA frames: cpp-host looks them up; the C++ and AssemblyScript SDKs export them.
+  cb("proxy_on_request_metadata", 2, 1, false),
+  cb("proxy_on_response_metadata", 2, 1, false),
 ];
 
 /** ABI version marker exports, newest first. */
