@@ -26,12 +26,16 @@ export function walkthroughSteps(portOffset: number): WalkthroughStep[] {
       command: `curl -si http://127.0.0.1:${p(10001)}/get -H 'Host: api.example.com'`,
     },
     {
+      title: "Regional routing: and httpbin.org in us_east1",
+      command: `curl -s http://127.0.0.1:${p(10001)}/get -H 'Host: httpbin.org'`,
+    },
+    {
       title: "Egress blocklist: a blocked host gets 451",
       command: `curl -si http://127.0.0.1:${p(10005)}/get -H 'Host: shop.example.com'`,
     },
     {
       title: "Body redaction: secrets in a response body are redacted",
-      command: `curl -s 'http://127.0.0.1:${p(10004)}/response-headers?SECRET=topsecret'`,
+      command: `curl -s http://127.0.0.1:${p(10004)}/anything -d 'SECRET=topsecret&user=ada'`,
     },
     {
       title: "Header mutation: x-training on the request and on the response",
@@ -47,7 +51,7 @@ export function walkthroughSteps(portOffset: number): WalkthroughStep[] {
     },
     {
       title: "API observer: a call with a secret, then the event the ingestion service stored",
-      command: `curl -s http://127.0.0.1:${p(10002)}/anything/users/42 -H 'authorization: Bearer s3cr3t' -d '{"password":"hunter2"}' >/dev/null; sleep 2; curl -s 'http://${INGESTION.host}:${p(INGESTION.port)}/api/v1/events/recent?limit=1'`,
+      command: `curl -s http://127.0.0.1:${p(10002)}/anything/users/42 -H 'authorization: Bearer s3cr3t' -d '{"password":"hunter2"}' >/dev/null; sleep 3; curl -s 'http://${INGESTION.host}:${p(INGESTION.port)}/api/v1/events/recent?limit=1'`,
     },
   ];
 }

@@ -63,21 +63,27 @@ test("npm start runs every README walkthrough step with the promised output, and
 
   const demo = startNpm();
   running.push(demo);
-  await waitFor(demo, /^READY/m, 420_000);
+  try {
+    await waitFor(demo, /^READY/m, 420_000);
 
-  for (const step of steps) {
-    for (const command of step.command.split("\n")) {
-      assert.ok(demo.output().includes(command), `npm start does not print the README command: ${command}`);
+    for (const step of steps) {
+      for (const command of step.command.split("\n")) {
+        assert.ok(demo.output().includes(command), `npm start does not print the README command: ${command}`);
+      }
+      const { stdout } = await run(step.command, { cwd: root, shell: "/bin/bash", timeout: 30_000 });
+      const missing = missingExpectedLine(stdout, step.expected);
+      assert.equal(
+        missing,
+        undefined,
+        `${step.heading}: "${missing}" not in the output of\n${step.command}\n---\n${stdout}`,
+      );
     }
-    const { stdout } = await run(step.command, { cwd: root, shell: "/bin/bash", timeout: 30_000 });
-    const missing = missingExpectedLine(stdout, step.expected);
-    assert.equal(
-      missing,
-      undefined,
-      `${step.heading}: "${missing}" not in the output of\n${step.command}\n---\n${stdout}`,
-    );
+  } catch (err) {
+    // A failed step must not leave the demo holding its ports for the next test.
+    process.kill(-demo.child.pid!, "SIGKILL");
+    await demo.exited;
+    throw err;
   }
-
   process.kill(-demo.child.pid!, "SIGINT");
   assert.equal(await demo.exited, 0, demo.output());
   assert.match(demo.output(), /^stopped$/m);
