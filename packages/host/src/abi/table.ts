@@ -79,6 +79,15 @@ const PROXY: ImportSpec[] = [
   proxy("proxy_clear_route_cache", [], ["0.1.0"], false),
   // Emscripten-built C++ modules import it; cpp-host provides it for every ABI.
   { module: "env", name: "pthread_equal", params: n(2), results: [i32], abi: ALL, inSpec: false },
+  // Emscripten-built modules with growable memory import it; cpp-host registers it (a no-op) for every ABI.
+  {
+    module: "env",
+    name: "emscripten_notify_memory_growth",
+    params: n(1),
+    results: [],
+    abi: ALL,
+    inSpec: false,
+  },
 ];
 
 /** WASI preview1 functions cpp-host registers (mostly stubs); the first 8 names are the spec's. */

@@ -138,11 +138,13 @@ export function wasiImports(vm: Vm) {
   };
 }
 
-/** Emscripten's `pthread_equal`, which cpp-host provides to C++ modules. */
+/** Emscripten's `pthread_equal` and `emscripten_notify_memory_growth`, which cpp-host provides to C++ modules. */
 export function libcImports() {
   return {
     pthread_equal(a: number, b: number): number {
       return a === b ? 1 : 0;
     },
+    // The VM re-reads the memory buffer after growth on its own, so there is nothing to do (as in cpp-host).
+    emscripten_notify_memory_growth(_memoryIndex: number): void {},
   };
 }
