@@ -6,10 +6,11 @@
  *
  * Targets (issue 4), as ratios to compare in the table: no filter ≥ 0.9× the baseline's throughput (µs/req
  * ratio ≤ 1.11); one Wasm filter costs ≤ 10% of the no-filter throughput.
- * The p99 cases report the p99 of the latest throughput sample of the same target (no extra load run).
+ * The p99 and CPU cases report figures of the latest throughput sample of the same target (no extra load run);
+ * "CPU µs/req" is the proxy process's own CPU time per request, the steadiest figure on a shared machine.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -18,7 +19,7 @@ import { type PwtsProcess, startPwts } from "../packages/proxy/test/support/pwts
 import { defineSuite } from "./benchmark.ts";
 
 const CONNECTIONS = 16;
-const DURATION_S = 3;
+const DURATION_S = 2;
 const ROOT = new URL("..", import.meta.url).pathname;
 /** The SDK header-mutation plugin when built (`pwts build plugins/header-mutation`), else an equivalent .wat. */
 const HEADER_MUTATION_WASM = join(ROOT, "plugins/header-mutation/build/plugin.wasm");
@@ -125,13 +126,27 @@ function wasmFilter(name: string, file: string): string {
 
 type Target = "baseline" | "none" | "noop" | "header";
 const ports = new Map<Target, number>();
+const pids = new Map<Target, number>();
 const lastP99 = new Map<Target, number>();
+const lastCpu = new Map<Target, number>();
 const children: ChildProcess[] = [];
 const proxies: PwtsProcess[] = [];
 let dir: string;
 
-/** One autocannon run against a target; returns µs per request and records its p99. */
+/** CPU time (user + system) a process has used, in µs, from /proc (Linux); clock ticks are 10 ms. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * One autocannon run against a target; returns wall µs per request and records its p99 and the proxy
+ * process's CPU µs per request (which other load on the machine disturbs far less than wall time).
+ */
 async function measure(target: Target): Promise<number> {
+  const pid = pids.get(target)!;
+  const cpuBefore = cpuMicros(pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${ports.get(target)}/bench`,
     connections: CONNECTIONS,
@@ -143,7 +158,14 @@ async function measure(target: Target): Promise<number> {
     );
   }
   lastP99.set(target, result.latency.p99);
+  lastCpu.set(target, (cpuMicros(pid) - cpuBefore) / result.requests.total);
   return 1e6 / result.requests.average;
+}
+
+function cpu(target: Target): number {
+  const v = lastCpu.get(target);
+  if (v === undefined) throw new Error(`no throughput sample of ${target} yet`);
+  return v;
 }
 
 function p99(target: Target): number {
@@ -155,8 +177,8 @@ function p99(target: Target): number {
 export default defineSuite({
   name: "proxy",
   description:
-    "µs per request (1/throughput) and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon 16 connections, 3 s per sample.",
-  runs: 5,
+    "µs per request (1/throughput), proxy CPU µs per request and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon 16 connections, 2 s per sample.",
+  runs: 9,
   async setup() {
     dir = mkdtempSync(join(tmpdir(), "pwts-bench-"));
     const plugins = writePlugins({ noop: noopPluginWat(), header: headerPluginWat() });
@@ -166,6 +188,7 @@ export default defineSuite({
     const baseline = await startScript(BASELINE_JS, [String(upstream.port)]);
     children.push(baseline.child);
     ports.set("baseline", baseline.port);
+    pids.set("baseline", baseline.child.pid!);
     const configs: Array<[Target, string]> = [
       ["none", ""],
       ["noop", wasmFilter("noop", plugins.path.noop)],
@@ -175,6 +198,7 @@ export default defineSuite({
       const p = await startPwts(proxyYaml(upstream.port, filter), dir);
       proxies.push(p);
       ports.set(target, p.ports.bench!);
+      pids.set(target, p.child.pid!);
     }
   },
   async teardown() {
@@ -201,6 +225,25 @@ export default defineSuite({
       unit: "µs/req",
       baseline: "pwts run, no filter: µs/req",
       sample: () => measure("header"),
+    },
+    { name: "baseline node:http + undici: CPU µs/req", unit: "CPU µs/req", sample: () => cpu("baseline") },
+    {
+      name: "pwts run, no filter: CPU µs/req",
+      unit: "CPU µs/req",
+      baseline: "baseline node:http + undici: CPU µs/req",
+      sample: () => cpu("none"),
+    },
+    {
+      name: "pwts run, no-op Wasm filter: CPU µs/req",
+      unit: "CPU µs/req",
+      baseline: "pwts run, no filter: CPU µs/req",
+      sample: () => cpu("noop"),
+    },
+    {
+      name: "pwts run, header mutation: CPU µs/req",
+      unit: "CPU µs/req",
+      baseline: "pwts run, no filter: CPU µs/req",
+      sample: () => cpu("header"),
     },
     { name: "baseline node:http + undici: p99", unit: "ms", sample: () => p99("baseline") },
     {
