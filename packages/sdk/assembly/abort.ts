@@ -38,7 +38,7 @@ export function proxyAbort(text: string | null, fileName: string | null, line: u
     aborting = true;
     length = 0;
     append("abort: ");
-    append(text === null ? "(no message)" : text);
+    append(text === null ? "?" : text);
     append(" at ");
     append(fileName === null ? "?" : fileName);
     append(":");

@@ -16,7 +16,7 @@ import { toBytes } from "./bytes";
 import { Callout, HttpCallResponse } from "./callout";
 import { HeaderList } from "./headers";
 import { RETURN_SIZE, setLastStatus } from "./memory";
-import { ensureEffectiveContext, recordCallout } from "./registry";
+import { PendingCallout, ensureEffectiveContext, recordCallout } from "./registry";
 
 
 @lazy const EMPTY = new ArrayBuffer(0);
@@ -33,18 +33,13 @@ function sizeOf(bytes: ArrayBuffer | null): usize {
  * is delivered to the context that made the call, with the call's token.
  */
 export class BaseContext {
-  /** Tokens of this context's callouts still waiting for an answer. @internal */
-  pendingCallouts: Array<u32> | null = null;
+  /** This context's callouts still waiting for an answer. @internal */
+  pendingCallouts: PendingCallout | null = null;
 
   constructor(readonly id: u32) {}
 
   private track(s: Status, token: u32): Callout {
-    if (s == Status.Ok) {
-      recordCallout(token, this);
-      let pending = this.pendingCallouts;
-      if (pending === null) this.pendingCallouts = pending = new Array<u32>();
-      pending.push(token);
-    }
+    if (s == Status.Ok) recordCallout(token, this);
     return new Callout(s, token);
   }
 

@@ -8,7 +8,7 @@ import { HttpCallResponse } from "./callout";
 import { BaseContext, HttpContext, RootContext, StreamContext } from "./context";
 import { log } from "./log";
 import { RETURN_DATA, RETURN_SIZE, clearReturnSlots, takeReturnedBytes } from "./memory";
-import { calloutOwner, enterContext, forgetCallout } from "./registry";
+import { calloutOwner, enterContext, forgetCallout, settleCallout } from "./registry";
 
 /** Creates the root context of a plugin. A plain function: AssemblyScript has no closures. */
 export type RootContextFactory = (contextId: u32) => RootContext;
@@ -38,7 +38,7 @@ export function registerRootContext(factory: RootContextFactory, rootId: string 
 /** Root context that stands in when no factory matches the root_id: it rejects its configuration. */
 class UnmatchedRootContext extends RootContext {
   onConfigure(configuration: ArrayBuffer): bool {
-    log(LogLevel.Critical, "no root context registered for this plugin's root_id");
+    log(LogLevel.Critical, "no root context for this root_id");
     return false;
   }
 }
@@ -75,7 +75,7 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
     return;
   }
   if (!contexts.has(parentId)) {
-    log(LogLevel.Error, "context created under an unknown root context");
+    log(LogLevel.Error, "unknown root context");
     return;
   }
   const parent = contexts.get(parentId);
@@ -202,8 +202,12 @@ export function onDelete(contextId: u32): void {
   const context = find(contextId);
   if (context !== null) {
     context.onDelete();
-    const pending = context.pendingCallouts;
-    if (pending !== null) for (let i = 0; i < pending.length; i++) forgetCallout(unchecked(pending[i]));
+    let pending = context.pendingCallouts;
+    while (pending !== null) {
+      forgetCallout(pending.token);
+      pending = pending.next;
+    }
+    context.pendingCallouts = null;
     contexts.delete(contextId);
   }
   enterContext(0);
@@ -215,16 +219,7 @@ function owner(contextId: u32, token: u32, done: bool): BaseContext | null {
   if (context === null) return find(contextId);
   enterContext(context.id);
   if (context.id != contextId) proxy_set_effective_context(context.id);
-  if (done) {
-    const pending = context.pendingCallouts;
-    if (pending !== null) {
-      const at = pending.indexOf(token);
-      if (at >= 0) {
-        unchecked((pending[at] = pending[pending.length - 1]));
-        pending.pop();
-      }
-    }
-  }
+  if (done) settleCallout(context, token);
   return context;
 }
 

@@ -33,12 +33,8 @@ export function setLastStatus(s: u32): Status {
 export function malloc(size: usize): usize {
   const block = __new(size, idof<ArrayBuffer>());
   __pin(block);
-  if (pendingCount == MAX_PENDING) {
-    // A host that allocates without returning the block: release the oldest pin rather than leak.
-    __unpin(load<u32>(pending));
-    memory.copy(pending, pending + 4, (MAX_PENDING - 1) * 4);
-    pendingCount--;
-  }
+  // A host that allocates without returning the blocks: release them rather than leak.
+  if (pendingCount == MAX_PENDING) releasePending();
   store<u32>(pending + (<usize>pendingCount << 2), <u32>block);
   pendingCount++;
   return block;
@@ -63,29 +59,28 @@ export function releasePending(): void {
 }
 
 /**
- * Takes ownership of the bytes a hostcall returned through RETURN_DATA / RETURN_SIZE.
- * Returns null when the host returned an address outside linear memory. @internal
+ * Takes ownership of the bytes a hostcall returned through RETURN_DATA / RETURN_SIZE: the block our
+ * `malloc` handed out, without a copy. Returns null when the host returned an address it did not get
+ * from `malloc` during this hostcall, or a size larger than that block. @internal
  */
 export function takeReturnedBytes(): ArrayBuffer | null {
   const ptr = <usize>load<u32>(RETURN_DATA);
-  const size = <usize>load<u32>(RETURN_SIZE);
+  const size = <i32>load<u32>(RETURN_SIZE);
   let result: ArrayBuffer | null = null;
-  let adopted = false;
-  for (let i = 0; i < pendingCount; i++) {
-    if (<usize>load<u32>(pending + (<usize>i << 2)) == ptr) {
-      adopted = true;
+  if (ptr == 0 || size == 0) {
+    result = new ArrayBuffer(0);
+  } else {
+    for (let i = 0; i < pendingCount; i++) {
+      if (<usize>load<u32>(pending + (<usize>i << 2)) != ptr) continue;
+      const block = changetype<ArrayBuffer>(ptr);
+      if (block.byteLength == size) result = block;
+      else if (size < block.byteLength) {
+        const part = new ArrayBuffer(size);
+        memory.copy(changetype<usize>(part), ptr, <usize>size);
+        result = part;
+      }
       break;
     }
-  }
-  if (adopted && changetype<ArrayBuffer>(ptr).byteLength == <i32>size) {
-    result = changetype<ArrayBuffer>(ptr);
-  } else if (ptr == 0 || size == 0) {
-    result = new ArrayBuffer(0);
-  } else if (ptr + size >= ptr && ptr + size <= (<usize>memory.size() << 16)) {
-    // Not one of our blocks, or a part of one: copy what the host pointed at.
-    const copy = new ArrayBuffer(<i32>size);
-    memory.copy(changetype<usize>(copy), ptr, size);
-    result = copy;
   }
   releasePending();
   return result;

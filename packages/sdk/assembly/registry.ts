@@ -26,9 +26,33 @@ export function ensureEffectiveContext(id: u32): void {
   }
 }
 
+/** One outstanding callout of a context; a linked list keeps growable arrays out of small modules. */
+export class PendingCallout {
+  constructor(
+    readonly token: u32,
+    public next: PendingCallout | null,
+  ) {}
+}
+
 /** Remembers that `owner` is waiting for callout `token`. @internal */
 export function recordCallout(token: u32, owner: BaseContext): void {
   calloutOwners.set(token, owner);
+  owner.pendingCallouts = new PendingCallout(token, owner.pendingCallouts);
+}
+
+/** Removes `token` from its owner's pending list. @internal */
+export function settleCallout(owner: BaseContext, token: u32): void {
+  let previous: PendingCallout | null = null;
+  let node = owner.pendingCallouts;
+  while (node !== null) {
+    if (node.token == token) {
+      if (previous === null) owner.pendingCallouts = node.next;
+      else previous.next = node.next;
+      return;
+    }
+    previous = node;
+    node = node.next;
+  }
 }
 
 /** The context waiting for `token` (forgotten when `done`), or null when unknown. @internal */
