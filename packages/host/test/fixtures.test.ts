@@ -261,6 +261,26 @@ test("Go-shaped module: ABI 0.2.0, _start runs, args are empty, sched_yield succ
 });
 
 test(
+  "C++-shaped (Emscripten) module: _initialize then main(0, 0); Emscripten imports; growth",
+  TIMEOUT,
+  async () => {
+    const t = await start("cpp-shaped");
+    // Start-up runs before any plugin context exists, so its lines carry no plugin name (as in Envoy).
+    const lines = t.testHost.logEntries.map((e) => `${e.pluginName}: ${e.message}`);
+    assert.deepEqual(lines, [
+      ": initialize",
+      ": main argc=0",
+      ": pthread_equal=1",
+      "cpp-shaped: grew to 5 pages",
+    ]);
+    const http = t.http();
+    http.requestHeaders(REQUEST);
+    assert.equal(http.requestHeader("x-shaped-like"), "cpp");
+    assert.equal(t.plugin.failed, false);
+  },
+);
+
+test(
   "ABI v0.1.0 module: proxy_get_configuration, two-argument header callbacks, v0.1.0 hostcalls",
   TIMEOUT,
   async () => {
