@@ -114,6 +114,7 @@ describe("pwts istio: generated resources", { timeout: 300_000 }, () => {
       match: [{ mode: "SERVER", ports: [8000] }],
     });
     assert.deepEqual(out.problems, []);
+    assert.deepEqual(out.warnings, []);
     const [plugin, entry, filter] = out.resources as Array<{
       kind: string;
       metadata: { name: string };
@@ -145,6 +146,20 @@ describe("pwts istio: generated resources", { timeout: 300_000 }, () => {
     assert.deepEqual(docs, out.resources);
     await writeFile(join(folder, "wasmplugin.yaml"), out.yaml);
     assert.deepEqual(await validateConfigFiles([join(folder, "wasmplugin.yaml")]), []);
+  });
+
+  test("a callout to a loopback address is flagged", async () => {
+    const folder = await pluginFolder(
+      "local-callout",
+      httpPluginEnvoy.replace("ingestion.observability.svc.cluster.local", "127.0.0.42"),
+    );
+    const out = await istioManifests(folder, { image: `registry.example.com/p@${digest}` });
+    assert.deepEqual(out.problems, []);
+    assert.equal(out.warnings.length, 1);
+    assert.match(
+      out.warnings[0] ?? "",
+      /"ingestion-service" points at 127\.0\.0\.42:8888, a loopback address/,
+    );
   });
 
   test("a network filter gets type: NETWORK and targetRefs", async () => {

@@ -171,6 +171,7 @@ export async function istioCommand(
   } catch (err) {
     throw asUserError(err);
   }
+  for (const warning of result.warnings) io.err(`warning: ${warning}\n`);
   if (result.problems.length) {
     for (const p of result.problems) io.err(`${p.resource}: ${p.path}: ${p.message}\n`);
     throw new UserError(

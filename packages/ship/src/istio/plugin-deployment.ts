@@ -4,7 +4,7 @@
  * policy and environment, and callout clusters can be recreated in the mesh.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { parseDocument } from "yaml";
 import { asList, asObject, wasmFilters } from "../envoy/bootstrap-filters.ts";
@@ -25,7 +25,7 @@ export interface CalloutCluster {
 
 /** Deployment facts about one plugin. */
 export interface PluginDeployment {
-  /** Plugin name: package.json `name` without scope, else the folder name. */
+  /** Plugin name: the folder's name. */
   name: string;
   /** Root id (`config.root_id`); Istio calls it `pluginName`. */
   rootId: string;
@@ -39,14 +39,9 @@ export interface PluginDeployment {
   source: string;
 }
 
-/** The plugin's name from package.json, else its folder. */
+/** The plugin's name: its folder's name (`plugins/api-observer` → `api-observer`). */
 export function pluginName(dir: string): string {
-  const pkg = join(dir, "package.json");
-  if (existsSync(pkg)) {
-    const name = (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name;
-    if (name) return name.replace(/^@[^/]+\//, "");
-  }
-  return basename(dir);
+  return basename(resolve(dir));
 }
 
 /**
