@@ -5,6 +5,7 @@
 
 import { HeaderList, JsonWriter } from "@proxy-wasm-ts/sdk/assembly";
 import { encodeBase64, isValidUtf8 } from "./body-encoding";
+import { quoteJson } from "./json-quote";
 import { SecretFields, isSecretHeader, redactFields, redactPath, REDACTED } from "./redaction";
 import { HostPort } from "./workload-address";
 
@@ -60,7 +61,7 @@ export class CapturedHeaders {
 
   write(json: JsonWriter): void {
     json.beginObject();
-    for (let i = 0; i < this.names.length; i++) json.key(this.names[i]).string(this.values[i]);
+    for (let i = 0; i < this.names.length; i++) json.key(this.names[i]).raw(quoteJson(this.values[i]));
     json.endObject();
   }
 }
@@ -145,7 +146,7 @@ export class ApiEvent {
     this.destination.write(json);
     json.key("protocol").string(clip(this.protocol, MAX_SHORT_CHARS));
     json.key("method").string(this.method);
-    json.key("path").string(clip(redactPath(this.path, fields), MAX_PATH_CHARS));
+    json.key("path").raw(quoteJson(clip(redactPath(this.path, fields), MAX_PATH_CHARS)));
     json.key("status").integer(this.status);
     // Whole microseconds, as the service stores them.
     if (this.latencyNs >= 0) json.key("latency_ms").number(<f64>(this.latencyNs / 1000) / 1000.0);
@@ -157,6 +158,6 @@ export class ApiEvent {
 
 function writeBody(json: JsonWriter, body: Uint8Array): void {
   if (body.length == 0) return;
-  if (isValidUtf8(body)) json.key("body").string(String.UTF8.decode(body.buffer));
+  if (isValidUtf8(body)) json.key("body").raw(quoteJson(String.UTF8.decode(body.buffer)));
   else json.key("body_base64").string(encodeBase64(body));
 }

@@ -139,6 +139,13 @@ describe("api-observer", { timeout: 60_000 }, () => {
     normalizeEvent(event, "event 0", { now: Date.now() });
   });
 
+  test("text bodies with quotes, backslashes, control characters and emoji arrive unchanged", async () => {
+    const t = await start({ batch_size: 1 });
+    const text = 'say "hi" \\ tab\t nul\u0000 bell\u0007 line\nend é € 🚀 '.repeat(200);
+    observe(t, { requestChunks: [text.slice(0, 1001), text.slice(1001)] });
+    assert.equal(postedEvents(t)[0]?.request?.body, text);
+  });
+
   test("a cap inside a multi-byte character keeps the text body text", async () => {
     const t = await start({ batch_size: 1, max_body_bytes: 4 });
     observe(t, { responseChunks: ["aé", "€"] }); // 1 + 2 + 3 bytes; the cap cuts the euro sign
