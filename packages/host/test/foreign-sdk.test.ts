@@ -90,7 +90,7 @@ async function compileGcorePlugin(name: string): Promise<Uint8Array> {
 export { compileGcorePlugin };
 
 test("the G-Core SDK plugins compile and import only what Envoy provides", { timeout: 120_000 }, async () => {
-  for (const name of ["headers", "http-callout"]) {
+  for (const name of ["headers", "http-callout", "body"]) {
     const bytes = await compileGcorePlugin(name);
     const module = new WebAssembly.Module(bytes);
     const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
@@ -192,6 +192,25 @@ test("G-Core httpCall plugin: an unknown cluster is BAD_ARGUMENT, answered with 
   assert.equal(http.localReply?.statusCode, 403);
   assert.equal(http.localReplyBodyText, "denied: dispatch failed");
   assert.ok(t.logs("info").includes(`[ERROR]: could not dispatch auth call: ${Status.BadArgument}`));
+});
+
+test("G-Core body plugin: buffers the request body to its end, then redacts it", {
+  timeout: 120_000,
+}, async () => {
+  const t = await startPlugin(await compileGcorePlugin("body"), { rootId: "gcore_body" });
+  const redacted = t.http();
+  redacted.requestHeaders([...REQUEST, ["content-length", "22"]]);
+  assert.equal(redacted.requestHeader("content-length"), undefined);
+  assert.equal(redacted.requestBody("Hello from ", false), Action.Pause, "held until end_of_stream");
+  assert.equal(redacted.requestBody("Client side", true), Action.Continue);
+  assert.equal(redacted.requestBodyText, "Original message body (22 bytes) redacted.\n");
+
+  const untouched = t.http();
+  untouched.requestHeaders(REQUEST);
+  untouched.requestBody("nothing to ", false);
+  untouched.requestBody("see here", true);
+  assert.equal(untouched.requestBodyText, "nothing to see here");
+  assert.equal(t.plugin.failed, false);
 });
 
 test("G-Core clear_route_cache imports a v0.1.0-only function: the load fails as in Envoy", {
