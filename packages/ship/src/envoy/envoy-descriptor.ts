@@ -20,6 +20,7 @@ const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
 /** Where the compiled descriptor set lives (git-ignored; rebuilt when the proto package changes). */
 export const descriptorPath = join(packageRoot, "build", "envoy-api.binpb");
 const stampPath = `${descriptorPath}.json`;
+const recipe = 1;
 
 function protoPackageDir(): { dir: string; version: string } {
   const manifest = require.resolve("@grpc/grpc-js-xds/package.json");
@@ -30,6 +31,8 @@ function protoPackageDir(): { dir: string; version: string } {
 /** What the last build recorded: the proto package version and the files left out (missing imports). */
 export interface DescriptorStamp {
   grpcJsXdsVersion: string;
+  /** Bumped when the way the set is built changes, so an older build is not reused. */
+  recipe: number;
   files: number;
   excluded: string[];
 }
@@ -75,7 +78,12 @@ export async function buildEnvoyDescriptor(): Promise<DescriptorStamp> {
         (err: { stderr?: string; message: string }) => err.stderr || err.message,
       );
       if (failed === undefined) {
-        const stamp = { grpcJsXdsVersion: version, files: roots.size, excluded: excluded.sort() };
+        const stamp: DescriptorStamp = {
+          grpcJsXdsVersion: version,
+          recipe,
+          files: roots.size,
+          excluded: excluded.sort(),
+        };
         // Renames are atomic: test files building at the same time never read a half-written set.
         const tmp = `${descriptorPath}.${process.pid}.tmp`;
         await cp(join(work, "envoy-api.binpb"), tmp);
@@ -122,7 +130,8 @@ export function envoyRegistry(): Promise<FileRegistry> {
       () => true,
       () => false,
     );
-    if (!present || stamp?.grpcJsXdsVersion !== version) await buildEnvoyDescriptor();
+    if (!present || stamp?.grpcJsXdsVersion !== version || stamp.recipe !== recipe)
+      await buildEnvoyDescriptor();
     const set = fromBinary(FileDescriptorSetSchema, await readFile(descriptorPath));
     return createFileRegistry(set);
   })();
