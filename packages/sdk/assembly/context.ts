@@ -2,6 +2,7 @@
 
 import {
   proxy_close_stream,
+  proxy_done,
   proxy_continue_stream,
   proxy_grpc_call,
   proxy_grpc_cancel,
@@ -175,7 +176,13 @@ export class BaseContext {
   /** End of gRPC call/stream `token` with its gRPC status (0 = OK); `grpcStatusMessage()` has the text. */
   onGrpcClose(token: u32, statusCode: u32): void {}
 
-  /** The host is done with this context. Return false to finish later with `proxy_done`. */
+  /** Finishes this context after `onDone` returned false (`proxy_done`). */
+  done(): Status {
+    ensureEffectiveContext(this.id);
+    return setLastStatus(proxy_done());
+  }
+
+  /** The host is done with this context. Return false to finish later with `done()`. */
   onDone(): bool {
     return true;
   }

@@ -3,6 +3,7 @@
 import {
   proxy_add_header_map_value,
   proxy_get_header_map_pairs,
+  proxy_get_header_map_size,
   proxy_get_header_map_value,
   proxy_remove_header_map_value,
   proxy_replace_header_map_value,
@@ -184,6 +185,13 @@ export class HeaderMap {
   /** True when `name` is present. */
   has(name: string): bool {
     return this.getBytes(name) !== null;
+  }
+
+  /** Size in bytes of the map in the ABI serialization, or -1 when the map is unavailable. */
+  serializedSize(): i64 {
+    store<u32>(RETURN_SIZE, 0);
+    const s = setLastStatus(proxy_get_header_map_size(this.mapType, RETURN_SIZE));
+    return s == Status.Ok ? <i64>load<u32>(RETURN_SIZE) : -1;
   }
 
   /** Every pair, in order; an empty list when the map is unavailable (`lastStatus()` tells why). */

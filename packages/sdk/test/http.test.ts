@@ -31,6 +31,11 @@ test("request headers: read, missing is null, empty is present, replace/remove/a
   assert.equal(http.requestHeader("x-header-count"), "8", "getAll saw the map after the edits above");
   assert.equal(http.requestHeader("x-first-name"), ":method", "pairs keep their order");
   assert.equal(http.requestHeader("x-callback-count"), "6");
+  assert.equal(
+    http.requestHeader("x-map-size-matches"),
+    "yes",
+    "proxy_get_header_map_size is the serialized size",
+  );
   http.complete();
 });
 

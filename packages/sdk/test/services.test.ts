@@ -123,3 +123,16 @@ test("logging at several levels", { timeout: 60_000 }, async () => {
   http.complete();
   assert.ok(plugin.logs("debug").includes("request seen"));
 });
+
+test("shutdown with pending work: onDone returns false, done() after the flush callout", {
+  timeout: 60_000,
+}, async () => {
+  const plugin = await start();
+  plugin.shutdown();
+  const flush = plugin.httpCalls.find((c) => c.cluster === "flush");
+  assert.ok(flush, "the root context flushes on shutdown");
+  assert.equal(plugin.plugin.root.awaitingDone, true);
+  flush.respond({ headers: [[":status", "200"]] });
+  assert.ok(plugin.logs("info").includes("flushed, done: 0"));
+  assert.equal(plugin.plugin.root.awaitingDone, false);
+});
