@@ -87,8 +87,6 @@ async function compileGcorePlugin(name: string): Promise<Uint8Array> {
   return new Uint8Array(await readFile(output));
 }
 
-export { compileGcorePlugin };
-
 test("the G-Core SDK plugins compile and import only what Envoy provides", { timeout: 120_000 }, async () => {
   for (const name of ["headers", "http-callout", "body"]) {
     const bytes = await compileGcorePlugin(name);
