@@ -291,6 +291,36 @@ describe("api-observer", { timeout: 60_000 }, () => {
     assert.equal(t.counter("api_observer_events_invalid_total"), 1n);
   });
 
+  test("auth_token goes as a bearer token; node_workload can put the node on the destination side", async () => {
+    const t = await start(
+      { batch_size: 1, auth_token: "ingest-123", node_workload: "destination" },
+      { NAME: "api" },
+    );
+    observe(t);
+    assert.equal(t.httpCalls[0]?.header("authorization"), "Bearer ingest-123");
+    const [event] = postedEvents(t);
+    assert.equal(event?.source?.name, "");
+    assert.equal(event?.destination?.name, "api");
+  });
+
+  test("a call without a response is recorded with status 0", async () => {
+    const t = await start({ batch_size: 1 });
+    const http = t.http({ "source.address": "10.1.2.3:51000" });
+    http.requestHeaders(
+      [
+        [":method", "GET"],
+        [":path", "/slow"],
+        [":authority", "api.example.com"],
+      ],
+      true,
+    );
+    http.complete(); // the client went away before any response
+    const [event] = postedEvents(t);
+    assert.equal(event?.status, 0);
+    assert.deepEqual(event?.response?.headers, {});
+    assert.equal(normalizeEvent(event, "event 0", { now: Date.now() }).status, 0);
+  });
+
   test("an invalid configuration is rejected with the reason", async () => {
     for (const [configuration, reason] of [
       ["", /must be a JSON object/],
