@@ -64,7 +64,9 @@ export class RegistryClient {
   constructor(private readonly options: RegistryClientOptions) {
     this.registry = options.registry;
     const plain = options.plainHttp ?? isLoopbackHost(options.registry);
-    this.baseUrl = `${plain ? "http" : "https"}://${options.registry}`;
+    // Docker Hub's references say docker.io, but its API lives on registry-1.docker.io.
+    const host = options.registry === "docker.io" ? "registry-1.docker.io" : options.registry;
+    this.baseUrl = `${plain ? "http" : "https"}://${host}`;
   }
 
   async close(): Promise<void> {
