@@ -144,6 +144,9 @@ export class Plugin {
 
   /** Applies the failure policy (and FAIL_RELOAD) before a new stream opens. */
   health(): PluginHealth {
+    if (this.root.deleted || this.root.awaitingDone) {
+      throw new Error(`plugin ${this.config.name} was shut down: it cannot open new streams`);
+    }
     if (!this.root.vm.failed) return "ok";
     switch (this.config.failurePolicy) {
       case "FAIL_OPEN":

@@ -105,3 +105,10 @@ test("several root contexts in one VM keep their own configuration and ticks", o
   assert.equal(second.filterState("note"), "note");
   assert.equal(t.harness.filterState("note"), undefined);
 });
+
+test("a plugin that was shut down refuses new streams with a clear error", opts, async () => {
+  const t = await startAbiHarness({ name: "gone" });
+  t.harness.shutdown();
+  assert.equal(t.harness.plugin.root.deleted, true);
+  assert.throws(() => t.harness.http(), /plugin gone was shut down/);
+});
