@@ -32,3 +32,21 @@ test("a body without secrets keeps its bytes", { timeout: 60_000 }, async () => 
   assert.equal(answer.status, 200);
   assert.equal(JSON.parse(answer.body).args.color, "blue");
 });
+
+test("a body over max_body_bytes passes through unredacted, content-length kept, and the log says why", {
+  timeout: 60_000,
+}, async () => {
+  // httpbin echoes the request body back inside its JSON answer: 300 000 bytes in, more than 262 144 out.
+  const payload = `SECRET=stays ${"x".repeat(300_000)}`;
+  const answer = await sendRequest("http://127.0.0.1:10004/anything", {
+    method: "POST",
+    headers: { "content-type": "text/plain" },
+    body: payload,
+  });
+  assert.equal(answer.status, 200);
+  assert.equal(JSON.parse(answer.body).data, payload);
+  assert.equal(Number(answer.headers["content-length"]), Buffer.byteLength(answer.body));
+  await stack.proxy.waitForOutput(
+    /passed through unredacted: content-length \d+ exceeds max_body_bytes 262144/,
+  );
+});
