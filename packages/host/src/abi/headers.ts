@@ -1,7 +1,8 @@
 /**
  * Header map hostcalls (`proxy_*_header_map_*`). Names are matched case-insensitively and stored
  * lower-cased, as Envoy does; a missing header is NOT_FOUND (OK with an empty value for ABI v0.1.0
- * modules, as Envoy keeps for them); a map not available in the current phase is BAD_ARGUMENT.
+ * modules, as Envoy keeps for them); a map not available in the current phase is BAD_ARGUMENT (in
+ * `proxy_on_log` Envoy's missing maps read as empty, see HttpStream).
  */
 import { parsePairs } from "../header-map.ts";
 import { MAX_MAP_TYPE, Status } from "../types.ts";
@@ -27,7 +28,7 @@ export function headerImports(vm: Vm) {
       const mem = vm.bytes();
       if (kp + kl > mem.length) return Status.InvalidMemoryAccess;
       const map = vm.effective().getMap(t);
-      if (map === null) return v010 ? vm.copyOut(EMPTY, ptrPtr, sizePtr) : Status.BadArgument;
+      if (map === null) return Status.BadArgument;
       const value = map.getAt(mem, kp, kl);
       if (value === undefined) return v010 ? vm.copyOut(EMPTY, ptrPtr, sizePtr) : Status.NotFound;
       return vm.copyOut(value, ptrPtr, sizePtr);
