@@ -225,8 +225,17 @@ describe("WasmPlugin CRD validation of hand-made resources", () => {
     return { ...valid, spec: merged };
   };
 
-  test("the valid one passes", () => {
+  test("the valid one passes, and so do URLs without a scheme (oci is the default)", () => {
     assert.deepEqual(validateWasmPlugin(valid), []);
+    for (const url of [
+      "demo",
+      "demo:1.0",
+      "registry.local:5000/team/demo_x:1.0",
+      "file:///opt/x.wasm",
+      "https://h/x.wasm",
+    ]) {
+      assert.deepEqual(validateWasmPlugin(withSpec({ url }, ["sha256"])), [], url);
+    }
   });
 
   const cases: Array<{ name: string; resource: unknown; path: string; message: RegExp }> = [
@@ -304,6 +313,24 @@ describe("WasmPlugin CRD validation of hand-made resources", () => {
       resource: withSpec({ selector: { matchLabels: { app: "*" } } }),
       path: "spec.selector.matchLabels",
       message: /wildcards/,
+    },
+    {
+      name: "url that is neither a URL nor an image reference",
+      resource: withSpec({ url: "%%not a url" }, ["sha256"]),
+      path: "spec.url",
+      message: /image reference/,
+    },
+    {
+      name: "empty url value (null)",
+      resource: withSpec({ url: null }, ["sha256"]),
+      path: "spec.url",
+      message: /must not be null/,
+    },
+    {
+      name: "empty spec (null)",
+      resource: { ...valid, spec: null },
+      path: "spec",
+      message: /must not be null/,
     },
     {
       name: "duplicate match ports",

@@ -68,6 +68,11 @@ const celRules: CelRule[] = [
   },
   {
     path: "spec.url",
+    rule: `self.contains("://") || self.matches("^[A-Za-z0-9][A-Za-z0-9._/:-]*(@sha256:[a-f0-9]{64})?$")`,
+    message: "a url without a scheme must be an image reference (oci:// is the default scheme)",
+  },
+  {
+    path: "spec.url",
     rule: `!self.matches("\\\\s")`,
     message: "url must not contain whitespace",
   },
@@ -148,6 +153,7 @@ export function validateWasmPlugin(resource: unknown): ResourceProblem[] {
     }
   }
   unknownFields(doc, wasmPluginFields, "", out);
+  nullFields(doc.spec, "spec", out);
   const metadata = doc.metadata as Record<string, unknown> | undefined;
   const name = metadata?.name;
   if (typeof name !== "string" || !dns1123Subdomain.test(name) || name.length > 253) {
@@ -164,6 +170,22 @@ export function validateWasmPlugin(resource: unknown): ResourceProblem[] {
     }
   }
   return out;
+}
+
+/**
+ * The compiled schema marks optional fields nullable; the API server does not: `spec:` or `url:` left empty
+ * in YAML is null and rejected. (pluginConfig is free-form and may hold nulls.)
+ */
+function nullFields(value: unknown, path: string, out: ResourceProblem[]): void {
+  if (value === null) {
+    out.push({ path, message: "must not be null (an empty YAML value)" });
+    return;
+  }
+  if (!value || typeof value !== "object") return;
+  for (const [key, child] of Object.entries(value)) {
+    if (path === "spec" && key === "pluginConfig") continue;
+    nullFields(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, out);
+  }
 }
 
 function unknownFields(value: unknown, tree: FieldTree, path: string, out: ResourceProblem[]): void {
