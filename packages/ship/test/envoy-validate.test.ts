@@ -102,7 +102,8 @@ describe("broken configs fail with their field path", { timeout: 300_000 }, () =
           "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasn";
       },
       path: `${hcm}.http_filters[0].typed_config.@type`,
-      message: /"type\.googleapis\.com\/envoy\.extensions\.filters\.http\.wasm\.v3\.Wasn" names no message/,
+      message:
+        /"type\.googleapis\.com\/envoy\.extensions\.filters\.http\.wasm\.v3\.Wasn" names no message .*did you mean type\.googleapis\.com\/envoy\.extensions\.filters\.http\.wasm\.v3\.Wasm\?/,
     },
     {
       name: "bad duration",

@@ -172,7 +172,7 @@ function checkAny(json: unknown, registry: Registry, path: string, out: FieldPro
   const typeName = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
   const target = registry.getMessage(typeName);
   if (!target) {
-    out.push({ path: join(path, "@type"), message: `"${typeUrl}" names no message in Envoy's v3 API` });
+    out.push({ path: join(path, "@type"), message: unknownType(typeUrl, typeName, registry) });
     return;
   }
   const inner = specialJsonTypes.has(target.typeName) ? rest.value : rest;
@@ -190,10 +190,22 @@ function checkTypedStruct(
   const typeName = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
   const target = registry.getMessage(typeName);
   if (!target) {
-    out.push({ path: join(path, "type_url"), message: `"${typeUrl}" names no message in Envoy's v3 API` });
+    out.push({ path: join(path, "type_url"), message: unknownType(typeUrl, typeName, registry) });
     return;
   }
   checkMessage(target, object.value ?? {}, registry, `${join(path, "value")}<${target.name}>`, out);
+}
+
+/** The message for a type URL the registry lacks, with the closest known message name as a hint. */
+function unknownType(typeUrl: string, typeName: string, registry: Registry): string {
+  let best: { name: string; distance: number } | undefined;
+  for (const type of registry) {
+    if (type.kind !== "message") continue;
+    const d = editDistance(typeName, type.typeName);
+    if (d <= 3 && (!best || d < best.distance)) best = { name: type.typeName, distance: d };
+  }
+  const hint = best ? ` (did you mean type.googleapis.com/${best.name}?)` : "";
+  return `"${typeUrl}" names no message in Envoy's v3 API${hint}`;
 }
 
 function tryDecode(
