@@ -42,7 +42,7 @@ export class FilterIteration {
     private readonly stages: FilterStage[],
     private readonly sink: IterationSink,
     private readonly bufferLimit: number,
-    private readonly onOverflow: () => void,
+    private readonly overflowHandler: { overflow(): void },
   ) {}
 
   get headersPassed(): boolean {
@@ -91,7 +91,7 @@ export class FilterIteration {
 
   private overflow(): void {
     this.aborted = true;
-    this.onOverflow();
+    this.overflowHandler.overflow();
   }
 
   private runData(chunk: Buffer, endStream: boolean, from: number): void {

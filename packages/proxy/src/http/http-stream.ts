@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
-import { FilterIteration } from "./filter-iteration.ts";
+import { FilterIteration, type FilterStage, type IterationSink } from "./filter-iteration.ts";
 import { getHeader, type HeaderList, setHeader } from "./header-list.ts";
-import type { HttpFilter, HttpFilterCallbacks } from "./http-filter.ts";
+import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "./http-filter.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
 import { mutateRequestHeaders } from "./request-headers.ts";
@@ -15,6 +15,55 @@ import type { SelectedRoute } from "./route-table.ts";
 import { Router, type RouterCallbacks } from "./router.ts";
 
 const EMPTY = Buffer.alloc(0);
+
+/** A filter's request side as a stage of the request iteration. */
+class DecodingStage implements FilterStage {
+  constructor(private readonly filter: HttpFilter) {}
+  headers(headers: HeaderList, endStream: boolean): FilterStatus {
+    return this.filter.decodeHeaders(headers, endStream);
+  }
+  data(body: BodyBuffer, endStream: boolean): FilterStatus {
+    return this.filter.decodeData(body, endStream);
+  }
+  drain(): Buffer {
+    return this.filter.drainDecoded();
+  }
+}
+
+/** A filter's response side as a stage of the response iteration. */
+class EncodingStage implements FilterStage {
+  constructor(private readonly filter: HttpFilter) {}
+  headers(headers: HeaderList, endStream: boolean): FilterStatus {
+    return this.filter.encodeHeaders(headers, endStream);
+  }
+  data(body: BodyBuffer, endStream: boolean): FilterStatus {
+    return this.filter.encodeData(body, endStream);
+  }
+  drain(): Buffer {
+    return this.filter.drainEncoded();
+  }
+}
+
+/** The end of the response iteration: the client. */
+class ResponseWriter implements IterationSink {
+  constructor(private readonly stream: HttpStream) {}
+  headers(headers: HeaderList, endStream: boolean): void {
+    this.stream.writeResponseHeaders(headers, endStream);
+  }
+  data(chunk: Buffer, endStream: boolean): void {
+    this.stream.writeResponseData(chunk, endStream);
+  }
+}
+
+class OverflowHandler {
+  constructor(
+    private readonly stream: HttpStream,
+    private readonly direction: "request" | "response",
+  ) {}
+  overflow(): void {
+    this.stream.onOverflow(this.direction);
+  }
+}
 
 export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   readonly streamInfo: StreamInfo;
@@ -42,28 +91,19 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.router = new Router(ctx, this);
     this.filters = ctx.filterFactories.map((make) => make(this));
     const limit = ctx.config.bufferLimitBytes;
+    // Stages and sinks are class instances, not object literals of arrow functions: per-request closures
+    // with inferred names cost a defineProperty each under tsx (esbuild keepNames).
     this.decoder = new FilterIteration(
-      this.filters.map((f) => ({
-        headers: (h, e) => f.decodeHeaders(h, e),
-        data: (b, e) => f.decodeData(b, e),
-        drain: () => f.drainDecoded(),
-      })),
-      { headers: (h, e) => this.router.headers(h, e), data: (c, e) => this.router.data(c, e) },
+      this.filters.map((f) => new DecodingStage(f)),
+      this.router,
       limit,
-      () => this.sendLocal(LOCAL_REPLIES.requestTooLarge),
+      new OverflowHandler(this, "request"),
     );
     this.encoder = new FilterIteration(
-      this.filters
-        .slice()
-        .reverse()
-        .map((f) => ({
-          headers: (h, e) => f.encodeHeaders(h, e),
-          data: (b, e) => f.encodeData(b, e),
-          drain: () => f.drainEncoded(),
-        })),
-      { headers: (h, e) => this.writeResponseHeaders(h, e), data: (c, e) => this.writeResponseData(c, e) },
+      this.filters.map((f) => new EncodingStage(f)).reverse(),
+      new ResponseWriter(this),
       limit,
-      () => this.onResponseOverflow(),
+      new OverflowHandler(this, "response"),
     );
   }
 
@@ -233,14 +273,19 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     if (body.length > 0) this.encoder.data(body, true);
   }
 
-  private onResponseOverflow(): void {
+  /** A filter buffered more than the buffer limit: 413 for requests, 500 (or a reset) for responses. */
+  onOverflow(direction: "request" | "response"): void {
+    if (direction === "request") {
+      this.sendLocal(LOCAL_REPLIES.requestTooLarge);
+      return;
+    }
     if (!this.res.headersSent) {
       this.localReplySent = false;
       this.sendLocal(LOCAL_REPLIES.responseTooLarge);
     } else this.resetDownstream();
   }
 
-  private writeResponseHeaders(headers: HeaderList, endStream: boolean): void {
+  writeResponseHeaders(headers: HeaderList, endStream: boolean): void {
     if (this.res.headersSent || this.res.destroyed) return;
     this.responseHeadersValue = headers;
     this.streamInfo.responseHeaders = headers;
@@ -260,7 +305,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     if (endStream) this.res.end();
   }
 
-  private writeResponseData(chunk: Buffer, endStream: boolean): void {
+  writeResponseData(chunk: Buffer, endStream: boolean): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
     if (chunk.length > 0) {

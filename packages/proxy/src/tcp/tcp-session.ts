@@ -6,7 +6,8 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { UpstreamCluster } from "../cluster/upstream-cluster.ts";
-import { FilterIteration } from "../http/filter-iteration.ts";
+import { FilterIteration, type FilterStage, type IterationSink } from "../http/filter-iteration.ts";
+import type { BodyBuffer, FilterStatus } from "../http/http-filter.ts";
 import { formatAddress, StreamInfo } from "../stream-info.ts";
 import type { NetworkFilter, NetworkFilterCallbacks } from "./network-filter.ts";
 import type { TcpListenerContext } from "./tcp-listener-context.ts";
@@ -15,7 +16,49 @@ import type { TcpListenerContext } from "./tcp-listener-context.ts";
 export const TCP_PROXY_CLUSTER_KEY = "envoy.tcp_proxy.cluster";
 
 const EMPTY = Buffer.alloc(0);
-const NO_HEADERS = () => "continue" as const;
+
+// Stages and sinks as small classes (no per-connection closures); a TCP iteration has no headers.
+class ReadStage implements FilterStage {
+  constructor(private readonly filter: NetworkFilter) {}
+  headers(): FilterStatus {
+    return "continue";
+  }
+  data(body: BodyBuffer, endStream: boolean): FilterStatus {
+    return this.filter.onDownstreamData(body, endStream);
+  }
+  drain(): Buffer {
+    return this.filter.drainDownstream();
+  }
+}
+
+class WriteStage implements FilterStage {
+  constructor(private readonly filter: NetworkFilter) {}
+  headers(): FilterStatus {
+    return "continue";
+  }
+  data(body: BodyBuffer, endStream: boolean): FilterStatus {
+    return this.filter.onUpstreamData(body, endStream);
+  }
+  drain(): Buffer {
+    return this.filter.drainUpstream();
+  }
+}
+
+class UpstreamSink implements IterationSink {
+  constructor(private readonly session: TcpSession) {}
+  headers(): void {}
+  data(chunk: Buffer, endStream: boolean): void {
+    this.session.sendUpstream(chunk, endStream);
+  }
+}
+
+class DownstreamSink implements IterationSink {
+  constructor(private readonly session: TcpSession) {}
+  headers(): void {}
+  data(chunk: Buffer, endStream: boolean): void {
+    this.session.sendDownstream(chunk, endStream);
+  }
+}
 
 export class TcpSession implements NetworkFilterCallbacks {
   readonly streamInfo: StreamInfo;
@@ -47,24 +90,16 @@ export class TcpSession implements NetworkFilterCallbacks {
     this.filters = ctx.filterFactories.map((make) => make(this));
     const limit = ctx.bufferLimitBytes;
     this.readPath = new FilterIteration(
-      this.filters.map((f) => ({
-        headers: NO_HEADERS,
-        data: (b, e) => f.onDownstreamData(b, e),
-        drain: () => f.drainDownstream(),
-      })),
-      { headers: () => {}, data: (c, e) => this.sendUpstream(c, e) },
+      this.filters.map((f) => new ReadStage(f)),
+      new UpstreamSink(this),
       limit,
-      () => this.close(),
+      this,
     );
     this.writePath = new FilterIteration(
-      this.filters.map((f) => ({
-        headers: NO_HEADERS,
-        data: (b, e) => f.onUpstreamData(b, e),
-        drain: () => f.drainUpstream(),
-      })),
-      { headers: () => {}, data: (c, e) => this.sendDownstream(c, e) },
+      this.filters.map((f) => new WriteStage(f)),
+      new DownstreamSink(this),
       limit,
-      () => this.close(),
+      this,
     );
     this.readPath.headers([], false);
     this.writePath.headers([], false);
@@ -219,7 +254,12 @@ export class TcpSession implements NetworkFilterCallbacks {
     this.downstream.destroy();
   }
 
-  private sendUpstream(chunk: Buffer, end: boolean): void {
+  /** Over the buffer limit while a filter holds data: the connection is closed. */
+  overflow(): void {
+    this.close();
+  }
+
+  sendUpstream(chunk: Buffer, end: boolean): void {
     const u = this.upstream;
     if (!u || this.connecting) {
       if (chunk.length) this.pendingUpstream.push(chunk);
@@ -234,7 +274,7 @@ export class TcpSession implements NetworkFilterCallbacks {
     if (end) u.end();
   }
 
-  private sendDownstream(chunk: Buffer, end: boolean): void {
+  sendDownstream(chunk: Buffer, end: boolean): void {
     const d = this.downstream;
     if (d.destroyed) return;
     if (chunk.length) {

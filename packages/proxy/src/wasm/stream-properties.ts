@@ -3,6 +3,7 @@
  * see the current state (the upstream host once chosen, the route after clear_route_cache).
  */
 import type { Properties, PropertyValue } from "@proxy-wasm-ts/host";
+import type { SelectedRoute } from "../http/route-table.ts";
 import type { StreamInfo } from "../stream-info.ts";
 
 function port(address: string): number | undefined {
@@ -11,10 +12,9 @@ function port(address: string): number | undefined {
   return i > 0 && Number.isInteger(n) ? n : undefined;
 }
 
+/** Where route attributes come from (the HTTP stream; TCP connections have none). */
 export interface RouteView {
-  routeName(): string | undefined;
-  virtualHostName(): string | undefined;
-  routeMetadata(): Record<string, unknown> | undefined;
+  route(): SelectedRoute | undefined;
 }
 
 /** Converts JSON (node metadata, route metadata) to property values (null becomes an empty string). */
@@ -46,13 +46,13 @@ const ATTRIBUTES = new Map<string, Attribute>([
   ["xds.listener_direction", () => 0],
   ["response.code_details", (i) => i.responseCodeDetails || undefined],
   ["connection.termination_details", (i) => i.connectionTerminationDetails || undefined],
-  ["xds.route_name", (_, r) => r?.routeName()],
-  ["route_name", (_, r) => r?.routeName()],
-  ["xds.virtual_host_name", (_, r) => r?.virtualHostName()],
+  ["xds.route_name", (_, r) => r?.route()?.route.name],
+  ["route_name", (_, r) => r?.route()?.route.name],
+  ["xds.virtual_host_name", (_, r) => r?.route()?.virtualHost.name],
   [
     "xds.route_metadata",
     (_, r) => {
-      const m = r?.routeMetadata();
+      const m = r?.route()?.route.metadata;
       return m ? jsonToProperty({ filter_metadata: m }) : undefined;
     },
   ],

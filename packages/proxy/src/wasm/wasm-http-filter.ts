@@ -2,7 +2,14 @@
  * An `envoy.filters.http.wasm` filter instance for one request: adapts the data plane's filter contract to
  * the host's HttpStream (one stream context per request per plugin).
  */
-import { Action, HeaderMap, type HttpStream, type Plugin } from "@proxy-wasm-ts/host";
+import {
+  Action,
+  HeaderMap,
+  type HttpStream,
+  type HttpStreamEvents,
+  type LocalReply,
+  type Plugin,
+} from "@proxy-wasm-ts/host";
 import type { HeaderList } from "../http/header-list.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "../http/http-filter.ts";
 import { streamProperties } from "./stream-properties.ts";
@@ -31,7 +38,8 @@ function status(action: Action): FilterStatus {
   return action === Action.Continue ? "continue" : "stop";
 }
 
-export class WasmHttpFilter implements HttpFilter {
+/** Also the host stream's event handler: methods, not per-request closures. */
+export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
   private readonly stream: HttpStream;
   private requestHeaderList: HeaderList | undefined;
   private responseHeaderList: HeaderList | undefined;
@@ -39,37 +47,41 @@ export class WasmHttpFilter implements HttpFilter {
 
   constructor(
     plugin: Plugin,
-    readonly cb: HttpFilterCallbacks,
+    private readonly cb: HttpFilterCallbacks,
   ) {
-    this.stream = plugin.newHttpStream({
-      properties: streamProperties(cb.streamInfo, {
-        routeName: () => cb.route()?.route.name,
-        virtualHostName: () => cb.route()?.virtualHost.name,
-        routeMetadata: () => cb.route()?.route.metadata,
-      }),
-      events: {
-        // Deferred: the host reports a resume before it releases buffered bytes.
-        onResumeRequest: () =>
-          queueMicrotask(() => {
-            syncHeaders(this.requestHeaderList, this.stream.request.headers);
-            cb.continueDecoding();
-          }),
-        onResumeResponse: () =>
-          queueMicrotask(() => {
-            syncHeaders(this.responseHeaderList, this.stream.response.headers);
-            cb.continueEncoding();
-          }),
-        onLocalReply: (reply) =>
-          cb.sendLocalReply(
-            reply.statusCode,
-            reply.body,
-            reply.headers.map(([n, v]) => [decoder.decode(n).toLowerCase(), decoder.decode(v)]),
-            reply.details,
-          ),
-        onReset: () => cb.resetStream(),
-        onClearRouteCache: () => cb.clearRouteCache(),
-      },
+    this.stream = plugin.newHttpStream({ properties: streamProperties(cb.streamInfo, cb), events: this });
+  }
+
+  // Resumes are deferred: the host reports one before it releases the buffered bytes.
+  onResumeRequest(): void {
+    queueMicrotask(() => {
+      syncHeaders(this.requestHeaderList, this.stream.request.headers);
+      this.cb.continueDecoding();
     });
+  }
+
+  onResumeResponse(): void {
+    queueMicrotask(() => {
+      syncHeaders(this.responseHeaderList, this.stream.response.headers);
+      this.cb.continueEncoding();
+    });
+  }
+
+  onLocalReply(reply: LocalReply): void {
+    this.cb.sendLocalReply(
+      reply.statusCode,
+      reply.body,
+      reply.headers.map(([n, v]) => [decoder.decode(n).toLowerCase(), decoder.decode(v)]),
+      reply.details,
+    );
+  }
+
+  onReset(): void {
+    this.cb.resetStream();
+  }
+
+  onClearRouteCache(): void {
+    this.cb.clearRouteCache();
   }
 
   decodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {

@@ -3,12 +3,13 @@
  * contract to the host's TcpStream. Filter state the plugin sets (e.g. `envoy.tcp_proxy.cluster`) is
  * copied to the connection so tcp_proxy sees it.
  */
-import { Action, PeerType, type Plugin, type TcpStream } from "@proxy-wasm-ts/host";
+import { Action, PeerType, type Plugin, type TcpStream, type TcpStreamEvents } from "@proxy-wasm-ts/host";
 import type { BodyBuffer, FilterStatus } from "../http/http-filter.ts";
 import type { NetworkFilter, NetworkFilterCallbacks, PeerType as Peer } from "../tcp/network-filter.ts";
 import { streamProperties } from "./stream-properties.ts";
 
-export class WasmNetworkFilter implements NetworkFilter {
+/** Also the host stream's event handler (methods, not per-connection closures). */
+export class WasmNetworkFilter implements NetworkFilter, TcpStreamEvents {
   private readonly stream: TcpStream;
   private done = false;
 
@@ -16,14 +17,19 @@ export class WasmNetworkFilter implements NetworkFilter {
     plugin: Plugin,
     private readonly cb: NetworkFilterCallbacks,
   ) {
-    this.stream = plugin.newTcpStream({
-      properties: streamProperties(cb.streamInfo),
-      events: {
-        onResumeDownstream: () => queueMicrotask(() => cb.continueReading()),
-        onResumeUpstream: () => queueMicrotask(() => cb.continueWriting()),
-        onClose: () => queueMicrotask(() => cb.close()),
-      },
-    });
+    this.stream = plugin.newTcpStream({ properties: streamProperties(cb.streamInfo), events: this });
+  }
+
+  onResumeDownstream(): void {
+    queueMicrotask(() => this.cb.continueReading());
+  }
+
+  onResumeUpstream(): void {
+    queueMicrotask(() => this.cb.continueWriting());
+  }
+
+  onClose(): void {
+    queueMicrotask(() => this.cb.close());
   }
 
   private copyFilterState(result: Action): FilterStatus {
