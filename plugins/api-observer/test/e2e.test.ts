@@ -49,9 +49,9 @@ function send(
   });
 }
 
-/** Polls `probe` until it returns a value (the plugin flushes on its 1 s tick); fails after 15 s. */
+/** Polls `probe` until it returns a value (the plugin flushes on its 1 s tick); gives up after 30 s (a hang bound, not a timing assertion). */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 300; i++) {
     const value = await probe();
     if (value !== undefined) return value;
     await sleep(100);
@@ -139,6 +139,6 @@ describe("api-observer envoy.yaml on the local data plane", { timeout: 120_000 }
       return n >= 3 ? n : undefined;
     });
     assert.equal(dropped, 3);
-    assert.match(envoy.stderr.join(""), /event\(s\) dropped: collector did not answer/);
+    await envoy.waitForOutput(/event\(s\) dropped: collector did not answer/);
   });
 });

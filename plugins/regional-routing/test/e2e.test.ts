@@ -74,10 +74,7 @@ describe("regional-routing envoy.yaml on the local data plane", { timeout: 120_0
     assert.equal(east1.headers["x-echo-name"], "us_east1");
     // The upstream saw the region header the plugin set.
     assert.equal(JSON.parse(east1.body).headers.Region, "us_east1");
-    assert.match(
-      envoy.stdout.join(""),
-      /host=api\.example\.com region=us_central1 cluster=us_central1 status=200/,
-    );
+    await envoy.waitForOutput(/host=api\.example\.com region=us_central1 cluster=us_central1 status=200/);
   });
 
   test("unknown hosts and regions outside allowed_regions get a 503 with the reason", async () => {

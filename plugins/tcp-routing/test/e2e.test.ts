@@ -60,11 +60,13 @@ describe("tcp-routing envoy.yaml on the local data plane", { timeout: 120_000 },
     const odd = await requestFrom("127.0.0.11", envoy.listener());
     assert.equal(echoName(odd.answer), "egress-router2");
 
-    const plugin = envoy.stderr.join("");
-    assert.match(plugin, new RegExp(`Routed source 127\\.0\\.0\\.10:${even.localPort} to egress-router1`));
-    assert.match(plugin, new RegExp(`Routed source 127\\.0\\.0\\.11:${odd.localPort} to egress-router2`));
-    const access = envoy.stdout.join("");
-    assert.match(access, new RegExp(`cluster=egress-router1 src=127\\.0\\.0\\.10:${even.localPort} `));
-    assert.match(access, new RegExp(`cluster=egress-router2 src=127\\.0\\.0\\.11:${odd.localPort} `));
+    await envoy.waitForOutput(
+      new RegExp(`Routed source 127\\.0\\.0\\.10:${even.localPort} to egress-router1`),
+    );
+    await envoy.waitForOutput(
+      new RegExp(`Routed source 127\\.0\\.0\\.11:${odd.localPort} to egress-router2`),
+    );
+    await envoy.waitForOutput(new RegExp(`cluster=egress-router1 src=127\\.0\\.0\\.10:${even.localPort} `));
+    await envoy.waitForOutput(new RegExp(`cluster=egress-router2 src=127\\.0\\.0\\.11:${odd.localPort} `));
   });
 });

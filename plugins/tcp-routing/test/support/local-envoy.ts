@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type LocalDataPlane, parseBootstrap, startProxy } from "@proxy-wasm-ts/proxy";
 import { parse } from "yaml";
 
@@ -20,6 +21,12 @@ export interface LocalEnvoy {
   /** Everything written to stdout (access logs) and stderr (plugin logs) so far. */
   stdout: string[];
   stderr: string[];
+  /**
+   * Waits until the output (access logs, then plugin logs) matches `pattern` and returns the match:
+   * access logs are written when a stream or connection ends, which may be after the client is done.
+   * The 30 s bound only stops a hang; nothing is asserted about time.
+   */
+  waitForOutput(pattern: RegExp): Promise<RegExpMatchArray>;
   close(): Promise<void>;
 }
 
@@ -63,6 +70,15 @@ export async function startLocalEnvoy(
       const bound = name === undefined ? proxy.listeners[0] : proxy.listeners.find((l) => l.name === name);
       if (!bound) throw new Error(`no listener ${name ?? "at all"}`);
       return { host: bound.host, port: bound.port };
+    },
+    async waitForOutput(pattern: RegExp): Promise<RegExpMatchArray> {
+      for (let waited = 0; ; waited += 50) {
+        const match = (stdout.join("") + stderr.join("")).match(pattern);
+        if (match) return match;
+        if (waited > 30_000)
+          throw new Error(`no output matches ${pattern}:\n${stdout.join("")}${stderr.join("")}`);
+        await sleep(50);
+      }
     },
     close: () => proxy.close(),
   };
