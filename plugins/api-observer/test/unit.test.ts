@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { PluginStartError } from "@proxy-wasm-ts/host";
 import { type PluginHarness, startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
 import { type ApiEventInput, normalizeEvent } from "@proxy-wasm-ts/ingestion";
+import { readmeJsonExamples } from "../../tcp-routing/test/support/shipped-configs.ts";
 import { buildPlugin } from "../../test-support/plugin-build.ts";
 
 const pluginDir = fileURLToPath(new URL("..", import.meta.url));
@@ -341,5 +342,11 @@ describe("api-observer", { timeout: 60_000 }, () => {
       );
       assert.match(testHost.logEntries.map((e) => e.message).join("\n"), reason);
     }
+  });
+
+  test("the configuration examples in README.md are accepted", async () => {
+    const examples = await readmeJsonExamples(pluginDir);
+    assert.ok(examples.length > 0);
+    for (const configuration of examples) await startPlugin(wasm, { name: "api-observer", configuration });
   });
 });

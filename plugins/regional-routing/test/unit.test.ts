@@ -3,6 +3,7 @@ import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Action, PluginStartError } from "@proxy-wasm-ts/host";
 import { type PluginHarness, startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
+import { readmeJsonExamples } from "../../tcp-routing/test/support/shipped-configs.ts";
 import { buildPlugin } from "../../test-support/plugin-build.ts";
 
 const pluginDir = fileURLToPath(new URL("..", import.meta.url));
@@ -209,5 +210,12 @@ describe("regional-routing", { timeout: 60_000 }, () => {
       );
       assert.match(testHost.logEntries.map((e) => e.message).join("\n"), reason);
     }
+  });
+
+  test("the configuration examples in README.md are accepted", async () => {
+    const examples = await readmeJsonExamples(pluginDir);
+    assert.ok(examples.length > 0);
+    for (const configuration of examples)
+      await startPlugin(wasm, { name: "regional-routing", configuration });
   });
 });

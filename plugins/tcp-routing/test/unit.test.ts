@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Action, PluginStartError, Status } from "@proxy-wasm-ts/host";
 import { startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
 import { buildPlugin } from "../../test-support/plugin-build.ts";
+import { readmeJsonExamples } from "./support/shipped-configs.ts";
 
 const pluginDir = fileURLToPath(new URL("..", import.meta.url));
 let wasm: Uint8Array;
@@ -117,5 +118,11 @@ describe("tcp-routing", { timeout: 60_000 }, () => {
     assert.equal(tcp.newConnection(), Action.Continue);
     assert.equal(tcp.upstreamCluster, undefined);
     assert.match(t.logs("error")[0] ?? "", /envoy\.tcp_proxy\.cluster.*failed/);
+  });
+
+  test("the configuration examples in README.md are accepted", async () => {
+    const examples = await readmeJsonExamples(pluginDir);
+    assert.ok(examples.length > 0);
+    for (const configuration of examples) await startPlugin(wasm, { name: "tcp-routing", configuration });
   });
 });

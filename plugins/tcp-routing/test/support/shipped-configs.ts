@@ -1,4 +1,5 @@
-/** Runs `pwts validate` (the ship library) on the files a plugin ships; returns the errors as lines. */
+/** Checks of what a plugin ships: `pwts validate` (the ship library) on its files, and its README examples. */
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { formatProblem, validateConfigFiles } from "@proxy-wasm-ts/ship";
 
@@ -7,4 +8,10 @@ export const SHIPPED_CONFIGS = ["envoy.yaml", "docker-compose.yaml", "wasmplugin
 export async function shippedConfigErrors(pluginDir: string): Promise<string[]> {
   const problems = await validateConfigFiles(SHIPPED_CONFIGS.map((f) => join(pluginDir, f)));
   return problems.filter((p) => p.severity === "error").map(formatProblem);
+}
+
+/** The ```json blocks of the plugin's README.md (its configuration examples), as text. */
+export async function readmeJsonExamples(pluginDir: string): Promise<string[]> {
+  const readme = await readFile(join(pluginDir, "README.md"), "utf8");
+  return [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
