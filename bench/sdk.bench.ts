@@ -9,7 +9,7 @@
  * - per-request cost in the host harness: context create, request headers, response headers, done, log,
  *   delete; ns per stream (target: ours no slower than theirs).
  * - guest memory after 20,000 streams for our runtime choices (minimal, the default; incremental; stub)
- *   and theirs.
+ *   and theirs; size and ns per stream of the incremental runtime against our default (minimal).
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -158,6 +158,7 @@ export default defineSuite({
     modules.stub = await buildOurs("stub");
     modules.gcore = await buildTheirs();
     harnesses.ours = await startPlugin(modules.minimal);
+    harnesses.incremental = await startPlugin(modules.incremental);
     harnesses.gcore = await startPlugin(modules.gcore);
   },
   cases: [
@@ -180,6 +181,19 @@ export default defineSuite({
       unit: "ns/stream",
       baseline: "gcore: HTTP stream",
       sample: () => nsPerOperation(STREAMS_PER_SAMPLE, () => runStreams(harnesses.ours!, STREAMS_PER_SAMPLE)),
+    },
+    {
+      name: "ours (incremental runtime): module size",
+      unit: "bytes",
+      baseline: "ours: module size",
+      sample: () => modules.incremental!.byteLength,
+    },
+    {
+      name: "ours (incremental runtime): HTTP stream",
+      unit: "ns/stream",
+      baseline: "ours: HTTP stream",
+      sample: () =>
+        nsPerOperation(STREAMS_PER_SAMPLE, () => runStreams(harnesses.incremental!, STREAMS_PER_SAMPLE)),
     },
     { name: "gcore: memory after 20k streams", unit: "bytes", sample: () => memoryAfterStreams("gcore") },
     {

@@ -5,7 +5,7 @@ export function toBytes(text: string): ArrayBuffer {
   return String.UTF8.encode(text);
 }
 
-/** Decodes UTF-8 bytes (invalid sequences become U+FFFD, so hostile input cannot trap). */
+/** Decodes UTF-8 bytes leniently: malformed input from the wire never traps (it decodes to odd characters). */
 export function toText(bytes: ArrayBuffer): string {
   return String.UTF8.decode(bytes);
 }
