@@ -206,6 +206,7 @@ async function tarSingleFile(name: string, content: Uint8Array): Promise<Uint8Ar
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/** The content of the first regular file whose name `wanted` accepts, or undefined. */
 async function readTarFile(
   tar: Uint8Array,
   wanted: (name: string) => boolean,
@@ -214,17 +215,15 @@ async function readTarFile(
   let found: Uint8Array | undefined;
   const done = new Promise<void>((resolve, reject) => {
     reader.on("entry", (header, stream, next) => {
+      const keep = found === undefined && header.type === "file" && wanted(header.name);
       const chunks: Buffer[] = [];
-      stream.on("data", (c) => {
-        if (header.type === "file" && !found && wanted(header.name)) chunks.push(c as Buffer);
+      stream.on("data", (chunk) => {
+        if (keep) chunks.push(chunk as Buffer);
       });
       stream.on("end", () => {
-        if (chunks.length || (header.type === "file" && !found && wanted(header.name) && header.size === 0)) {
-          found = new Uint8Array(Buffer.concat(chunks));
-        }
+        if (keep) found = new Uint8Array(Buffer.concat(chunks));
         next();
       });
-      stream.resume();
     });
     reader.on("finish", resolve);
     reader.on("error", (err: Error) =>
