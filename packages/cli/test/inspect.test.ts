@@ -120,6 +120,8 @@ test("an import with the wrong signature is marked, as Envoy's import type misma
     out.stdout,
     /!! env\.proxy_grpc_call .*WRONG SIGNATURE: the host and Envoy provide \((i32, ){11}i32\)/,
   );
+  // The host's loader refuses it too, for the same reason: inspect and the host read signatures alike.
+  assert.match(out.stdout, /proxy-wasm-ts host: import env\.proxy_grpc_call has the wrong signature/);
 });
 
 test("a v0.1.0-only host function imported by a v0.2.1 module is marked", { timeout: 60_000 }, async () => {

@@ -85,3 +85,10 @@ export {
   WasiErrno,
 } from "./types.ts";
 export { Vm, type VmFailure } from "./vm.ts";
+export {
+  formatSignature,
+  readImportSignatures,
+  type Signature,
+  sameSignature,
+  WasmBinaryError,
+} from "./wasm-binary.ts";

@@ -1,11 +1,20 @@
 /**
  * Loading a plugin module: compile from bytes or a path, detect the ABI version from its marker export,
- * and check every import against the import table, so an unknown import fails the load with its name
- * (as Envoy fails to link it) instead of at call time.
+ * and check every import against the import table, so an unknown or mis-typed import fails the load with its
+ * name (as Envoy fails to link it) instead of at call time.
  */
 import { readFile } from "node:fs/promises";
 import { ABI_MARKERS, findImport, type ImportSpec } from "./abi/table.ts";
 import type { AbiVersion } from "./types.ts";
+import {
+  formatSignature,
+  readImportSignatures,
+  type Signature,
+  sameSignature,
+  sections,
+  WasmBinaryError,
+  WasmReader,
+} from "./wasm-binary.ts";
 
 /** A module that cannot load in Envoy (or here): the message names the cause. */
 export class ModuleLoadError extends Error {
@@ -68,6 +77,13 @@ export class ProxyWasmModule {
     }
     const abiVersion = marker[1];
     const imports = WebAssembly.Module.imports(compiled);
+    let signatures: Map<string, Signature>;
+    try {
+      signatures = readImportSignatures(bytes);
+    } catch (err) {
+      if (!(err instanceof WasmBinaryError)) throw err;
+      throw new ModuleLoadError(`cannot read the module's import signatures: ${err.message}`);
+    }
     const specs: ImportSpec[] = [];
     for (const imp of imports) {
       const where = `${imp.module}.${imp.name}`;
@@ -81,6 +97,15 @@ export class ProxyWasmModule {
       if (!spec.abi.includes(abiVersion)) {
         throw new ModuleLoadError(
           `import ${where} is not provided to ABI ${abiVersion} modules (only to ${spec.abi.join(", ")})`,
+        );
+      }
+      // V8 itself would accept any signature for a JS import; cpp-host compares each one with the host
+      // function's and refuses the module, so a mis-declared import never runs with shifted arguments.
+      const declared = signatures.get(where);
+      if (declared && !sameSignature(declared, spec)) {
+        throw new ModuleLoadError(
+          `import ${where} has the wrong signature: the module declares ${formatSignature(declared)}, ` +
+            `the host (and Envoy) provide ${formatSignature(spec)} (Envoy: "import type mismatch")`,
         );
       }
       specs.push(spec);
@@ -98,19 +123,6 @@ export class ProxyWasmModule {
 
 // ---- memory cap: rewrite the memory section's limits -------------------------------------------------------
 
-function readLeb(bytes: Uint8Array, pos: number): [value: number, next: number] {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= bytes.length) throw new ModuleLoadError("not a valid WebAssembly module: truncated LEB128");
-    const b = bytes[pos++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return [result, pos];
-    shift += 7;
-    if (shift > 35) throw new ModuleLoadError("not a valid WebAssembly module: LEB128 too long");
-  }
-}
-
 function writeLeb(value: number): number[] {
   const out: number[] = [];
   let v = value;
@@ -123,37 +135,24 @@ function writeLeb(value: number): number[] {
   return out;
 }
 
+const MEMORY_SECTION = 5;
+
 /**
  * Returns the module bytes with every defined 32-bit memory's maximum set to at most `limitPages`.
  * Hand-written because no npm package edits one section of a binary without re-encoding the whole module.
  */
 export function capMemory(bytes: Uint8Array, limitPages: number): Uint8Array {
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
-    throw new ModuleLoadError("not a valid WebAssembly module: bad magic number");
-  }
-  let pos = 8;
-  while (pos < bytes.length) {
-    const id = bytes[pos]!;
-    const [size, bodyStart] = readLeb(bytes, pos + 1);
-    const bodyEnd = bodyStart + size;
-    if (bodyEnd > bytes.length)
-      throw new ModuleLoadError("not a valid WebAssembly module: section past the end");
-    if (id === 5) {
-      let p = bodyStart;
-      const [count, afterCount] = readLeb(bytes, p);
-      p = afterCount;
+  try {
+    for (const { id, headerStart, start, end } of sections(bytes)) {
+      if (id !== MEMORY_SECTION) continue;
+      const memories = new WasmReader(bytes, start, end);
+      const count = memories.u32();
       const body: number[] = writeLeb(count);
       for (let i = 0; i < count; i++) {
-        const flags = bytes[p++]!;
+        const flags = memories.byte();
         if (flags & ~0x01) return bytes; // shared or 64-bit memories: leave untouched
-        const [min, afterMin] = readLeb(bytes, p);
-        p = afterMin;
-        let max = limitPages;
-        if (flags & 0x01) {
-          const [declared, afterMax] = readLeb(bytes, p);
-          p = afterMax;
-          max = Math.min(declared, limitPages);
-        }
+        const min = memories.u32();
+        const max = flags & 0x01 ? Math.min(memories.u32(), limitPages) : limitPages;
         if (min > limitPages) {
           throw new ModuleLoadError(
             `the module needs ${min} memory pages at start, over the memory limit of ${limitPages} pages`,
@@ -161,14 +160,18 @@ export function capMemory(bytes: Uint8Array, limitPages: number): Uint8Array {
         }
         body.push(0x01, ...writeLeb(min), ...writeLeb(max));
       }
-      const section = [5, ...writeLeb(body.length), ...body];
-      const out = new Uint8Array(pos + section.length + (bytes.length - bodyEnd));
-      out.set(bytes.subarray(0, pos), 0);
-      out.set(section, pos);
-      out.set(bytes.subarray(bodyEnd), pos + section.length);
+      const section = [MEMORY_SECTION, ...writeLeb(body.length), ...body];
+      const out = new Uint8Array(headerStart + section.length + (bytes.length - end));
+      out.set(bytes.subarray(0, headerStart), 0);
+      out.set(section, headerStart);
+      out.set(bytes.subarray(end), headerStart + section.length);
       return out;
     }
-    pos = bodyEnd;
+  } catch (err) {
+    if (err instanceof WasmBinaryError) {
+      throw new ModuleLoadError(`not a valid WebAssembly module: ${err.message}`);
+    }
+    throw err;
   }
   return bytes;
 }

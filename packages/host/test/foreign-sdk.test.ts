@@ -14,7 +14,14 @@ import { mkdir, readFile, rename } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { test } from "node:test";
-import { Action, findImport, ModuleLoadError, Status } from "@proxy-wasm-ts/host";
+import {
+  Action,
+  findImport,
+  ModuleLoadError,
+  readImportSignatures,
+  Status,
+  sameSignature,
+} from "@proxy-wasm-ts/host";
 import { startPlugin } from "@proxy-wasm-ts/host/testing";
 import asc from "assemblyscript/asc";
 
@@ -95,6 +102,15 @@ test("the G-Core SDK plugins compile and import only what Envoy provides", { tim
     assert.ok(!imports.includes("env.abort"), `${name}: env.abort must not be imported`);
     const unknown = WebAssembly.Module.imports(module).filter((i) => !findImport(i.module, i.name));
     assert.deepEqual(unknown, [], `${name}: every import is a host function of the import table`);
+    // ...and declared with the host function's signature (Envoy refuses a mismatch at load).
+    const misTyped = [...readImportSignatures(bytes)]
+      .filter(([where, signature]) => {
+        const [moduleName = "", importName = ""] = where.split(".");
+        const spec = findImport(moduleName, importName);
+        return spec && !sameSignature(signature, spec);
+      })
+      .map(([where]) => where);
+    assert.deepEqual(misTyped, [], `${name}: every import has the signature Envoy provides`);
     const exports = WebAssembly.Module.exports(module).map((e) => e.name);
     assert.ok(exports.includes("proxy_abi_version_0_2_1"));
     assert.ok(
@@ -219,6 +235,23 @@ test("G-Core clear_route_cache imports a v0.1.0-only function: the load fails as
     assert.ok(err instanceof ModuleLoadError, String(err));
     assert.match(err.message, /env\.proxy_clear_route_cache/);
     assert.match(err.message, /0\.1\.0/);
+    return true;
+  });
+});
+
+test("G-Core gRPC call: the SDK declares proxy_grpc_call with 10 parameters, so the load fails as in Envoy", {
+  timeout: 120_000,
+}, async () => {
+  const bytes = await compileGcorePlugin("grpc-call");
+  // The module does import it, with the SDK's 10-parameter declaration (the ABI's has 12).
+  assert.equal(readImportSignatures(bytes).get("env.proxy_grpc_call")?.params.length, 10);
+  await assert.rejects(startPlugin(bytes), (err: unknown) => {
+    assert.ok(err instanceof ModuleLoadError, String(err));
+    assert.match(err.message, /import env\.proxy_grpc_call has the wrong signature/);
+    assert.match(
+      err.message,
+      /declares \((i32, ){9}i32\) -> \(i32\), the host \(and Envoy\) provide \((i32, ){11}i32\)/,
+    );
     return true;
   });
 });

@@ -63,6 +63,47 @@ test(
 );
 
 test(
+  "an import declared with the wrong signature fails the load, as Envoy's import type mismatch",
+  opts,
+  async () => {
+    const withImport = (signature: string) =>
+      compileWat(
+        `(module (import "env" "proxy_grpc_call" (func ${signature})) ${BASE} (func (export "proxy_abi_version_0_2_1")))`,
+      );
+    // @gcoredev/proxy-wasm-sdk-as declares proxy_grpc_call without the initial-metadata pair: 10 parameters.
+    const ten = "(param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)";
+    await assert.rejects(ProxyWasmModule.load(withImport(ten)), (err: Error) => {
+      assert.ok(err instanceof ModuleLoadError, String(err));
+      assert.equal(
+        err.message,
+        `import env.proxy_grpc_call has the wrong signature: the module declares (${"i32, ".repeat(9)}i32) -> (i32), ` +
+          `the host (and Envoy) provide (${"i32, ".repeat(11)}i32) -> (i32) (Envoy: "import type mismatch")`,
+      );
+      return true;
+    });
+    // The result type counts too: the same 12 parameters without the status result are refused.
+    await assert.rejects(
+      ProxyWasmModule.load(withImport(`(param ${"i32 ".repeat(12)})`)),
+      /env\.proxy_grpc_call has the wrong signature: the module declares \((i32, ){11}i32\) -> \(\), /,
+    );
+    // i64 where the ABI has i32 (a 64-bit pointer width mistake).
+    await assert.rejects(
+      ProxyWasmModule.load(
+        compileWat(
+          `(module (import "env" "proxy_log" (func (param i32 i64 i32) (result i32))) ${BASE} (func (export "proxy_abi_version_0_2_1")))`,
+        ),
+      ),
+      /env\.proxy_log has the wrong signature: the module declares \(i32, i64, i32\) -> \(i32\)/,
+    );
+    const correct = await ProxyWasmModule.load(withImport(`(param ${"i32 ".repeat(12)}) (result i32)`));
+    assert.deepEqual(
+      correct.importSpecs.map((spec) => spec.name),
+      ["proxy_grpc_call"],
+    );
+  },
+);
+
+test(
   "start-up: _start runs when there is no _initialize, and proc_exit(0) there is a normal end",
   opts,
   async () => {

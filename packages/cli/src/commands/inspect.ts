@@ -4,8 +4,8 @@
  * provides it with another signature), every export (marked when it looks like a callback but no host
  * calls it). Exits 1 when Envoy could not load the module, 2 when the input is not a module at all.
  *
- * What the host provides comes from the host's own import and export tables and its module loader, so
- * this command and the host can never disagree.
+ * What the host provides comes from the host's own import and export tables, import-signature reader and
+ * module loader, so this command and the host can never disagree.
  */
 import { readFile } from "node:fs/promises";
 import {
@@ -13,9 +13,12 @@ import {
   type AbiVersion,
   EXPORT_TABLE,
   findImport,
-  type ImportSpec,
+  formatSignature,
   ModuleLoadError,
   ProxyWasmModule,
+  readImportSignatures,
+  type Signature,
+  sameSignature,
 } from "@proxy-wasm-ts/host";
 import type { Command } from "commander";
 import { UserError } from "../user-error.ts";
@@ -24,12 +27,6 @@ import { UserError } from "../user-error.ts";
 const EXIT_BAD_INPUT = 2;
 /** Exit status when the module is valid WebAssembly but Envoy could not load it. */
 const EXIT_NOT_LOADABLE = 1;
-
-/** A function signature as written in a module's type section. */
-export interface Signature {
-  params: string[];
-  results: string[];
-}
 
 /** How one import fares against what the host (and Envoy) provide. */
 export type ImportVerdict =
@@ -73,97 +70,6 @@ export interface InspectReport {
   hostLoadError: string | null;
 }
 
-// ---- reading import signatures -----------------------------------------------------------------------------
-// Node 20's WebAssembly.Module.imports() gives names and kinds but not signatures, and Envoy refuses a module
-// whose import signature differs from the host function's ("import type mismatch"). Only the type and import
-// sections are needed, so they are read here directly rather than decoding the whole module with a library.
-
-const VALUE_TYPES: Record<number, string> = { 127: "i32", 126: "i64", 125: "f32", 124: "f64", 123: "v128" };
-const EXTERNAL_KINDS = ["function", "table", "memory", "global", "tag"];
-
-class SectionReader {
-  pos: number;
-  constructor(
-    private readonly bytes: Uint8Array,
-    start: number,
-    private readonly end: number,
-  ) {
-    this.pos = start;
-  }
-  byte(): number {
-    if (this.pos >= this.end) throw new Error("section ends early");
-    return this.bytes[this.pos++]!;
-  }
-  u32(): number {
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-    }
-    throw new Error("LEB128 number too long");
-  }
-  name(): string {
-    const length = this.u32();
-    if (this.pos + length > this.end) throw new Error("name runs past its section");
-    const text = new TextDecoder().decode(this.bytes.subarray(this.pos, this.pos + length));
-    this.pos += length;
-    return text;
-  }
-  valueType(): string {
-    const code = this.byte();
-    return VALUE_TYPES[code] ?? `type 0x${code.toString(16)}`;
-  }
-  skipLimits(): void {
-    const flags = this.byte();
-    this.u32();
-    if (flags & 0x01) this.u32();
-  }
-}
-
-/** Signatures of the module's function imports, keyed `module.name`. Assumes the module already compiled. */
-export function readImportSignatures(bytes: Uint8Array): Map<string, Signature> {
-  const types: Signature[] = [];
-  const signatures = new Map<string, Signature>();
-  const top = new SectionReader(bytes, 8, bytes.length);
-  while (top.pos < bytes.length) {
-    const id = top.byte();
-    const size = top.u32();
-    const section = new SectionReader(bytes, top.pos, top.pos + size);
-    if (id === 1) {
-      for (let count = section.u32(); count > 0; count--) {
-        if (section.byte() !== 0x60) throw new Error("type section holds a non-function type");
-        const params = Array.from({ length: section.u32() }, () => section.valueType());
-        const results = Array.from({ length: section.u32() }, () => section.valueType());
-        types.push({ params, results });
-      }
-    } else if (id === 2) {
-      for (let count = section.u32(); count > 0; count--) {
-        const key = `${section.name()}.${section.name()}`;
-        const kind = section.byte();
-        if (kind === 0x00) {
-          const type = types[section.u32()];
-          if (type) signatures.set(key, type);
-        } else if (kind === 0x01) {
-          section.byte();
-          section.skipLimits();
-        } else if (kind === 0x02) {
-          section.skipLimits();
-        } else if (kind === 0x03) {
-          section.valueType();
-          section.byte();
-        } else {
-          section.byte();
-          section.u32();
-        }
-      }
-      return signatures; // the import section is the last one needed
-    }
-    top.pos += size;
-  }
-  return signatures;
-}
-
 // ---- analysis ----------------------------------------------------------------------------------------------
 
 /**
@@ -192,14 +98,6 @@ const IMPORT_ADVICE: ReadonlyArray<[pattern: RegExp, advice: string]> = [
 
 function adviceFor(where: string): string | undefined {
   return IMPORT_ADVICE.find(([pattern]) => pattern.test(where))?.[1];
-}
-
-function formatSignature(signature: Signature): string {
-  return `(${signature.params.join(", ")}) -> (${signature.results.join(", ")})`;
-}
-
-function sameSignature(a: Signature, params: ImportSpec["params"], results: ImportSpec["results"]): boolean {
-  return a.params.join() === params.join() && a.results.join() === results.join();
 }
 
 const CALLBACKS_THE_HOST_CALLS = new Set([
@@ -252,7 +150,7 @@ export async function inspectModule(file: string, bytes: Uint8Array): Promise<In
     } else if (!spec) {
       verdict = { kind: "missing" };
       problems.push(`${where} is not provided by the host or Envoy ("missing import")`);
-    } else if (signature && !sameSignature(signature, spec.params, spec.results)) {
+    } else if (signature && !sameSignature(signature, spec)) {
       const expected = { params: [...spec.params], results: [...spec.results] };
       verdict = { kind: "signature-mismatch", expected };
       problems.push(
