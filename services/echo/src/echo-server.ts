@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { argsOf, bodyOf, headersOf, originOf, urlOf } from "./request-echo.ts";
@@ -33,7 +33,14 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const MAX_DELAY_SECONDS = 10;
 const MAX_BYTES = 100 * 1024;
 
-const READ_METHODS = new Set(["GET", "HEAD"]);
+const READ_METHODS = ["GET", "HEAD"];
+/** httpbin's method endpoints: each accepts only its own method and echoes the body. */
+const BODY_METHODS: Readonly<Record<string, string>> = {
+  "/post": "POST",
+  "/put": "PUT",
+  "/patch": "PATCH",
+  "/delete": "DELETE",
+};
 
 /**
  * Starts an httpbin-compatible echo server: `/ip`, `/get`, `/headers`, `/anything[/...]`, `/status/:code`,
@@ -109,6 +116,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, name: string): 
     if (!allowRead(method, res, name)) return;
     return sendJson(res, 200, { ...common(), url: urlOf(req), name });
   }
+  const bodyMethod = BODY_METHODS[path];
+  if (bodyMethod !== undefined) {
+    if (!allowMethods([bodyMethod], method, res, name)) return;
+    return sendJson(res, 200, { ...common(), ...bodyFields(req, body), url: urlOf(req), name });
+  }
+  if (path === "/user-agent") {
+    if (!allowRead(method, res, name)) return;
+    return sendJson(res, 200, { "user-agent": req.headers["user-agent"] ?? null, name });
+  }
+  if (path === "/uuid") {
+    if (!allowRead(method, res, name)) return;
+    return sendJson(res, 200, { uuid: randomUUID(), name });
+  }
   if (path === "/response-headers") {
     return sendResponseHeaders(res, url.searchParams);
   }
@@ -143,9 +163,18 @@ function bodyFields(req: IncomingMessage, body: Buffer) {
 }
 
 function allowRead(method: string, res: ServerResponse, name: string): boolean {
-  if (READ_METHODS.has(method)) return true;
-  res.setHeader("allow", "GET, HEAD, OPTIONS");
-  sendJson(res, 405, { error: `method ${method} not allowed here; use GET`, name });
+  return allowMethods(READ_METHODS, method, res, name);
+}
+
+function allowMethods(
+  allowed: readonly string[],
+  method: string,
+  res: ServerResponse,
+  name: string,
+): boolean {
+  if (allowed.includes(method)) return true;
+  res.setHeader("allow", [...allowed, "OPTIONS"].join(", "));
+  sendJson(res, 405, { error: `method ${method} not allowed here; use ${allowed[0]}`, name });
   return false;
 }
 

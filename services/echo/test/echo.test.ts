@@ -139,6 +139,36 @@ describe("echo", { timeout: 30_000 }, () => {
     assert.equal((await fetch(`${echo.url}/bytes/-1`)).status, 400);
   });
 
+  test("/post, /put, /patch, /delete echo the body and accept only their method", async () => {
+    for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+      const path = `/${method.toLowerCase()}`;
+      const res = await fetch(`${echo.url}${path}?k=v`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: '{"n":1}',
+      });
+      assert.equal(res.status, 200, path);
+      const body = await echoed(res);
+      assert.deepEqual(body.json, { n: 1 });
+      assert.deepEqual(body.args, { k: "v" });
+      const wrong = await fetch(`${echo.url}${path}`);
+      assert.equal(wrong.status, 405, `GET ${path}`);
+      assert.equal(wrong.headers.get("allow"), `${method}, OPTIONS`);
+      await wrong.arrayBuffer();
+    }
+  });
+
+  test("/user-agent and /uuid", async () => {
+    const ua = (await (
+      await fetch(`${echo.url}/user-agent`, { headers: { "user-agent": "probe/1" } })
+    ).json()) as Record<string, string>;
+    assert.equal(ua["user-agent"], "probe/1");
+    const a = (await (await fetch(`${echo.url}/uuid`)).json()) as { uuid: string };
+    const b = (await (await fetch(`${echo.url}/uuid`)).json()) as { uuid: string };
+    assert.match(a.uuid, /^[0-9a-f-]{36}$/);
+    assert.notEqual(a.uuid, b.uuid);
+  });
+
   test("unknown paths get 404 with the path named", async () => {
     const res = await fetch(`${echo.url}/nope`);
     assert.equal(res.status, 404);
