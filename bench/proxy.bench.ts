@@ -21,7 +21,10 @@ import { defineSuite } from "./benchmark.ts";
 const CONNECTIONS = 16;
 const DURATION_S = 2;
 const ROOT = new URL("..", import.meta.url).pathname;
-/** The SDK header-mutation plugin when built (`pwts build plugins/header-mutation`), else an equivalent .wat. */
+/**
+ * The SDK header-mutation plugin when built (`pwts build plugins/header-mutation`), else a .wat plugin that
+ * also edits a request and a response header (and bumps a counter).
+ */
 const HEADER_MUTATION_WASM = join(ROOT, "plugins/header-mutation/build/plugin.wasm");
 
 // Plain JavaScript run with `node --input-type=module -e`, so each server is its own process.
@@ -181,7 +184,7 @@ export default defineSuite({
   runs: 9,
   async setup() {
     dir = mkdtempSync(join(tmpdir(), "pwts-bench-"));
-    const plugins = writePlugins({ noop: noopPluginWat(), header: headerPluginWat() });
+    const plugins = writePlugins({ noop: noopPluginWat(), header: headerPluginWat(false) });
     const headerWasm = existsSync(HEADER_MUTATION_WASM) ? HEADER_MUTATION_WASM : plugins.path.header;
     const upstream = await startScript(UPSTREAM_JS);
     children.push(upstream.child);

@@ -69,8 +69,11 @@ function module(data: Record<number, string>, funcs: Record<string, string>): st
 
 // Map types: 0 request headers, 2 response headers. Buffer types: 0 request body, 1 response body, 4 call body.
 
-/** Adds `x-wasm: on` to requests and `x-wasm-response: on` to responses; counts requests in a counter metric. */
-export function headerPluginWat(): string {
+/**
+ * Adds `x-wasm: on` to requests and `x-wasm-response: on` to responses; counts requests in a counter metric
+ * and (unless `logEachRequest` is false) logs each request at info.
+ */
+export function headerPluginWat(logEachRequest = true): string {
   return module(
     {
       16: "x-wasm",
@@ -88,7 +91,7 @@ export function headerPluginWat(): string {
       proxy_on_request_headers: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
     (drop (call $replace (i32.const 0) (i32.const 16) (i32.const 6) (i32.const 32) (i32.const 2)))
     (drop (call $increment_metric (global.get $counter) (i64.const 1)))
-    (drop (call $log (i32.const 2) (i32.const 112) (i32.const 27)))
+    ${logEachRequest ? "(drop (call $log (i32.const 2) (i32.const 112) (i32.const 27)))" : ""}
     (i32.const 0))`,
       proxy_on_response_headers: `(func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
     (drop (call $replace (i32.const 2) (i32.const 48) (i32.const 15) (i32.const 32) (i32.const 2)))
