@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { formatImageReference, parseImageReference } from "../src/index.ts";
 
-test("references with tag, digest, oci:// and a port parse", () => {
+test("references with tag, digest, oci:// and a port parse", { timeout: 30_000 }, () => {
   const digest = `sha256:${"a".repeat(64)}`;
   assert.deepEqual(parseImageReference("ghcr.io/org/plugins/demo:0.1.0"), {
     registry: "ghcr.io",
@@ -22,7 +22,7 @@ test("references with tag, digest, oci:// and a port parse", () => {
   assert.equal(formatImageReference(parseImageReference(`r.io/a/b:1@${digest}`)), `r.io/a/b:1@${digest}`);
 });
 
-test("bad references say what was expected", () => {
+test("bad references say what was expected", { timeout: 30_000 }, () => {
   assert.throws(() => parseImageReference("demo:1"), /expected REGISTRY\/REPOSITORY\[:TAG\]/);
   assert.throws(() => parseImageReference("org/demo:1"), /"org" is not a registry host/);
   assert.throws(() => parseImageReference("ghcr.io/Org/Demo:1"), /repository "Org\/Demo" is not valid/);

@@ -207,7 +207,7 @@ describe("pwts istio: generated resources", { timeout: 300_000 }, () => {
   });
 });
 
-describe("WasmPlugin CRD validation of hand-made resources", () => {
+describe("WasmPlugin CRD validation of hand-made resources", { timeout: 60_000 }, () => {
   const valid = {
     apiVersion: "extensions.istio.io/v1alpha1",
     kind: "WasmPlugin",

@@ -16,7 +16,9 @@ async function tarGz(files: Record<string, Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(gzipSync(Buffer.concat(chunks)));
 }
 
-test("a compat layer gives up plugin.wasm wherever it sits, next to other files", async () => {
+test("a compat layer gives up plugin.wasm wherever it sits, next to other files", {
+  timeout: 60_000,
+}, async () => {
   const wasm = tinyPluginWasm("tar");
   const layer = await tarGz({
     "runtime-config.json": new TextEncoder().encode("{}"),
@@ -25,7 +27,9 @@ test("a compat layer gives up plugin.wasm wherever it sits, next to other files"
   assert.deepEqual(await wasmFromLayer("compat", layer), wasm);
 });
 
-test("a compat layer without plugin.wasm, or not gzip, is refused with the reason", async () => {
+test("a compat layer without plugin.wasm, or not gzip, is refused with the reason", {
+  timeout: 60_000,
+}, async () => {
   await assert.rejects(
     wasmFromLayer("compat", await tarGz({ "other.wasm": tinyPluginWasm() })),
     /holds no plugin\.wasm/,
@@ -33,7 +37,9 @@ test("a compat layer without plugin.wasm, or not gzip, is refused with the reaso
   await assert.rejects(wasmFromLayer("compat", new Uint8Array([1, 2, 3])), /not gzip data/);
 });
 
-test("images are reproducible: the same module gives the same manifest digest in both layouts", async () => {
+test("images are reproducible: the same module gives the same manifest digest in both layouts", {
+  timeout: 60_000,
+}, async () => {
   const wasm = tinyPluginWasm("same");
   for (const layout of ["compat", "wasm-layers"] as const) {
     const a = await buildWasmImage(wasm, layout, { rootIds: ["r"] });
