@@ -252,7 +252,9 @@ describe("a registry that refuses single-request uploads", { timeout: 300_000 },
   });
 });
 
-test("a module without a Proxy-Wasm ABI marker is refused before anything is sent", async () => {
+test("a module without a Proxy-Wasm ABI marker is refused before anything is sent", {
+  timeout: 60_000,
+}, async () => {
   const { compileWat } = await import("../../host/test/support/wat.ts");
   const plain = compileWat(`(module (func (export "main")))`);
   await assert.rejects(pushWasm(plain, "127.0.0.1:1/x/y:1"), /exports no proxy_abi_version_\* marker/);
