@@ -2,6 +2,8 @@
  * `pwts run CONFIG`: runs an Envoy bootstrap (YAML or JSON) on the local data plane, with its Wasm
  * plugins, until SIGINT/SIGTERM, then drains in-flight requests and exits.
  */
+
+import type { LogLevel } from "@proxy-wasm-ts/host";
 import {
   ConfigError,
   ListenError,
@@ -12,6 +14,7 @@ import {
 import type { Command } from "commander";
 import { UserError } from "../user-error.ts";
 
+/** Plugin log levels by name; the index is the ABI's `proxy_log_level_t`. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "critical"] as const;
 
 interface RunOptions {
@@ -37,7 +40,7 @@ async function run(file: string, options: RunOptions): Promise<void> {
   try {
     say(`loading ${file}`);
     const config = await loadBootstrap(file);
-    proxy = await startProxy(config, { progress: say, pluginLogLevel: level as 0 });
+    proxy = await startProxy(config, { progress: say, pluginLogLevel: level as LogLevel });
   } catch (err) {
     if (err instanceof ConfigError) throw new UserError(`${file}: ${err.message}`);
     if (err instanceof ListenError) throw new UserError(err.message);
