@@ -25,6 +25,7 @@ export {
   type PrometheusOptions,
   prometheusName,
   renderPrometheus,
+  StatsTagProducer,
   type StatsTagRule,
 } from "./envoy/prometheus.ts";
 export {

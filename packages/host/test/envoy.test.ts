@@ -1,7 +1,7 @@
 /** Envoy-specific behaviour: Prometheus text, property encodings, foreign-function argument decoding. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatG32, prometheusName, renderPrometheus } from "../src/envoy/prometheus.ts";
+import { formatG32, prometheusName, renderPrometheus, StatsTagProducer } from "../src/envoy/prometheus.ts";
 import { Double, Duration, encodeProperty } from "../src/envoy/properties.ts";
 import { readProtoFields, writeProtoFields } from "../src/envoy/protobuf.ts";
 import { parsePairs } from "../src/header-map.ts";
@@ -77,6 +77,42 @@ test("Prometheus names: namespace stripped, sanitised, digit-leading names dropp
     /latency_ms_bucket\{route="\/a\\"b",le="25"\} 0\nlatency_ms_bucket\{route="\/a\\"b",le="50"\} 1\n/,
   );
   assert.match(text, /latency_ms_sum\{route="\/a\\"b"\} 30\.5\n/);
+});
+
+test("tag extraction as Envoy's TagProducerImpl: every rule sees the original name, cuts are removed together", () => {
+  const producer = new StatsTagProducer([
+    // Pinned to the first token, so (as in Envoy) it runs after the unpinned rules.
+    { tagName: "service", regex: "^wasmcustom\\.((\\w+)\\.v\\d\\.)" },
+    // Matches inside the service rule's cut: applied one after the other, it would no longer find "v1.".
+    { tagName: "version", regex: "\\.((v\\d)\\.)" },
+    // One group: it is both the cut and the value.
+    { tagName: "canary", regex: "_(canary)$" },
+    // A second group that does not take part reads as an empty value, and its rule still cuts.
+    { tagName: "zone", regex: "\\.(zone(?:_(\\w))?\\.)" },
+  ]);
+  assert.deepEqual(producer.produce("wasmcustom.orders.v1.zone.requests_canary"), {
+    name: "wasmcustom.requests_",
+    tags: [
+      ["version", "v1"],
+      ["canary", "canary"],
+      ["zone", ""],
+      ["service", "orders"],
+    ],
+  });
+  // The value group may repeat text found earlier in the match: the cut is the group's own position.
+  assert.deepEqual(new StatsTagProducer([{ tagName: "t", regex: "a\\.(a\\.)" }]).produce("a.a.x"), {
+    name: "a.x",
+    tags: [["t", "a."]],
+  });
+  const store = new MetricsStore();
+  store.define(MetricType.Counter, "orders.v2.requests").value = 3n;
+  const text = renderPrometheus(store, {
+    statsTags: [
+      { tagName: "service", regex: "^wasmcustom\\.((\\w+)\\.v\\d\\.)" },
+      { tagName: "version", regex: "\\.((v\\d)\\.)" },
+    ],
+  });
+  assert.equal(text, '# TYPE requests counter\nrequests{version="v2",service="orders"} 3\n\n');
 });
 
 test("%.32g formatting of bucket bounds and sums", () => {

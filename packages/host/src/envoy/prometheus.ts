@@ -14,7 +14,10 @@ export const DEFAULT_HISTOGRAM_BUCKETS = [
   3600000,
 ];
 
-/** A `stats_config.stats_tags` rule: the first capture group is removed from the name, the second is the value. */
+/**
+ * A `stats_config.stats_tags` rule: the first capture group is removed from the name, the second (or the first,
+ * when there is only one) is the value.
+ */
 export interface StatsTagRule {
   tagName: string;
   regex: string;
@@ -44,21 +47,87 @@ interface Tagged {
   metric: Metric;
 }
 
-/** Applies tag rules to a stat name; returns the tag-extracted name and the rendered label list. */
-function extractTags(
-  full: string,
-  rules: readonly StatsTagRule[],
-): { name: string; tags: Array<[string, string]> } {
-  let name = full;
-  const tags: Array<[string, string]> = [];
-  for (const rule of rules) {
-    const m = new RegExp(rule.regex).exec(name);
-    if (!m || m[1] === undefined || m[2] === undefined) continue;
-    tags.push([rule.tagName, m[2]]);
-    name =
-      name.slice(0, m.index + m[0].indexOf(m[1])) + name.slice(m.index + m[0].indexOf(m[1]) + m[1].length);
+/**
+ * The token a rule's regex pins the name's first dot-separated token to (`^cluster\.` -> `cluster`), or "" —
+ * Envoy's `extractRegexPrefix`. Envoy runs the rules without one first, then those whose token matches, which
+ * decides the order of the tags (and so of the labels).
+ */
+function regexPrefixToken(regex: string): string {
+  if (!regex.startsWith("^")) return "";
+  for (let i = 1; i < regex.length; i++) {
+    if (/[A-Za-z0-9_]/.test(regex[i]!)) continue;
+    if (i === 1) return "";
+    const rest = regex.slice(i);
+    const endsHere = i === regex.length - 1;
+    const dotFollows = !endsHere && (rest.startsWith("\\.") || rest.startsWith("(?=\\.)"));
+    return dotFollows || (endsHere && rest === "$") ? regex.slice(1, i) : "";
   }
-  return { name, tags };
+  return "";
+}
+
+interface TagExtractor {
+  tagName: string;
+  /** With the `d` flag, for the first group's exact position. */
+  regex: RegExp;
+  prefixToken: string;
+}
+
+/**
+ * Envoy's TagProducerImpl for `stats_tags` regex rules: every rule runs on the original stat name; the first
+ * capture group's span is removed from the name and the second group (or the first, when there is one) is
+ * the tag value. The spans of all matching rules are removed together at the end, so rules may overlap and
+ * none sees another's cut.
+ */
+export class StatsTagProducer {
+  private readonly withoutPrefix: TagExtractor[] = [];
+  private readonly byPrefix = new Map<string, TagExtractor[]>();
+
+  constructor(rules: readonly StatsTagRule[]) {
+    for (const rule of rules) {
+      const extractor = {
+        tagName: rule.tagName,
+        regex: new RegExp(rule.regex, "d"),
+        prefixToken: regexPrefixToken(rule.regex),
+      };
+      if (extractor.prefixToken === "") {
+        this.withoutPrefix.push(extractor);
+      } else {
+        const list = this.byPrefix.get(extractor.prefixToken) ?? [];
+        list.push(extractor);
+        this.byPrefix.set(extractor.prefixToken, list);
+      }
+    }
+  }
+
+  /** The tag-extracted name and the tags, in Envoy's order. */
+  produce(statName: string): { name: string; tags: Array<[string, string]> } {
+    const tags: Array<[string, string]> = [];
+    const cuts: Array<[start: number, end: number]> = [];
+    const dot = statName.indexOf(".");
+    const prefixed = dot === -1 ? undefined : this.byPrefix.get(statName.slice(0, dot));
+    for (const extractor of prefixed ? [...this.withoutPrefix, ...prefixed] : this.withoutPrefix) {
+      const m = extractor.regex.exec(statName);
+      // Envoy needs at least one group; an unmatched group reads as "" and removes nothing (std::sub_match).
+      if (!m || m.length < 2) continue;
+      tags.push([extractor.tagName, (m.length > 2 ? m[2] : m[1]) ?? ""]);
+      const span = m.indices?.[1];
+      if (span) cuts.push(span);
+    }
+    return { name: removeSpans(statName, cuts), tags };
+  }
+}
+
+/** `text` without the characters any of the `[start, end)` spans cover (spans may overlap). */
+function removeSpans(text: string, spans: Array<[number, number]>): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = "";
+  let kept = 0;
+  for (const [start, end] of spans) {
+    if (start > kept) out += text.slice(kept, start);
+    kept = Math.max(kept, end);
+  }
+  return out + text.slice(kept);
 }
 
 /** The Prometheus metric name for an Envoy stat name, or null when Envoy drops it. */
@@ -73,11 +142,11 @@ export function prometheusName(statName: string): string | null {
 
 /** Renders every metric of the store as Envoy's `/stats/prometheus` would. */
 export function renderPrometheus(store: MetricsStore, options: PrometheusOptions = {}): string {
-  const rules = options.statsTags ?? [];
+  const tagProducer = new StatsTagProducer(options.statsTags ?? []);
   const buckets = options.histogramBuckets ?? DEFAULT_HISTOGRAM_BUCKETS;
   const groups: Array<Map<string, Tagged[]>> = [new Map(), new Map(), new Map()];
   for (const metric of store.all()) {
-    const { name: extracted, tags } = extractTags(metric.name, rules);
+    const { name: extracted, tags } = tagProducer.produce(metric.name);
     const name = prometheusName(extracted);
     if (name === null) continue;
     const rendered = tags.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",");
