@@ -6,24 +6,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { istioCommand } from "../src/commands/istio.ts";
+import { capturedIo } from "./support/captured-io.ts";
 
 const seeds = join(import.meta.dirname, "..", "..", "ship", "test", "fixtures", "seeds");
 const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
-
-function capture() {
-  const io = {
-    stdout: "",
-    stderr: "",
-    out: (text: string) => {
-      io.stdout += text;
-    },
-    err: (text: string) => {
-      io.stderr += text;
-    },
-    readStdin: async () => "",
-  };
-  return io;
-}
 
 describe("pwts istio", { timeout: 120_000 }, () => {
   let plugin: string;
@@ -38,7 +24,7 @@ describe("pwts istio", { timeout: 120_000 }, () => {
   });
 
   test("prints a WasmPlugin pinned by digest, and the callout's ServiceEntry and EnvoyFilter", async () => {
-    const io = capture();
+    const io = capturedIo();
     await istioCommand(
       plugin,
       {
@@ -70,7 +56,7 @@ describe("pwts istio", { timeout: 120_000 }, () => {
   });
 
   test("--output writes the file", async () => {
-    const io = capture();
+    const io = capturedIo();
     const out = join(plugin, "wasmplugin.yaml");
     await istioCommand(plugin, { image: `ghcr.io/org/rust-header@${digest}`, output: out }, io);
     assert.equal(io.stdout, "");
@@ -81,7 +67,7 @@ describe("pwts istio", { timeout: 120_000 }, () => {
   test("a folder without envoy.yaml takes the root id and type from the options", async () => {
     const bare = join(plugin, "bare-plugin");
     await mkdir(bare, { recursive: true });
-    const io = capture();
+    const io = capturedIo();
     await istioCommand(
       bare,
       { image: `ghcr.io/org/bare@${digest}`, rootId: "bare_root", type: "NETWORK" },
@@ -102,13 +88,13 @@ describe("pwts istio", { timeout: 120_000 }, () => {
           selector: { app: "a" },
           targetRef: [{ kind: "Gateway", name: "gw" }],
         },
-        capture(),
+        capturedIo(),
       ),
       (err: Error) =>
         err.name === "UserError" && /either a workload selector or targetRefs/.test(err.message),
     );
     await assert.rejects(
-      istioCommand(plugin, { image: `ghcr.io/org/x@${digest}`, callout: ["nope"] }, capture()),
+      istioCommand(plugin, { image: `ghcr.io/org/x@${digest}`, callout: ["nope"] }, capturedIo()),
       /no cluster named "nope"/,
     );
   });

@@ -14,27 +14,12 @@ import { freePort, startRegistry, type TestRegistry } from "../../ship/test/supp
 import { tinyPluginWasm } from "../../ship/test/support/wasm-fixture.ts";
 import { pullCommand } from "../src/commands/pull.ts";
 import { pushCommand } from "../src/commands/push.ts";
-import type { CommandIo } from "../src/ship-commands.ts";
+import { capturedIo } from "./support/captured-io.ts";
 
 const execFileAsync = promisify(execFile);
 const pwts = join(import.meta.dirname, "..", "bin", "pwts.js");
 // No ~/.docker/config.json credentials leak into the tests.
 process.env.DOCKER_CONFIG = join(tmpdir(), "pwts-test-no-docker-config");
-
-function capture(stdin = ""): CommandIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    out: (text: string) => {
-      io.stdout += text;
-    },
-    err: (text: string) => {
-      io.stderr += text;
-    },
-    readStdin: async () => stdin,
-  };
-  return io;
-}
 
 async function spawnPwts(
   args: string[],
@@ -70,7 +55,7 @@ describe("pwts push / pull", { timeout: 600_000 }, () => {
 
   test("push a plugin folder: the printed digest is skopeo's; pull gets the module back", async () => {
     const image = `${registry.host}/plugins/cli-demo:0.1.0`;
-    const pushed = capture();
+    const pushed = capturedIo();
     await pushCommand(join(dir, "plugin"), image, { layout: "compat" }, pushed);
     const digest = pushed.stdout.trim();
     assert.match(digest, /^sha256:[a-f0-9]{64}$/);
@@ -81,7 +66,7 @@ describe("pwts push / pull", { timeout: 600_000 }, () => {
     assert.equal((JSON.parse(stdout) as { Digest: string }).Digest, digest);
 
     const out = join(dir, "pulled.wasm");
-    const pulled = capture();
+    const pulled = capturedIo();
     await pullCommand(image, { output: out }, pulled);
     assert.ok(pulled.stdout.includes(`digest: ${digest}\nlayout: compat\n`), pulled.stdout);
     assert.deepEqual(new Uint8Array(await readFile(out)), wasm);
@@ -89,7 +74,7 @@ describe("pwts push / pull", { timeout: 600_000 }, () => {
 
   test("push a .wasm in the two-layer layout with chunked upload and progress", async () => {
     const image = `${registry.host}/plugins/cli-layers:0.1.0`;
-    const pushed = capture();
+    const pushed = capturedIo();
     await pushCommand(join(dir, "demo.wasm"), image, { layout: "wasm-layers", chunkSize: 64 }, pushed);
     assert.match(pushed.stderr, /100%/);
     assert.match(pushed.stderr, /uploaded \(chunked\)/);
@@ -110,7 +95,7 @@ describe("pwts push / pull", { timeout: 600_000 }, () => {
 
   test("basic auth with --password-stdin; a wrong password is an auth error", async () => {
     const image = `${secured.host}/private/demo:1`;
-    const ok = capture("right-password\n");
+    const ok = capturedIo("right-password\n");
     await pushCommand(
       join(dir, "plugin"),
       image,
@@ -123,7 +108,7 @@ describe("pwts push / pull", { timeout: 600_000 }, () => {
         join(dir, "plugin"),
         image,
         { layout: "compat", username: "ci", passwordStdin: true },
-        capture("nope\n"),
+        capturedIo("nope\n"),
       ),
       (err: Error) =>
         err.name === "UserError" && err.message.startsWith(`${secured.host} rejected the credentials`),
@@ -133,13 +118,13 @@ describe("pwts push / pull", { timeout: 600_000 }, () => {
   test("an unreachable registry and a missing module are user errors", async () => {
     const port = await freePort();
     await assert.rejects(
-      pullCommand(`127.0.0.1:${port}/plugins/demo:1`, {}, capture()),
+      pullCommand(`127.0.0.1:${port}/plugins/demo:1`, {}, capturedIo()),
       (err: Error) =>
         err.name === "UserError" &&
         /^cannot reach registry 127\.0\.0\.1:\d+ .*connection refused/.test(err.message),
     );
     await assert.rejects(
-      pushCommand(dir, `${registry.host}/x/y:1`, { layout: "compat" }, capture()),
+      pushCommand(dir, `${registry.host}/x/y:1`, { layout: "compat" }, capturedIo()),
       /build\/plugin\.wasm: not found; build the plugin first/,
     );
   });

@@ -9,20 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { collectConfigFiles, validateCommand } from "../src/commands/validate.ts";
+import { capturedIo } from "./support/captured-io.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const pwts = join(import.meta.dirname, "..", "bin", "pwts.js");
 const seeds = join(root, "packages", "ship", "test", "fixtures", "seeds");
-
-function capture() {
-  const io = {
-    stdout: "",
-    out: (text: string) => {
-      io.stdout += text;
-    },
-  };
-  return io;
-}
 
 describe("pwts validate", { timeout: 300_000 }, () => {
   let dir: string;
@@ -34,7 +25,7 @@ describe("pwts validate", { timeout: 300_000 }, () => {
   });
 
   test("a valid config exits 0; warnings do not fail", async () => {
-    const io = capture();
+    const io = capturedIo();
     assert.equal(await validateCommand([join(seeds, "004-lab3", "envoy.yaml")], {}, io), 0);
     assert.match(io.stdout, /warning: .*vm_config\.code\.local\.filename/);
     assert.match(io.stdout, /warning: admin\.access_log_path: deprecated/);
@@ -48,7 +39,7 @@ describe("pwts validate", { timeout: 300_000 }, () => {
       broken,
       text.replace("LOGICAL_DNS", "LOGICAL_DNZ").replace("connect_timeout: 2s", "connect_timeout: 2 s"),
     );
-    const io = capture();
+    const io = capturedIo();
     assert.equal(await validateCommand([broken], { quiet: true }, io), 1);
     const lines = io.stdout.trim().split("\n");
     assert.equal(lines.length, 2, io.stdout);
