@@ -12,6 +12,7 @@ import { parseDocument } from "yaml";
 import type { ConfigProblem } from "../config-problem.ts";
 import type { BindMount } from "../envoy/envoy-semantics.ts";
 import { pointerToFieldPath } from "../json-pointer.ts";
+import { asObject } from "../json-value.ts";
 
 type Json = Record<string, unknown>;
 
@@ -31,10 +32,6 @@ function composeValidator(): ReturnType<Ajv2019["compile"]> {
   ajv.removeKeyword("id");
   validator = ajv.compile(schema);
   return validator;
-}
-
-function asObject(v: unknown): Json | undefined {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
 }
 
 /** Reads a compose file as a plain object; throws with the YAML parser's message and position. */

@@ -3,19 +3,11 @@
  * static listeners, and the Wasm filters among them and inside HTTP connection managers. Shared by the
  * semantic checks and by `pwts istio`, which reads a plugin's settings from its envoy.yaml.
  */
-type Json = Record<string, unknown>;
+import { asList, asObject, type JsonObject as Json } from "../json-value.ts";
 
 export const hcmType = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const httpWasmType = "envoy.extensions.filters.http.wasm.v3.Wasm";
 const networkWasmType = "envoy.extensions.filters.network.wasm.v3.Wasm";
-
-export function asObject(v: unknown): Json | undefined {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
-}
-
-export function asList(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
 
 /**
  * Unwraps `typed_config`: an Any (`@type` plus fields) or a TypedStruct (`type_url` plus `value`). `path`

@@ -7,8 +7,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { asList, asObject } from "../json-value.ts";
 import { wasmExportNames } from "../wasm-module.ts";
-import { asList, asObject, hcmType, listenerFilters, typedConfig, wasmFilters } from "./bootstrap-filters.ts";
+import { hcmType, listenerFilters, typedConfig, wasmFilters } from "./bootstrap-filters.ts";
 
 type Json = Record<string, unknown>;
 

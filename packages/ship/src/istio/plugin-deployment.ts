@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { parseDocument } from "yaml";
-import { asList, asObject, wasmFilters } from "../envoy/bootstrap-filters.ts";
+import { wasmFilters } from "../envoy/bootstrap-filters.ts";
 import { envoyRegistry } from "../envoy/envoy-descriptor.ts";
+import { asList, asObject } from "../json-value.ts";
 
 type Json = Record<string, unknown>;
 
