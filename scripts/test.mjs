@@ -7,7 +7,9 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ["packages", "services", "plugins", "scripts", "demo"];
+const roots = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ["packages", "services", "plugins", "scripts", "demo"];
 const skip = new Set(["node_modules", ".git", "build", "dist", "fixtures", "assembly"]);
 const files = [];
 function walk(dir) {
