@@ -101,7 +101,7 @@ describe("robustness: malformed HTTP, limits, slow clients, upstream resets", { 
     assert.match(reply, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     assert.ok(reply.endsWith("Request Header Fields Too Large"));
     const many = Array.from({ length: 101 }, (_, i) => `x-h${i}: ${i}\r\n`).join("");
-    const reply2 = await raw(p.port(), [`GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n${many}\r\n`]);
+    const reply2 = await raw(p.port(), [`GET / HTTP/1.1\r\nhost: a\r\n${many}\r\n`]);
     assert.match(reply2, /^HTTP\/1\.1 431 /);
     // Just under the limit is fine.
     const ok = await once(`${p.url()}/get`, { headers: { "x-big": "y".repeat(50 * 1024) } });
@@ -131,6 +131,37 @@ describe("robustness: malformed HTTP, limits, slow clients, upstream resets", { 
       p.stdout.some((l) => /"GET \/reset-mid-body HTTP\/1\.1" 200 UC /.test(l)),
       p.stdout.join(""),
     );
+  });
+
+  test("upgrade requests get Envoy's 403 and CONNECT its 404 (no upgrade or CONNECT config)", async () => {
+    const ws = await raw(p.port(), [
+      "GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n",
+    ]);
+    assert.match(ws, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    const tunnel = await raw(p.port(), ["CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n"]);
+    assert.match(tunnel, /^HTTP\/1\.1 404 Not Found\r\n/);
+    await assertNoLeaks();
+  });
+
+  test("stream_idle_timeout: a request with no activity gets Envoy's 408 with flag SI", async () => {
+    const idle = await startTestProxy(
+      httpBootstrap({
+        routes: `
+              - match: { prefix: "/" }
+                route: { cluster: backend, timeout: 0s }`,
+        clusters: staticCluster("backend", upstream.port),
+        hcmExtra: "\n          stream_idle_timeout: 0.3s",
+      }),
+    );
+    try {
+      const res = await once(`${idle.url()}/slow/3000`);
+      assert.equal(res.status, 408);
+      assert.equal(res.body, "stream timeout");
+      await new Promise((r) => setTimeout(r, 20));
+      assert.ok(idle.stdout.some((l) => /"GET \/slow\/3000 HTTP\/1\.1" 408 SI /.test(l)));
+    } finally {
+      await idle.close();
+    }
   });
 
   test("real source addresses: 127.0.0.10 shows in x-forwarded-for and the access log", async () => {

@@ -74,6 +74,22 @@ export class HttpListener {
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
       this.onClientError(err, socket),
     );
+    const idleMs = config.streamIdleTimeoutMs;
+    if (idleMs > 0) {
+      // Checked every second (or sooner for short timeouts) by one timer per listener, not one per stream.
+      this.idleSweep = setInterval(
+        () => {
+          const now = Date.now();
+          for (const s of ctx.activeStreams) s.checkIdle(now, idleMs);
+        },
+        Math.min(1000, Math.max(10, idleMs / 4)),
+      );
+      this.idleSweep.unref();
+    }
+    // No CONNECT matchers here: Envoy finds no route for CONNECT (404). Upgrades are refused by the stream.
+    this.server.on("connect", (req: IncomingMessage, socket: Socket) =>
+      this.refuse(req, socket, LOCAL_REPLIES.noRoute),
+    );
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -127,6 +143,30 @@ export class HttpListener {
     info.bytesSent = Buffer.byteLength(spec.body);
     info.finish();
     socket.end(reply);
+    for (const log of this.ctx.accessLogs) log.log(info);
+  }
+
+  /** Answers a request node hands over as a raw socket (upgrade, CONNECT) and logs it. */
+  private refuse(req: IncomingMessage, socket: Socket, spec: LocalReplySpec): void {
+    const info = new StreamInfo(
+      connections.get(socket)?.id ?? newConnectionId(),
+      formatAddress(socket.remoteAddress, socket.remotePort),
+      formatAddress(socket.localAddress, socket.localPort),
+      this.ctx.listenerName,
+    );
+    info.protocol = `HTTP/${req.httpVersion}`;
+    info.requestHeaders = [
+      [":authority", req.headers.host ?? ""],
+      [":path", req.url ?? ""],
+      [":method", req.method ?? ""],
+    ];
+    info.responseCode = spec.status;
+    info.responseCodeDetails = spec.details;
+    if (spec.flag) info.setFlag(spec.flag);
+    info.finish();
+    this.ctx.listenerStats.countStatus(spec.status);
+    socket.on("error", () => {});
+    socket.end(rawReply(spec, this.ctx.config.serverName));
     for (const log of this.ctx.accessLogs) log.log(info);
   }
 

@@ -128,8 +128,14 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     res.on("close", () => this.onDownstreamClose());
     if (raw.length / 2 > ctx.config.maxHeadersCount) {
       this.streamInfo.setFlag("DPE");
-      this.sendLocal({ ...LOCAL_REPLIES.headersTooLarge, details: "http1.too_many_headers" });
       res.shouldKeepAlive = false;
+      this.sendLocal({ ...LOCAL_REPLIES.headersTooLarge, details: "http1.too_many_headers" });
+      return;
+    }
+    if (req.headers.upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? "")) {
+      // No upgrade_configs: Envoy refuses the upgrade.
+      res.shouldKeepAlive = false;
+      this.sendLocal({ status: 403, body: "", details: "upgrade_failed" });
       return;
     }
     mutateRequestHeaders(headers, ctx.config, req.socket.remoteAddress ?? "", "http");
