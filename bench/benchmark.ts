@@ -16,6 +16,11 @@ export interface BenchCase {
   baseline?: string;
   /** Goal for the median, in `unit` (lower is better). Reported as met or missed, never asserted. */
   target?: number;
+  /**
+   * Whether the runner takes (and discards) a warm-up sample first; default true. Set it false when every
+   * sample starts a fresh process anyway, so there is nothing to warm and a long sample is not wasted.
+   */
+  warmUp?: boolean;
   /** Takes one sample and returns it in `unit`. Keep each sample well above timer resolution (≥ 10 ms). */
   sample(): number | Promise<number>;
 }

@@ -38,10 +38,26 @@ export interface SuiteResult {
   date: string;
   machine: string;
   node: string;
+  /** The machine's 1-minute load average when the suite started: how far absolute figures are inflated. */
+  loadAverage?: number;
+  /** Wall time of the whole suite (setup, samples, teardown). */
+  seconds?: number;
   cases: CaseResult[];
 }
 
+/** The latest run of every suite at once (`npm run bench` with no names), which the report opens with. */
+export interface FullRun {
+  command: string;
+  date: string;
+  machine: string;
+  node: string;
+  seconds: number;
+  /** Suites that threw; their previous figures (if any) are kept. */
+  failed: string[];
+}
+
 interface ResultsFile {
+  fullRun?: FullRun;
   suites: Record<string, SuiteResult>;
 }
 
@@ -92,7 +108,8 @@ async function runSuite(suite: BenchSuite, runsOverride: number | undefined): Pr
   const samples = new Map<BenchCase, number[]>(suite.cases.map((c) => [c, []]));
   await suite.setup?.();
   try {
-    for (const c of suite.cases) await c.sample(); // warm-up: lets the JIT settle; discarded
+    // Warm-up: lets the JIT settle; discarded. A case whose every sample starts a fresh process opts out.
+    for (const c of suite.cases) if (c.warmUp !== false) await c.sample();
     for (let run = 0; run < runs; run++) {
       // Interleaved, so a case and its baseline share the machine's noise of the moment.
       for (const c of suite.cases) {
@@ -152,18 +169,55 @@ function markdownTable(header: string[], align: Array<"left" | "right">, rows: s
   return [pad(header), `| ${rule.join(" | ")} |`, ...rows.map(pad)];
 }
 
+function formatLoad(suite: SuiteResult): string {
+  return suite.loadAverage === undefined ? "" : suite.loadAverage.toFixed(1);
+}
+
 export function renderMarkdown(results: ResultsFile): string {
-  const lines = [
-    "# Benchmark results",
-    "",
+  const suites = Object.entries(results.suites).sort(([a], [b]) => a.localeCompare(b));
+  const lines = ["# Benchmark results", ""];
+  const full = results.fullRun;
+  if (full) {
+    lines.push(
+      `- machine: ${full.machine}`,
+      `- node: ${full.node}`,
+      `- date: ${full.date} (latest full run)`,
+      `- command: \`${full.command}\` (every suite; ${(full.seconds / 60).toFixed(1)} min wall time)`,
+    );
+    if (full.failed.length)
+      lines.push(`- failed in that run (older figures kept): ${full.failed.join(", ")}`);
+    lines.push("");
+  }
+  lines.push(
     "Written by `npm run bench` (bench/run.ts). Each figure is the median of the runs shown, after one",
-    "discarded warm-up run; ratio = median / baseline median, both measured interleaved in the same run.",
+    "discarded warm-up run (none where each sample is a fresh process); ratio = median / baseline median, both",
+    "measured interleaved in the same run. Absolute figures move with the machine's load (the load average at",
+    "each suite's start is below; above the core count, processes wait for a core and wall times stretch);",
+    "ratios, measured side by side, stay comparable. CPU-time figures are the least disturbed by load.",
     "",
-  ];
-  for (const [name, suite] of Object.entries(results.suites).sort(([a], [b]) => a.localeCompare(b))) {
+    "The command that reproduces each suite's figures:",
+    "",
+  );
+  lines.push(
+    ...markdownTable(
+      ["suite", "command", "date", "load avg", "wall s"],
+      ["left", "left", "left", "right", "right"],
+      suites.map(([name, suite]) => [
+        `[${name}](#${name})`,
+        `\`${suite.command}\``,
+        suite.date,
+        formatLoad(suite),
+        suite.seconds === undefined ? "" : suite.seconds.toFixed(0),
+      ]),
+    ),
+    "",
+  );
+  for (const [name, suite] of suites) {
     lines.push(`## ${name}`, "", suite.description, "");
     lines.push(`- command: \`${suite.command}\``);
-    lines.push(`- date: ${suite.date}`, `- machine: ${suite.machine}`, `- node: ${suite.node}`, "");
+    lines.push(`- date: ${suite.date}`, `- machine: ${suite.machine}`, `- node: ${suite.node}`);
+    if (suite.loadAverage !== undefined) lines.push(`- load average at start: ${formatLoad(suite)}`);
+    lines.push("");
     const rows = suite.cases.map((c) => [
       c.name,
       formatNumber(c.median),
@@ -211,18 +265,36 @@ async function main(): Promise<number> {
     return 2;
   }
   const results = readResults();
+  const runStarted = performance.now();
+  const failed: string[] = [];
   for (const name of wanted) {
     const file = available.get(name)!;
-    const suite = (await import(pathToFileURL(file).href)).default as BenchSuite;
-    validate(suite, file);
-    process.stderr.write(`bench ${name}: ${suite.description}\n`);
-    const cases = await runSuite(suite, runsOverride);
+    const started = performance.now();
+    const loadAverage = os.loadavg()[0]!;
+    let cases: CaseResult[];
+    let description: string;
+    try {
+      const suite = (await import(pathToFileURL(file).href)).default as BenchSuite;
+      validate(suite, file);
+      description = suite.description;
+      process.stderr.write(`bench ${name}: ${suite.description}\n`);
+      cases = await runSuite(suite, runsOverride);
+    } catch (err) {
+      // One broken suite must not cost the figures of the others: report it, go on, fail at the end.
+      process.stderr.write(
+        `\nbench ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`,
+      );
+      failed.push(name);
+      continue;
+    }
     results.suites[name] = {
-      description: suite.description,
+      description,
       command: `npm run bench -- ${name}${runsOverride ? ` --runs ${runsOverride}` : ""}`,
       date: new Date().toISOString(),
       machine: describeMachine(),
       node: process.version,
+      loadAverage,
+      seconds: (performance.now() - started) / 1000,
       cases,
     };
     for (const c of cases) {
@@ -236,7 +308,20 @@ async function main(): Promise<number> {
     writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(markdownPath, renderMarkdown(results));
   }
-  return 0;
+  if (positionals.length === 0) {
+    results.fullRun = {
+      command: `npm run bench${runsOverride ? ` -- --runs ${runsOverride}` : ""}`,
+      date: new Date().toISOString(),
+      machine: describeMachine(),
+      node: process.version,
+      seconds: (performance.now() - runStarted) / 1000,
+      failed,
+    };
+    writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(markdownPath, renderMarkdown(results));
+  }
+  process.stderr.write(`bench: ${((performance.now() - runStarted) / 1000).toFixed(0)} s\n`);
+  return failed.length ? 1 : 0;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
