@@ -64,7 +64,12 @@ export interface Workload {
 export interface CapturedBody {
   encoding: "utf8" | "base64";
   data: string;
+  /** Set when a listing cut `data` short ({@link LISTED_BODY_CHARS}); the event by id has it whole. */
+  truncated?: true;
 }
+
+/** Characters of each body a listing of events carries; a multiple of 4, so base64 stays decodable. */
+export const LISTED_BODY_CHARS = 16_384;
 
 /** An event after validation and normalisation: what the stores keep and the query API returns. */
 export interface ApiEvent {

@@ -5,6 +5,7 @@ import type { EventFilter, EventStore, GraphEdge, InventoryEntry } from "./event
 import {
   countSql,
   EVENTS_TABLE,
+  eventByIdSql,
   graphEdge,
   inventoryEntry,
   inventorySql,
@@ -33,6 +34,7 @@ export const clickhouseDialect: SqlDialect = {
   // of 0.01 for these levels) it stays, for any n below 10^10. One sort for all three levels.
   latencyPercentiles: "quantilesExact(0.499999999999, 0.949999999999, 0.989999999999)(latency_us)",
   distinctConsumers: "groupUniqArray(consumer)",
+  prefix: (column, n) => `substring(${column}, 1, ${n})`,
 };
 
 /** Options of {@link ClickHouseStore.open}. */
@@ -95,8 +97,12 @@ export class ClickHouseStore implements EventStore {
   }
 
   async recentEvents(filter: EventFilter, limit: number): Promise<ApiEvent[]> {
-    const columns = EVENT_COLUMNS.map((c) => c.name).join(", ");
-    return (await this.rows(recentEventsSql(filter, limit, clickhouseDialect, columns))).map(eventFromRow);
+    return (await this.rows(recentEventsSql(filter, limit, clickhouseDialect))).map(eventFromRow);
+  }
+
+  async eventById(id: string): Promise<ApiEvent | undefined> {
+    const [row] = await this.rows(eventByIdSql(id, clickhouseDialect));
+    return row ? eventFromRow(row) : undefined;
   }
 
   async serviceGraph(filter: EventFilter): Promise<GraphEdge[]> {

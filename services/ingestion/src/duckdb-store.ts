@@ -7,6 +7,7 @@ import type { EventFilter, EventStore, GraphEdge, InventoryEntry } from "./event
 import {
   countSql,
   EVENTS_TABLE,
+  eventByIdSql,
   graphEdge,
   inventoryEntry,
   inventorySql,
@@ -32,6 +33,8 @@ export const duckdbDialect: SqlDialect = {
   // DECIMAL quantile literals make DuckDB compute the rank in exact integer arithmetic: ceil(n * q).
   latencyPercentiles: "quantile_disc(latency_us, [0.5, 0.95, 0.99])",
   distinctConsumers: "list(DISTINCT consumer)",
+  // n characters are at least n bytes.
+  prefix: (column, n) => `left(${column}, ${n})`,
 };
 
 /** Options of {@link DuckDbStore.open}. */
@@ -109,8 +112,12 @@ export class DuckDbStore implements EventStore {
   }
 
   async recentEvents(filter: EventFilter, limit: number): Promise<ApiEvent[]> {
-    const columns = EVENT_COLUMNS.map((c) => c.name).join(", ");
-    return (await this.rows(recentEventsSql(filter, limit, duckdbDialect, columns))).map(eventFromRow);
+    return (await this.rows(recentEventsSql(filter, limit, duckdbDialect))).map(eventFromRow);
+  }
+
+  async eventById(id: string): Promise<ApiEvent | undefined> {
+    const [row] = await this.rows(eventByIdSql(id, duckdbDialect));
+    return row ? eventFromRow(row) : undefined;
   }
 
   async serviceGraph(filter: EventFilter): Promise<GraphEdge[]> {

@@ -1,4 +1,4 @@
-import type { ApiEvent, CapturedBody } from "./api-event.ts";
+import { type ApiEvent, type CapturedBody, LISTED_BODY_CHARS } from "./api-event.ts";
 
 /** Column value kinds both stores understand. */
 export type ColumnKind = "string" | "int" | "bigint" | "bigint?";
@@ -79,9 +79,9 @@ export function eventFromRow(row: EventRow): ApiEvent {
     },
     consumer: text("consumer"),
     requestHeaders: parseHeaders(text("request_headers")),
-    requestBody: body(text("request_body"), text("request_body_encoding")),
+    requestBody: body(row, "request_body", text("request_body_encoding")),
     responseHeaders: parseHeaders(text("response_headers")),
-    responseBody: body(text("response_body"), text("response_body_encoding")),
+    responseBody: body(row, "response_body", text("response_body_encoding")),
     nodeName: text("node_name"),
     trafficSource: text("traffic_source"),
     contextId: optionalNum("context_id"),
@@ -96,7 +96,15 @@ function parseHeaders(json: string): Record<string, string> {
   return headers;
 }
 
-function body(data: string, encoding: string): CapturedBody | null {
+/**
+ * A body from its row: whole (`<name>`), or from a listing's prefix (`<name>_cut`), which is cut here to
+ * {@link LISTED_BODY_CHARS} code points and flagged when anything was left out.
+ */
+function body(row: EventRow, name: string, encoding: string): CapturedBody | null {
   if (encoding !== "utf8" && encoding !== "base64") return null;
-  return { encoding, data };
+  const cut = row[`${name}_cut`];
+  if (cut === undefined) return { encoding, data: String(row[name] ?? "") };
+  const codePoints = Array.from(String(cut));
+  if (codePoints.length <= LISTED_BODY_CHARS) return { encoding, data: codePoints.join("") };
+  return { encoding, data: codePoints.slice(0, LISTED_BODY_CHARS).join(""), truncated: true };
 }

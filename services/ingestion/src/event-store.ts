@@ -55,8 +55,10 @@ export interface EventStore {
   append(events: readonly ApiEvent[]): Promise<void>;
   /** API inventory, most called first (then service, method, route). */
   inventory(filter: EventFilter): Promise<InventoryEntry[]>;
-  /** Most recent events first (then id descending), at most `limit`. */
+  /** Most recent events first (then id descending), at most `limit`; long bodies are cut and flagged `truncated`. */
   recentEvents(filter: EventFilter, limit: number): Promise<ApiEvent[]>;
+  /** One event, bodies whole; undefined when there is none with that id. */
+  eventById(id: string): Promise<ApiEvent | undefined>;
   /** Consumer -> service edges, most calls first (then source, destination). */
   serviceGraph(filter: EventFilter): Promise<GraphEdge[]>;
   /** Distinct services, sorted. */

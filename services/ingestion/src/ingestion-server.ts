@@ -52,6 +52,7 @@ export interface IngestionServer {
 }
 
 const RETRY_AFTER_SECONDS = "1";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const dashboardFile = (name: string) => readFileSync(new URL(`./dashboard/${name}`, import.meta.url));
 const DASHBOARD = {
@@ -185,6 +186,16 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
     const q = query(request);
     const events = await store.recentEvents(filterFromQuery(q), limitFromQuery(q));
     return { events: events.map((e) => eventView(e, sensitive)) };
+  });
+  app.get("/api/v1/events/:id", async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!UUID.test(id))
+      return reply
+        .code(400)
+        .send({ error: `event id must be a UUID, got ${JSON.stringify(id.slice(0, 64))}` });
+    const event = await store.eventById(id);
+    if (!event) return reply.code(404).send({ error: `no event ${id}` });
+    return { event: eventView(event, sensitive) };
   });
   app.get("/api/v1/graph", async (request) => ({
     edges: await store.serviceGraph(filterFromQuery(query(request))),

@@ -1,3 +1,5 @@
+import { LISTED_BODY_CHARS } from "./api-event.ts";
+import { EVENT_COLUMNS } from "./event-columns.ts";
 import type { EventFilter, GraphEdge, InventoryEntry } from "./event-store.ts";
 import { MAX_CONSUMERS_LISTED } from "./event-store.ts";
 
@@ -14,6 +16,8 @@ export interface SqlDialect {
   latencyPercentiles: string;
   /** Distinct consumers of the group as a list. */
   distinctConsumers: string;
+  /** A prefix of a string column at least `n` bytes long (or the whole string when shorter). */
+  prefix(column: string, n: number): string;
 }
 
 export const EVENTS_TABLE = "api_events";
@@ -77,13 +81,28 @@ export function inventoryEntry(row: Record<string, unknown>): InventoryEntry {
   };
 }
 
-export function recentEventsSql(
-  filter: EventFilter,
-  limit: number,
-  dialect: SqlDialect,
-  columns: string,
-): string {
-  return `SELECT ${columns} FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)} ORDER BY ts DESC, id DESC LIMIT ${integer(limit, "limit")}`;
+/**
+ * Columns of a listing: every event column, bodies cut in SQL to a prefix that still holds more than
+ * {@link LISTED_BODY_CHARS} code points whenever the body does (4 bytes per code point at most), so the exact
+ * cut can be made in JS ({@link eventFromRow}) the same way for both engines: ClickHouse 18's substringUTF8
+ * miscounts 4-byte characters.
+ */
+function listedColumns(dialect: SqlDialect): string {
+  return EVENT_COLUMNS.map((c) =>
+    c.name === "request_body" || c.name === "response_body"
+      ? `${dialect.prefix(c.name, LISTED_BODY_CHARS * 4 + 4)} AS ${c.name}_cut`
+      : c.name,
+  ).join(", ");
+}
+
+/** Newest events first; bodies are cut so a listing's memory stays bounded whatever was captured. */
+export function recentEventsSql(filter: EventFilter, limit: number, dialect: SqlDialect): string {
+  return `SELECT ${listedColumns(dialect)} FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)} ORDER BY ts DESC, id DESC LIMIT ${integer(limit, "limit")}`;
+}
+
+/** One whole event. */
+export function eventByIdSql(id: string, dialect: SqlDialect): string {
+  return `SELECT ${EVENT_COLUMNS.map((c) => c.name).join(", ")} FROM ${EVENTS_TABLE} WHERE id = ${dialect.quote(id)} LIMIT 1`;
 }
 
 export function serviceGraphSql(filter: EventFilter, dialect: SqlDialect): string {

@@ -274,6 +274,22 @@ describe("intake", { timeout: 60_000 }, () => {
     }
   });
 
+  test("GET /api/v1/events/:id returns one whole event; bad and unknown ids are told apart", async () => {
+    const reply = await post(server.url, JSON.stringify(SEED_EVENT), "application/json");
+    const id = reply.body.ids![0]!;
+    const found = await fetch(`${server.url}/api/v1/events/${id}`);
+    assert.equal(found.status, 200);
+    const { event } = (await found.json()) as { event: { id: string; responseBody: unknown } };
+    assert.equal(event.id, id);
+    assert.deepEqual(event.responseBody, { encoding: "utf8", data: "Namaste world!" });
+    const missing = await fetch(`${server.url}/api/v1/events/00000000-0000-0000-0000-000000000000`);
+    assert.equal(missing.status, 404);
+    await missing.arrayBuffer();
+    const bad = await fetch(`${server.url}/api/v1/events/x'or'1`);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /must be a UUID/);
+  });
+
   test("query parameters are checked", async () => {
     for (const [q, reason] of [
       ["status=banana", /status must be/],

@@ -30,9 +30,23 @@ const rankChecks = [1, 2, 7, 20, 100, 200].flatMap((n) =>
     timestamp_ms: START + i,
   })),
 );
-const events: ApiEvent[] = [...sampleEvents(3000, { start: START }), hostile, hostile, ...rankChecks].map(
-  (e, i) => normalizeEvent(e, `event ${i}`, { now: START }),
-);
+/** Bodies longer than a listing carries, with characters outside the BMP so cutting by code point matters. */
+const longBodies = {
+  service: "long-bodies",
+  method: "POST",
+  path: "/upload",
+  status: 200,
+  timestamp_ms: START + 4_000_000,
+  request: { body: "é😀x".repeat(6_000) },
+  response: { body_base64: Buffer.alloc(20_000, 7).toString("base64") },
+};
+const events: ApiEvent[] = [
+  ...sampleEvents(3000, { start: START }),
+  hostile,
+  hostile,
+  ...rankChecks,
+  longBodies,
+].map((e, i) => normalizeEvent(e, `event ${i}`, { now: START }));
 
 const FILTERS: [string, EventFilter][] = [
   ["everything", {}],
@@ -135,9 +149,14 @@ describe("event stores give the same answers", { timeout: 120_000 }, () => {
   }
 
   test("recent events come back exactly as stored, binary bodies included", async () => {
-    const newest = [...events].sort((a, b) => b.ts - a.ts || cmp(b.id, a.id)).slice(0, 100);
+    // Up to the long-bodies event, which a listing cuts (tested below).
+    const to = longBodies.timestamp_ms;
+    const newest = [...events]
+      .filter((e) => e.ts < to)
+      .sort((a, b) => b.ts - a.ts || cmp(b.id, a.id))
+      .slice(0, 100);
     for (const store of stores) {
-      const got = (await store.recentEvents({}, 100)).map((e) => ({
+      const got = (await store.recentEvents({ to }, 100)).map((e) => ({
         ...e,
         requestHeaders: { ...e.requestHeaders },
         responseHeaders: { ...e.responseHeaders },
@@ -205,6 +224,28 @@ describe("event stores give the same answers", { timeout: 120_000 }, () => {
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
+  });
+
+  test("listings cut long bodies the same way in both engines; the event by id has them whole", async () => {
+    const original = events.find((e) => e.service === "long-bodies")!;
+    const listed: ApiEvent[] = [];
+    for (const store of stores) {
+      const [event] = await store.recentEvents({ service: "long-bodies" }, 10);
+      listed.push(event!);
+      assert.equal(event!.requestBody!.truncated, true, store.engine);
+      assert.equal([...event!.requestBody!.data].length, 16_384, `${store.engine}: cut at 16384 code points`);
+      assert.ok(original.requestBody!.data.startsWith(event!.requestBody!.data));
+      assert.equal(event!.responseBody!.data.length, 16_384);
+      assert.ok(
+        Buffer.from(event!.responseBody!.data, "base64").every((b) => b === 7),
+        "the base64 prefix decodes",
+      );
+      const whole = await store.eventById(original.id);
+      assert.deepEqual(whole!.requestBody, original.requestBody, store.engine);
+      assert.deepEqual(whole!.responseBody, original.responseBody, store.engine);
+      assert.equal(await store.eventById("00000000-0000-0000-0000-000000000000"), undefined);
+    }
+    assert.deepEqual(listed[0], listed[1]);
   });
 
   test("services are listed once, sorted", async () => {

@@ -80,8 +80,8 @@ function renderHeaders(selector, headers) {
 
 function bodyText(body) {
   if (!body) return "(none)";
-  if (body.encoding === "utf8") return body.data;
-  return `(binary, base64) ${body.data}`;
+  const text = body.encoding === "utf8" ? body.data : `(binary, base64) ${body.data}`;
+  return body.truncated ? `${text}… (cut short; loading the whole body)` : text;
 }
 
 function showEvent(event) {
@@ -91,6 +91,17 @@ function showEvent(event) {
   renderHeaders("#response-headers", event.responseHeaders);
   $("#request-body").textContent = bodyText(event.requestBody);
   $("#response-body").textContent = bodyText(event.responseBody);
+  // Listings carry the first 16 KiB of each body; the event by id has them whole.
+  if (event.requestBody?.truncated || event.responseBody?.truncated) {
+    getJson(`/api/v1/events/${encodeURIComponent(event.id)}`).then(
+      (whole) => {
+        if ($("#event-id").textContent === event.id) showEvent(whole.event);
+      },
+      (error) => {
+        $("#status-line").textContent = `error: ${error.message}`;
+      },
+    );
+  }
 }
 
 function renderEvents(events) {
