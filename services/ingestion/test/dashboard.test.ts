@@ -45,10 +45,17 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
       },
       response: { headers: { ":status": "500" }, body: SCRIPT },
     };
+    const longBody = {
+      timestamp_ms: now - 2_000,
+      method: "POST",
+      path: "/long",
+      status: 201,
+      request: { body: `${"y".repeat(20_000)}END` },
+    };
     const res = await fetch(`${server.url}/api/v1/events`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify([...events, hostile]),
+      body: JSON.stringify([...events, hostile, longBody]),
     });
     assert.equal(res.status, 202);
     browser = await chromium.launch({
@@ -116,6 +123,13 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
       "no captured markup became elements",
     );
     assert.ok((await page.content()).includes("&lt;script&gt;window.__pwned = 1&lt;/script&gt;"));
+  });
+
+  test("a body cut short in the listing is loaded whole when its event is shown", async () => {
+    await page.locator("#events-table tbody tr", { hasText: "/long" }).first().click();
+    await page.waitForSelector("#request-body:has-text('END')");
+    const text = await page.locator("#request-body").textContent();
+    assert.equal(text, `${"y".repeat(20_000)}END`);
   });
 
   test("the graph view draws consumer -> service edges", async () => {
