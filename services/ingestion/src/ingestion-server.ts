@@ -107,7 +107,10 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
     if (error instanceof BadQueryError) return reply.code(400).send({ error: error.message });
     if (error.statusCode && error.statusCode < 500)
       return reply.code(error.statusCode).send({ error: error.message });
-    request.log.error(error);
+    // Printed even when request logging is off: an unexpected failure must not vanish.
+    process.stderr.write(
+      `ingestion: ${request.method} ${request.url} failed: ${error.stack ?? error.message}\n`,
+    );
     return reply.code(500).send({ error: "internal error; see the service log" });
   });
 
@@ -161,7 +164,6 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
       try {
         await durable;
       } catch (error) {
-        request.log.error(error);
         process.stderr.write(`ingestion: store write failed: ${(error as Error).message}\n`);
         reply.header("retry-after", RETRY_AFTER_SECONDS);
         return reply.code(503).send({ error: "the store could not write the events; retry later" });
