@@ -48,6 +48,22 @@ test("properties and attributes: source address, path, node metadata, plugin nam
   http.complete();
 });
 
+test("map attributes: decoded when well formed, null when the bytes are malformed", {
+  timeout: 60_000,
+}, async () => {
+  const plugin = await start();
+  const good = plugin.http({ "custom.map": { a: "1", b: "2" } });
+  good.requestHeaders(GET, true);
+  assert.equal(good.requestHeader("x-custom-map"), "2 pairs");
+  good.complete();
+  // Claims 5 pairs in 5 bytes.
+  const bad = plugin.http({ "custom.map": new Uint8Array([5, 0, 0, 0, 1]) });
+  bad.requestHeaders(GET, true);
+  assert.equal(bad.requestHeader("x-custom-map"), "null");
+  assert.equal(plugin.plugin.failed, false);
+  bad.complete();
+});
+
 test("Envoy helpers: set_envoy_filter_state protobuf, clear_route_cache, unknown foreign function", {
   timeout: 60_000,
 }, async () => {
