@@ -3,9 +3,9 @@
 // source/destination/protocol plus method, path, status, latency_ms and timestamp_ms. The service
 // refuses a whole batch for one invalid event, so every limit it checks is respected here.
 
-import { HeaderList, JsonWriter } from "@proxy-wasm-ts/sdk/assembly";
+import { HeaderList } from "@proxy-wasm-ts/sdk/assembly";
 import { encodeBase64, isValidUtf8 } from "./body-encoding";
-import { quoteJson } from "./json-quote";
+import { JsonBytesWriter } from "./json-bytes-writer";
 import { SecretFields, isSecretHeader, redactFields, redactPath, REDACTED } from "./redaction";
 import { HostPort } from "./workload-address";
 
@@ -46,6 +46,8 @@ export class CapturedHeaders {
   private add(name: string, value: string): void {
     const at = this.names.indexOf(name);
     if (at >= 0) {
+      // Past the limit nothing more is kept, so many repeats cost nothing.
+      if (this.values[at].length >= MAX_HEADER_VALUE_CHARS) return;
       this.values[at] = clip(this.values[at] + "," + value, MAX_HEADER_VALUE_CHARS);
       return;
     }
@@ -59,9 +61,9 @@ export class CapturedHeaders {
     return at >= 0 ? this.values[at] : null;
   }
 
-  write(json: JsonWriter): void {
+  write(json: JsonBytesWriter): void {
     json.beginObject();
-    for (let i = 0; i < this.names.length; i++) json.key(this.names[i]).raw(quoteJson(this.values[i]));
+    for (let i = 0; i < this.names.length; i++) json.key(this.names[i]).string(this.values[i]);
     json.endObject();
   }
 }
@@ -74,7 +76,7 @@ export class Workload {
     readonly address: HostPort,
   ) {}
 
-  write(json: JsonWriter): void {
+  write(json: JsonBytesWriter): void {
     json.beginObject();
     json.key("name").string(clip(this.name, MAX_SHORT_CHARS));
     json.key("namespace").string(clip(this.namespace, MAX_SHORT_CHARS));
@@ -122,7 +124,7 @@ export class ApiEvent {
 
   /** The event as UTF-8 JSON. `fields` redacts the bodies. */
   toJson(fields: SecretFields): ArrayBuffer {
-    const json = new JsonWriter().beginObject();
+    const json = new JsonBytesWriter().beginObject();
     json.key("metadata").beginObject();
     json.key("context_id").integer(this.contextId);
     if (this.timestampNs >= 1_000_000_000) json.key("timestamp").integer(<i64>(this.timestampNs / 1_000_000_000));
@@ -146,7 +148,7 @@ export class ApiEvent {
     this.destination.write(json);
     json.key("protocol").string(clip(this.protocol, MAX_SHORT_CHARS));
     json.key("method").string(this.method);
-    json.key("path").raw(quoteJson(clip(redactPath(this.path, fields), MAX_PATH_CHARS)));
+    json.key("path").string(clip(redactPath(this.path, fields), MAX_PATH_CHARS));
     json.key("status").integer(this.status);
     // Whole microseconds, as the service stores them.
     if (this.latencyNs >= 0) json.key("latency_ms").number(<f64>(this.latencyNs / 1000) / 1000.0);
@@ -156,8 +158,8 @@ export class ApiEvent {
   }
 }
 
-function writeBody(json: JsonWriter, body: Uint8Array): void {
+function writeBody(json: JsonBytesWriter, body: Uint8Array): void {
   if (body.length == 0) return;
-  if (isValidUtf8(body)) json.key("body").raw(quoteJson(String.UTF8.decode(body.buffer)));
+  if (isValidUtf8(body)) json.key("body").utf8String(body);
   else json.key("body_base64").string(encodeBase64(body));
 }

@@ -4,6 +4,8 @@
 // headers in bodies. Matching is on bytes, ASCII case-insensitive, so binary and truncated bodies
 // are handled too (an unterminated secret is redacted to the end).
 
+import { ByteBuilder } from "./byte-builder";
+
 export const REDACTED = "[REDACTED]";
 
 /** Always redacted, whatever the configuration says. */
@@ -19,46 +21,6 @@ export function secretFieldNames(bodyFields: Array<string>, headers: Array<strin
   return bodyFields.concat(CREDENTIAL_HEADERS).concat(headers);
 }
 
-/** A growable byte string. */
-class ByteBuilder {
-  data: Uint8Array;
-  length: i32 = 0;
-
-  constructor(capacity: i32) {
-    this.data = new Uint8Array(max(capacity, 16));
-  }
-
-  private reserve(extra: i32): void {
-    if (this.length + extra <= this.data.length) return;
-    let capacity = this.data.length * 2;
-    while (capacity < this.length + extra) capacity *= 2;
-    const grown = new Uint8Array(capacity);
-    grown.set(this.data.subarray(0, this.length));
-    this.data = grown;
-  }
-
-  appendRange(source: Uint8Array, start: i32, end: i32): void {
-    if (end <= start) return;
-    this.reserve(end - start);
-    this.data.set(source.subarray(start, end), this.length);
-    this.length += end - start;
-  }
-
-  appendByte(b: u8): void {
-    this.reserve(1);
-    this.data[this.length++] = b;
-  }
-
-  appendText(text: string): void {
-    const bytes = Uint8Array.wrap(String.UTF8.encode(text));
-    this.appendRange(bytes, 0, bytes.length);
-  }
-
-  toBytes(): Uint8Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
 function lower(b: u8): u8 {
   return b >= 65 && b <= 90 ? b + 32 : b;
 }
@@ -71,16 +33,10 @@ export class SecretFields {
     for (let i = 0; i < names.length; i++) this.names.push(Uint8Array.wrap(String.UTF8.encode(names[i].toLowerCase())));
   }
 
-  /** True when `bytes[start, end)` is one of the names. */
-  matches(bytes: Uint8Array, start: i32, end: i32): bool {
-    for (let n = 0; n < this.names.length; n++) {
-      const name = this.names[n];
-      if (name.length != end - start) continue;
-      let same = true;
-      for (let k = 0; k < name.length && same; k++) same = lower(bytes[start + k]) == name[k];
-      if (same) return true;
-    }
-    return false;
+  /** True when `bytes` holds `name` at `start` (ASCII case-insensitive). */
+  private static holds(name: Uint8Array, bytes: Uint8Array, start: i32): bool {
+    for (let k = 0; k < name.length; k++) if (lower(bytes[start + k]) != name[k]) return false;
+    return true;
   }
 
   /**
@@ -92,7 +48,7 @@ export class SecretFields {
       const end = start + this.names[n].length;
       if (end >= bytes.length) continue;
       const closes = escaped ? bytes[end] == 92 && end + 1 < bytes.length && bytes[end + 1] == 34 : bytes[end] == 34;
-      if (closes && this.matches(bytes, start, end)) return end;
+      if (closes && SecretFields.holds(this.names[n], bytes, start)) return end;
     }
     return 0;
   }
@@ -103,7 +59,7 @@ export class SecretFields {
       const name = this.names[n];
       const end = at + name.length;
       if (end >= bytes.length || bytes[end] != 61) continue;
-      if (this.matches(bytes, at, end)) return name.length;
+      if (SecretFields.holds(name, bytes, at)) return name.length;
     }
     return 0;
   }

@@ -1,0 +1,45 @@
+// A growable byte string: events and redacted bodies are assembled as bytes, in linear time.
+
+/** A growable byte string. */
+export class ByteBuilder {
+  data: Uint8Array;
+  length: i32 = 0;
+
+  constructor(capacity: i32) {
+    this.data = new Uint8Array(max(capacity, 16));
+  }
+
+  private reserve(extra: i32): void {
+    if (this.length + extra <= this.data.length) return;
+    let capacity = this.data.length * 2;
+    while (capacity < this.length + extra) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.data.subarray(0, this.length));
+    this.data = grown;
+  }
+
+  /** Appends `source[start, end)` (clamped to the source). No view objects: this runs per escape. */
+  appendRange(source: Uint8Array, start: i32, end: i32): void {
+    const from = max(start, 0);
+    const to = min(end, source.length);
+    if (to <= from) return;
+    const size = to - from;
+    this.reserve(size);
+    memory.copy(this.data.dataStart + <usize>this.length, source.dataStart + <usize>from, <usize>size);
+    this.length += size;
+  }
+
+  appendByte(b: u8): void {
+    this.reserve(1);
+    this.data[this.length++] = b;
+  }
+
+  appendText(text: string): void {
+    const bytes = Uint8Array.wrap(String.UTF8.encode(text));
+    this.appendRange(bytes, 0, bytes.length);
+  }
+
+  toBytes(): Uint8Array {
+    return this.data.slice(0, this.length);
+  }
+}
