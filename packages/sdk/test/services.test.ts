@@ -101,6 +101,24 @@ test("shared data with CAS: every tick increments the shared counter", { timeout
   assert.equal(plugin.sharedData("ticks"), "5");
 });
 
+test("a root context resumes postponed requests on its tick (effective context switched)", {
+  timeout: 60_000,
+}, async () => {
+  const plugin = await start();
+  const first = plugin.http();
+  const second = plugin.http();
+  const third = plugin.http();
+  first.requestHeaders([...GET, ["x-postpone", "1"]], true);
+  second.requestHeaders(GET, true);
+  third.requestHeaders([...GET, ["x-postpone", "1"]], true);
+  assert.equal(first.events.requestResumed + third.events.requestResumed, 0);
+  plugin.tick();
+  assert.equal(first.events.requestResumed, 1);
+  assert.equal(third.events.requestResumed, 1);
+  assert.equal(second.events.requestResumed, 0, "a request that was never paused is not resumed");
+  for (const http of [first, second, third]) http.complete();
+});
+
 test("shared data: the CAS update builds on a value another writer stored", { timeout: 60_000 }, async () => {
   const plugin = await start();
   plugin.setSharedData("ticks", "10");
