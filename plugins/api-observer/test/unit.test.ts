@@ -147,6 +147,18 @@ describe("api-observer", { timeout: 60_000 }, () => {
     assert.equal(postedEvents(t)[0]?.request?.body, text);
   });
 
+  test("an escape-heavy body costs memory in proportion to its size", async () => {
+    // Quadratic string building (the SDK's JsonWriter at shrinkLevel 2) needed ~390 MB for 16 KB of quotes.
+    const t = await start({ batch_size: 1, max_body_bytes: 1_000_000 });
+    const body = '"a",'.repeat(64_000); // 256 KB, 128 K quotes to escape
+    observe(t, { requestChunks: [body], responseChunks: [body] });
+    assert.equal(postedEvents(t)[0]?.request?.body, body);
+    assert.ok(
+      t.plugin.vm.memory.buffer.byteLength < 64 * 1024 * 1024,
+      `${t.plugin.vm.memory.buffer.byteLength} bytes`,
+    );
+  });
+
   test("a cap inside a multi-byte character keeps the text body text", async () => {
     const t = await start({ batch_size: 1, max_body_bytes: 4 });
     observe(t, { responseChunks: ["aé", "€"] }); // 1 + 2 + 3 bytes; the cap cuts the euro sign
