@@ -8,11 +8,6 @@ let current: u32 = 0;
 // Same Map specialization as the dispatcher's context table, so small modules carry one copy.
 @lazy const calloutOwners = new Map<u32, BaseContext>();
 
-/** Id of the context whose callback is running (0 outside callbacks). @internal */
-export function currentContextId(): u32 {
-  return current;
-}
-
 /** Marks `id` as the context the host is calling into. @internal */
 export function enterContext(id: u32): void {
   current = id;
