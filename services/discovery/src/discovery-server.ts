@@ -20,7 +20,13 @@ export interface DiscoveryServer {
   url: string;
   port: number;
   host: string;
-  map: RegionMap;
+  /** The mapping being served. */
+  readonly map: RegionMap;
+  /**
+   * Re-reads the mapping file (the CLI does it on SIGHUP). A file that fails validation is refused with the
+   * reason and the current mapping stays in service.
+   */
+  reload(): Promise<RegionMap>;
   close(): Promise<void>;
 }
 
@@ -40,13 +46,18 @@ export interface DiscoveryServer {
  * await d.close();
  */
 export async function startDiscovery(options: DiscoveryOptions): Promise<DiscoveryServer> {
-  const map = await resolveMap(options);
+  let map = await resolveMap(options);
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`discovery: port must be an integer from 0 to 65535, got ${String(options.port)}`);
   }
   const server = createServer((req, res) => handle(map, req, res));
+  const reload = async () => {
+    if (!options.mappingFile) throw new Error("discovery: reload needs a mappingFile");
+    map = await RegionMap.load(options.mappingFile);
+    return map;
+  };
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -59,7 +70,10 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
     url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}`,
     port: bound,
     host,
-    map,
+    get map() {
+      return map;
+    },
+    reload,
     close: () => closeServer(server),
   };
 }

@@ -38,6 +38,13 @@ try {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  process.on("SIGHUP", () => {
+    server.reload().then(
+      (map) => console.log(`discovery: reloaded ${map.size} entries from ${values.mapping}`),
+      (error: Error) =>
+        process.stderr.write(`discovery: reload refused, keeping the current mapping: ${error.message}\n`),
+    );
+  });
 } catch (error) {
   fail(`discovery: ${(error as Error).message}`);
 }

@@ -141,6 +141,29 @@ test("bad mapping files are refused with the file and key named", async () => {
   }
 });
 
+test("reload() swaps in an edited mapping file and refuses a broken one", { timeout: 10_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), "discovery-"));
+  const file = join(dir, "map.json");
+  await writeFile(file, '{"hosts": {"a.test": "r1"}}');
+  const server = await startDiscovery({ mappingFile: file });
+  try {
+    assert.equal((await get(`${server.url}/v1/region?host=a.test`)).body.region, "r1");
+    await writeFile(file, '{"hosts": {"a.test": "r2"}}');
+    await server.reload();
+    assert.equal((await get(`${server.url}/v1/region?host=a.test`)).body.region, "r2");
+    await writeFile(file, '{"hosts": {"a.test": "bad region!"}}');
+    await assert.rejects(server.reload(), /region must be/);
+    assert.equal(
+      (await get(`${server.url}/v1/region?host=a.test`)).body.region,
+      "r2",
+      "the old mapping stays",
+    );
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true });
+  }
+});
+
 test("the CLI serves the example mapping file", { timeout: 20_000 }, async () => {
   const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
   const mapping = fileURLToPath(new URL("../regions.example.json", import.meta.url));
