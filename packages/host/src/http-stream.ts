@@ -14,12 +14,10 @@
  * (access log, then filter destroy); the context is never called again.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
-import { Context, encodedLookup } from "./context.ts";
 import { Duration, encodeProperty, type Properties } from "./envoy/properties.ts";
 import { HeaderMap, ownedBytes, toBytes } from "./header-map.ts";
-import type { ProxyWasmHost } from "./host.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
-import type { RootContext } from "./root-context.ts";
+import { StreamContext } from "./stream-context.ts";
 import {
   Action,
   BufferType,
@@ -90,20 +88,13 @@ class Direction {
   }
 }
 
-export class HttpStream extends Context {
-  readonly plugin: Plugin;
-  readonly root: RootContext;
+export class HttpStream extends StreamContext<HttpStreamEvents> {
   readonly request = new Direction();
   readonly response = new Direction();
-  readonly properties: Properties;
-  readonly events: HttpStreamEvents;
   /** The local reply sent, if any. */
   localReply: LocalReply | null = null;
   /** Set when the plugin reset the stream. */
   resetBy: "request" | "response" | null = null;
-  /** How the failure policy applies to this stream ("ok" = the plugin runs). */
-  mode: PluginHealth;
-  completed = false;
   /** True while `proxy_on_log` runs (Envoy's access-log phase). */
   private logPhase = false;
   /** Number of route-cache clears the plugin asked for. */
@@ -112,28 +103,9 @@ export class HttpStream extends Context {
   private readonly startWallNs: bigint;
 
   constructor(plugin: Plugin, health: PluginHealth, options: HttpStreamOptions) {
-    const root = plugin.root;
-    super(root.vm, root.vm.allocateContextId());
-    this.plugin = plugin;
-    this.root = root;
-    this.mode = health;
-    this.properties = options.properties ?? {};
-    this.events = options.events ?? {};
+    super(plugin, health, options);
     this.startWallNs = plugin.host.clock.wallNanoseconds();
-    if (health === "ok") {
-      this.vm.contexts.set(this.id, this);
-      const vm = this.vm;
-      vm.invoke(this, "proxy_on_context_create", vm.exports.proxy_on_context_create, this.id, root.id);
-      if (vm.failed) this.onCallFailure();
-    }
-  }
-
-  override get host(): ProxyWasmHost {
-    return this.plugin.host;
-  }
-
-  override get rootContext(): RootContext {
-    return this.root;
+    this.open();
   }
 
   // ---- request side ---------------------------------------------------------------------------------------
@@ -205,55 +177,27 @@ export class HttpStream extends Context {
     return this.response.stop !== Stop.None;
   }
 
-  /**
-   * The stream ended: `proxy_on_log` (access-log phase), then `proxy_on_done` and `proxy_on_delete`, as
-   * Envoy runs them (its filter destroy ignores the result of `proxy_on_done` for stream contexts).
-   */
-  complete(): void {
-    if (this.completed) return;
-    if (this.mode !== "ok" || this.vm.failed) {
-      this.finish();
-      return;
-    }
-    const vm = this.vm;
+  /** In `proxy_on_log` the plugin sees only what Envoy's access-log phase keeps (see `getMap`). */
+  protected override runLog(): void {
     this.request.hide();
     this.response.hide();
     this.logPhase = true;
-    vm.invoke(this, "proxy_on_log", vm.exports.proxy_on_log, this.id);
+    super.runLog();
     this.logPhase = false;
-    vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
-    vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
-    this.finish();
-  }
-
-  private finish(): void {
-    this.completed = true;
-    this.deleted = true;
-    this.vm.contexts.delete(this.id);
   }
 
   // ---- state machine --------------------------------------------------------------------------------------
 
-  private get usable(): boolean {
-    return !this.deleted && this.mode === "ok";
-  }
-
-  /** Applies the failure policy to a call that failed (or a stream opened on a failed VM). */
-  private onCallFailure(): Action {
-    if (this.mode === "ok")
-      this.mode = this.plugin.config.failurePolicy === "FAIL_OPEN" ? "fail-open" : "fail-closed";
-    if (this.mode === "fail-open") return Action.Continue;
-    if (!this.localReply) {
-      // Envoy's Context::failStream: 503 with details "wasm_fail_stream" and gRPC UNAVAILABLE.
-      this.deliverLocalReply({
-        statusCode: 503,
-        details: "wasm_fail_stream",
-        body: new Uint8Array(0),
-        headers: [],
-        grpcStatus: 14,
-      });
-    }
-    return Action.Pause;
+  /** Envoy's Context::failStream: 503 with details "wasm_fail_stream" and gRPC UNAVAILABLE. */
+  protected failClosed(): void {
+    if (this.localReply) return;
+    this.deliverLocalReply({
+      statusCode: 503,
+      details: "wasm_fail_stream",
+      body: new Uint8Array(0),
+      headers: [],
+      grpcStatus: 14,
+    });
   }
 
   private bypass(dir: Direction): Action {
@@ -499,7 +443,7 @@ export class HttpStream extends Context {
   }
 
   protected override ownProperty(segments: readonly string[]): Uint8Array | undefined {
-    const given = encodedLookup(this.properties, segments);
+    const given = super.ownProperty(segments);
     if (given !== undefined) return given;
     const [head, attr, sub] = segments;
     if (head === "request") return this.requestAttribute(attr, sub, segments.length);

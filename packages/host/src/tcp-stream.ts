@@ -6,12 +6,10 @@
  * is `upstreamCluster`. FAIL_CLOSED closes the connection; FAIL_OPEN passes data through.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
-import { Context, encodedLookup } from "./context.ts";
 import type { Properties } from "./envoy/properties.ts";
 import { ownedBytes } from "./header-map.ts";
-import type { ProxyWasmHost } from "./host.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
-import type { RootContext } from "./root-context.ts";
+import { StreamContext } from "./stream-context.ts";
 import { Action, BufferType, type BytesInput, PeerType, Status, StreamType } from "./types.ts";
 import { CALL_FAILED } from "./vm.ts";
 
@@ -37,47 +35,17 @@ class Side {
   closed = false;
 }
 
-export class TcpStream extends Context {
-  readonly plugin: Plugin;
-  readonly root: RootContext;
+export class TcpStream extends StreamContext<TcpStreamEvents> {
   readonly downstream = new Side();
   readonly upstream = new Side();
-  readonly properties: Properties;
-  readonly events: TcpStreamEvents;
-  mode: PluginHealth;
   /** Set when the connection was closed by the plugin or by FAIL_CLOSED. */
   closedBy: "plugin" | "failure" | null = null;
-  completed = false;
 
   constructor(plugin: Plugin, health: PluginHealth, options: TcpStreamOptions) {
-    const root = plugin.root;
-    super(root.vm, root.vm.allocateContextId());
-    this.plugin = plugin;
-    this.root = root;
-    this.mode = health;
-    this.properties = options.properties ?? {};
-    this.events = options.events ?? {};
-    if (health === "ok") {
-      this.vm.contexts.set(this.id, this);
-      this.vm.invoke(
-        this,
-        "proxy_on_context_create",
-        this.vm.exports.proxy_on_context_create,
-        this.id,
-        root.id,
-      );
-      if (this.vm.failed) this.onCallFailure();
-    } else if (health === "fail-closed") {
-      this.onCallFailure();
-    }
-  }
-
-  override get host(): ProxyWasmHost {
-    return this.plugin.host;
-  }
-
-  override get rootContext(): RootContext {
-    return this.root;
+    super(plugin, health, options);
+    this.open();
+    // A connection opened on a FAIL_CLOSED plugin closes at once (an HTTP stream answers its first phase).
+    if (health === "fail-closed") this.onCallFailure();
   }
 
   /** The cluster chosen with `set_envoy_filter_state("envoy.tcp_proxy.cluster", ...)`, if any. */
@@ -145,39 +113,11 @@ export class TcpStream extends Context {
     return this.upstream.released.take();
   }
 
-  /** The connection ended: `proxy_on_log`, `proxy_on_done`, `proxy_on_delete` (as HttpStream.complete). */
-  complete(): void {
-    if (this.completed) return;
-    if (!this.usable || this.vm.failed) {
-      this.finish();
-      return;
-    }
-    const vm = this.vm;
-    vm.invoke(this, "proxy_on_log", vm.exports.proxy_on_log, this.id);
-    vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
-    vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
-    this.finish();
-  }
-
-  private finish(): void {
-    this.completed = true;
-    this.deleted = true;
-    this.vm.contexts.delete(this.id);
-  }
-
-  private get usable(): boolean {
-    return !this.deleted && this.mode === "ok";
-  }
-
-  private onCallFailure(): Action {
-    if (this.mode === "ok")
-      this.mode = this.plugin.config.failurePolicy === "FAIL_OPEN" ? "fail-open" : "fail-closed";
-    if (this.mode === "fail-open") return Action.Continue;
-    if (!this.closedBy) {
-      this.closedBy = "failure";
-      this.events.onClose?.("downstream");
-    }
-    return Action.Pause;
+  /** FAIL_CLOSED closes the connection from the client side, once. */
+  protected failClosed(): void {
+    if (this.closedBy) return;
+    this.closedBy = "failure";
+    this.events.onClose?.("downstream");
   }
 
   private bypass(side: Side | null): Action {
@@ -249,9 +189,5 @@ export class TcpStream extends Context {
       this.events.onClose?.(which);
     });
     return Status.Ok;
-  }
-
-  protected override ownProperty(segments: readonly string[]): Uint8Array | undefined {
-    return encodedLookup(this.properties, segments);
   }
 }

@@ -8,7 +8,11 @@ import type { Vm } from "../vm.ts";
 import { decodeText } from "./text.ts";
 
 export function grpcImports(vm: Vm) {
-  function start(
+  /**
+   * `proxy_grpc_call`, and with `streaming` set `proxy_grpc_stream` (no message, no timeout). The message is
+   * read first, as before the stream case shared this code, so a call's statuses keep their order.
+   */
+  function callOrStream(
     upstreamPtr: number,
     upstreamSize: number,
     servicePtr: number,
@@ -17,10 +21,14 @@ export function grpcImports(vm: Vm) {
     methodSize: number,
     metadataPtr: number,
     metadataSize: number,
-    message: Uint8Array | null,
+    messagePtr: number,
+    messageSize: number,
     timeoutMs: number,
     tokenPtr: number,
+    streaming = false,
   ): number {
+    const message = streaming ? null : vm.read(messagePtr, messageSize);
+    if (!streaming && message === null) return Status.InvalidMemoryAccess;
     const upstream = vm.read(upstreamPtr, upstreamSize);
     const service = vm.read(servicePtr, serviceSize);
     const method = vm.read(methodPtr, methodSize);
@@ -38,8 +46,8 @@ export function grpcImports(vm: Vm) {
       decodeText(service),
       decodeText(method),
       metadata,
-      message,
-      timeoutMs,
+      message ? message.slice() : null,
+      streaming ? 0 : timeoutMs >>> 0,
     );
     if (status === Status.Ok) vm.writeU32(tokenPtr, token);
     return status;
@@ -51,36 +59,7 @@ export function grpcImports(vm: Vm) {
   }
 
   return {
-    proxy_grpc_call(
-      upstreamPtr: number,
-      upstreamSize: number,
-      servicePtr: number,
-      serviceSize: number,
-      methodPtr: number,
-      methodSize: number,
-      metadataPtr: number,
-      metadataSize: number,
-      messagePtr: number,
-      messageSize: number,
-      timeoutMs: number,
-      tokenPtr: number,
-    ): number {
-      const message = vm.read(messagePtr, messageSize);
-      if (message === null) return Status.InvalidMemoryAccess;
-      return start(
-        upstreamPtr,
-        upstreamSize,
-        servicePtr,
-        serviceSize,
-        methodPtr,
-        methodSize,
-        metadataPtr,
-        metadataSize,
-        message.slice(),
-        timeoutMs >>> 0,
-        tokenPtr,
-      );
-    },
+    proxy_grpc_call: callOrStream,
     proxy_grpc_stream(
       upstreamPtr: number,
       upstreamSize: number,
@@ -92,7 +71,7 @@ export function grpcImports(vm: Vm) {
       metadataSize: number,
       tokenPtr: number,
     ): number {
-      return start(
+      return callOrStream(
         upstreamPtr,
         upstreamSize,
         servicePtr,
@@ -101,9 +80,11 @@ export function grpcImports(vm: Vm) {
         methodSize,
         metadataPtr,
         metadataSize,
-        null,
+        0,
+        0,
         0,
         tokenPtr,
+        true,
       );
     },
     proxy_grpc_send(token: number, messagePtr: number, messageSize: number, endStream: number): number {

@@ -12,6 +12,26 @@ const EMPTY = new Uint8Array(0);
 
 export function headerImports(vm: Vm) {
   const v010 = vm.module.abiVersion === "0.1.0";
+
+  /**
+   * `proxy_add_header_map_value` (one more value after any existing ones) or, with `replace`,
+   * `proxy_replace_header_map_value` (the only value).
+   */
+  function writeValue(replace: boolean) {
+    return (type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number => {
+      const t = type >>> 0;
+      if (t > MAX_MAP_TYPE) return Status.BadArgument;
+      const key = vm.read(keyPtr, keySize);
+      const value = vm.read(valuePtr, valueSize);
+      if (key === null || value === null) return Status.InvalidMemoryAccess;
+      const map = vm.effective().getMapForWrite(t);
+      if (map === null) return Status.BadArgument;
+      if (replace) map.replace(key, value.slice());
+      else map.add(key, value.slice());
+      return Status.Ok;
+    };
+  }
+
   return {
     proxy_get_header_map_value(
       type: number,
@@ -33,40 +53,8 @@ export function headerImports(vm: Vm) {
       if (value === undefined) return v010 ? vm.copyOut(EMPTY, ptrPtr, sizePtr) : Status.NotFound;
       return vm.copyOut(value, ptrPtr, sizePtr);
     },
-    proxy_add_header_map_value(
-      type: number,
-      keyPtr: number,
-      keySize: number,
-      valuePtr: number,
-      valueSize: number,
-    ): number {
-      const t = type >>> 0;
-      if (t > MAX_MAP_TYPE) return Status.BadArgument;
-      const key = vm.read(keyPtr, keySize);
-      const value = vm.read(valuePtr, valueSize);
-      if (key === null || value === null) return Status.InvalidMemoryAccess;
-      const map = vm.effective().getMapForWrite(t);
-      if (map === null) return Status.BadArgument;
-      map.add(key, value.slice());
-      return Status.Ok;
-    },
-    proxy_replace_header_map_value(
-      type: number,
-      keyPtr: number,
-      keySize: number,
-      valuePtr: number,
-      valueSize: number,
-    ): number {
-      const t = type >>> 0;
-      if (t > MAX_MAP_TYPE) return Status.BadArgument;
-      const key = vm.read(keyPtr, keySize);
-      const value = vm.read(valuePtr, valueSize);
-      if (key === null || value === null) return Status.InvalidMemoryAccess;
-      const map = vm.effective().getMapForWrite(t);
-      if (map === null) return Status.BadArgument;
-      map.replace(key, value.slice());
-      return Status.Ok;
-    },
+    proxy_add_header_map_value: writeValue(false),
+    proxy_replace_header_map_value: writeValue(true),
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
       const t = type >>> 0;
       if (t > MAX_MAP_TYPE) return Status.BadArgument;
