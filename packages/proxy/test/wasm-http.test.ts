@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
 import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
@@ -57,11 +58,29 @@ describe("HTTP Wasm filters", { timeout: 30_000 }, () => {
       assert.equal(body.headers["x-wasm"], "on");
       assert.equal(res.headers["x-wasm-response"], "on");
     }
+    // Header bytes pass through the plugin unchanged, even when not valid UTF-8 (Node gives them as latin1).
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(p.port(), "127.0.0.1", () =>
+        socket.write(
+          Buffer.from(
+            "GET /bytes HTTP/1.1\r\nhost: a\r\nx-bin: caf\xe9\r\nconnection: close\r\n\r\n",
+            "latin1",
+          ),
+        ),
+      );
+      let got = "";
+      socket.on("data", (d: Buffer) => {
+        got += d.toString("utf8");
+      });
+      socket.on("end", () => resolve(got));
+      socket.on("error", reject);
+    });
+    assert.match(raw, /"x-bin":"caf\u00e9"/);
     const prom = await (await request(`${p.adminUrl()}/stats/prometheus`)).body.text();
-    assert.match(prom, /^# TYPE wasm_requests_total counter\nwasm_requests_total\{\} 3\n$/m);
-    assert.match(prom, /envoy_cluster_upstream_rq_total\{envoy_cluster_name="us"\} 3/);
+    assert.match(prom, /^# TYPE wasm_requests_total counter\nwasm_requests_total\{\} 4\n$/m);
+    assert.match(prom, /envoy_cluster_upstream_rq_total\{envoy_cluster_name="us"\} 4/);
     const stats = await (await request(`${p.adminUrl()}/stats`)).body.text();
-    assert.match(stats, /^wasm_requests_total: 3$/m);
+    assert.match(stats, /^wasm_requests_total: 4$/m);
     const logLine = p.stderr.find((l) => l.includes("header plugin saw a request"));
     assert.match(
       logLine ?? "",

@@ -14,15 +14,38 @@ import type { HeaderList } from "../http/header-list.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "../http/http-filter.ts";
 import { streamProperties } from "./stream-properties.ts";
 
-const decoder = new TextDecoder();
+/** Header names seen so far as bytes (names repeat on every request; bounded so hostile names cannot grow it). */
+const nameBytes = new Map<string, Uint8Array>();
+const MAX_CACHED_NAMES = 1024;
+
+/**
+ * The data plane's header list as the host's byte map. Node's parser hands header text over as latin1 (one
+ * char per byte), so latin1 both ways gives the plugin exactly the bytes on the wire, whatever they are.
+ */
+function toHeaderMap(list: HeaderList): HeaderMap {
+  const map = new HeaderMap();
+  for (const [name, value] of list) {
+    let n = nameBytes.get(name);
+    if (!n) {
+      n = Buffer.from(name, "latin1");
+      if (nameBytes.size < MAX_CACHED_NAMES) nameBytes.set(name, n);
+    }
+    map.names.push(n);
+    map.values.push(Buffer.from(value, "latin1"));
+  }
+  return map;
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
 
 /** Copies the plugin's view of a header map back into the list the data plane forwards. */
 function syncHeaders(target: HeaderList | undefined, source: HeaderMap | null): void {
   if (!target || !source) return;
   target.length = 0;
-  for (let i = 0; i < source.names.length; i++) {
-    target.push([decoder.decode(source.names[i]), decoder.decode(source.values[i])]);
-  }
+  for (let i = 0; i < source.names.length; i++)
+    target.push([latin1(source.names[i]!), latin1(source.values[i]!)]);
 }
 
 /** True when the plugin left the map as given (same entries, same byte arrays): no copy back needed. */
@@ -71,7 +94,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     this.cb.sendLocalReply(
       reply.statusCode,
       reply.body,
-      reply.headers.map(([n, v]) => [decoder.decode(n).toLowerCase(), decoder.decode(v)]),
+      reply.headers.map(([n, v]) => [latin1(n).toLowerCase(), latin1(v)]),
       reply.details,
     );
   }
@@ -86,7 +109,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
 
   decodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
     this.requestHeaderList = headers;
-    const given = HeaderMap.from(headers);
+    const given = toHeaderMap(headers);
     const action = this.stream.requestHeaders(given, endStream);
     if (!unchanged(given, this.stream.request.headers)) syncHeaders(headers, this.stream.request.headers);
     return status(action);
@@ -106,7 +129,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     // A stream the plugin (or its failure policy) already answered is not shown the reply again.
     if (this.stream.localReply || this.stream.mode !== "ok") return "continue";
     this.responseHeaderList = headers;
-    const given = HeaderMap.from(headers);
+    const given = toHeaderMap(headers);
     const action = this.stream.responseHeaders(given, endStream);
     if (!unchanged(given, this.stream.response.headers)) syncHeaders(headers, this.stream.response.headers);
     return status(action);
