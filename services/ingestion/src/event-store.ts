@@ -43,6 +43,10 @@ export interface GraphEdge {
 }
 
 export const MAX_CONSUMERS_LISTED = 20;
+/** Operations an inventory answer lists at most (the most called): paths that escape templating stay bounded. */
+export const MAX_INVENTORY_ENTRIES = 5_000;
+/** Edges a service graph answer lists at most (the busiest): consumers identified by IP stay bounded. */
+export const MAX_GRAPH_EDGES = 2_000;
 
 /**
  * Where events live. Implementations must give the same answers on the same data (one shared test suite runs
@@ -53,13 +57,13 @@ export interface EventStore {
   readonly engine: string;
   /** Writes a batch; when the promise resolves the events are durable. */
   append(events: readonly ApiEvent[]): Promise<void>;
-  /** API inventory, most called first (then service, method, route). */
+  /** API inventory, most called first (then service, method, route), at most {@link MAX_INVENTORY_ENTRIES}. */
   inventory(filter: EventFilter): Promise<InventoryEntry[]>;
   /** Most recent events first (then id descending), at most `limit`; long bodies are cut and flagged `truncated`. */
   recentEvents(filter: EventFilter, limit: number): Promise<ApiEvent[]>;
   /** One event, bodies whole; undefined when there is none with that id. */
   eventById(id: string): Promise<ApiEvent | undefined>;
-  /** Consumer -> service edges, most calls first (then source, destination). */
+  /** Consumer -> service edges, most calls first (then source, destination), at most {@link MAX_GRAPH_EDGES}. */
   serviceGraph(filter: EventFilter): Promise<GraphEdge[]>;
   /** Distinct services, sorted. */
   services(): Promise<string[]>;

@@ -1,7 +1,7 @@
 import { LISTED_BODY_CHARS } from "./api-event.ts";
 import { EVENT_COLUMNS } from "./event-columns.ts";
 import type { EventFilter, GraphEdge, InventoryEntry } from "./event-store.ts";
-import { MAX_CONSUMERS_LISTED } from "./event-store.ts";
+import { MAX_CONSUMERS_LISTED, MAX_GRAPH_EDGES, MAX_INVENTORY_ENTRIES } from "./event-store.ts";
 
 /** The bits of SQL where DuckDB and ClickHouse differ; everything else is shared text. */
 export interface SqlDialect {
@@ -52,7 +52,8 @@ export function inventorySql(filter: EventFilter, dialect: SqlDialect): string {
   min(ts) AS first_seen, max(ts) AS last_seen, ${dialect.distinctConsumers} AS consumers
 FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)}
 GROUP BY service, method, route
-ORDER BY calls DESC, service, method, route`;
+ORDER BY calls DESC, service, method, route
+LIMIT ${MAX_INVENTORY_ENTRIES}`;
 }
 
 /** Turns an inventory row (either engine's value types) into an {@link InventoryEntry}. */
@@ -109,7 +110,8 @@ export function serviceGraphSql(filter: EventFilter, dialect: SqlDialect): strin
   return `SELECT consumer AS source, service AS destination, count(*) AS calls, ${dialect.countIf(ERROR)} AS errors
 FROM ${EVENTS_TABLE} ${whereClause(filter, dialect)}
 GROUP BY consumer, service
-ORDER BY calls DESC, source, destination`;
+ORDER BY calls DESC, source, destination
+LIMIT ${MAX_GRAPH_EDGES}`;
 }
 
 export function graphEdge(row: Record<string, unknown>): GraphEdge {
