@@ -137,6 +137,12 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
       },
     },
     async (request, reply) => {
+      const encoding = (request.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+      if (encoding !== "identity") {
+        return reply.code(415).send({
+          error: `content encoding ${JSON.stringify(encoding)} is not accepted; send the body uncompressed`,
+        });
+      }
       const mediaType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       const charset = /charset\s*=\s*"?([^";\s]+)/i
         .exec(request.headers["content-type"] ?? "")?.[1]

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import type { ApiEvent } from "../src/api-event.ts";
 import { DuckDbStore } from "../src/duckdb-store.ts";
 import type { EventStore } from "../src/event-store.ts";
@@ -256,6 +257,20 @@ describe("intake", { timeout: 60_000 }, () => {
       assert.equal(await server.store.count({}), before, "nothing stored from a refused request");
     });
   }
+
+  test("415 for a compressed body", async () => {
+    const res = await fetch(`${server.url}/api/v1/events`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+      },
+      body: gzipSync(JSON.stringify(SEED_EVENT)),
+    });
+    assert.equal(res.status, 415);
+    assert.match(((await res.json()) as { error: string }).error, /content encoding "gzip"/);
+  });
 
   test("401 without the bearer token, or with a wrong one", async () => {
     for (const auth of ["", "Bearer wrong", `Basic ${TOKEN}`]) {
