@@ -7,7 +7,7 @@ import { encodeProperty, lookupProperty, type Properties } from "./envoy/propert
 import type { HeaderMap } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
 import type { RootContext } from "./root-context.ts";
-import { type LocalReply, Status } from "./types.ts";
+import { type LocalReply, Status, StreamType } from "./types.ts";
 import type { Vm } from "./vm.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -59,8 +59,14 @@ export abstract class Context {
     return this.getMap(type);
   }
 
-  continueStream(_type: number): Status {
-    return Status.Unimplemented;
+  /**
+   * `proxy_continue_stream`, as Envoy's Context::continueStream answers it for every context: UPSTREAM is
+   * UNIMPLEMENTED (Envoy has no way to resume a network filter's held writes), every other type is OK and
+   * resumes something only where there is something to resume (an HTTP stream's request or response, a TCP
+   * stream's downstream; subclasses do that).
+   */
+  continueStream(type: number): Status {
+    return type === StreamType.Upstream ? Status.Unimplemented : Status.Ok;
   }
 
   closeStream(_type: number): Status {

@@ -413,7 +413,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
       this.vm.post(() => this.resume(isRequest));
       return Status.Ok;
     }
-    return Status.Unimplemented;
+    return super.continueStream(type);
   }
 
   override closeStream(type: number): Status {

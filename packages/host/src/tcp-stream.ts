@@ -17,7 +17,8 @@ import { CALL_FAILED } from "./vm.ts";
 export interface TcpStreamEvents {
   /** The plugin resumed held downstream data (`proxy_continue_stream(DOWNSTREAM)`). */
   onResumeDownstream?(): void;
-  onResumeUpstream?(): void;
+  // No upstream counterpart: Envoy cannot resume held upstream data (proxy_continue_stream(UPSTREAM) is
+  // UNIMPLEMENTED); the next upstream chunk shows the plugin the whole held buffer again.
   /** The plugin closed a side (`proxy_close_stream`), or FAIL_CLOSED closed the connection. */
   onClose?(side: "downstream" | "upstream"): void;
 }
@@ -167,16 +168,18 @@ export class TcpStream extends StreamContext<TcpStreamEvents> {
     return super.getBuffer(type);
   }
 
+  /**
+   * Only the downstream (read) side can be resumed, as in Envoy: held upstream data waits for the next
+   * upstream chunk, when the plugin sees the whole held buffer again (UPSTREAM is UNIMPLEMENTED).
+   */
   override continueStream(type: number): Status {
-    const side =
-      type === StreamType.Downstream ? this.downstream : type === StreamType.Upstream ? this.upstream : null;
-    if (!side) return Status.Unimplemented;
+    if (type !== StreamType.Downstream) return super.continueStream(type);
+    const side = this.downstream;
     this.vm.post(() => {
       if (!side.paused) return;
       side.paused = false;
       side.released.appendOwned(side.data.take());
-      if (side === this.downstream) this.events.onResumeDownstream?.();
-      else this.events.onResumeUpstream?.();
+      this.events.onResumeDownstream?.();
     });
     return Status.Ok;
   }

@@ -174,26 +174,64 @@ test(
     t.inContext(http.stream, () => {
       assert.equal(t.call("proxy_continue_stream", StreamType.HttpRequest), Status.Ok);
       assert.equal(t.call("proxy_continue_stream", 4), Status.BadArgument);
-      assert.equal(t.call("proxy_continue_stream", StreamType.Downstream), Status.Unimplemented);
       assert.equal(t.call("proxy_close_stream", StreamType.HttpResponse), Status.Ok);
       assert.equal(t.call("proxy_close_stream", 7), Status.BadArgument);
     });
     assert.equal(http.events.requestResumed, 1);
     assert.deepEqual(http.events.resets, ["response"]);
     t.inContext(t.harness.plugin.root, () => {
-      assert.equal(
-        t.call("proxy_continue_stream", StreamType.HttpRequest),
-        Status.Unimplemented,
-        "root context",
-      );
+      assert.equal(t.call("proxy_continue_stream", StreamType.HttpRequest), Status.Ok, "root context");
     });
     const tcp = t.harness.tcp();
     tcp.newConnection();
     t.inContext(tcp.stream, () => {
       assert.equal(t.call("proxy_close_stream", StreamType.Upstream), Status.Ok);
-      assert.equal(t.call("proxy_continue_stream", StreamType.HttpRequest), Status.Unimplemented);
     });
     assert.deepEqual(tcp.events.closes, ["upstream"]);
+  },
+);
+
+test(
+  "proxy_continue_stream answers as Envoy's Context::continueStream, whatever the context",
+  opts,
+  async () => {
+    const t = await startAbiHarness();
+    const http = t.harness.http();
+    http.requestHeaders([[":path", "/"]]);
+    const tcp = t.harness.tcp();
+    tcp.newConnection();
+    // Envoy: REQUEST, RESPONSE and DOWNSTREAM are OK on any context (a no-op where there is nothing to
+    // resume), UPSTREAM is UNIMPLEMENTED on any context, HTTP or network.
+    const expected = [Status.Ok, Status.Ok, Status.Ok, Status.Unimplemented];
+    for (const [name, context] of [
+      ["HTTP stream", http.stream],
+      ["TCP stream", tcp.stream],
+      ["root context", t.harness.plugin.root],
+    ] as const) {
+      t.inContext(context, () => {
+        const answers = [0, 1, 2, 3].map((type) => t.call("proxy_continue_stream", type));
+        assert.deepEqual(answers, expected, name);
+      });
+    }
+    // The HTTP stream's held request resumed once, by its own REQUEST; the TCP stream's and the root
+    // context's REQUEST resumed nothing, and the TCP stream held no downstream data.
+    assert.equal(http.events.requestResumed, 1);
+    assert.equal(tcp.events.downstreamResumed, 0);
+
+    // Held data: DOWNSTREAM resumes the client's bytes; UPSTREAM leaves the backend's bytes held.
+    const conn = tcp.stream;
+    conn.downstream.paused = true;
+    conn.downstream.data.appendOwned(new TextEncoder().encode("to backend"));
+    conn.upstream.paused = true;
+    conn.upstream.data.appendOwned(new TextEncoder().encode("to client"));
+    t.inContext(conn, () => {
+      assert.equal(t.call("proxy_continue_stream", StreamType.Downstream), Status.Ok);
+      assert.equal(t.call("proxy_continue_stream", StreamType.Upstream), Status.Unimplemented);
+    });
+    assert.equal(tcp.events.downstreamResumed, 1);
+    assert.equal(new TextDecoder().decode(conn.drainDownstream()), "to backend");
+    assert.equal(conn.upstream.paused, true);
+    assert.equal(conn.drainUpstream().length, 0, "held upstream bytes wait for the next upstream chunk");
   },
 );
 

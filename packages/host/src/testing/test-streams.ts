@@ -157,7 +157,6 @@ export class TestHttpStream {
 /** What a TCP stream told its embedder. */
 export interface RecordedTcpEvents {
   downstreamResumed: number;
-  upstreamResumed: number;
   closes: Array<"downstream" | "upstream">;
 }
 
@@ -166,9 +165,6 @@ class TcpEventRecorder implements TcpStreamEvents {
   onResumeDownstream(): void {
     this.events.downstreamResumed++;
   }
-  onResumeUpstream(): void {
-    this.events.upstreamResumed++;
-  }
   onClose(side: "downstream" | "upstream"): void {
     this.events.closes.push(side);
   }
@@ -176,7 +172,7 @@ class TcpEventRecorder implements TcpStreamEvents {
 
 /** A TCP connection in a test. */
 export class TestTcpStream {
-  readonly events: RecordedTcpEvents = { downstreamResumed: 0, upstreamResumed: 0, closes: [] };
+  readonly events: RecordedTcpEvents = { downstreamResumed: 0, closes: [] };
   private toUpstream: Uint8Array = new Uint8Array(0);
   private toDownstream: Uint8Array = new Uint8Array(0);
   stream!: TcpStream;
