@@ -79,6 +79,17 @@ describe("HTTP Wasm filters", { timeout: 30_000 }, () => {
     const prom = await (await request(`${p.adminUrl()}/stats/prometheus`)).body.text();
     assert.match(prom, /^# TYPE wasm_requests_total counter\nwasm_requests_total\{\} 4\n$/m);
     assert.match(prom, /envoy_cluster_upstream_rq_total\{envoy_cluster_name="us"\} 4/);
+    // Envoy's order: all counters (plugin ones included, by name), then gauges, then histograms.
+    const types = [...prom.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+    const kinds = types.map(([, t]) => t);
+    assert.deepEqual(
+      kinds,
+      [...kinds].sort(
+        (a, b) => ["counter", "gauge", "histogram"].indexOf(a) - ["counter", "gauge", "histogram"].indexOf(b),
+      ),
+    );
+    const counters = types.filter(([, t]) => t === "counter").map(([n]) => n);
+    assert.deepEqual(counters, [...counters].sort());
     const stats = await (await request(`${p.adminUrl()}/stats`)).body.text();
     assert.match(stats, /^wasm_requests_total: 4$/m);
     const logLine = p.stderr.find((l) => l.includes("header plugin saw a request"));

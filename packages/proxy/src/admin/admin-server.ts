@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import type { StatStore } from "../stats/stat-store.ts";
-import { renderPrometheus, renderStatsText } from "../stats/stats-render.ts";
+import { mergePrometheus, renderPrometheus, renderStatsText } from "../stats/stats-render.ts";
 import type { TagProducer } from "../stats/tag-extraction.ts";
 
 export interface AdminState {
@@ -40,7 +40,8 @@ export class AdminServer {
   readonly server: Server;
 
   constructor(private readonly state: AdminState) {
-    const prometheus = () => renderPrometheus(state.stats, state.tags) + state.extraPrometheus();
+    const prometheus = () =>
+      mergePrometheus(renderPrometheus(state.stats, state.tags), state.extraPrometheus());
     const pluginStatLines = () =>
       state.extraStats().map((m) => {
         const name = m.name.replace(/^wasmcustom\./, "");

@@ -78,6 +78,25 @@ function group<T extends { name: string }>(stats: Iterable<T>, tagger: TagProduc
   return sorted;
 }
 
+const TYPE_ORDER = ["counter", "gauge", "histogram"];
+
+/**
+ * Merges Prometheus texts made of `# TYPE` blocks (ours and the host's plugin metrics) into Envoy's order:
+ * every counter, then every gauge, then every histogram, each kind sorted by metric name.
+ */
+export function mergePrometheus(...texts: string[]): string {
+  const blocks: Array<{ type: number; name: string; text: string }> = [];
+  for (const text of texts) {
+    for (const block of text.split("\n\n")) {
+      const m = /^# TYPE (\S+) (\S+)\n/.exec(block);
+      if (!m) continue;
+      blocks.push({ type: TYPE_ORDER.indexOf(m[2]!), name: m[1]!, text: block });
+    }
+  }
+  blocks.sort((a, b) => a.type - b.type || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return blocks.map((b) => `${b.text}\n\n`).join("");
+}
+
 /** `/stats/prometheus`: counters, then gauges, then histograms; `# TYPE` lines, no `# HELP`. */
 export function renderPrometheus(store: StatStore, tagger: TagProducer): string {
   let out = "";
