@@ -99,7 +99,7 @@ export class LocalDataPlane {
       for (const p of l.http.wasmFilters)
         factories.push(this.plugins.httpFilterFactory(await this.plugins.start(p)));
       return new HttpListener({
-        listenerName: l.name,
+        listener: { name: l.name, direction: l.trafficDirection },
         config: l.http,
         routeTable: new RouteTable(l.http.routeTable),
         clusters: this.clusters,
@@ -115,7 +115,7 @@ export class LocalDataPlane {
     for (const p of l.networkWasmFilters)
       factories.push(this.plugins.networkFilterFactory(await this.plugins.start(p)));
     return new TcpListener({
-      listenerName: l.name,
+      listener: { name: l.name, direction: l.trafficDirection },
       config: tcp,
       clusters: this.clusters,
       stats: this.stats,

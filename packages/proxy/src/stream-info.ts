@@ -2,6 +2,7 @@
  * What happened on one HTTP request or TCP connection: addresses, timing, byte counts, the chosen
  * upstream, the response code and Envoy's response flags. Access logs and plugin properties read it.
  */
+import type { ListenerIdentity } from "./config/model.ts";
 import type { HeaderList } from "./http/header-list.ts";
 
 /** Envoy response flags, in the order Envoy prints them (comma separated). */
@@ -74,7 +75,7 @@ export class StreamInfo {
     readonly connectionId: number,
     readonly downstreamRemoteAddress: string,
     readonly downstreamLocalAddress: string,
-    readonly listenerName: string,
+    readonly listener: ListenerIdentity,
   ) {}
 
   setFlag(flag: ResponseFlag): void {

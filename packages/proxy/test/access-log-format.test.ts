@@ -4,7 +4,7 @@ import { compileJsonFormat, compileTextFormat, strftime } from "../src/access-lo
 import { StreamInfo } from "../src/stream-info.ts";
 
 function info(): StreamInfo {
-  const i = new StreamInfo(7, "127.0.0.10:40000", "127.0.0.1:10000", "web");
+  const i = new StreamInfo(7, "127.0.0.10:40000", "127.0.0.1:10000", { name: "web", direction: 0 });
   i.protocol = "HTTP/1.1";
   i.requestHeaders = [
     [":method", "POST"],

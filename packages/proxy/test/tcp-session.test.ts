@@ -96,7 +96,7 @@ describe("TCP session: held data, resume, connect failure", { timeout: 30_000 },
     const base = { stats, clusters, accessLogs: [logger], bufferLimitBytes: 1 << 20 };
     listener = new TcpListener({
       ...base,
-      listenerName: "tcp",
+      listener: { name: "tcp", direction: 0 },
       config: {
         statPrefix: "tcp",
         cluster: "echo",
@@ -116,7 +116,7 @@ describe("TCP session: held data, resume, connect failure", { timeout: 30_000 },
     });
     failing = new TcpListener({
       ...base,
-      listenerName: "dead",
+      listener: { name: "dead", direction: 0 },
       config: {
         statPrefix: "dead",
         cluster: "dead",

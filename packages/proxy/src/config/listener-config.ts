@@ -8,6 +8,7 @@ import type {
   HttpConnectionManagerConfig,
   ListenerConfig,
   TcpProxyConfig,
+  TrafficDirection,
   WasmPluginConfig,
 } from "./model.ts";
 import { readRouteTable } from "./route-config.ts";
@@ -156,6 +157,9 @@ function readTcpProxy(m: ConfigMessage, baseDir: string): TcpProxyConfig {
   };
 }
 
+/** Envoy's TrafficDirection enum, in value order. */
+const TRAFFIC_DIRECTIONS = ["UNSPECIFIED", "INBOUND", "OUTBOUND"] as const;
+
 export function readListener(value: ConfigValue, baseDir: string, index: number): ListenerConfig {
   const l = value.message();
   const name = l.optional("name")?.string() || `listener_${index}`;
@@ -174,7 +178,8 @@ export function readListener(value: ConfigValue, baseDir: string, index: number)
   const filters = chain.required("filters").list();
   chain.finish();
   const accessLogs = readAccessLogs(l.optional("access_log"), baseDir);
-  l.accept("traffic_direction", "listener_filters_timeout", "continue_on_listener_filters_timeout");
+  const direction = l.optional("traffic_direction")?.oneOf(TRAFFIC_DIRECTIONS) ?? "UNSPECIFIED";
+  l.accept("listener_filters_timeout", "continue_on_listener_filters_timeout");
   if (l.has("listener_filters")) {
     const lf = l.optional("listener_filters")!;
     if (lf.list().length > 0) lf.fail("listener filters are not supported");
@@ -183,6 +188,7 @@ export function readListener(value: ConfigValue, baseDir: string, index: number)
 
   const listener: ListenerConfig = {
     name,
+    trafficDirection: TRAFFIC_DIRECTIONS.indexOf(direction) as TrafficDirection,
     address,
     networkWasmFilters: [],
     accessLogs,

@@ -218,8 +218,19 @@ export interface TcpProxyConfig {
   path: string;
 }
 
+/** Envoy's `core.v3.TrafficDirection`: what plugins read as `xds.listener_direction` / `listener_direction`. */
+export type TrafficDirection = 0 | 1 | 2;
+
+/** Which listener a stream or connection came in on. */
+export interface ListenerIdentity {
+  name: string;
+  direction: TrafficDirection;
+}
+
 export interface ListenerConfig {
   name: string;
+  /** `traffic_direction`: 0 UNSPECIFIED, 1 INBOUND, 2 OUTBOUND. */
+  trafficDirection: TrafficDirection;
   address: SocketAddress;
   networkWasmFilters: WasmPluginConfig[];
   http?: HttpConnectionManagerConfig;

@@ -1,7 +1,7 @@
 /** What every stream of one HTTP listener shares. */
 import type { AccessLogger } from "../access-log/access-logger.ts";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
-import type { HttpConnectionManagerConfig } from "../config/model.ts";
+import type { HttpConnectionManagerConfig, ListenerIdentity } from "../config/model.ts";
 import type { StatStore } from "../stats/stat-store.ts";
 import type { HttpFilterFactory } from "./http-filter.ts";
 import type { HttpListenerStats } from "./http-listener-stats.ts";
@@ -9,7 +9,7 @@ import type { HttpStream } from "./http-stream.ts";
 import type { RouteTable } from "./route-table.ts";
 
 export interface HttpListenerContext {
-  listenerName: string;
+  listener: ListenerIdentity;
   config: HttpConnectionManagerConfig;
   routeTable: RouteTable;
   clusters: ClusterManager;

@@ -134,7 +134,7 @@ export class HttpListener {
       connections.get(socket)?.id ?? 0,
       formatAddress(socket.remoteAddress, socket.remotePort),
       formatAddress(socket.localAddress, socket.localPort),
-      this.ctx.listenerName,
+      this.ctx.listener,
     );
     info.responseCode = spec.status;
     info.responseCodeDetails = spec.details;
@@ -152,7 +152,7 @@ export class HttpListener {
       connections.get(socket)?.id ?? newConnectionId(),
       formatAddress(socket.remoteAddress, socket.remotePort),
       formatAddress(socket.localAddress, socket.localPort),
-      this.ctx.listenerName,
+      this.ctx.listener,
     );
     info.protocol = `HTTP/${req.httpVersion}`;
     info.requestHeaders = [

@@ -86,7 +86,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     private readonly res: ServerResponse,
     connection: { id: number; remote: string; local: string },
   ) {
-    this.streamInfo = new StreamInfo(connection.id, connection.remote, connection.local, ctx.listenerName);
+    this.streamInfo = new StreamInfo(connection.id, connection.remote, connection.local, ctx.listener);
     this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
     this.router = new Router(ctx, this);
     this.filters = ctx.filterFactories.map((make) => make(this));

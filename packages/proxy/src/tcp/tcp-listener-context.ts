@@ -1,13 +1,13 @@
 /** What every connection of one TCP (tcp_proxy) listener shares. */
 import type { AccessLogger } from "../access-log/access-logger.ts";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
-import type { TcpProxyConfig } from "../config/model.ts";
+import type { ListenerIdentity, TcpProxyConfig } from "../config/model.ts";
 import type { StatStore } from "../stats/stat-store.ts";
 import type { NetworkFilterFactory } from "./network-filter.ts";
 import type { TcpSession } from "./tcp-session.ts";
 
 export interface TcpListenerContext {
-  listenerName: string;
+  listener: ListenerIdentity;
   config: TcpProxyConfig;
   clusters: ClusterManager;
   stats: StatStore;

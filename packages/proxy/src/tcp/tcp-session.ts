@@ -85,7 +85,7 @@ export class TcpSession implements NetworkFilterCallbacks {
       connectionId,
       formatAddress(downstream.remoteAddress, downstream.remotePort),
       formatAddress(downstream.localAddress, downstream.localPort),
-      ctx.listenerName,
+      ctx.listener,
     );
     this.filters = ctx.filterFactories.map((make) => make(this));
     const limit = ctx.bufferLimitBytes;
