@@ -1,16 +1,19 @@
 /**
  * Builds a plugin's `assembly/index.ts` into `build/plugin.wasm` the way `pwts build` does (the SDK's
  * compilePlugin with the SDK's options), at most once per test process. Compiling takes tens of seconds on a
- * busy machine, so a `build/plugin.wasm` newer than every source it depends on (the plugin's assembly/, the
- * SDK's assembly/, src/ and asconfig.json) is reused. The unit and e2e test files of one plugin may run in
+ * busy machine, so a `build/plugin.wasm` newer than every source it depends on (the plugin's assembly/,
+ * plugins/shared-assembly/, the SDK's assembly/, src/ and asconfig.json) is reused. The unit and e2e test files of one plugin may run in
  * parallel, so the module is written to a temporary file and renamed into place.
  */
 import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { compilePlugin, PLUGIN_ENTRY, PLUGIN_OUTPUT } from "@proxy-wasm-ts/sdk";
 
 const SDK_DIR = dirname(createRequire(import.meta.url).resolve("@proxy-wasm-ts/sdk/package.json"));
+/** AssemblyScript shared by several plugins, imported by relative path from their assembly/. */
+const SHARED_ASSEMBLY_DIR = fileURLToPath(new URL("../shared-assembly", import.meta.url));
 const builds = new Map<string, Promise<Uint8Array>>();
 
 /** Newest modification time (ms) of a file or of any file under a directory; 0 when absent. */
@@ -28,6 +31,7 @@ async function upToDate(pluginDir: string, outFile: string): Promise<boolean> {
   if (!built) return false;
   const sources = [
     join(pluginDir, "assembly"),
+    SHARED_ASSEMBLY_DIR,
     join(SDK_DIR, "assembly"),
     join(SDK_DIR, "src"),
     join(SDK_DIR, "asconfig.json"),
@@ -59,5 +63,5 @@ export function buildPlugin(pluginDir: string): Promise<Uint8Array> {
 
 /** The directory of the plugin whose test file is at `testFileUrl` (`import.meta.url` of `<plugin>/test/x.test.ts`). */
 export function pluginDirOf(testFileUrl: string): string {
-  return new URL("..", testFileUrl).pathname.replace(/\/$/, "");
+  return fileURLToPath(new URL("..", testFileUrl)).replace(/\/$/, "");
 }

@@ -9,8 +9,8 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
-import { type PwtsRun, startPwtsRun } from "./local-data-plane.ts";
 import { buildPlugin } from "./plugin-build.ts";
+import { type PwtsRun, startPwtsRun } from "./pwts-run-process.ts";
 
 const ADDRESS_WAIT_MS = 180_000;
 

@@ -3,7 +3,7 @@
 // The ingestion service rejects a batch holding a non-IP `ip`, so anything that does not parse as an
 // IP address becomes "".
 
-import { parseIpAddress } from "../../tcp-routing/assembly/ip-address";
+import { parseIpAddress } from "../../shared-assembly/ip-address";
 
 export class HostPort {
   constructor(

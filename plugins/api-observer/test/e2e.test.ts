@@ -1,63 +1,32 @@
 import assert from "node:assert/strict";
-import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
 import { type ApiEvent, type IngestionServer, startIngestion } from "@proxy-wasm-ts/ingestion";
+import { type HttpAnswer, sendRequest } from "../../test-support/http-client.ts";
 import {
-  type Endpoint,
-  type LocalEnvoy,
-  startLocalEnvoy,
-} from "../../tcp-routing/test/support/local-envoy.ts";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
+  type InProcessDataPlane,
+  startInProcessDataPlane,
+} from "../../test-support/in-process-data-plane.ts";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
+import { eventually } from "../../test-support/waiting.ts";
 
-const pluginDir = fileURLToPath(new URL("..", import.meta.url));
+const pluginDir = pluginDirOf(import.meta.url);
 let backend: EchoServer;
 let ingestion: IngestionServer;
-let envoy: LocalEnvoy;
+let envoy: InProcessDataPlane;
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-/** One request through the proxy; the body goes out in the given chunks. */
+/** One request through the proxy's listener; the body goes out in the given chunks. */
 function send(
-  target: Endpoint,
   method: string,
   path: string,
   headers: Record<string, string>,
   chunks: string[] = [],
-) {
-  return new Promise<Answer>((resolve, reject) => {
-    const req = request(
-      { host: target.host, port: target.port, method, path, headers, timeout: 10_000 },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          body += c;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("no answer within 10 s")));
-    req.on("error", reject);
-    for (const chunk of chunks) req.write(chunk);
-    req.end();
-  });
+): Promise<HttpAnswer> {
+  return sendRequest(envoy.url(path), { method, headers, body: chunks });
 }
 
-/** Polls `probe` until it returns a value (the plugin flushes on its 1 s tick); gives up after 30 s (a hang bound, not a timing assertion). */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(100);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+/** The plugin flushes on its 1 s tick; 30 s only bounds a hang and is no timing assertion. */
+const EVENTUALLY_MS = 30_000;
 
 async function droppedEvents(): Promise<number> {
   const admin = envoy.proxy.admin!;
@@ -70,7 +39,7 @@ describe("api-observer envoy.yaml on the local data plane", { timeout: 120_000 }
     await buildPlugin(pluginDir);
     backend = await startEcho({ host: "127.0.0.1", name: "backend" });
     ingestion = await startIngestion({ host: "127.0.0.1", store: { engine: "duckdb", path: ":memory:" } });
-    envoy = await startLocalEnvoy(pluginDir, {
+    envoy = await startInProcessDataPlane(pluginDir, {
       backend,
       "ingestion-service": { host: "127.0.0.1", port: ingestion.port },
     });
@@ -83,7 +52,6 @@ describe("api-observer envoy.yaml on the local data plane", { timeout: 120_000 }
 
   test("calls arrive at the ingestion service, whole and redacted", async () => {
     const answer = await send(
-      envoy.listener(),
       "POST",
       "/anything/login?user=ann&token=t0k3n",
       {
@@ -95,12 +63,16 @@ describe("api-observer envoy.yaml on the local data plane", { timeout: 120_000 }
       ['{"user":"ann",', '"password":"hunter2",', '"remember":true}'],
     );
     assert.equal(answer.status, 200);
-    await send(envoy.listener(), "GET", "/status/404", { host: "api.example.com" });
+    await send("GET", "/status/404", { host: "api.example.com" });
 
-    const events = await eventually("two stored events", async () => {
-      const stored = await ingestion.store.recentEvents({}, 10);
-      return stored.length >= 2 ? stored : undefined;
-    });
+    const events = await eventually(
+      async () => {
+        const stored = await ingestion.store.recentEvents({}, 10);
+        return stored.length >= 2 ? stored : undefined;
+      },
+      () => "gave up waiting for two stored events",
+      EVENTUALLY_MS,
+    );
     const login = events.find((e: ApiEvent) => e.method === "POST");
     assert.ok(login, "the POST was recorded");
     assert.equal(login.status, 200);
@@ -131,13 +103,17 @@ describe("api-observer envoy.yaml on the local data plane", { timeout: 120_000 }
   test("with the collector down, traffic still flows and dropped events are counted", async () => {
     await ingestion.close();
     for (let i = 0; i < 3; i++) {
-      const answer = await send(envoy.listener(), "GET", "/get", { host: "api.example.com" });
+      const answer = await send("GET", "/get", { host: "api.example.com" });
       assert.equal(answer.status, 200);
     }
-    const dropped = await eventually("dropped events in /stats/prometheus", async () => {
-      const n = await droppedEvents();
-      return n >= 3 ? n : undefined;
-    });
+    const dropped = await eventually(
+      async () => {
+        const n = await droppedEvents();
+        return n >= 3 ? n : undefined;
+      },
+      () => "gave up waiting for dropped events in /stats/prometheus",
+      EVENTUALLY_MS,
+    );
     assert.equal(dropped, 3);
     await envoy.waitForOutput(/event\(s\) dropped: collector did not answer/);
   });

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { PluginStartError } from "@proxy-wasm-ts/host";
-import { type PluginHarness, startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
+import { type PluginHarness, startPlugin } from "@proxy-wasm-ts/host/testing";
 import { type ApiEventInput, normalizeEvent } from "@proxy-wasm-ts/ingestion";
-import { readmeJsonExamples } from "../../tcp-routing/test/support/shipped-configs.ts";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
+import { rejectedConfigurationLogs } from "../../test-support/plugin-harness.ts";
+import { readmeJsonExamples } from "../../test-support/shipped-configs.ts";
 
-const pluginDir = fileURLToPath(new URL("..", import.meta.url));
+const pluginDir = pluginDirOf(import.meta.url);
 let wasm: Uint8Array;
 
 before(async () => {
@@ -346,13 +345,8 @@ describe("api-observer", { timeout: 60_000 }, () => {
       [JSON.stringify({ ...BASE_CONFIG, batchSize: 5 }), /unknown field "batchSize"/],
       [JSON.stringify({ ...BASE_CONFIG, node_workload: "both" }), /node_workload/],
     ] as const) {
-      const testHost = new TestHost();
-      const module = await testHost.host.loadModule(wasm);
-      assert.throws(
-        () => testHost.host.startPlugin(module, { name: "api-observer", configuration }),
-        PluginStartError,
-      );
-      assert.match(testHost.logEntries.map((e) => e.message).join("\n"), reason);
+      const logs = await rejectedConfigurationLogs(pluginDir, configuration);
+      assert.match(logs.join("\n"), reason);
     }
   });
 

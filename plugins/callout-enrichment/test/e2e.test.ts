@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { sendRequest } from "../../test-support/local-data-plane.ts";
+import { sendRequest } from "../../test-support/http-client.ts";
 import { pluginDirOf } from "../../test-support/plugin-build.ts";
 import { startTrainingStack, type TrainingStack } from "../../test-support/training-stack.ts";
 

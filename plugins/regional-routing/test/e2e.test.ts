@@ -1,45 +1,23 @@
 import assert from "node:assert/strict";
-import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { type DiscoveryServer, startDiscovery } from "@proxy-wasm-ts/discovery";
 import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
+import { type HttpAnswer, sendRequest } from "../../test-support/http-client.ts";
 import {
-  type Endpoint,
-  type LocalEnvoy,
-  startLocalEnvoy,
-} from "../../tcp-routing/test/support/local-envoy.ts";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
+  type InProcessDataPlane,
+  startInProcessDataPlane,
+} from "../../test-support/in-process-data-plane.ts";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
 
-const pluginDir = fileURLToPath(new URL("..", import.meta.url));
+const pluginDir = pluginDirOf(import.meta.url);
 let east: EchoServer;
 let central: EchoServer;
 let discovery: DiscoveryServer;
-let envoy: LocalEnvoy;
+let envoy: InProcessDataPlane;
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(target: Endpoint, host: string, path = "/get"): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: target.host, port: target.port, path, headers: { host }, timeout: 10_000 },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          body += c;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("no answer within 10 s")));
-    req.on("error", reject);
-    req.end();
-  });
+/** GET `path` through the proxy's listener with Host `host`. */
+function get(host: string, path = "/get"): Promise<HttpAnswer> {
+  return sendRequest(envoy.url(path), { headers: { host } });
 }
 
 describe("regional-routing envoy.yaml on the local data plane", { timeout: 120_000 }, () => {
@@ -53,7 +31,7 @@ describe("regional-routing envoy.yaml on the local data plane", { timeout: 120_0
         hosts: { "api.example.com": "us_central1", "httpbin.org": "us_east1", "evil.example": "admin" },
       },
     });
-    envoy = await startLocalEnvoy(pluginDir, {
+    envoy = await startInProcessDataPlane(pluginDir, {
       us_east1: east,
       us_central1: central,
       discovery_service: discovery,
@@ -66,11 +44,11 @@ describe("regional-routing envoy.yaml on the local data plane", { timeout: 120_0
   });
 
   test("requests reach the cluster of their host's region, with Processed-By", async () => {
-    const central1 = await get(envoy.listener(), "api.example.com");
+    const central1 = await get("api.example.com");
     assert.equal(central1.status, 200);
     assert.equal(central1.headers["x-echo-name"], "us_central1");
     assert.equal(central1.headers["processed-by"], "Regional Router");
-    const east1 = await get(envoy.listener(), "httpbin.org:10000");
+    const east1 = await get("httpbin.org:10000");
     assert.equal(east1.headers["x-echo-name"], "us_east1");
     // The upstream saw the region header the plugin set.
     assert.equal(JSON.parse(east1.body).headers.Region, "us_east1");
@@ -78,20 +56,20 @@ describe("regional-routing envoy.yaml on the local data plane", { timeout: 120_0
   });
 
   test("unknown hosts and regions outside allowed_regions get a 503 with the reason", async () => {
-    const unknown = await get(envoy.listener(), "nobody.example");
+    const unknown = await get("nobody.example");
     assert.equal(unknown.status, 503);
     assert.match(unknown.body, /knows no region/);
-    const evil = await get(envoy.listener(), "evil.example");
+    const evil = await get("evil.example");
     assert.equal(evil.status, 503);
     assert.match(evil.body, /not an allowed cluster name/);
   });
 
   test("a cached host keeps working when discovery goes down; an unseen one gets a 503", async () => {
-    await get(envoy.listener(), "api.example.com"); // cached from the first test as well
+    await get("api.example.com"); // cached from the first test as well
     await discovery.close();
-    const cached = await get(envoy.listener(), "api.example.com");
+    const cached = await get("api.example.com");
     assert.equal(cached.headers["x-echo-name"], "us_central1");
-    const unseen = await get(envoy.listener(), "new.example.com");
+    const unseen = await get("new.example.com");
     assert.equal(unseen.status, 503);
     assert.match(unseen.body, /did not answer/);
   });

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { Action, PluginStartError } from "@proxy-wasm-ts/host";
-import { type PluginHarness, startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
-import { readmeJsonExamples } from "../../tcp-routing/test/support/shipped-configs.ts";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
+import { Action } from "@proxy-wasm-ts/host";
+import { type PluginHarness, startPlugin } from "@proxy-wasm-ts/host/testing";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
+import { rejectedConfigurationLogs } from "../../test-support/plugin-harness.ts";
+import { readmeJsonExamples } from "../../test-support/shipped-configs.ts";
 
-const pluginDir = fileURLToPath(new URL("..", import.meta.url));
+const pluginDir = pluginDirOf(import.meta.url);
 let wasm: Uint8Array;
 
 before(async () => {
@@ -202,13 +202,8 @@ describe("regional-routing", { timeout: 60_000 }, () => {
       [JSON.stringify({ allowed_regions: ["a"], fallback_region: "b" }), /fallback_region/],
       [JSON.stringify({ cache: 1 }), /unknown field "cache"/],
     ] as const) {
-      const testHost = new TestHost();
-      const module = await testHost.host.loadModule(wasm);
-      assert.throws(
-        () => testHost.host.startPlugin(module, { name: "regional-routing", configuration }),
-        PluginStartError,
-      );
-      assert.match(testHost.logEntries.map((e) => e.message).join("\n"), reason);
+      const logs = await rejectedConfigurationLogs(pluginDir, configuration);
+      assert.match(logs.join("\n"), reason);
     }
   });
 

@@ -8,7 +8,7 @@
 // means no override.
 
 import { JsonKind, JsonValue, parseJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
-import { IpAddress, parseIpAddress } from "./ip-address";
+import { IpAddress, parseIpAddress } from "../../shared-assembly/ip-address";
 
 export const DEFAULT_EVEN_CLUSTER = "egress-router1";
 export const DEFAULT_ODD_CLUSTER = "egress-router2";

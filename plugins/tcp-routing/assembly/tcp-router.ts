@@ -11,7 +11,7 @@ import {
   setEnvoyFilterState,
   sourceAddress,
 } from "@proxy-wasm-ts/sdk/assembly";
-import { parseIpAddress } from "./ip-address";
+import { parseIpAddress } from "../../shared-assembly/ip-address";
 import { RoutingConfig, parseRoutingConfig } from "./routing-config";
 
 /** The filter-state key Envoy's tcp_proxy reads to override its cluster. */

@@ -1,14 +1,17 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
-import { type Endpoint, type LocalEnvoy, startLocalEnvoy } from "./support/local-envoy.ts";
+import {
+  type Endpoint,
+  type InProcessDataPlane,
+  startInProcessDataPlane,
+} from "../../test-support/in-process-data-plane.ts";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
 
-const pluginDir = fileURLToPath(new URL("..", import.meta.url));
+const pluginDir = pluginDirOf(import.meta.url);
 const echoes: EchoServer[] = [];
-let envoy: LocalEnvoy;
+let envoy: InProcessDataPlane;
 
 /** Sends one HTTP/1.1 request over a TCP connection bound to `localAddress`; returns the raw answer. */
 function requestFrom(localAddress: string, target: Endpoint): Promise<{ answer: string; localPort: number }> {
@@ -41,7 +44,7 @@ describe("tcp-routing envoy.yaml on the local data plane", { timeout: 120_000 },
       echoes.push(await startEcho({ host: "127.0.0.1", name }));
     }
     const [one, two, fallback] = echoes as [EchoServer, EchoServer, EchoServer];
-    envoy = await startLocalEnvoy(pluginDir, {
+    envoy = await startInProcessDataPlane(pluginDir, {
       "egress-router1": one,
       "egress-router2": two,
       "default-router": fallback,

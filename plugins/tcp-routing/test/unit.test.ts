@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { Action, PluginStartError, Status } from "@proxy-wasm-ts/host";
-import { startPlugin, TestHost } from "@proxy-wasm-ts/host/testing";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
-import { readmeJsonExamples } from "./support/shipped-configs.ts";
+import { Action, Status } from "@proxy-wasm-ts/host";
+import { startPlugin } from "@proxy-wasm-ts/host/testing";
+import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
+import { rejectedConfigurationLogs } from "../../test-support/plugin-harness.ts";
+import { readmeJsonExamples } from "../../test-support/shipped-configs.ts";
 
-const pluginDir = fileURLToPath(new URL("..", import.meta.url));
+const pluginDir = pluginDirOf(import.meta.url);
 let wasm: Uint8Array;
 
 before(async () => {
@@ -99,13 +99,8 @@ describe("tcp-routing", { timeout: 60_000 }, () => {
       [JSON.stringify({ rule: "cidr" }), /needs routes/],
       [JSON.stringify({ odd: "x" }), /unknown field "odd"/],
     ] as const) {
-      const testHost = new TestHost();
-      const module = await testHost.host.loadModule(wasm);
-      assert.throws(
-        () => testHost.host.startPlugin(module, { name: "tcp-routing", configuration }),
-        PluginStartError,
-      );
-      assert.match(testHost.logEntries.map((e) => e.message).join("\n"), reason);
+      const logs = await rejectedConfigurationLogs(pluginDir, configuration);
+      assert.match(logs.join("\n"), reason);
     }
   });
 

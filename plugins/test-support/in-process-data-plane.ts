@@ -1,23 +1,27 @@
 /**
- * Runs a plugin's shipped envoy.yaml on the local data plane for an end-to-end test, with only address
+ * Runs a plugin's shipped envoy.yaml on the local data plane inside the test process, with only address
  * changes: listeners and admin move to 127.0.0.1 with a free port, and every cluster points at an
- * address the test gives (services started by the test). Access logs and plugin logs are captured.
+ * address the test gives (services started by the test on free ports), so these tests never wait for a
+ * fixed address and can reach the proxy's objects (e.g. its admin address). Access logs and plugin logs
+ * are captured. For the config run unchanged by the real `pwts run`, see pwts-run-process.ts.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type LocalDataPlane, parseBootstrap, startProxy } from "@proxy-wasm-ts/proxy";
 import { parse } from "yaml";
+import { eventually } from "./waiting.ts";
 
 export interface Endpoint {
   host: string;
   port: number;
 }
 
-export interface LocalEnvoy {
+export interface InProcessDataPlane {
   proxy: LocalDataPlane;
   /** Where listener `name` (or the first listener) accepts connections. */
   listener(name?: string): Endpoint;
+  /** `http://<listener>` + `path`, for sendRequest (http-client.ts). */
+  url(path: string, listenerName?: string): string;
   /** Everything written to stdout (access logs) and stderr (plugin logs) so far. */
   stdout: string[];
   stderr: string[];
@@ -37,10 +41,10 @@ function socketAddress(address: string, port: number): Yaml {
 }
 
 /** Starts `<pluginDir>/envoy.yaml` with `clusters` mapping each cluster name to a test address. */
-export async function startLocalEnvoy(
+export async function startInProcessDataPlane(
   pluginDir: string,
   clusters: Record<string, Endpoint>,
-): Promise<LocalEnvoy> {
+): Promise<InProcessDataPlane> {
   const document = parse(await readFile(join(pluginDir, "envoy.yaml"), "utf8")) as Yaml;
   const resources = document.static_resources as Yaml;
   for (const listener of (resources.listeners ?? []) as Yaml[])
@@ -62,24 +66,27 @@ export async function startLocalEnvoy(
   const proxy = await startProxy(parseBootstrap(document, pluginDir), {
     output: { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t) },
   });
+  const output = () => stdout.join("") + stderr.join("");
+  const listener = (name?: string): Endpoint => {
+    const bound = name === undefined ? proxy.listeners[0] : proxy.listeners.find((l) => l.name === name);
+    if (!bound) throw new Error(`no listener ${name ?? "at all"}`);
+    return { host: bound.host, port: bound.port };
+  };
   return {
     proxy,
     stdout,
     stderr,
-    listener(name?: string): Endpoint {
-      const bound = name === undefined ? proxy.listeners[0] : proxy.listeners.find((l) => l.name === name);
-      if (!bound) throw new Error(`no listener ${name ?? "at all"}`);
-      return { host: bound.host, port: bound.port };
+    listener,
+    url(path: string, listenerName?: string): string {
+      const { host, port } = listener(listenerName);
+      return `http://${host}:${port}${path}`;
     },
-    async waitForOutput(pattern: RegExp): Promise<RegExpMatchArray> {
-      for (let waited = 0; ; waited += 50) {
-        const match = (stdout.join("") + stderr.join("")).match(pattern);
-        if (match) return match;
-        if (waited > 30_000)
-          throw new Error(`no output matches ${pattern}:\n${stdout.join("")}${stderr.join("")}`);
-        await sleep(50);
-      }
-    },
+    waitForOutput: (pattern: RegExp) =>
+      eventually(
+        async () => output().match(pattern) ?? undefined,
+        () => `no output matches ${pattern}:\n${output()}`,
+        30_000,
+      ),
     close: () => proxy.close(),
   };
 }

@@ -1,9 +1,9 @@
 /**
- * End-to-end helpers: run a plugin's own envoy.yaml with the real `pwts run` (a child process, as a user
- * runs it), talk HTTP to it with any Host header, and stop everything when the test ends.
+ * Runs a plugin's own envoy.yaml unchanged with the real `pwts run` (a child process, as a user runs it), on
+ * the addresses the file names; output is captured and the process stopped when the test ends. For a config
+ * run in this process with its addresses moved to free ports, see in-process-data-plane.ts.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -101,35 +101,4 @@ export async function startPwtsRun(configFile: string, timeoutMs = 90_000): Prom
   const run = new PwtsRun(child);
   await run.ready(timeoutMs);
   return run;
-}
-
-export interface HttpAnswer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** One HTTP/1.1 request on a fresh connection (node:http, so Host can be anything, unlike fetch). */
-export function sendRequest(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      { method: options.method ?? "GET", headers: options.headers, agent: false },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          body += chunk;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on("error", reject);
-      },
-    );
-    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`no answer from ${url}`)));
-    req.on("error", reject);
-    req.end(options.body);
-  });
 }
