@@ -1,6 +1,7 @@
 // The plugin configuration: secret names, replacement text, and the largest body it will buffer.
 
-import { JsonKind, parseJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
+import { JsonKind } from "@proxy-wasm-ts/sdk/assembly";
+import { integerMember, readConfigObject } from "../../shared-assembly/plugin-config-json";
 
 export class RedactionConfig {
   /** Secret names as UTF-8 bytes: `SECRET` redacts `SECRET=value` and `"SECRET": "value"`. */
@@ -21,15 +22,10 @@ function rejected(config: RedactionConfig, reason: string): RedactionConfig {
 /** Reads the JSON configuration; empty means all defaults. */
 export function parseRedactionConfig(bytes: ArrayBuffer): RedactionConfig {
   const config = new RedactionConfig();
-  if (bytes.byteLength == 0) return config;
-  const json = parseJsonBytes(bytes);
-  if (json === null || !json.isObject) return rejected(config, "configuration must be a JSON object");
-  const keys = json.keys!;
-  for (let i = 0; i < keys.length; i++) {
-    if (!KNOWN_KEYS.includes(keys[i])) {
-      return rejected(config, "unknown configuration key \"" + keys[i] + "\" (expected one of " + KNOWN_KEYS.join(", ") + ")");
-    }
-  }
+  const read = readConfigObject(bytes, KNOWN_KEYS);
+  if (read.error.length > 0) return rejected(config, read.error);
+  const json = read.json;
+  if (json === null) return config;
   const secrets = json.get("secrets");
   if (secrets !== null) {
     if (secrets.kind != JsonKind.Array || secrets.length == 0) {
@@ -54,13 +50,8 @@ export function parseRedactionConfig(bytes: ArrayBuffer): RedactionConfig {
     if (replacement.kind != JsonKind.String) return rejected(config, "\"replacement\" must be a string");
     config.replacement = Uint8Array.wrap(String.UTF8.encode(replacement.stringValue));
   }
-  const max = json.get("max_body_bytes");
-  if (max !== null) {
-    const n = max.kind == JsonKind.Number ? max.numberValue : -1;
-    if (n != Math.floor(n) || n < 1 || n > 16777216) {
-      return rejected(config, "\"max_body_bytes\" must be an integer between 1 and 16777216");
-    }
-    config.maxBodyBytes = <u32>n;
-  }
+  const maxBodyBytes = integerMember(json, "max_body_bytes", 1, 16777216, <f64>config.maxBodyBytes);
+  if (isNaN(maxBodyBytes)) return rejected(config, "\"max_body_bytes\" must be an integer between 1 and 16777216");
+  config.maxBodyBytes = <u32>maxBodyBytes;
   return config;
 }

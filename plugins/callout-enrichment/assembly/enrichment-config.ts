@@ -1,6 +1,7 @@
 // The plugin configuration: where the metadata callout goes, how long it may take, and what to copy.
 
-import { JsonKind, JsonValue, parseJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
+import { JsonKind, JsonValue } from "@proxy-wasm-ts/sdk/assembly";
+import { integerMember, readConfigObject } from "../../shared-assembly/plugin-config-json";
 
 export class EnrichmentConfig {
   /** Envoy cluster of the metadata service. */
@@ -41,15 +42,10 @@ function readString(json: JsonValue, key: string): string | null {
 /** Reads the JSON configuration; empty means all defaults. */
 export function parseEnrichmentConfig(bytes: ArrayBuffer): EnrichmentConfig {
   const config = new EnrichmentConfig();
-  if (bytes.byteLength == 0) return config;
-  const json = parseJsonBytes(bytes);
-  if (json === null || !json.isObject) return rejected(config, "configuration must be a JSON object");
-  const keys = json.keys!;
-  for (let i = 0; i < keys.length; i++) {
-    if (!KNOWN_KEYS.includes(keys[i])) {
-      return rejected(config, "unknown configuration key \"" + keys[i] + "\" (expected one of " + KNOWN_KEYS.join(", ") + ")");
-    }
-  }
+  const read = readConfigObject(bytes, KNOWN_KEYS);
+  if (read.error.length > 0) return rejected(config, read.error);
+  const json = read.json;
+  if (json === null) return config;
   const cluster = readString(json, "cluster");
   if (cluster !== null) {
     if (cluster == "\0" || cluster.length == 0) return rejected(config, "\"cluster\" must be a non-empty string (an Envoy cluster name)");
@@ -78,13 +74,8 @@ export function parseEnrichmentConfig(bytes: ArrayBuffer): EnrichmentConfig {
     if (field == "\0") return rejected(config, "\"field\" must be a string (a dotted JSON path, or empty)");
     config.field = field;
   }
-  const timeout = json.get("timeout_ms");
-  if (timeout !== null) {
-    const ms = timeout.kind == JsonKind.Number ? timeout.numberValue : 0;
-    if (ms != Math.floor(ms) || ms < 1 || ms > 60000) {
-      return rejected(config, "\"timeout_ms\" must be an integer between 1 and 60000");
-    }
-    config.timeoutMs = <u32>ms;
-  }
+  const timeoutMs = integerMember(json, "timeout_ms", 1, 60000, <f64>config.timeoutMs);
+  if (isNaN(timeoutMs)) return rejected(config, "\"timeout_ms\" must be an integer between 1 and 60000");
+  config.timeoutMs = <u32>timeoutMs;
   return config;
 }

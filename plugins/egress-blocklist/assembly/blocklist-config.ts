@@ -1,6 +1,7 @@
 // The plugin configuration: blocked host suffixes and exact names, and the local reply to send.
 
-import { JsonKind, JsonValue, parseJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
+import { JsonKind, JsonValue } from "@proxy-wasm-ts/sdk/assembly";
+import { integerMember, readConfigObject } from "../../shared-assembly/plugin-config-json";
 import { normalizeHost } from "./host-name";
 
 export class BlocklistConfig {
@@ -39,29 +40,19 @@ function readNames(json: JsonValue, key: string, fallback: Array<string>): Array
 /** Reads the JSON configuration; empty means all defaults. */
 export function parseBlocklistConfig(bytes: ArrayBuffer): BlocklistConfig {
   const config = new BlocklistConfig();
-  if (bytes.byteLength == 0) return config;
-  const json = parseJsonBytes(bytes);
-  if (json === null || !json.isObject) return rejected(config, "configuration must be a JSON object");
-  const keys = json.keys!;
-  for (let i = 0; i < keys.length; i++) {
-    if (!KNOWN_KEYS.includes(keys[i])) {
-      return rejected(config, "unknown configuration key \"" + keys[i] + "\" (expected one of " + KNOWN_KEYS.join(", ") + ")");
-    }
-  }
+  const read = readConfigObject(bytes, KNOWN_KEYS);
+  if (read.error.length > 0) return rejected(config, read.error);
+  const json = read.json;
+  if (json === null) return config;
   const suffixes = readNames(json, "suffixes", config.suffixes);
   if (suffixes === null) return rejected(config, "\"suffixes\" must be an array of non-empty host name suffixes");
   const hosts = readNames(json, "hosts", config.hosts);
   if (hosts === null) return rejected(config, "\"hosts\" must be an array of non-empty host names");
   config.suffixes = suffixes;
   config.hosts = hosts;
-  const status = json.get("status");
-  if (status !== null) {
-    const code = status.kind == JsonKind.Number ? status.numberValue : 0;
-    if (code != Math.floor(code) || code < 200 || code > 599) {
-      return rejected(config, "\"status\" must be an HTTP status code between 200 and 599");
-    }
-    config.status = <u32>code;
-  }
+  const status = integerMember(json, "status", 200, 599, <f64>config.status);
+  if (isNaN(status)) return rejected(config, "\"status\" must be an HTTP status code between 200 and 599");
+  config.status = <u32>status;
   const body = json.get("body");
   if (body !== null) {
     if (body.kind != JsonKind.String) return rejected(config, "\"body\" must be a string");

@@ -1,6 +1,7 @@
 // The plugin configuration: which header to set, its value, and on which side.
 
-import { JsonKind, JsonValue, parseJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
+import { JsonKind } from "@proxy-wasm-ts/sdk/assembly";
+import { boolMember, readConfigObject } from "../../shared-assembly/plugin-config-json";
 
 /** A parsed configuration, or the reason it was rejected (`error` non-empty). */
 export class HeaderConfig {
@@ -38,15 +39,10 @@ function rejected(config: HeaderConfig, reason: string): HeaderConfig {
 /** Reads the JSON configuration; empty means all defaults. */
 export function parseHeaderConfig(bytes: ArrayBuffer): HeaderConfig {
   const config = new HeaderConfig();
-  if (bytes.byteLength == 0) return config;
-  const json = parseJsonBytes(bytes);
-  if (json === null || !json.isObject) return rejected(config, "configuration must be a JSON object");
-  const keys = json.keys!;
-  for (let i = 0; i < keys.length; i++) {
-    if (!KNOWN_KEYS.includes(keys[i])) {
-      return rejected(config, "unknown configuration key \"" + keys[i] + "\" (expected one of " + KNOWN_KEYS.join(", ") + ")");
-    }
-  }
+  const read = readConfigObject(bytes, KNOWN_KEYS);
+  if (read.error.length > 0) return rejected(config, read.error);
+  const json = read.json;
+  if (json === null) return config;
   const header = json.get("header");
   if (header !== null) {
     if (header.kind != JsonKind.String) return rejected(config, "\"header\" must be a string");
@@ -66,19 +62,11 @@ export function parseHeaderConfig(bytes: ArrayBuffer): HeaderConfig {
     if (!isValidHeaderValue(value.stringValue)) return rejected(config, "\"value\" must not contain control characters (CR, LF, NUL)");
     config.value = value.stringValue;
   }
-  const request = readBool(json, "request", config.onRequest);
-  const response = readBool(json, "response", config.onResponse);
+  const request = boolMember(json, "request", config.onRequest);
+  const response = boolMember(json, "response", config.onResponse);
   if (request < 0) return rejected(config, "\"request\" must be true or false");
   if (response < 0) return rejected(config, "\"response\" must be true or false");
   config.onRequest = request == 1;
   config.onResponse = response == 1;
   return config;
-}
-
-// 1 true, 0 false, -1 wrong type.
-function readBool(json: JsonValue, key: string, fallback: bool): i32 {
-  const v = json.get(key);
-  if (v === null) return fallback ? 1 : 0;
-  if (v.kind != JsonKind.Bool) return -1;
-  return v.boolValue ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 // The plugin configuration: traffic direction, metric naming style, and the optional per-request log line.
 
-import { JsonKind, JsonValue, parseJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
+import { JsonKind, JsonValue } from "@proxy-wasm-ts/sdk/assembly";
+import { boolMember, integerMember, readConfigObject } from "../../shared-assembly/plugin-config-json";
 
 export enum Direction {
   Inbound = 0,
@@ -50,15 +51,10 @@ function readChoice(json: JsonValue, key: string, allowed: Array<string>): i32 {
 /** Reads the JSON configuration; empty means all defaults. */
 export function parseTimingConfig(bytes: ArrayBuffer): TimingConfig {
   const config = new TimingConfig();
-  if (bytes.byteLength == 0) return config;
-  const json = parseJsonBytes(bytes);
-  if (json === null || !json.isObject) return rejected(config, "configuration must be a JSON object");
-  const keys = json.keys!;
-  for (let i = 0; i < keys.length; i++) {
-    if (!KNOWN_KEYS.includes(keys[i])) {
-      return rejected(config, "unknown configuration key \"" + keys[i] + "\" (expected one of " + KNOWN_KEYS.join(", ") + ")");
-    }
-  }
+  const read = readConfigObject(bytes, KNOWN_KEYS);
+  if (read.error.length > 0) return rejected(config, read.error);
+  const json = read.json;
+  if (json === null) return config;
   const direction = readChoice(json, "direction", ["listener", "inbound", "outbound"]);
   if (direction == -2) return rejected(config, "\"direction\" must be \"listener\", \"inbound\" or \"outbound\"");
   if (direction >= 0) config.direction = <DirectionSource>direction;
@@ -68,16 +64,11 @@ export function parseTimingConfig(bytes: ArrayBuffer): TimingConfig {
   const style = readChoice(json, "metric_style", ["seed", "istio"]);
   if (style == -2) return rejected(config, "\"metric_style\" must be \"seed\" or \"istio\"");
   if (style >= 0) config.metricStyle = <MetricStyle>style;
-  const log = json.get("log_requests");
-  if (log !== null) {
-    if (log.kind != JsonKind.Bool) return rejected(config, "\"log_requests\" must be true or false");
-    config.logRequests = log.boolValue;
-  }
-  const pathMax = json.get("path_max_length");
-  if (pathMax !== null) {
-    const n = pathMax.kind == JsonKind.Number ? pathMax.numberValue : -1;
-    if (n != Math.floor(n) || n < 1 || n > 4096) return rejected(config, "\"path_max_length\" must be an integer between 1 and 4096");
-    config.pathMaxLength = <i32>n;
-  }
+  const logRequests = boolMember(json, "log_requests", config.logRequests);
+  if (logRequests < 0) return rejected(config, "\"log_requests\" must be true or false");
+  config.logRequests = logRequests == 1;
+  const pathMax = integerMember(json, "path_max_length", 1, 4096, <f64>config.pathMaxLength);
+  if (isNaN(pathMax)) return rejected(config, "\"path_max_length\" must be an integer between 1 and 4096");
+  config.pathMaxLength = <i32>pathMax;
   return config;
 }
