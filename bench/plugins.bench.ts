@@ -10,11 +10,10 @@
  * is a round of fresh processes, one per plugin and baseline (plugin-memory-probe.ts).
  */
 import { execFile } from "node:child_process";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { compilePlugin } from "@proxy-wasm-ts/sdk";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { type BenchCase, defineSuite } from "./benchmark.ts";
 import type { MemoryProbeResult } from "./plugin-memory-probe.ts";
@@ -37,13 +36,18 @@ const modules = new Map<string, Uint8Array>();
 const wasmPaths = new Map<string, string>();
 const lastProbe = new Map<string, MemoryProbeResult>();
 
+/**
+ * Builds the no-op baseline like any plugin folder (reused while newer than the SDK's sources). The source
+ * is rewritten only when it changed, since a new modification time would force a rebuild.
+ */
 async function buildNoop(): Promise<Uint8Array> {
-  await mkdir(join(NOOP_DIR, "assembly"), { recursive: true });
-  await writeFile(join(NOOP_DIR, "assembly/index.ts"), NOOP_PLUGIN_SOURCE);
-  const { wasm } = await compilePlugin({ baseDir: NOOP_DIR, entry: "assembly/index.ts" });
-  await mkdir(join(NOOP_DIR, "build"), { recursive: true });
-  await writeFile(join(NOOP_DIR, "build/plugin.wasm"), wasm);
-  return wasm;
+  const entry = join(NOOP_DIR, "assembly/index.ts");
+  const current = await readFile(entry, "utf8").catch(() => undefined);
+  if (current !== NOOP_PLUGIN_SOURCE) {
+    await mkdir(dirname(entry), { recursive: true });
+    await writeFile(entry, NOOP_PLUGIN_SOURCE);
+  }
+  return buildPlugin(NOOP_DIR);
 }
 
 /** Plugin folders that have an assembly/ entry (test-support and the index README are not plugins). */

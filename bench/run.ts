@@ -52,6 +52,13 @@ export interface FullRun {
   machine: string;
   node: string;
   seconds: number;
+  /**
+   * CPU time of the runner and the child processes it waited for (proxies, servers, probes), in seconds:
+   * with the machine to itself, the run needs at least this divided by the core count.
+   */
+  cpuSeconds?: number;
+  /** 1-minute load averages at the start and the end of the run. */
+  loadAverage?: [number, number];
   /** Suites that threw; their previous figures (if any) are kept. */
   failed: string[];
 }
@@ -73,6 +80,17 @@ function describeMachine(): string {
   const model = cpus[0]?.model.trim() ?? "unknown CPU";
   const memoryGiB = (os.totalmem() / 2 ** 30).toFixed(1);
   return `${cpus.length} × ${model}, ${memoryGiB} GiB, ${os.type()} ${os.release()} ${os.arch()}`;
+}
+
+/** User + system CPU of this process and its reaped children, in seconds (Linux /proc; 100 ticks/s). */
+function treeCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function suiteFiles(): Map<string, string> {
@@ -182,7 +200,10 @@ export function renderMarkdown(results: ResultsFile): string {
       `- machine: ${full.machine}`,
       `- node: ${full.node}`,
       `- date: ${full.date} (latest full run)`,
-      `- command: \`${full.command}\` (every suite; ${(full.seconds / 60).toFixed(1)} min wall time)`,
+      `- command: \`${full.command}\` (every suite; ${(full.seconds / 60).toFixed(1)} min wall time` +
+        (full.cpuSeconds === undefined
+          ? ")"
+          : `, ${(full.cpuSeconds / 60).toFixed(1)} min of CPU time in it and its child processes)`),
     );
     if (full.failed.length)
       lines.push(`- failed in that run (older figures kept): ${full.failed.join(", ")}`);
@@ -266,6 +287,7 @@ async function main(): Promise<number> {
   }
   const results = readResults();
   const runStarted = performance.now();
+  const runLoadAverage = os.loadavg()[0]!;
   const failed: string[] = [];
   for (const name of wanted) {
     const file = available.get(name)!;
@@ -315,6 +337,8 @@ async function main(): Promise<number> {
       machine: describeMachine(),
       node: process.version,
       seconds: (performance.now() - runStarted) / 1000,
+      cpuSeconds: treeCpuSeconds(),
+      loadAverage: [runLoadAverage, os.loadavg()[0]!],
       failed,
     };
     writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
