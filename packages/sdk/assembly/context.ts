@@ -336,7 +336,12 @@ export class StreamContext extends BaseContext {
     ensureEffectiveContext(this.id);
     return setLastStatus(proxy_continue_stream(StreamType.Downstream));
   }
-  /** Resumes upstream data. */
+  /**
+   * Asks to resume upstream data paused with `Action.Pause`. Envoy answers `Status.Unimplemented`
+   * (a network filter cannot resume held upstream writes) and so does the local host: upstream
+   * data stays buffered, and the next upstream chunk shows the plugin all of it again; return
+   * `Action.Continue` from `onUpstreamData` to let it through.
+   */
   resumeUpstream(): Status {
     ensureEffectiveContext(this.id);
     return setLastStatus(proxy_continue_stream(StreamType.Upstream));
