@@ -9,7 +9,7 @@ import { startDiscovery } from "@proxy-wasm-ts/discovery";
 import { startEcho } from "@proxy-wasm-ts/echo";
 import { startIngestion } from "@proxy-wasm-ts/ingestion";
 import { ListenError, type LocalDataPlane, parseBootstrapText, startProxy } from "@proxy-wasm-ts/proxy";
-import { buildPlugin, needsBuild } from "./plugin-builds.ts";
+import { buildPlugin, isBuildUpToDate } from "../plugins/test-support/plugin-build.ts";
 import { shiftEnvoyPorts } from "./port-offset.ts";
 import { DEMO_PLUGINS, DISCOVERY, ECHO_INSTANCES, INGESTION } from "./topology.ts";
 
@@ -72,13 +72,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   };
 
   try {
-    const sdkAssembly = join(root, "packages/sdk/assembly");
     for (const plugin of DEMO_PLUGINS) {
       const dir = join(root, "plugins", plugin);
-      if (!(await needsBuild(dir, sdkAssembly))) continue;
+      if (await isBuildUpToDate(dir)) continue;
       progress(`building plugins/${plugin}`);
       const began = performance.now();
-      const size = await buildPlugin(dir);
+      const size = (await buildPlugin(dir)).byteLength;
       progress(
         `built plugins/${plugin}/build/plugin.wasm: ${size} bytes in ${Math.round(performance.now() - began)} ms`,
       );

@@ -26,8 +26,9 @@ async function newestChange(path: string): Promise<number> {
   return Math.max(info.mtimeMs, ...times);
 }
 
-async function upToDate(pluginDir: string, outFile: string): Promise<boolean> {
-  const built = await stat(outFile).catch(() => undefined);
+/** Whether `pluginDir`'s `build/plugin.wasm` exists and is newer than every source it is built from. */
+export async function isBuildUpToDate(pluginDir: string): Promise<boolean> {
+  const built = await stat(join(pluginDir, PLUGIN_OUTPUT)).catch(() => undefined);
   if (!built) return false;
   const sources = [
     join(pluginDir, "assembly"),
@@ -42,7 +43,7 @@ async function upToDate(pluginDir: string, outFile: string): Promise<boolean> {
 
 async function build(pluginDir: string): Promise<Uint8Array> {
   const outFile = join(pluginDir, PLUGIN_OUTPUT);
-  if (await upToDate(pluginDir, outFile)) return new Uint8Array(await readFile(outFile));
+  if (await isBuildUpToDate(pluginDir)) return new Uint8Array(await readFile(outFile));
   const { wasm } = await compilePlugin({ baseDir: pluginDir, entry: PLUGIN_ENTRY });
   await mkdir(dirname(outFile), { recursive: true });
   const temporary = `${outFile}.${process.pid}.tmp`;
