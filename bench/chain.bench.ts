@@ -1,0 +1,239 @@
+/**
+ * Every HTTP plugin chained on one `pwts run` listener, under load: µs per request (1/throughput), the
+ * proxy process's CPU µs per request and p99, against `pwts run` with no filter and against a plain
+ * Node.js reverse proxy (node:http + undici), all measured in the same run with autocannon.
+ *
+ * The chain runs each plugin with its shipped configuration (its envoy.yaml), in the order a platform team
+ * would stack them: block first, route, enrich, mutate, redact, observe, time. Every callout cluster
+ * (discovery, metadata, ingestion) and both regions point at the one upstream, which answers every request
+ * with a JSON body that satisfies each plugin: so each request does the chain's real work, including
+ * callout-enrichment's callout per request and api-observer's batch posts. The proxy suite
+ * (proxy.bench.ts) has the no-op and single-plugin cases; this one adds the whole chain.
+ */
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { type PwtsProcess, startPwts } from "../packages/proxy/test/support/pwts-process.ts";
+import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
+import { defineSuite } from "./benchmark.ts";
+import { WORKLOADS } from "./plugin-workloads.ts";
+import { processCpuMicros } from "./process-cpu.ts";
+import { startServerProcess } from "./server-process.ts";
+
+const CONNECTIONS = 16;
+const DURATION_S = 2;
+const ROOT = new URL("..", import.meta.url).pathname;
+/** Filter order on the chained listener (every HTTP plugin; tcp-routing is a network filter). */
+const CHAIN = [
+  "egress-blocklist",
+  "regional-routing",
+  "callout-enrichment",
+  "header-mutation",
+  "body-redaction",
+  "api-observer",
+  "http-timing",
+];
+/** Not under egress-blocklist's `.example.com`; regional-routing looks it up once per cache TTL. */
+const AUTHORITY = "api.bench.local";
+
+// One answer for everything: regional-routing reads `region`, callout-enrichment `name`, api-observer
+// needs a 2xx, body-redaction finds a `SECRET=` to redact. Plain JavaScript in its own process.
+const UPSTREAM_JS = `
+import { createServer } from "node:http";
+const body = Buffer.from('{"region":"us_east1","args":{"region":"us_east1"},"name":"bench","note":"SECRET=abc"}\\n');
+const server = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+    res.end(body);
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
+`;
+
+// The baseline, as in proxy.bench.ts: what a developer would write by hand, node:http in front of undici.
+const BASELINE_JS = `
+import { createServer } from "node:http";
+import { Pool } from "undici";
+const pool = new Pool("http://127.0.0.1:" + process.argv[1], { connections: 64 });
+const hop = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "host"]);
+const server = createServer(async (req, res) => {
+  try {
+    const headers = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!hop.has(k)) headers[k] = v;
+    const up = await pool.request({ method: req.method, path: req.url, headers, body: req.method === "GET" || req.method === "HEAD" ? null : req });
+    const out = {};
+    for (const [k, v] of Object.entries(up.headers)) if (!hop.has(k)) out[k] = v;
+    res.writeHead(up.statusCode, out);
+    for await (const chunk of up.body) res.write(chunk);
+    res.end();
+  } catch (err) {
+    res.writeHead(502);
+    res.end(String(err));
+  }
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
+`;
+
+function cluster(name: string, port: number): string {
+  return `
+  - name: ${name}
+    connect_timeout: 1s
+    type: STATIC
+    load_assignment:
+      cluster_name: ${name}
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]`;
+}
+
+function wasmFilter(plugin: string): string {
+  const file = join(ROOT, "plugins", plugin, "build/plugin.wasm");
+  // YAML single-quoted scalar: the JSON configuration as is, with its quotes doubled.
+  const configuration = WORKLOADS[plugin]!.configuration.replaceAll("'", "''");
+  return `
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: ${plugin}
+                root_id: ${plugin}
+                vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${file} } } }
+                configuration:
+                  "@type": type.googleapis.com/google.protobuf.StringValue
+                  value: '${configuration}'`;
+}
+
+/** With the chain, routes follow regional-routing's `region` header, as in its envoy.yaml. */
+function proxyYaml(upstreamPort: number, chained: boolean): string {
+  const route = chained ? "{ cluster_header: region }" : "{ cluster: upstream }";
+  const clusters = [
+    "upstream",
+    "us_east1",
+    "us_central1",
+    "discovery_service",
+    "metadata",
+    "ingestion-service",
+  ];
+  return `
+static_resources:
+  listeners:
+  - name: bench
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: bench
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: ${route}
+          http_filters:${chained ? CHAIN.map(wasmFilter).join("") : ""}
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:${clusters.map((n) => cluster(n, upstreamPort)).join("")}
+`;
+}
+
+type Target = "baseline" | "none" | "chain";
+const ports = new Map<Target, number>();
+const pids = new Map<Target, number>();
+const lastP99 = new Map<Target, number>();
+const lastCpu = new Map<Target, number>();
+const children: ChildProcess[] = [];
+const proxies: PwtsProcess[] = [];
+let dir: string | undefined;
+
+/** One autocannon run; returns wall µs per request and records its p99 and the target's CPU µs per request. */
+async function measure(target: Target): Promise<number> {
+  const pid = pids.get(target)!;
+  const cpuBefore = processCpuMicros(pid);
+  const result = await autocannon({
+    url: `http://127.0.0.1:${ports.get(target)}/users/42`,
+    headers: { host: AUTHORITY, "content-type": "application/json" },
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+  });
+  if (result.errors > 0 || result.non2xx > 0 || result.requests.total === 0) {
+    throw new Error(
+      `${target}: ${result.errors} errors, ${result.non2xx} non-2xx of ${result.requests.total}`,
+    );
+  }
+  lastP99.set(target, result.latency.p99);
+  lastCpu.set(target, (processCpuMicros(pid) - cpuBefore) / result.requests.total);
+  return 1e6 / result.requests.average;
+}
+
+function last(figures: Map<Target, number>, target: Target): number {
+  const v = figures.get(target);
+  if (v === undefined) throw new Error(`no throughput sample of ${target} yet`);
+  return v;
+}
+
+const LABEL: Record<Target, string> = {
+  baseline: "baseline node:http + undici",
+  none: "pwts run, no filter",
+  chain: `pwts run, all ${CHAIN.length} HTTP plugins chained`,
+};
+const COMPARED_WITH: Record<Target, Target | undefined> = {
+  baseline: undefined,
+  none: "baseline",
+  chain: "none",
+};
+const TARGETS: Target[] = ["baseline", "none", "chain"];
+
+function figureCases(figure: string, unit: string, sample: (t: Target) => number | Promise<number>) {
+  return TARGETS.map((t) => {
+    const base = COMPARED_WITH[t];
+    return {
+      name: `${LABEL[t]}: ${figure}`,
+      unit,
+      ...(base ? { baseline: `${LABEL[base]}: ${figure}` } : {}),
+      sample: () => sample(t),
+    };
+  });
+}
+
+export default defineSuite({
+  name: "chain",
+  description: `All ${CHAIN.length} HTTP plugins chained on one pwts run listener (${CHAIN.join(" → ")}, shipped configurations, callouts answered by the upstream) vs pwts run with no filter vs node:http + undici: µs per request (1/throughput), proxy CPU µs per request, p99 ms; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per sample.`,
+  runs: 7,
+  async setup() {
+    // One at a time: compiling is CPU-bound and the machine has two cores.
+    for (const plugin of CHAIN) await buildPlugin(join(ROOT, "plugins", plugin));
+    dir = mkdtempSync(join(tmpdir(), "pwts-bench-chain-"));
+    const upstream = await startServerProcess(UPSTREAM_JS);
+    children.push(upstream.child);
+    const baseline = await startServerProcess(BASELINE_JS, [String(upstream.port)]);
+    children.push(baseline.child);
+    ports.set("baseline", baseline.port);
+    pids.set("baseline", baseline.child.pid!);
+    for (const [target, chained] of [
+      ["none", false],
+      ["chain", true],
+    ] as const) {
+      const p = await startPwts(proxyYaml(upstream.port, chained), dir);
+      proxies.push(p);
+      ports.set(target, p.ports.bench!);
+      pids.set(target, p.child.pid!);
+    }
+  },
+  async teardown() {
+    await Promise.all(proxies.map((p) => p.stop()));
+    for (const c of children) c.kill("SIGTERM");
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  },
+  cases: [
+    ...figureCases("µs/req", "µs/req", measure),
+    ...figureCases("CPU µs/req", "CPU µs/req", (t) => last(lastCpu, t)),
+    ...figureCases("p99", "ms", (t) => last(lastP99, t)),
+  ],
+});
