@@ -55,7 +55,14 @@ async function waitFor(started: Started, pattern: RegExp, timeoutMs: number): Pr
 
 const running: Started[] = [];
 after(() => {
-  for (const s of running) if (s.child.exitCode === null) process.kill(-s.child.pid!, "SIGKILL");
+  for (const s of running) {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
+    try {
+      process.kill(-s.child.pid!, "SIGKILL");
+    } catch {
+      // the group is gone already
+    }
+  }
 });
 
 test("npm start runs every README walkthrough step with the promised output, and Ctrl-C stops it", {
