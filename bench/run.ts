@@ -205,6 +205,12 @@ export function renderMarkdown(results: ResultsFile): string {
           ? ")"
           : `, ${(full.cpuSeconds / 60).toFixed(1)} min of CPU time in it and its child processes)`),
     );
+    if (full.loadAverage) {
+      const [start, end] = full.loadAverage.map((l) => l.toFixed(1));
+      lines.push(
+        `- load average (1 min): ${start} at the start, ${end} at the end; ${os.cpus().length} cores (a higher load means other work shared the machine)`,
+      );
+    }
     if (full.failed.length)
       lines.push(`- failed in that run (older figures kept): ${full.failed.join(", ")}`);
     lines.push("");
