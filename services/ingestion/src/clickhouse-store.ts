@@ -1,19 +1,8 @@
 import { type ClickHouseClient, createClient } from "@clickhouse/client";
 import type { ApiEvent } from "./api-event.ts";
 import { type ColumnKind, EVENT_COLUMNS, eventFromRow } from "./event-columns.ts";
-import type { EventFilter, EventStore, GraphEdge, InventoryEntry } from "./event-store.ts";
-import {
-  countSql,
-  EVENTS_TABLE,
-  eventByIdSql,
-  graphEdge,
-  inventoryEntry,
-  inventorySql,
-  recentEventsSql,
-  type SqlDialect,
-  serviceGraphSql,
-  servicesSql,
-} from "./query-sql.ts";
+import { EVENTS_TABLE, type SqlDialect } from "./query-sql.ts";
+import { SqlEventStore } from "./sql-event-store.ts";
 
 const CLICKHOUSE_TYPES: Record<ColumnKind, string> = {
   string: "String",
@@ -51,10 +40,14 @@ export interface ClickHouseStoreOptions {
  * (service, route, ts) so inventory scans read in group order. An append resolves when ClickHouse has
  * acknowledged the INSERT, i.e. the part is written on the server.
  */
-export class ClickHouseStore implements EventStore {
+export class ClickHouseStore extends SqlEventStore {
+  protected readonly dialect = clickhouseDialect;
+
   readonly engine = "clickhouse";
 
-  private constructor(private readonly client: ClickHouseClient) {}
+  private constructor(private readonly client: ClickHouseClient) {
+    super();
+  }
 
   static async open(options: ClickHouseStoreOptions): Promise<ClickHouseStore> {
     const database = options.database ?? "default";
@@ -92,32 +85,6 @@ export class ClickHouseStore implements EventStore {
     await this.client.insert({ table: EVENTS_TABLE, values, format: "JSONEachRow" });
   }
 
-  async inventory(filter: EventFilter): Promise<InventoryEntry[]> {
-    return (await this.rows(inventorySql(filter, clickhouseDialect))).map(inventoryEntry);
-  }
-
-  async recentEvents(filter: EventFilter, limit: number): Promise<ApiEvent[]> {
-    return (await this.rows(recentEventsSql(filter, limit, clickhouseDialect))).map(eventFromRow);
-  }
-
-  async eventById(id: string): Promise<ApiEvent | undefined> {
-    const [row] = await this.rows(eventByIdSql(id, clickhouseDialect));
-    return row ? eventFromRow(row) : undefined;
-  }
-
-  async serviceGraph(filter: EventFilter): Promise<GraphEdge[]> {
-    return (await this.rows(serviceGraphSql(filter, clickhouseDialect))).map(graphEdge);
-  }
-
-  async services(): Promise<string[]> {
-    return (await this.rows(servicesSql())).map((r) => String(r.service));
-  }
-
-  async count(filter: EventFilter): Promise<number> {
-    const [row] = await this.rows(countSql(filter, clickhouseDialect));
-    return Number(row!.n);
-  }
-
   /** Drops every event (tests and benchmarks reuse one server). */
   async truncate(): Promise<void> {
     await this.client.command({ query: `TRUNCATE TABLE ${EVENTS_TABLE}` });
@@ -127,7 +94,7 @@ export class ClickHouseStore implements EventStore {
     await this.client.close();
   }
 
-  private async rows(query: string): Promise<Record<string, unknown>[]> {
+  protected async rows(query: string): Promise<Record<string, unknown>[]> {
     const result = await this.client.query({ query, format: "JSONEachRow" });
     return result.json<Record<string, unknown>>();
   }

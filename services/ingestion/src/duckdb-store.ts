@@ -3,19 +3,8 @@ import { dirname } from "node:path";
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { ApiEvent } from "./api-event.ts";
 import { type ColumnKind, EVENT_COLUMNS, eventFromRow } from "./event-columns.ts";
-import type { EventFilter, EventStore, GraphEdge, InventoryEntry } from "./event-store.ts";
-import {
-  countSql,
-  EVENTS_TABLE,
-  eventByIdSql,
-  graphEdge,
-  inventoryEntry,
-  inventorySql,
-  recentEventsSql,
-  type SqlDialect,
-  serviceGraphSql,
-  servicesSql,
-} from "./query-sql.ts";
+import { EVENTS_TABLE, type SqlDialect } from "./query-sql.ts";
+import { SqlEventStore } from "./sql-event-store.ts";
 
 const DUCKDB_TYPES: Record<ColumnKind, string> = {
   string: "VARCHAR NOT NULL",
@@ -53,7 +42,9 @@ export interface DuckDbStoreOptions {
  * The embedded default store: one DuckDB file, this process its only writer. Writes go through an Appender;
  * each `append` ends in a flush, which commits (the WAL is synced), so a resolved append survives a crash.
  */
-export class DuckDbStore implements EventStore {
+export class DuckDbStore extends SqlEventStore {
+  protected readonly dialect = duckdbDialect;
+
   readonly engine = "duckdb";
   private appender: DuckDBAppender | undefined;
 
@@ -61,7 +52,9 @@ export class DuckDbStore implements EventStore {
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
-  ) {}
+  ) {
+    super();
+  }
 
   static async open(options: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (options.path !== ":memory:") await mkdir(dirname(options.path), { recursive: true });
@@ -107,32 +100,6 @@ export class DuckDbStore implements EventStore {
     }
   }
 
-  async inventory(filter: EventFilter): Promise<InventoryEntry[]> {
-    return (await this.rows(inventorySql(filter, duckdbDialect))).map(inventoryEntry);
-  }
-
-  async recentEvents(filter: EventFilter, limit: number): Promise<ApiEvent[]> {
-    return (await this.rows(recentEventsSql(filter, limit, duckdbDialect))).map(eventFromRow);
-  }
-
-  async eventById(id: string): Promise<ApiEvent | undefined> {
-    const [row] = await this.rows(eventByIdSql(id, duckdbDialect));
-    return row ? eventFromRow(row) : undefined;
-  }
-
-  async serviceGraph(filter: EventFilter): Promise<GraphEdge[]> {
-    return (await this.rows(serviceGraphSql(filter, duckdbDialect))).map(graphEdge);
-  }
-
-  async services(): Promise<string[]> {
-    return (await this.rows(servicesSql())).map((r) => String(r.service));
-  }
-
-  async count(filter: EventFilter): Promise<number> {
-    const [row] = await this.rows(countSql(filter, duckdbDialect));
-    return Number(row!.n);
-  }
-
   async close(): Promise<void> {
     this.appender?.closeSync();
     this.appender = undefined;
@@ -141,7 +108,7 @@ export class DuckDbStore implements EventStore {
     this.instance.closeSync();
   }
 
-  private async rows(sql: string): Promise<Record<string, unknown>[]> {
+  protected async rows(sql: string): Promise<Record<string, unknown>[]> {
     const reader = await this.reader.runAndReadAll(sql);
     return reader.getRowObjectsJson() as Record<string, unknown>[];
   }
