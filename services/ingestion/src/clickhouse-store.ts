@@ -1,6 +1,6 @@
 import { type ClickHouseClient, createClient } from "@clickhouse/client";
 import type { ApiEvent } from "./api-event.ts";
-import { type ColumnKind, EVENT_COLUMNS, eventFromRow } from "./event-columns.ts";
+import { type ColumnKind, EVENT_COLUMNS } from "./event-columns.ts";
 import { EVENTS_TABLE, type SqlDialect } from "./query-sql.ts";
 import { SqlEventStore } from "./sql-event-store.ts";
 

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { ApiEvent } from "./api-event.ts";
-import { type ColumnKind, EVENT_COLUMNS, eventFromRow } from "./event-columns.ts";
+import { type ColumnKind, EVENT_COLUMNS } from "./event-columns.ts";
 import { EVENTS_TABLE, type SqlDialect } from "./query-sql.ts";
 import { SqlEventStore } from "./sql-event-store.ts";
 
