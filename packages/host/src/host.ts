@@ -65,6 +65,8 @@ export interface HostOptions {
   filterStateKeys?: readonly string[];
   /** Cap on each VM's linear memory; default 1 GiB (cpp-host's limit). */
   memoryLimitBytes?: number;
+  /** Keep every value recorded in a histogram (the test harness reads them back); default false. */
+  keepHistogramValues?: boolean;
 }
 
 const stderrLog: LogSink = (entry) => {
@@ -75,7 +77,7 @@ export class ProxyWasmHost {
   readonly clock: Clock;
   readonly timers: Timers;
   upstream: Upstream;
-  readonly metrics = new MetricsStore();
+  readonly metrics: MetricsStore;
   readonly sharedData = new SharedDataStore();
   readonly queues = new SharedQueueRegistry();
   readonly foreignFunctions: Map<string, ForeignFunction>;
@@ -88,6 +90,7 @@ export class ProxyWasmHost {
   private readonly decoder = new TextDecoder();
 
   constructor(options: HostOptions = {}) {
+    this.metrics = new MetricsStore(options.keepHistogramValues);
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? systemTimers;
     this.upstream = options.upstream ?? noUpstream;

@@ -18,11 +18,16 @@ export class Histogram {
   count = 0;
   /** Exact sum of recorded values (Envoy's printed `_sum` uses bin midpoints instead, see `approxSum`). */
   exactSum = 0n;
-  /** Every recorded value, in order (for tests). */
+  /**
+   * Every recorded value, in order, when the store keeps them (the test harness does); otherwise empty.
+   * A proxy must not keep them: a histogram recorded per request would grow without bound.
+   */
   readonly values: bigint[] = [];
 
+  constructor(private readonly keepValues = false) {}
+
   record(value: bigint): void {
-    this.values.push(value);
+    if (this.keepValues) this.values.push(value);
     this.count++;
     this.exactSum += value;
     const left = Histogram.binLeft(value);
@@ -67,8 +72,9 @@ export class Metric {
     /** Full Envoy name, `wasmcustom.<plugin name>`. */
     readonly name: string,
     readonly type: MetricType,
+    keepHistogramValues = false,
   ) {
-    this.histogram = type === MetricType.Histogram ? new Histogram() : null;
+    this.histogram = type === MetricType.Histogram ? new Histogram(keepHistogramValues) : null;
   }
 
   /** The name the plugin gave (without the namespace). */
@@ -81,13 +87,16 @@ export class Metric {
 export class MetricsStore {
   private readonly byKey = new Map<string, Metric>();
 
+  /** `keepHistogramValues`: remember every recorded value (for tests that read them back). */
+  constructor(private readonly keepHistogramValues = false) {}
+
   /** The stat for (type, plugin-given name), created on first use. */
   define(type: MetricType, name: string): Metric {
     const full = `${CUSTOM_STAT_NAMESPACE}.${name}`;
     const key = `${type}:${full}`;
     let metric = this.byKey.get(key);
     if (!metric) {
-      metric = new Metric(full, type);
+      metric = new Metric(full, type, this.keepHistogramValues);
       this.byKey.set(key, metric);
     }
     return metric;

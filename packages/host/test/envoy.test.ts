@@ -156,3 +156,17 @@ test("protobuf arguments: fields read back; malformed input rejected", () => {
   assert.equal(readProtoFields(new Uint8Array([0x0b])), null, "unsupported wire type");
   assert.equal(readProtoFields(new Uint8Array([0x08, 0xff])), null, "truncated varint");
 });
+
+test("a host keeps histogram counts but not every value, unless asked (a proxy records per request)", () => {
+  const proxyStore = new MetricsStore();
+  const testStore = new MetricsStore(true);
+  for (const store of [proxyStore, testStore]) {
+    const h = store.define(MetricType.Histogram, "latency_ms").histogram!;
+    for (let i = 0n; i < 1000n; i++) h.record(i);
+  }
+  const kept = (s: MetricsStore) => s.find("latency_ms")!.histogram!;
+  assert.equal(kept(proxyStore).count, 1000);
+  assert.equal(kept(proxyStore).values.length, 0);
+  assert.equal(kept(testStore).values.length, 1000);
+  assert.equal(kept(proxyStore).approxSum(), kept(testStore).approxSum());
+});

@@ -76,6 +76,7 @@ export class TestHost {
       nodeProperties: options.nodeProperties,
       foreignFunctions: options.foreignFunctions,
       memoryLimitBytes: options.memoryLimitBytes,
+      keepHistogramValues: true,
     });
   }
 }
