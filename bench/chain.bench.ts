@@ -10,6 +10,7 @@
  * callout-enrichment's callout per request and api-observer's batch posts. The proxy suite
  * (proxy.bench.ts) has the no-op and single-plugin cases; this one adds the whole chain.
  */
+
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { type PwtsProcess, startPwts } from "../packages/proxy/test/support/pwts-process.ts";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
+import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite } from "./benchmark.ts";
 import { WORKLOADS } from "./plugin-workloads.ts";
 import { processCpuMicros } from "./process-cpu.ts";
@@ -49,31 +51,6 @@ const server = createServer((req, res) => {
     res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
     res.end(body);
   });
-});
-server.keepAliveTimeout = 60000;
-server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
-`;
-
-// The baseline, as in proxy.bench.ts: what a developer would write by hand, node:http in front of undici.
-const BASELINE_JS = `
-import { createServer } from "node:http";
-import { Pool } from "undici";
-const pool = new Pool("http://127.0.0.1:" + process.argv[1], { connections: 64 });
-const hop = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "host"]);
-const server = createServer(async (req, res) => {
-  try {
-    const headers = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!hop.has(k)) headers[k] = v;
-    const up = await pool.request({ method: req.method, path: req.url, headers, body: req.method === "GET" || req.method === "HEAD" ? null : req });
-    const out = {};
-    for (const [k, v] of Object.entries(up.headers)) if (!hop.has(k)) out[k] = v;
-    res.writeHead(up.statusCode, out);
-    for await (const chunk of up.body) res.write(chunk);
-    res.end();
-  } catch (err) {
-    res.writeHead(502);
-    res.end(String(err));
-  }
 });
 server.keepAliveTimeout = 60000;
 server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
@@ -212,7 +189,7 @@ export default defineSuite({
     dir = mkdtempSync(join(tmpdir(), "pwts-bench-chain-"));
     const upstream = await startServerProcess(UPSTREAM_JS);
     children.push(upstream.child);
-    const baseline = await startServerProcess(BASELINE_JS, [String(upstream.port)]);
+    const baseline = await startServerProcess(BASELINE_REVERSE_PROXY_JS, [String(upstream.port)]);
     children.push(baseline.child);
     ports.set("baseline", baseline.port);
     pids.set("baseline", baseline.child.pid!);

@@ -9,6 +9,7 @@
  * The p99 and CPU cases report figures of the latest throughput sample of the same target (no extra load run);
  * "CPU µs/req" is the proxy process's own CPU time per request, the steadiest figure on a shared machine.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { headerPluginWat, noopPluginWat, writePlugins } from "../packages/proxy/test/support/plugins.ts";
 import { type PwtsProcess, startPwts } from "../packages/proxy/test/support/pwts-process.ts";
+import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite } from "./benchmark.ts";
 
 const CONNECTIONS = 16;
@@ -37,31 +39,6 @@ const server = createServer((req, res) => {
     res.writeHead(200, { "content-type": "text/plain", "content-length": body.length });
     res.end(body);
   });
-});
-server.keepAliveTimeout = 60000;
-server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
-`;
-
-// The baseline: what a developer would write by hand, node:http in front of an undici pool.
-const BASELINE_JS = `
-import { createServer } from "node:http";
-import { Pool } from "undici";
-const pool = new Pool("http://127.0.0.1:" + process.argv[1], { connections: 64 });
-const hop = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "te", "host"]);
-const server = createServer(async (req, res) => {
-  try {
-    const headers = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!hop.has(k)) headers[k] = v;
-    const up = await pool.request({ method: req.method, path: req.url, headers, body: req.method === "GET" || req.method === "HEAD" ? null : req });
-    const out = {};
-    for (const [k, v] of Object.entries(up.headers)) if (!hop.has(k)) out[k] = v;
-    res.writeHead(up.statusCode, out);
-    for await (const chunk of up.body) res.write(chunk);
-    res.end();
-  } catch (err) {
-    res.writeHead(502);
-    res.end(String(err));
-  }
 });
 server.keepAliveTimeout = 60000;
 server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
@@ -188,7 +165,7 @@ export default defineSuite({
     const headerWasm = existsSync(HEADER_MUTATION_WASM) ? HEADER_MUTATION_WASM : plugins.path.header;
     const upstream = await startScript(UPSTREAM_JS);
     children.push(upstream.child);
-    const baseline = await startScript(BASELINE_JS, [String(upstream.port)]);
+    const baseline = await startScript(BASELINE_REVERSE_PROXY_JS, [String(upstream.port)]);
     children.push(baseline.child);
     ports.set("baseline", baseline.port);
     pids.set("baseline", baseline.child.pid!);
