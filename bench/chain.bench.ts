@@ -11,18 +11,14 @@
  * (proxy.bench.ts) has the no-op and single-plugin cases; this one adds the whole chain.
  */
 
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { type PwtsProcess, startPwts } from "../packages/proxy/test/support/pwts-process.ts";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite } from "./benchmark.ts";
 import { WORKLOADS } from "./plugin-workloads.ts";
 import { processCpuMicros } from "./process-cpu.ts";
-import { startServerProcess } from "./server-process.ts";
+import { ProcessTargets } from "./process-targets.ts";
 
 const CONNECTIONS = 16;
 const DURATION_S = 2;
@@ -121,20 +117,16 @@ static_resources:
 }
 
 type Target = "baseline" | "none" | "chain";
-const ports = new Map<Target, number>();
-const pids = new Map<Target, number>();
+const targets = new ProcessTargets<Target>();
 const lastP99 = new Map<Target, number>();
 const lastCpu = new Map<Target, number>();
-const children: ChildProcess[] = [];
-const proxies: PwtsProcess[] = [];
-let dir: string | undefined;
 
 /** One autocannon run; returns wall µs per request and records its p99 and the target's CPU µs per request. */
 async function measure(target: Target): Promise<number> {
-  const pid = pids.get(target)!;
+  const pid = targets.pid(target);
   const cpuBefore = processCpuMicros(pid);
   const result = await autocannon({
-    url: `http://127.0.0.1:${ports.get(target)}/users/42`,
+    url: `http://127.0.0.1:${targets.port(target)}/users/42`,
     headers: { host: AUTHORITY, "content-type": "application/json" },
     connections: CONNECTIONS,
     duration: DURATION_S,
@@ -186,28 +178,15 @@ export default defineSuite({
   async setup() {
     // One at a time: compiling is CPU-bound and the machine has two cores.
     for (const plugin of CHAIN) await buildPlugin(join(ROOT, "plugins", plugin));
-    dir = mkdtempSync(join(tmpdir(), "pwts-bench-chain-"));
-    const upstream = await startServerProcess(UPSTREAM_JS);
-    children.push(upstream.child);
-    const baseline = await startServerProcess(BASELINE_REVERSE_PROXY_JS, [String(upstream.port)]);
-    children.push(baseline.child);
-    ports.set("baseline", baseline.port);
-    pids.set("baseline", baseline.child.pid!);
+    const upstreamPort = await targets.helper(UPSTREAM_JS);
+    await targets.server("baseline", BASELINE_REVERSE_PROXY_JS, [String(upstreamPort)]);
     for (const [target, chained] of [
       ["none", false],
       ["chain", true],
-    ] as const) {
-      const p = await startPwts(proxyYaml(upstream.port, chained), dir);
-      proxies.push(p);
-      ports.set(target, p.ports.bench!);
-      pids.set(target, p.child.pid!);
-    }
+    ] as const)
+      await targets.proxy(target, proxyYaml(upstreamPort, chained));
   },
-  async teardown() {
-    await Promise.all(proxies.map((p) => p.stop()));
-    for (const c of children) c.kill("SIGTERM");
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  },
+  teardown: () => targets.stop(),
   cases: [
     ...figureCases("µs/req", "µs/req", measure),
     ...figureCases("CPU µs/req", "CPU µs/req", (t) => last(lastCpu, t)),

@@ -10,15 +10,14 @@
  * "CPU µs/req" is the proxy process's own CPU time per request, the steadiest figure on a shared machine.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { headerPluginWat, noopPluginWat, writePlugins } from "../packages/proxy/test/support/plugins.ts";
-import { type PwtsProcess, startPwts } from "../packages/proxy/test/support/pwts-process.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite } from "./benchmark.ts";
+import { processCpuMicros } from "./process-cpu.ts";
+import { ProcessTargets } from "./process-targets.ts";
 
 const CONNECTIONS = 16;
 const DURATION_S = 2;
@@ -43,22 +42,6 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60000;
 server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
 `;
-
-function startScript(code: string, args: string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", code, ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
 
 function proxyYaml(upstreamPort: number, filter: string): string {
   return `
@@ -105,30 +88,19 @@ function wasmFilter(name: string, file: string): string {
 }
 
 type Target = "baseline" | "none" | "noop" | "header";
-const ports = new Map<Target, number>();
-const pids = new Map<Target, number>();
+const targets = new ProcessTargets<Target>();
 const lastP99 = new Map<Target, number>();
 const lastCpu = new Map<Target, number>();
-const children: ChildProcess[] = [];
-const proxies: PwtsProcess[] = [];
-let dir: string;
-
-/** CPU time (user + system) a process has used, in µs, from /proc (Linux); clock ticks are 10 ms. */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 /**
  * One autocannon run against a target; returns wall µs per request and records its p99 and the proxy
  * process's CPU µs per request (which other load on the machine disturbs far less than wall time).
  */
 async function measure(target: Target): Promise<number> {
-  const pid = pids.get(target)!;
-  const cpuBefore = cpuMicros(pid);
+  const pid = targets.pid(target);
+  const cpuBefore = processCpuMicros(pid);
   const result = await autocannon({
-    url: `http://127.0.0.1:${ports.get(target)}/bench`,
+    url: `http://127.0.0.1:${targets.port(target)}/bench`,
     connections: CONNECTIONS,
     duration: DURATION_S,
   });
@@ -138,7 +110,7 @@ async function measure(target: Target): Promise<number> {
     );
   }
   lastP99.set(target, result.latency.p99);
-  lastCpu.set(target, (cpuMicros(pid) - cpuBefore) / result.requests.total);
+  lastCpu.set(target, (processCpuMicros(pid) - cpuBefore) / result.requests.total);
   return 1e6 / result.requests.average;
 }
 
@@ -160,32 +132,18 @@ export default defineSuite({
     "µs per request (1/throughput), proxy CPU µs per request and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon 16 connections, 2 s per sample.",
   runs: 9,
   async setup() {
-    dir = mkdtempSync(join(tmpdir(), "pwts-bench-"));
     const plugins = writePlugins({ noop: noopPluginWat(), header: headerPluginWat(false) });
     const headerWasm = existsSync(HEADER_MUTATION_WASM) ? HEADER_MUTATION_WASM : plugins.path.header;
-    const upstream = await startScript(UPSTREAM_JS);
-    children.push(upstream.child);
-    const baseline = await startScript(BASELINE_REVERSE_PROXY_JS, [String(upstream.port)]);
-    children.push(baseline.child);
-    ports.set("baseline", baseline.port);
-    pids.set("baseline", baseline.child.pid!);
+    const upstreamPort = await targets.helper(UPSTREAM_JS);
+    await targets.server("baseline", BASELINE_REVERSE_PROXY_JS, [String(upstreamPort)]);
     const configs: Array<[Target, string]> = [
       ["none", ""],
       ["noop", wasmFilter("noop", plugins.path.noop)],
       ["header", wasmFilter("header_mutation", headerWasm)],
     ];
-    for (const [target, filter] of configs) {
-      const p = await startPwts(proxyYaml(upstream.port, filter), dir);
-      proxies.push(p);
-      ports.set(target, p.ports.bench!);
-      pids.set(target, p.child.pid!);
-    }
+    for (const [target, filter] of configs) await targets.proxy(target, proxyYaml(upstreamPort, filter));
   },
-  async teardown() {
-    await Promise.all(proxies.map((p) => p.stop()));
-    for (const c of children) c.kill("SIGTERM");
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  },
+  teardown: () => targets.stop(),
   cases: [
     { name: "baseline node:http + undici: µs/req", unit: "µs/req", sample: () => measure("baseline") },
     {

@@ -9,16 +9,12 @@
  * counts what it receives and, at the client's half-close, answers the count and closes: a sample ends only
  * when every byte went through. Bytes and connections per sample are fixed; each sample has a deadline.
  */
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type PwtsProcess, startPwts } from "../packages/proxy/test/support/pwts-process.ts";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { defineSuite } from "./benchmark.ts";
 import { processCpuMicros } from "./process-cpu.ts";
-import { startServerProcess } from "./server-process.ts";
+import { ProcessTargets } from "./process-targets.ts";
 
 const STREAM_CONNECTIONS = 4;
 const BYTES_PER_STREAM = 24 * 2 ** 20;
@@ -98,13 +94,9 @@ static_resources:
 }
 
 type Target = "pipe" | "proxy" | "routing";
-const ports = new Map<Target, number>();
-const pids = new Map<Target, number>();
+const targets = new ProcessTargets<Target>();
 const lastCpuPerMB = new Map<Target, number>();
 const lastCpuPerConnection = new Map<Target, number>();
-const children: ChildProcess[] = [];
-const proxies: PwtsProcess[] = [];
-let dir: string | undefined;
 
 /** One connection: writes `bytes` (with backpressure), half-closes, resolves when the upstream's count is back. */
 function transfer(port: number, bytes: number): Promise<void> {
@@ -138,7 +130,7 @@ async function timed(
   target: Target,
   work: () => Promise<unknown>,
 ): Promise<{ seconds: number; cpu: number }> {
-  const pid = pids.get(target)!;
+  const pid = targets.pid(target);
   const cpuBefore = processCpuMicros(pid);
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
@@ -158,7 +150,7 @@ async function timed(
 
 /** MB/s (10^6 bytes) over STREAM_CONNECTIONS parallel uploads. */
 async function throughput(target: Target): Promise<number> {
-  const port = ports.get(target)!;
+  const port = targets.port(target);
   const total = STREAM_CONNECTIONS * BYTES_PER_STREAM;
   const { seconds, cpu } = await timed(target, () =>
     Promise.all(Array.from({ length: STREAM_CONNECTIONS }, () => transfer(port, BYTES_PER_STREAM))),
@@ -169,7 +161,7 @@ async function throughput(target: Target): Promise<number> {
 
 /** Connections/s: RATE_CONNECTIONS short connections (5 bytes up, the count back), RATE_CONCURRENCY at a time. */
 async function connectionRate(target: Target): Promise<number> {
-  const port = ports.get(target)!;
+  const port = targets.port(target);
   let next = 0;
   const worker = async () => {
     while (next < RATE_CONNECTIONS) {
@@ -222,28 +214,15 @@ export default defineSuite({
   async setup() {
     const wasm = join(TCP_ROUTING_DIR, "build/plugin.wasm");
     await buildPlugin(TCP_ROUTING_DIR); // built unless up to date
-    dir = mkdtempSync(join(tmpdir(), "pwts-bench-tcp-"));
-    const upstream = await startServerProcess(UPSTREAM_JS);
-    children.push(upstream.child);
-    const pipe = await startServerProcess(PIPE_JS, [String(upstream.port)]);
-    children.push(pipe.child);
-    ports.set("pipe", pipe.port);
-    pids.set("pipe", pipe.child.pid!);
+    const upstreamPort = await targets.helper(UPSTREAM_JS);
+    await targets.server("pipe", PIPE_JS, [String(upstreamPort)]);
     for (const [target, filter] of [
       ["proxy", undefined],
       ["routing", wasm],
-    ] as const) {
-      const p = await startPwts(proxyYaml(upstream.port, filter), dir);
-      proxies.push(p);
-      ports.set(target, p.ports.bench!);
-      pids.set(target, p.child.pid!);
-    }
+    ] as const)
+      await targets.proxy(target, proxyYaml(upstreamPort, filter));
   },
-  async teardown() {
-    await Promise.all(proxies.map((p) => p.stop()));
-    for (const c of children) c.kill("SIGTERM");
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  },
+  teardown: () => targets.stop(),
   cases: [
     ...figureCases("MB/s", "MB/s", throughput),
     ...figureCases("CPU per MB", "CPU ms/MB", (t) => last(lastCpuPerMB, t)),
