@@ -24,6 +24,51 @@ export function encodeString(s: string): Uint8Array {
   return out;
 }
 
+/**
+ * Encodes a string whose characters are bytes (latin1: every char code is 0-255), as Node's HTTP parser
+ * hands header text over, so the result is exactly the bytes on the wire.
+ */
+export function encodeLatin1(s: string): Uint8Array {
+  const n = s.length;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** How many bytes `String.fromCharCode.apply` is given at once (its arguments live on the stack). */
+const DECODE_CHUNK = 4096;
+
+/**
+ * The latin1 text of bytes (one char per byte), the inverse of `encodeLatin1`. Reads the elements rather
+ * than the array's buffer: asking a small typed array for its buffer moves it off the V8 heap (a malloc),
+ * which `Buffer.from(bytes.buffer, ...)` does on every call.
+ */
+export function latin1String(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n <= DECODE_CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  let text = "";
+  for (let i = 0; i < n; i += DECODE_CHUNK)
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + DECODE_CHUNK) as unknown as number[]);
+  return text;
+}
+
+/** ASCII A-Z lower-cased, other chars untouched (Envoy's LowerCaseString), for latin1 text. */
+function lowerAsciiText(text: string): string {
+  return /[A-Z]/.test(text)
+    ? text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20))
+    : text;
+}
+
+/** True when latin1 `stored` (lower-case) equals `mem[ptr, ptr+len)` compared ASCII-case-insensitively. */
+function sameText(stored: string, mem: Uint8Array, ptr: number, len: number): boolean {
+  if (stored.length !== len) return false;
+  for (let j = 0; j < len; j++) {
+    const b = mem[ptr + j]!;
+    if (stored.charCodeAt(j) !== (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)) return false;
+  }
+  return true;
+}
+
 /** UTF-8 encodes a string; passes bytes through unchanged. */
 export function toBytes(input: BytesInput): Uint8Array {
   return typeof input === "string" ? encodeString(input) : input;
@@ -39,11 +84,14 @@ export function ownedBytes(input: BytesInput): Uint8Array {
 const nameCache = new Map<string, Uint8Array>();
 const NAME_CACHE_LIMIT = 4096;
 
-function encodeName(name: string): Uint8Array {
+function encodeName(name: string, latin1: boolean): Uint8Array {
   let bytes = nameCache.get(name);
   if (bytes === undefined) {
-    bytes = lowerAscii(encodeString(name));
-    if (nameCache.size < NAME_CACHE_LIMIT) nameCache.set(name, bytes);
+    const encoded = latin1 ? encodeLatin1(name) : encodeString(name);
+    bytes = lowerAscii(encoded);
+    // UTF-8 and latin1 agree on ASCII only: other names are not shared between the two encodings.
+    if (encoded.length === name.length && !encoded.some((b) => b > 0x7f) && nameCache.size < NAME_CACHE_LIMIT)
+      nameCache.set(name, bytes);
   }
   return bytes;
 }
@@ -69,40 +117,166 @@ function sameName(stored: Uint8Array, key: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Entries kept as latin1 text (one char per byte), as an embedder that speaks HTTP/1 holds them. A plugin
+ * that reads a few headers, replaces one or removes one works on the text directly; no byte array is made
+ * for an entry it never reads, and the embedder takes the text back without decoding anything.
+ */
+class TextEntries {
+  constructor(
+    /** Lower-cased names, parallel to `values`. */
+    readonly names: string[],
+    readonly values: string[],
+  ) {}
+
+  indexAt(mem: Uint8Array, ptr: number, len: number): number {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (sameText(names[i]!, mem, ptr, len)) return i;
+    return -1;
+  }
+
+  replace(name: string, value: string): void {
+    const { names, values } = this;
+    let found = -1;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] !== name) continue;
+      if (found < 0) {
+        found = i;
+        values[i] = value;
+      } else {
+        names.splice(i, 1);
+        values.splice(i, 1);
+        i--;
+      }
+    }
+    if (found < 0) {
+      names.push(name);
+      values.push(value);
+    }
+  }
+
+  remove(name: string): void {
+    const { names, values } = this;
+    for (let i = names.length - 1; i >= 0; i--) {
+      if (names[i] === name) {
+        names.splice(i, 1);
+        values.splice(i, 1);
+      }
+    }
+  }
+
+  serializedSize(): number {
+    let size = 4;
+    for (let i = 0; i < this.names.length; i++)
+      size += 8 + this.names[i]!.length + this.values[i]!.length + 2;
+    return size;
+  }
+
+  serializeInto(out: Uint8Array, offset: number): void {
+    const count = this.names.length;
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    dv.setUint32(offset, count, true);
+    let lens = offset + 4;
+    let data = offset + 4 + count * 8;
+    for (let i = 0; i < count; i++) {
+      const name = this.names[i]!;
+      const value = this.values[i]!;
+      dv.setUint32(lens, name.length, true);
+      dv.setUint32(lens + 4, value.length, true);
+      lens += 8;
+      for (let j = 0; j < name.length; j++) out[data++] = name.charCodeAt(j);
+      out[data++] = 0;
+      for (let j = 0; j < value.length; j++) out[data++] = value.charCodeAt(j);
+      out[data++] = 0;
+    }
+  }
+}
+
 /** An ordered multi-map of byte names to byte values. */
 export class HeaderMap {
   // Entries given as strings are encoded only when first needed: a plugin that never reads a map (and an
   // embedder that never reads it back) then costs no byte arrays, which dominates a no-op stream.
   private pending: ReadonlyArray<readonly [string, string]> | null = null;
+  /** Entries held as latin1 text (`fromLatin1`) until something asks for the byte arrays. */
+  private text: TextEntries | null = null;
   private readonly nameList: Uint8Array[] = [];
   private readonly valueList: Uint8Array[] = [];
+  /**
+   * True once an entry was added, replaced or removed through the map's methods (the hostcalls): an embedder
+   * that handed a map to a plugin copies it back only then.
+   */
+  modified = false;
 
   /** Lower-cased names, parallel to `values`. */
   get names(): Uint8Array[] {
-    if (this.pending !== null) this.materialize();
+    if (this.pending !== null || this.text !== null) this.materialize();
     return this.nameList;
   }
 
   get values(): Uint8Array[] {
-    if (this.pending !== null) this.materialize();
+    if (this.pending !== null || this.text !== null) this.materialize();
     return this.valueList;
   }
 
   private materialize(): void {
+    const text = this.text;
+    if (text !== null) {
+      this.text = null;
+      for (let i = 0; i < text.names.length; i++) {
+        this.nameList.push(encodeName(text.names[i]!, true));
+        this.valueList.push(encodeLatin1(text.values[i]!));
+      }
+      return;
+    }
     const pending = this.pending!;
     this.pending = null;
     for (const [name, value] of pending) {
-      this.nameList.push(encodeName(name));
+      this.nameList.push(encodeName(name, false));
       this.valueList.push(encodeString(value));
     }
+  }
+
+  /**
+   * A map of header text whose characters are bytes (latin1), as Node's HTTP parser gives it. Byte arrays
+   * are made only for what a plugin reads; `latin1Entries()` gives the (possibly edited) text back. The
+   * list is copied, so later changes to it do not leak in.
+   */
+  static fromLatin1(list: ReadonlyArray<readonly [string, string]>): HeaderMap {
+    const names: string[] = new Array(list.length);
+    const values: string[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      names[i] = lowerAsciiText(list[i]![0]);
+      values[i] = list[i]![1];
+    }
+    const map = new HeaderMap();
+    map.text = new TextEntries(names, values);
+    return map;
+  }
+
+  /** The entries as latin1 text (one char per byte): what `fromLatin1` takes. */
+  latin1Entries(): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    const text = this.text;
+    if (text !== null) {
+      for (let i = 0; i < text.names.length; i++) out.push([text.names[i]!, text.values[i]!]);
+      return out;
+    }
+    const names = this.names;
+    const values = this.values;
+    for (let i = 0; i < names.length; i++) out.push([latin1String(names[i]!), latin1String(values[i]!)]);
+    return out;
   }
 
   /** Builds a map from embedder input (strings are UTF-8; names are lower-cased). */
   static from(input: HeaderInput | HeaderMap | undefined): HeaderMap {
     const map = new HeaderMap();
     if (input instanceof HeaderMap) {
-      map.nameList.push(...input.names);
-      map.valueList.push(...input.values);
+      // Still-unencoded entries stay so (strings are immutable); byte arrays are shared, never mutated.
+      map.pending = input.pending;
+      if (input.text !== null)
+        map.text = new TextEntries(input.text.names.slice(), input.text.values.slice());
+      map.nameList.push(...input.nameList);
+      map.valueList.push(...input.valueList);
     } else if (input) {
       let allStrings = true;
       for (const [name, value] of input) {
@@ -116,7 +290,7 @@ export class HeaderMap {
         map.pending = input.slice() as ReadonlyArray<readonly [string, string]>;
       } else {
         for (const [name, value] of input) {
-          map.nameList.push(typeof name === "string" ? encodeName(name) : lowerAscii(name));
+          map.nameList.push(typeof name === "string" ? encodeName(name, false) : lowerAscii(name));
           map.valueList.push(ownedBytes(value));
         }
       }
@@ -125,11 +299,13 @@ export class HeaderMap {
   }
 
   get size(): number {
+    if (this.text !== null) return this.text.names.length;
     return this.pending !== null ? this.pending.length : this.nameList.length;
   }
 
   /** First value for `name`, or undefined. `name` may be in any case. */
   get(name: Uint8Array): Uint8Array | undefined {
+    if (this.text !== null) return this.getAt(name, 0, name.length);
     const names = this.names;
     for (let i = 0; i < names.length; i++) if (sameName(names[i]!, name)) return this.values[i];
     return undefined;
@@ -137,6 +313,11 @@ export class HeaderMap {
 
   /** First value for the name at `mem[ptr, ptr+len)` (guest memory), without copying the name out. */
   getAt(mem: Uint8Array, ptr: number, len: number): Uint8Array | undefined {
+    const text = this.text;
+    if (text !== null) {
+      const i = text.indexAt(mem, ptr, len);
+      return i < 0 ? undefined : encodeLatin1(text.values[i]!);
+    }
     const names = this.names;
     outer: for (let i = 0; i < names.length; i++) {
       const stored = names[i]!;
@@ -152,12 +333,23 @@ export class HeaderMap {
 
   /** Appends an entry; copies `name` (lower-cased) but keeps `value` as given (callers pass owned bytes). */
   add(name: Uint8Array, value: Uint8Array): void {
+    this.modified = true;
+    if (this.text !== null) {
+      this.text.names.push(lowerAsciiText(latin1String(name)));
+      this.text.values.push(latin1String(value));
+      return;
+    }
     this.names.push(lowerAscii(name));
     this.values.push(value);
   }
 
   /** Sets the first entry named `name` to `value` and removes later duplicates; appends when absent. */
   replace(name: Uint8Array, value: Uint8Array): void {
+    this.modified = true;
+    if (this.text !== null) {
+      this.text.replace(lowerAsciiText(latin1String(name)), latin1String(value));
+      return;
+    }
     const names = this.names;
     let found = -1;
     for (let i = 0; i < names.length; i++) {
@@ -176,6 +368,11 @@ export class HeaderMap {
 
   /** Removes every entry named `name`. */
   remove(name: Uint8Array): void {
+    this.modified = true;
+    if (this.text !== null) {
+      this.text.remove(lowerAsciiText(latin1String(name)));
+      return;
+    }
     const names = this.names;
     for (let i = names.length - 1; i >= 0; i--) {
       if (sameName(names[i]!, name)) {
@@ -186,7 +383,9 @@ export class HeaderMap {
   }
 
   clear(): void {
+    this.modified = true;
     this.pending = null;
+    this.text = null;
     this.nameList.length = 0;
     this.valueList.length = 0;
   }
@@ -210,6 +409,7 @@ export class HeaderMap {
 
   /** Size of the spec serialization of this map, in bytes. */
   serializedSize(): number {
+    if (this.text !== null) return this.text.serializedSize();
     const names = this.names;
     const values = this.values;
     let size = 4;
@@ -219,6 +419,10 @@ export class HeaderMap {
 
   /** Writes the spec serialization into `out` at `offset` (which must have `serializedSize()` bytes). */
   serializeInto(out: Uint8Array, offset: number): void {
+    if (this.text !== null) {
+      this.text.serializeInto(out, offset);
+      return;
+    }
     const count = this.names.length;
     const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
     dv.setUint32(offset, count, true);

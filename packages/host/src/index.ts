@@ -38,7 +38,7 @@ export {
   splitPath,
 } from "./envoy/properties.ts";
 export { readProtoFields, writeProtoFields } from "./envoy/protobuf.ts";
-export { HeaderMap, parsePairs, serializePairs, toBytes } from "./header-map.ts";
+export { HeaderMap, latin1String, parsePairs, serializePairs, toBytes } from "./header-map.ts";
 export { type HostOptions, ProxyWasmHost } from "./host.ts";
 export { HttpStream, type HttpStreamEvents, type HttpStreamOptions } from "./http-stream.ts";
 export { CUSTOM_STAT_NAMESPACE, Histogram, Metric, MetricsStore } from "./metrics.ts";

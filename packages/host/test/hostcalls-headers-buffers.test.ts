@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ByteBuffer } from "../src/byte-buffer.ts";
-import { parsePairs, serializePairs } from "../src/header-map.ts";
+import { HeaderMap, parsePairs, serializePairs } from "../src/header-map.ts";
 import { BufferType, MapType, Status } from "../src/types.ts";
 import { type AbiHarness, startAbiHarness } from "./support/abi-module.ts";
 
@@ -130,6 +130,71 @@ test("proxy_add/replace/remove_header_map_value: ordered byte pairs; errors", op
   );
   assert.equal(dec(headers.values[1]!), "r");
 });
+
+test(
+  "a latin1 map (Node's header text) reads and edits byte for byte; only edits mark it",
+  opts,
+  async () => {
+    const t = await startAbiHarness();
+    const stream = t.harness.http().stream;
+    // "caf\xe9" as Node's parser gives it: one char per wire byte (not valid UTF-8 on the wire).
+    const given: Array<[string, string]> = [
+      [":path", "/"],
+      ["X-Bin", "caf\xe9"],
+      ["a", "1"],
+      ["a", "2"],
+    ];
+    stream.requestHeaders(HeaderMap.fromLatin1(given));
+    const map = stream.request.headers!;
+    t.inContext(stream, () => {
+      const [k, kl] = t.put("X-BIN");
+      const pp = t.out();
+      const sp = t.out();
+      assert.equal(t.call("proxy_get_header_map_value", 0, k, kl, pp, sp), Status.Ok);
+      assert.deepEqual([...t.returned(pp, sp)], [0x63, 0x61, 0x66, 0xe9]);
+      assert.equal(t.call("proxy_get_header_map_pairs", 0, pp, sp), Status.Ok);
+      const expected = HeaderMap.from([
+        [":path", "/"],
+        ["x-bin", new Uint8Array([0x63, 0x61, 0x66, 0xe9])],
+        ["a", "1"],
+        ["a", "2"],
+      ]).serialize();
+      assert.deepEqual(t.returned(pp, sp), expected, "the pairs serialization, byte-exact");
+      const sizePtr = t.out();
+      assert.equal(t.call("proxy_get_header_map_size", 0, sizePtr), Status.Ok);
+      assert.equal(t.u32(sizePtr), expected.length);
+    });
+    assert.equal(map.modified, false, "reads do not mark the map");
+    given[0] = [":path", "/changed"];
+    t.inContext(stream, () => {
+      const [a, al] = t.put("A");
+      const [v, vl] = t.put(new Uint8Array([0xff, 0x41]));
+      assert.equal(t.call("proxy_replace_header_map_value", 0, a, al, v, vl), Status.Ok);
+      const [n, nl] = t.put("X-New");
+      assert.equal(t.call("proxy_add_header_map_value", 0, n, nl, v, vl), Status.Ok);
+      const [b, bl] = t.put("x-bin");
+      assert.equal(t.call("proxy_remove_header_map_value", 0, b, bl), Status.Ok);
+    });
+    assert.equal(map.modified, true);
+    assert.deepEqual(
+      map.latin1Entries(),
+      [
+        [":path", "/"],
+        ["a", "\xffA"],
+        ["x-new", "\xffA"],
+      ],
+      "edits in place, names lower-cased, the caller's later changes not seen",
+    );
+    const copy = HeaderMap.from(HeaderMap.fromLatin1([["a", "\xff"]]));
+    assert.deepEqual([...copy.values[0]!], [0xff], "a copy keeps the latin1 encoding");
+    assert.equal(copy.modified, false);
+    assert.deepEqual(
+      HeaderMap.from([["b", "\xe9"]]).latin1Entries(),
+      [["b", "\xc3\xa9"]],
+      "UTF-8 text as bytes",
+    );
+  },
+);
 
 test("proxy_get_header_map_pairs / _size: the spec serialization, byte-exact", opts, async () => {
   const { t, run } = await withRequest([

@@ -8,53 +8,23 @@ import {
   type HttpStream,
   type HttpStreamEvents,
   type LocalReply,
+  latin1String,
   type Plugin,
 } from "@proxy-wasm-ts/host";
 import type { HeaderList } from "../http/header-list.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "../http/http-filter.ts";
 import { streamProperties } from "./stream-properties.ts";
 
-/** Header names seen so far as bytes (names repeat on every request; bounded so hostile names cannot grow it). */
-const nameBytes = new Map<string, Uint8Array>();
-const MAX_CACHED_NAMES = 1024;
-
 /**
- * The data plane's header list as the host's byte map. Node's parser hands header text over as latin1 (one
- * char per byte), so latin1 both ways gives the plugin exactly the bytes on the wire, whatever they are.
+ * Copies the plugin's view of a header map back into the list the data plane forwards, when the plugin
+ * changed it. Node's parser hands header text over as latin1 (one char per byte) and the map is built the
+ * same way, so the plugin sees, and the data plane forwards, exactly the bytes on the wire.
  */
-function toHeaderMap(list: HeaderList): HeaderMap {
-  const map = new HeaderMap();
-  for (const [name, value] of list) {
-    let n = nameBytes.get(name);
-    if (!n) {
-      n = Buffer.from(name, "latin1");
-      if (nameBytes.size < MAX_CACHED_NAMES) nameBytes.set(name, n);
-    }
-    map.names.push(n);
-    map.values.push(Buffer.from(value, "latin1"));
-  }
-  return map;
-}
-
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-}
-
-/** Copies the plugin's view of a header map back into the list the data plane forwards. */
 function syncHeaders(target: HeaderList | undefined, source: HeaderMap | null): void {
-  if (!target || !source) return;
+  if (!target || !source?.modified) return;
+  const entries = source.latin1Entries();
   target.length = 0;
-  for (let i = 0; i < source.names.length; i++)
-    target.push([latin1(source.names[i]!), latin1(source.values[i]!)]);
-}
-
-/** True when the plugin left the map as given (same entries, same byte arrays): no copy back needed. */
-function unchanged(given: HeaderMap, now: HeaderMap | null): boolean {
-  if (!now || now.names.length !== given.names.length) return false;
-  for (let i = 0; i < given.names.length; i++) {
-    if (now.names[i] !== given.names[i] || now.values[i] !== given.values[i]) return false;
-  }
-  return true;
+  for (const entry of entries) target.push(entry);
 }
 
 function status(action: Action): FilterStatus {
@@ -94,7 +64,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     this.cb.sendLocalReply(
       reply.statusCode,
       reply.body,
-      reply.headers.map(([n, v]) => [latin1(n).toLowerCase(), latin1(v)]),
+      reply.headers.map(([n, v]) => [latin1String(n).toLowerCase(), latin1String(v)]),
       reply.details,
     );
   }
@@ -109,9 +79,8 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
 
   decodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
     this.requestHeaderList = headers;
-    const given = toHeaderMap(headers);
-    const action = this.stream.requestHeaders(given, endStream);
-    if (!unchanged(given, this.stream.request.headers)) syncHeaders(headers, this.stream.request.headers);
+    const action = this.stream.requestHeaders(HeaderMap.fromLatin1(headers), endStream);
+    syncHeaders(headers, this.stream.request.headers);
     return status(action);
   }
 
@@ -129,9 +98,8 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     // A stream the plugin (or its failure policy) already answered is not shown the reply again.
     if (this.stream.localReply || this.stream.mode !== "ok") return "continue";
     this.responseHeaderList = headers;
-    const given = toHeaderMap(headers);
-    const action = this.stream.responseHeaders(given, endStream);
-    if (!unchanged(given, this.stream.response.headers)) syncHeaders(headers, this.stream.response.headers);
+    const action = this.stream.responseHeaders(HeaderMap.fromLatin1(headers), endStream);
+    syncHeaders(headers, this.stream.response.headers);
     return status(action);
   }
 
