@@ -276,6 +276,9 @@ export class Router {
 
   private onResponse(response: UpstreamResponse): void {
     if (this.stream.finished) {
+      // The downstream went away while the response head was on its way. Destroying undici's body emits
+      // an "aborted" error, which must not reach the process as an unhandled 'error' event.
+      response.body.on("error", () => {});
       response.body.destroy();
       return;
     }

@@ -28,7 +28,12 @@ export function startPwts(yamlOrFile: string, dir: string, args: string[] = []):
     file = join(dir, `envoy-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(file, yamlOrFile);
   }
-  const child = spawn(process.execPath, [CLI, "run", file, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  // PWTS_NODE_ARGS: extra Node flags for the child (profiling a bench target, see bench/README.md).
+  const child = spawn(
+    process.execPath,
+    [...(process.env.PWTS_NODE_ARGS?.split(" ") ?? []), CLI, "run", file, ...args],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   const out: string[] = [];
   const err: string[] = [];
   child.stdout!.setEncoding("utf8").on("data", (d: string) => out.push(d));
