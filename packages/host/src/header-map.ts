@@ -117,6 +117,48 @@ function sameName(stored: Uint8Array, key: Uint8Array): boolean {
   return true;
 }
 
+/** A name or value as a byte array, or as latin1 text (one char per byte). */
+type EntryBytes = Uint8Array | string;
+
+/** Size of the spec serialization of parallel name and value lists. */
+function serializedListsSize(names: readonly EntryBytes[], values: readonly EntryBytes[]): number {
+  let size = 4;
+  for (let i = 0; i < names.length; i++) size += 8 + names[i]!.length + values[i]!.length + 2;
+  return size;
+}
+
+function putBytes(out: Uint8Array, at: number, bytes: EntryBytes): number {
+  if (typeof bytes === "string") for (let j = 0; j < bytes.length; j++) out[at + j] = bytes.charCodeAt(j);
+  else out.set(bytes, at);
+  return at + bytes.length;
+}
+
+/**
+ * Writes the spec serialization of parallel name and value lists into `out` at `offset`: the count, each
+ * pair's two lengths, then each name and value followed by a 0 byte.
+ */
+function serializeLists(
+  names: readonly EntryBytes[],
+  values: readonly EntryBytes[],
+  out: Uint8Array,
+  offset: number,
+): void {
+  const count = names.length;
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  dv.setUint32(offset, count, true);
+  let lens = offset + 4;
+  let data = offset + 4 + count * 8;
+  for (let i = 0; i < count; i++) {
+    dv.setUint32(lens, names[i]!.length, true);
+    dv.setUint32(lens + 4, values[i]!.length, true);
+    lens += 8;
+    data = putBytes(out, data, names[i]!);
+    out[data++] = 0;
+    data = putBytes(out, data, values[i]!);
+    out[data++] = 0;
+  }
+}
+
 /**
  * Entries kept as latin1 text (one char per byte), as an embedder that speaks HTTP/1 holds them. A plugin
  * that reads a few headers, replaces one or removes one works on the text directly; no byte array is made
@@ -166,29 +208,11 @@ class TextEntries {
   }
 
   serializedSize(): number {
-    let size = 4;
-    for (let i = 0; i < this.names.length; i++)
-      size += 8 + this.names[i]!.length + this.values[i]!.length + 2;
-    return size;
+    return serializedListsSize(this.names, this.values);
   }
 
   serializeInto(out: Uint8Array, offset: number): void {
-    const count = this.names.length;
-    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    dv.setUint32(offset, count, true);
-    let lens = offset + 4;
-    let data = offset + 4 + count * 8;
-    for (let i = 0; i < count; i++) {
-      const name = this.names[i]!;
-      const value = this.values[i]!;
-      dv.setUint32(lens, name.length, true);
-      dv.setUint32(lens + 4, value.length, true);
-      lens += 8;
-      for (let j = 0; j < name.length; j++) out[data++] = name.charCodeAt(j);
-      out[data++] = 0;
-      for (let j = 0; j < value.length; j++) out[data++] = value.charCodeAt(j);
-      out[data++] = 0;
-    }
+    serializeLists(this.names, this.values, out, offset);
   }
 }
 
@@ -410,37 +434,13 @@ export class HeaderMap {
   /** Size of the spec serialization of this map, in bytes. */
   serializedSize(): number {
     if (this.text !== null) return this.text.serializedSize();
-    const names = this.names;
-    const values = this.values;
-    let size = 4;
-    for (let i = 0; i < names.length; i++) size += 8 + names[i]!.length + values[i]!.length + 2;
-    return size;
+    return serializedListsSize(this.names, this.values);
   }
 
   /** Writes the spec serialization into `out` at `offset` (which must have `serializedSize()` bytes). */
   serializeInto(out: Uint8Array, offset: number): void {
-    if (this.text !== null) {
-      this.text.serializeInto(out, offset);
-      return;
-    }
-    const count = this.names.length;
-    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    dv.setUint32(offset, count, true);
-    let lens = offset + 4;
-    let data = offset + 4 + count * 8;
-    for (let i = 0; i < count; i++) {
-      const name = this.names[i]!;
-      const value = this.values[i]!;
-      dv.setUint32(lens, name.length, true);
-      dv.setUint32(lens + 4, value.length, true);
-      lens += 8;
-      out.set(name, data);
-      data += name.length;
-      out[data++] = 0;
-      out.set(value, data);
-      data += value.length;
-      out[data++] = 0;
-    }
+    if (this.text !== null) this.text.serializeInto(out, offset);
+    else serializeLists(this.names, this.values, out, offset);
   }
 
   /** The spec serialization as a fresh byte array. */
