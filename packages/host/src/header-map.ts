@@ -74,9 +74,12 @@ export function toBytes(input: BytesInput): Uint8Array {
   return typeof input === "string" ? encodeString(input) : input;
 }
 
-/** Bytes the caller may keep: strings are encoded fresh, byte arrays copied (the embedder may reuse them). */
+/**
+ * Bytes the caller may keep: strings are encoded fresh, byte arrays copied (the embedder may reuse them).
+ * Uint8Array's own slice: a Node Buffer's `slice` returns a view of the same memory, not a copy.
+ */
 export function ownedBytes(input: BytesInput): Uint8Array {
-  return typeof input === "string" ? encodeString(input) : input.slice();
+  return typeof input === "string" ? encodeString(input) : Uint8Array.prototype.slice.call(input);
 }
 
 // Lower-cased encodings of header names seen from embedders. Names are never mutated in place, so maps can

@@ -372,6 +372,18 @@ test(
   },
 );
 
+test("a body chunk given as a Node Buffer is copied: the embedder may reuse its memory", opts, async () => {
+  const t = await startAbiHarness();
+  const http = t.harness.http();
+  t.hold(0);
+  http.requestHeaders([[":path", "/"]]);
+  t.hold(1);
+  const chunk = Buffer.from("0123456789");
+  http.requestBody(chunk, false);
+  chunk.fill(0x78);
+  assert.equal(dec(http.stream.request.body.bytes), "0123456789");
+});
+
 test("proxy_get_buffer_status: size; NOT_FOUND; BAD_ARGUMENT; INVALID_MEMORY_ACCESS", opts, async () => {
   const { t, run } = await withBody("four");
   run(() => {
