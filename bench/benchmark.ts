@@ -84,3 +84,28 @@ export function cpuNsPerOperation(operations: number, body: () => void): number 
   body();
   return (cpuNanoseconds() - start) / operations;
 }
+
+/** A suite's targets, their labels, and which target each one's figures are compared with. */
+export interface TargetSet<T extends string> {
+  targets: readonly T[];
+  label: Record<T, string>;
+  comparedWith: Record<T, T | undefined>;
+}
+
+/** One case per target for one figure (`"<label>: <figure>"`), each with its compared target as baseline. */
+export function figureCases<T extends string>(
+  set: TargetSet<T>,
+  figure: string,
+  unit: string,
+  sample: (target: T) => number | Promise<number>,
+): BenchCase[] {
+  return set.targets.map((t) => {
+    const base = set.comparedWith[t];
+    return {
+      name: `${set.label[t]}: ${figure}`,
+      unit,
+      ...(base ? { baseline: `${set.label[base]}: ${figure}` } : {}),
+      sample: () => sample(t),
+    };
+  });
+}

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
-import { defineSuite } from "./benchmark.ts";
+import { defineSuite, figureCases } from "./benchmark.ts";
 import { WORKLOADS } from "./plugin-workloads.ts";
 import { processCpuMicros } from "./process-cpu.ts";
 import { ProcessTargets } from "./process-targets.ts";
@@ -159,17 +159,7 @@ const COMPARED_WITH: Record<Target, Target | undefined> = {
 };
 const TARGETS: Target[] = ["baseline", "none", "chain"];
 
-function figureCases(figure: string, unit: string, sample: (t: Target) => number | Promise<number>) {
-  return TARGETS.map((t) => {
-    const base = COMPARED_WITH[t];
-    return {
-      name: `${LABEL[t]}: ${figure}`,
-      unit,
-      ...(base ? { baseline: `${LABEL[base]}: ${figure}` } : {}),
-      sample: () => sample(t),
-    };
-  });
-}
+const TARGET_SET = { targets: TARGETS, label: LABEL, comparedWith: COMPARED_WITH };
 
 export default defineSuite({
   name: "chain",
@@ -188,8 +178,8 @@ export default defineSuite({
   },
   teardown: () => targets.stop(),
   cases: [
-    ...figureCases("µs/req", "µs/req", measure),
-    ...figureCases("CPU µs/req", "CPU µs/req", (t) => last(lastCpu, t)),
-    ...figureCases("p99", "ms", (t) => last(lastP99, t)),
+    ...figureCases(TARGET_SET, "µs/req", "µs/req", measure),
+    ...figureCases(TARGET_SET, "CPU µs/req", "CPU µs/req", (t) => last(lastCpu, t)),
+    ...figureCases(TARGET_SET, "p99", "ms", (t) => last(lastP99, t)),
   ],
 });

@@ -12,7 +12,7 @@
 import { connect } from "node:net";
 import { join } from "node:path";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
-import { defineSuite } from "./benchmark.ts";
+import { defineSuite, figureCases } from "./benchmark.ts";
 import { processCpuMicros } from "./process-cpu.ts";
 import { ProcessTargets } from "./process-targets.ts";
 
@@ -195,17 +195,7 @@ const COMPARED_WITH: Record<Target, Target | undefined> = {
 };
 const TARGETS: Target[] = ["pipe", "proxy", "routing"];
 
-function figureCases(figure: string, unit: string, sample: (t: Target) => number | Promise<number>) {
-  return TARGETS.map((t) => {
-    const base = COMPARED_WITH[t];
-    return {
-      name: `${LABEL[t]}: ${figure}`,
-      unit,
-      ...(base ? { baseline: `${LABEL[base]}: ${figure}` } : {}),
-      sample: () => sample(t),
-    };
-  });
-}
+const TARGET_SET = { targets: TARGETS, label: LABEL, comparedWith: COMPARED_WITH };
 
 export default defineSuite({
   name: "tcp",
@@ -224,9 +214,9 @@ export default defineSuite({
   },
   teardown: () => targets.stop(),
   cases: [
-    ...figureCases("MB/s", "MB/s", throughput),
-    ...figureCases("CPU per MB", "CPU ms/MB", (t) => last(lastCpuPerMB, t)),
-    ...figureCases("connections/s", "conn/s", connectionRate),
-    ...figureCases("CPU per connection", "CPU µs/conn", (t) => last(lastCpuPerConnection, t)),
+    ...figureCases(TARGET_SET, "MB/s", "MB/s", throughput),
+    ...figureCases(TARGET_SET, "CPU per MB", "CPU ms/MB", (t) => last(lastCpuPerMB, t)),
+    ...figureCases(TARGET_SET, "connections/s", "conn/s", connectionRate),
+    ...figureCases(TARGET_SET, "CPU per connection", "CPU µs/conn", (t) => last(lastCpuPerConnection, t)),
   ],
 });
