@@ -9,6 +9,7 @@ import { GrpcCallout, HttpCallout } from "./callouts.ts";
 import { Context, encodedLookup } from "./context.ts";
 import { type HeaderMap, toBytes } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
+import { LiveTable } from "./live-table.ts";
 import type { Plugin } from "./plugin.ts";
 import type { TimerHandle } from "./services.ts";
 import type { QueueOwner } from "./shared-queues.ts";
@@ -29,8 +30,8 @@ export class RootContext extends Context implements QueueOwner {
   readonly rootId: string;
   tickPeriodMs = 0;
   private tickTimer: TimerHandle | undefined;
-  readonly httpCalls = new Map<number, HttpCallout>();
-  readonly grpcCalls = new Map<number, GrpcCallout>();
+  readonly httpCalls = new LiveTable<HttpCallout>();
+  readonly grpcCalls = new LiveTable<GrpcCallout>();
   readonly declaredProperties = new Map<string, DeclaredProperty>();
   private nextHttpToken = 1;
   // Envoy hands out odd tokens to gRPC calls and even ones to gRPC streams.

@@ -8,6 +8,7 @@ import type { ByteBuffer } from "./byte-buffer.ts";
 import type { Context } from "./context.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
+import { LiveTable } from "./live-table.ts";
 import type { ProxyWasmModule } from "./module.ts";
 import type { RootContext } from "./root-context.ts";
 import { Status } from "./types.ts";
@@ -78,7 +79,7 @@ export class Vm {
   memory!: WebAssembly.Memory;
   exports: GuestExports = {};
   /** Live contexts by id (id 0 is the VM context). */
-  readonly contexts = new Map<number, Context>();
+  readonly contexts = new LiveTable<Context>();
   /** The context whose callback is running (the VM context outside callbacks). */
   current!: Context;
   /** `proxy_set_effective_context` target for the running callback; 0 = none. */

@@ -4,6 +4,7 @@
  */
 import type { LogLevel } from "@proxy-wasm-ts/host";
 import { AccessLogger, type OutputStreams } from "./access-log/access-logger.ts";
+import { ActiveList } from "./active-list.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import { ClusterManager } from "./cluster/cluster-manager.ts";
 import { ConfigError } from "./config/config-error.ts";
@@ -107,7 +108,7 @@ export class LocalDataPlane {
         listenerStats: new HttpListenerStats(this.stats, l.http.statPrefix),
         accessLogs: [...this.loggers(l.http.accessLogs, l.http.path), ...listenerLogs],
         filterFactories: factories,
-        activeStreams: new Set(),
+        activeStreams: new ActiveList(),
       });
     }
     const tcp = l.tcp!;
@@ -122,7 +123,6 @@ export class LocalDataPlane {
       accessLogs: [...this.loggers(tcp.accessLogs, tcp.path), ...listenerLogs],
       filterFactories: factories,
       bufferLimitBytes: l.bufferLimitBytes,
-      activeSessions: new Set(),
     });
   }
 

@@ -112,7 +112,6 @@ describe("TCP session: held data, resume, connect failure", { timeout: 30_000 },
           return f;
         },
       ],
-      activeSessions: new Set(),
     });
     failing = new TcpListener({
       ...base,
@@ -126,7 +125,6 @@ describe("TCP session: held data, resume, connect failure", { timeout: 30_000 },
         path: "d",
       },
       filterFactories: [],
-      activeSessions: new Set(),
     });
     await listener.listen("127.0.0.1", 0);
     await failing.listen("127.0.0.1", 0);

@@ -1,5 +1,7 @@
 /** What every stream of one HTTP listener shares. */
+
 import type { AccessLogger } from "../access-log/access-logger.ts";
+import type { ActiveList } from "../active-list.ts";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import type { HttpConnectionManagerConfig, ListenerIdentity } from "../config/model.ts";
 import type { StatStore } from "../stats/stat-store.ts";
@@ -18,5 +20,5 @@ export interface HttpListenerContext {
   accessLogs: AccessLogger[];
   filterFactories: HttpFilterFactory[];
   /** Streams in flight, for draining. */
-  activeStreams: Set<HttpStream>;
+  activeStreams: ActiveList<HttpStream>;
 }

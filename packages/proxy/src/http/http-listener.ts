@@ -10,6 +10,7 @@ import {
   STATUS_CODES,
 } from "node:http";
 import type { Socket } from "node:net";
+import { ActiveList } from "../active-list.ts";
 import { formatAddress, newConnectionId, StreamInfo } from "../stream-info.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
 import { HttpStream } from "./http-stream.ts";
@@ -35,7 +36,7 @@ function rawReply(spec: LocalReplySpec, serverName: string): string {
 
 export class HttpListener {
   readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new ActiveList<Socket>();
   private draining = false;
   private readonly idleSweep: NodeJS.Timeout | undefined;
 
@@ -62,12 +63,12 @@ export class HttpListener {
         remote: formatAddress(socket.remoteAddress, socket.remotePort),
         local: formatAddress(socket.localAddress, socket.localPort),
       });
-      this.sockets.add(socket);
+      const entry = this.sockets.add(socket);
       if (config.idleTimeoutMs > 0) socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
       ctx.listenerStats.cxTotal.inc();
       ctx.listenerStats.cxActive.add(1);
       socket.on("close", () => {
-        this.sockets.delete(socket);
+        this.sockets.remove(entry);
         ctx.listenerStats.cxActive.add(-1);
       });
     });
@@ -103,7 +104,6 @@ export class HttpListener {
       local: formatAddress(socket.localAddress, socket.localPort),
     };
     const stream = new HttpStream(this.ctx, req, res, connection);
-    this.ctx.activeStreams.add(stream);
     stream.start();
   }
 

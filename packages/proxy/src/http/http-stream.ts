@@ -4,6 +4,7 @@
  * replies (from the router, a filter or a limit) take Envoy's path through the response filters.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ActiveEntry } from "../active-list.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
 import { FilterIteration, type FilterStage, type IterationSink } from "./filter-iteration.ts";
 import { getHeader, type HeaderList, setHeader } from "./header-list.ts";
@@ -79,6 +80,8 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   private complete = false;
   private localReplySent = false;
   private resetByProxy = false;
+  /** This stream in the listener's active list (for the stream_idle_timeout sweep). */
+  private readonly activeEntry: ActiveEntry<HttpStream>;
 
   constructor(
     private readonly ctx: HttpListenerContext,
@@ -89,6 +92,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.streamInfo = new StreamInfo(connection.id, connection.remote, connection.local, ctx.listener);
     this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
     this.router = new Router(ctx, this);
+    this.activeEntry = ctx.activeStreams.add(this);
     this.filters = ctx.filterFactories.map((make) => make(this));
     const limit = ctx.config.bufferLimitBytes;
     // Stages and sinks are class instances, not object literals of arrow functions: per-request closures
@@ -344,6 +348,6 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     for (const log of this.ctx.accessLogs) log.log(info);
     for (const f of this.filters) f.onLog();
     for (const f of this.filters) f.onDestroy();
-    this.ctx.activeStreams.delete(this);
+    this.ctx.activeStreams.remove(this.activeEntry);
   }
 }

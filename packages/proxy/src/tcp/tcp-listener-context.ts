@@ -4,7 +4,6 @@ import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import type { ListenerIdentity, TcpProxyConfig } from "../config/model.ts";
 import type { StatStore } from "../stats/stat-store.ts";
 import type { NetworkFilterFactory } from "./network-filter.ts";
-import type { TcpSession } from "./tcp-session.ts";
 
 export interface TcpListenerContext {
   listener: ListenerIdentity;
@@ -14,6 +13,4 @@ export interface TcpListenerContext {
   accessLogs: AccessLogger[];
   filterFactories: NetworkFilterFactory[];
   bufferLimitBytes: number;
-  /** Connections in flight, for draining. */
-  activeSessions: Set<TcpSession>;
 }

@@ -1,22 +1,22 @@
 /** A TCP listener whose filter chain ends in tcp_proxy. */
 import { createServer, type Server, type Socket } from "node:net";
+import { ActiveList } from "../active-list.ts";
 import { newConnectionId } from "../stream-info.ts";
 import type { TcpListenerContext } from "./tcp-listener-context.ts";
 import { TcpSession } from "./tcp-session.ts";
 
 export class TcpListener {
   readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new ActiveList<Socket>();
 
   constructor(readonly ctx: TcpListenerContext) {
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
-      this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
+      const entry = this.sockets.add(socket);
+      socket.on("close", () => this.sockets.remove(entry));
       const prefix = `tcp.${ctx.config.statPrefix}`;
       ctx.stats.counter(`${prefix}.downstream_cx_total`).inc();
       ctx.stats.gauge(`${prefix}.downstream_cx_active`).add(1);
       const session = new TcpSession(ctx, socket, newConnectionId());
-      ctx.activeSessions.add(session);
       session.start();
     });
   }

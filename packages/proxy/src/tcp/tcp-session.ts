@@ -302,6 +302,5 @@ export class TcpSession implements NetworkFilterCallbacks {
     for (const log of this.ctx.accessLogs) log.log(this.streamInfo);
     for (const f of this.filters) f.onLog();
     for (const f of this.filters) f.onDestroy();
-    this.ctx.activeSessions.delete(this);
   }
 }
