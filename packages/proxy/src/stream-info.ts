@@ -38,14 +38,19 @@ export const RESPONSE_FLAG_ORDER = [
   "DR",
 ] as const;
 export type ResponseFlag = (typeof RESPONSE_FLAG_ORDER)[number];
+// Bits of a 32-bit integer: room for 31 flags.
+const FLAG_BIT = new Map<ResponseFlag, number>(RESPONSE_FLAG_ORDER.map((f, i) => [f, 2 ** i]));
 
 let nextConnectionId = 1;
 export function newConnectionId(): number {
   return nextConnectionId++;
 }
 
+// One StreamInfo is made per request, so it allocates nothing it may not need: flags are bits, and the
+// start Date and the filter-state map are made on first use.
 export class StreamInfo {
-  readonly startTime = new Date();
+  /** Wall-clock start (ms since the epoch). */
+  readonly startMs = Date.now();
   readonly startNs = process.hrtime.bigint();
   endNs: bigint | undefined;
   /** First byte sent downstream (ns), for %RESPONSE_DURATION%. */
@@ -58,7 +63,8 @@ export class StreamInfo {
   responseTrailers: HeaderList | undefined;
   responseCode: number | undefined;
   responseCodeDetails = "";
-  readonly flags = new Set<ResponseFlag>();
+  /** Response flags as bits, in RESPONSE_FLAG_ORDER. */
+  private flagBits = 0;
   bytesReceived = 0;
   bytesSent = 0;
   upstreamCluster: string | undefined;
@@ -68,8 +74,7 @@ export class StreamInfo {
   routeName: string | undefined;
   virtualHostName: string | undefined;
   connectionTerminationDetails = "";
-  /** Envoy filter state set by plugins (`set_envoy_filter_state`), by key. */
-  readonly filterState = new Map<string, Uint8Array>();
+  private filterStateMap: Map<string, Uint8Array> | undefined;
 
   constructor(
     readonly connectionId: number,
@@ -78,14 +83,28 @@ export class StreamInfo {
     readonly listener: ListenerIdentity,
   ) {}
 
+  get startTime(): Date {
+    return new Date(this.startMs);
+  }
+
+  /** Envoy filter state set by plugins (`set_envoy_filter_state`), by key. */
+  get filterState(): Map<string, Uint8Array> {
+    this.filterStateMap ??= new Map();
+    return this.filterStateMap;
+  }
+
   setFlag(flag: ResponseFlag): void {
-    this.flags.add(flag);
+    this.flagBits |= FLAG_BIT.get(flag)!;
+  }
+
+  hasFlag(flag: ResponseFlag): boolean {
+    return (this.flagBits & FLAG_BIT.get(flag)!) !== 0;
   }
 
   /** `%RESPONSE_FLAGS%`: "-" when none. */
   flagString(): string {
-    if (this.flags.size === 0) return "-";
-    return RESPONSE_FLAG_ORDER.filter((f) => this.flags.has(f)).join(",");
+    if (this.flagBits === 0) return "-";
+    return RESPONSE_FLAG_ORDER.filter((f) => this.hasFlag(f)).join(",");
   }
 
   finish(): void {

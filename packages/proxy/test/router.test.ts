@@ -1,30 +1,47 @@
 /** Router edge cases that need no network: races between the downstream and the upstream exchange. */
 import assert from "node:assert/strict";
-import { Readable } from "node:stream";
 import { test } from "node:test";
-import type { UpstreamResponse } from "../src/cluster/upstream-request.ts";
+import type { UpstreamExchange } from "../src/cluster/upstream-request.ts";
 import type { HttpListenerContext } from "../src/http/http-listener-context.ts";
 import { Router, type RouterCallbacks } from "../src/http/router.ts";
 
-test("a response head arriving after the downstream finished is dropped without an unhandled error", async () => {
-  const router = new Router({} as HttpListenerContext, { finished: true } as unknown as RouterCallbacks);
-  // Like undici's BodyReadable: destroying it unread errors it with "Request aborted".
-  const body = new Readable({
-    read() {},
-    destroy(err, callback) {
-      callback(err ?? Object.assign(new Error("Request aborted"), { code: "UND_ERR_ABORTED" }));
-    },
+function recordingExchange() {
+  const calls: string[] = [];
+  const exchange: UpstreamExchange = {
+    pause: () => calls.push("pause"),
+    resume: () => calls.push("resume"),
+    abort: () => calls.push("abort"),
+  };
+  return { exchange, calls };
+}
+
+test("a response head arriving after the downstream finished cancels the exchange and goes nowhere", () => {
+  const delivered: string[] = [];
+  const stream = {
+    finished: true,
+    upstreamResponseHeaders: () => delivered.push("headers"),
+    responseData: () => delivered.push("data"),
+  } as unknown as RouterCallbacks;
+  const router = new Router({} as HttpListenerContext, stream);
+  const { exchange, calls } = recordingExchange();
+  (router as unknown as { exchange: UpstreamExchange }).exchange = exchange;
+  router.onUpstreamHeaders(200, [["content-type", "text/plain"]]);
+  router.onUpstreamData(Buffer.from("late"));
+  router.onUpstreamEnd();
+  assert.deepEqual(calls, ["abort"], "the upstream exchange is cancelled once");
+  assert.deepEqual(delivered, [], "nothing reaches the finished stream");
+});
+
+test("response flow control pauses the exchange once and resumes it when the downstream drains", () => {
+  const router = new Router({} as HttpListenerContext, {} as RouterCallbacks);
+  const { exchange, calls } = recordingExchange();
+  (router as unknown as { exchange: UpstreamExchange }).exchange = exchange;
+  let drained: (() => void) | undefined;
+  router.pauseResponse((go) => {
+    drained = go;
   });
-  const uncaught: unknown[] = [];
-  const record = (err: unknown) => uncaught.push(err);
-  process.on("uncaughtException", record);
-  try {
-    const response: UpstreamResponse = { status: 200, headers: [], body };
-    (router as unknown as { onResponse(r: UpstreamResponse): void }).onResponse(response);
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off("uncaughtException", record);
-  }
-  assert.equal(body.destroyed, true, "the upstream body is released");
-  assert.deepEqual(uncaught, []);
+  router.pauseResponse(() => assert.fail("already paused: no second drain wait"));
+  assert.deepEqual(calls, ["pause"]);
+  drained!();
+  assert.deepEqual(calls, ["pause", "resume"]);
 });

@@ -1,11 +1,15 @@
 /**
- * Sends one HTTP request to one host of a cluster and hands back the response head and a body stream.
- * Failures are classified the way Envoy names stream reset reasons, so the router can answer with
- * Envoy's status, body and response flag.
+ * Sends one HTTP request to one host of a cluster and streams the response to a handler: head, body
+ * chunks, end, or a reset. Failures are classified the way Envoy names stream reset reasons, so the router
+ * can answer with Envoy's status, body and response flag.
+ *
+ * HTTP/1.1 goes through undici's `dispatch` handler API rather than `request`: no response stream, promise
+ * or abort-signal listener per request, which is most of what a proxy's upstream side would otherwise
+ * allocate. HTTP/2 goes through node:http2 streams behind the same handler.
  */
-import type { EventEmitter } from "node:events";
-import { constants as h2 } from "node:http2";
-import { Readable } from "node:stream";
+import { type ClientHttp2Stream, constants as h2 } from "node:http2";
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
 import type { UpstreamCluster, UpstreamHost } from "./upstream-cluster.ts";
 
 export type HeaderList = Array<[string, string]>;
@@ -23,10 +27,23 @@ export interface UpstreamRequestSpec {
   body: Readable | Uint8Array | undefined;
 }
 
-export interface UpstreamResponse {
-  status: number;
-  headers: HeaderList;
-  body: Readable;
+/** What one upstream exchange reports, in this order: a head, data, then an end; or a reset at any point. */
+export interface UpstreamResponseHandler {
+  /** The response head (1xx informational heads are not reported). */
+  onUpstreamHeaders(status: number, headers: HeaderList): void;
+  onUpstreamData(chunk: Buffer): void;
+  onUpstreamEnd(): void;
+  /** The exchange failed; `afterHeaders` when the head had already been reported. */
+  onUpstreamReset(reset: UpstreamResetError, afterHeaders: boolean): void;
+}
+
+/** The sender's side of an exchange in flight. */
+export interface UpstreamExchange {
+  /** Flow control: stop and restart response data (the downstream is slower than the upstream). */
+  pause(): void;
+  resume(): void;
+  /** Cancels the exchange (downstream gone, route timeout, retry); no handler callback follows. */
+  abort(): void;
 }
 
 export type ResetReason =
@@ -87,85 +104,144 @@ export function classifyUpstreamError(err: unknown, connected: boolean): Upstrea
 
 function headersFromUndici(raw: Record<string, string | string[] | undefined>): HeaderList {
   const out: HeaderList = [];
-  for (const [name, value] of Object.entries(raw)) {
+  for (const name in raw) {
+    const value = raw[name];
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
-    else out.push([name, value]);
+    if (typeof value === "string") out.push([name, value]);
+    else for (const v of value) out.push([name, v]);
   }
   return out;
 }
 
-/**
- * Sends `spec` to `host`. An "abort" event on `signal` cancels the exchange (downstream gone, route timeout);
- * an EventEmitter rather than an AbortSignal because undici accepts both and the emitter is far cheaper per
- * request (no DOMException on abort).
- * Resolves when response headers arrive.
- */
-export async function sendUpstreamRequest(
+/** Sends `spec` to `host` and reports the response to `handler`. */
+export function startUpstreamExchange(
   cluster: UpstreamCluster,
   host: UpstreamHost,
   spec: UpstreamRequestSpec,
-  signal: EventEmitter,
-): Promise<UpstreamResponse> {
-  if (cluster.config.http2) return sendHttp2(cluster, host, spec, signal);
+  handler: UpstreamResponseHandler,
+): UpstreamExchange {
+  if (cluster.config.http2) return new Http2Exchange(cluster, host, spec, handler);
   const headers: string[] = ["host", spec.authority];
   for (const [n, v] of spec.headers) headers.push(n, v);
-  try {
-    const res = await cluster.pool(host).request({
-      method: spec.method as "GET",
-      path: spec.path,
-      headers,
-      body: spec.body ?? null,
-      signal,
-      // Envoy does not follow redirects, retry or decompress; neither does undici by default.
-    });
-    return {
-      status: res.statusCode,
-      headers: headersFromUndici(res.headers as Record<string, string | string[]>),
-      body: res.body as unknown as Readable,
-    };
-  } catch (err) {
-    throw classifyUpstreamError(err, (err as { code?: string }).code === "UND_ERR_SOCKET");
+  const exchange = new Http1Exchange(handler);
+  // Envoy does not follow redirects, retry or decompress; neither does undici's dispatch.
+  cluster
+    .pool(host)
+    .dispatch(
+      { path: spec.path, method: spec.method as Dispatcher.HttpMethod, headers, body: spec.body ?? null },
+      exchange,
+    );
+  return exchange;
+}
+
+/** An HTTP/1.1 exchange as an undici dispatch handler. */
+class Http1Exchange implements UpstreamExchange, Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private headersSeen = false;
+  private aborted = false;
+  private paused = false;
+
+  constructor(private readonly handler: UpstreamResponseHandler) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Aborted while queued for a connection: undici hands over the controller only now.
+    if (this.aborted) controller.abort(new Error("aborted"));
+    else if (this.paused) controller.pause();
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (this.aborted || status < 200) return;
+    this.headersSeen = true;
+    this.handler.onUpstreamHeaders(status, headersFromUndici(headers));
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.aborted) this.handler.onUpstreamData(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (!this.aborted) this.handler.onUpstreamEnd();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const connected = (err as { code?: string }).code === "UND_ERR_SOCKET";
+    this.handler.onUpstreamReset(classifyUpstreamError(err, connected), this.headersSeen);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.controller?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.controller?.resume();
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort(new Error("aborted"));
   }
 }
 
-async function sendHttp2(
-  cluster: UpstreamCluster,
-  host: UpstreamHost,
-  spec: UpstreamRequestSpec,
-  signal: EventEmitter,
-): Promise<UpstreamResponse> {
-  let session: Awaited<ReturnType<ReturnType<UpstreamCluster["http2"]>["acquire"]>>;
-  try {
-    session = await cluster.http2(host).acquire();
-  } catch (err) {
-    throw classifyUpstreamError(err, false);
+/** An HTTP/2 exchange: one stream of the host's shared session. */
+class Http2Exchange implements UpstreamExchange {
+  private stream: ClientHttp2Stream | undefined;
+  private headersSeen = false;
+  private aborted = false;
+  private paused = false;
+
+  constructor(
+    private readonly cluster: UpstreamCluster,
+    host: UpstreamHost,
+    private readonly spec: UpstreamRequestSpec,
+    private readonly handler: UpstreamResponseHandler,
+  ) {
+    cluster
+      .http2(host)
+      .acquire()
+      .then(
+        (session) => this.open(session),
+        (err) => this.reset(classifyUpstreamError(err, false)),
+      );
   }
-  const headers: Record<string, string | string[]> = {
-    [h2.HTTP2_HEADER_METHOD]: spec.method,
-    [h2.HTTP2_HEADER_PATH]: spec.path,
-    [h2.HTTP2_HEADER_AUTHORITY]: spec.authority,
-    [h2.HTTP2_HEADER_SCHEME]: cluster.config.tls ? "https" : "http",
-  };
-  for (const [n, v] of spec.headers) {
-    const existing = headers[n];
-    if (existing === undefined) headers[n] = v;
-    else headers[n] = Array.isArray(existing) ? [...existing, v] : [existing, v];
-  }
-  const endStream = spec.body === undefined || (spec.body instanceof Uint8Array && spec.body.length === 0);
-  return new Promise<UpstreamResponse>((resolve, reject) => {
-    let stream: ReturnType<typeof session.request>;
+
+  private open(session: Awaited<ReturnType<ReturnType<UpstreamCluster["http2"]>["acquire"]>>): void {
+    if (this.aborted) return;
+    const spec = this.spec;
+    const headers: Record<string, string | string[]> = {
+      [h2.HTTP2_HEADER_METHOD]: spec.method,
+      [h2.HTTP2_HEADER_PATH]: spec.path,
+      [h2.HTTP2_HEADER_AUTHORITY]: spec.authority,
+      [h2.HTTP2_HEADER_SCHEME]: this.cluster.config.tls ? "https" : "http",
+    };
+    for (const [n, v] of spec.headers) {
+      const existing = headers[n];
+      if (existing === undefined) headers[n] = v;
+      else headers[n] = Array.isArray(existing) ? [...existing, v] : [existing, v];
+    }
+    const endStream = spec.body === undefined || (spec.body instanceof Uint8Array && spec.body.length === 0);
+    let stream: ClientHttp2Stream;
     try {
       stream = session.request(headers, { endStream });
     } catch (err) {
-      reject(classifyUpstreamError(err, true));
+      this.reset(classifyUpstreamError(err, true));
       return;
     }
-    cluster.inc("upstream_rq_http2_total");
-    signal.once("abort", () => stream.close(h2.NGHTTP2_CANCEL));
-    let settled = false;
+    this.stream = stream;
+    this.cluster.inc("upstream_rq_http2_total");
+    if (this.paused) stream.pause();
     stream.on("response", (h) => {
-      settled = true;
+      if (this.aborted) return;
+      this.headersSeen = true;
       const list: HeaderList = [];
       let status = 0;
       for (const [name, value] of Object.entries(h)) {
@@ -175,28 +251,79 @@ async function sendHttp2(
           else list.push([name, String(value)]);
         }
       }
-      resolve({ status, headers: list, body: stream as unknown as Readable });
+      this.handler.onUpstreamHeaders(status, list);
     });
-    stream.on("error", (err) => {
-      if (!settled) {
-        settled = true;
-        reject(classifyUpstreamError(err, true));
-      }
+    stream.on("data", (chunk: Buffer) => {
+      if (!this.aborted) this.handler.onUpstreamData(chunk);
     });
-    stream.on("close", () => {
-      if (!settled) {
-        settled = true;
-        reject(new UpstreamResetError("connection termination", ""));
-      }
+    stream.on("end", () => {
+      if (this.aborted) return;
+      this.aborted = true;
+      this.handler.onUpstreamEnd();
     });
+    stream.on("error", (err) => this.reset(classifyUpstreamError(err, true)));
+    stream.on("close", () => this.reset(new UpstreamResetError("connection termination", "")));
     if (!endStream) {
       if (spec.body instanceof Uint8Array) stream.end(spec.body);
       else if (spec.body) (spec.body as Readable).pipe(stream);
     }
-  });
+  }
+
+  private reset(reset: UpstreamResetError): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.handler.onUpstreamReset(reset, this.headersSeen);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.stream?.resume();
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.stream?.close(h2.NGHTTP2_CANCEL);
+  }
 }
 
-/** Wraps a byte array as a stream body (used for buffered bodies and plugin callouts). */
-export function bodyFromBytes(bytes: Uint8Array): Readable {
-  return Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]);
+/** A whole response, for requests whose caller wants the body at once. */
+export interface CollectedResponse {
+  status: number;
+  headers: HeaderList;
+  body: Buffer;
+}
+
+/**
+ * Sends `spec` and collects the whole response (plugin callouts, remote plugin code). `wanted` is asked at
+ * each chunk; when it says no, the exchange is cancelled and the promise never settles.
+ */
+export function fetchUpstream(
+  cluster: UpstreamCluster,
+  host: UpstreamHost,
+  spec: UpstreamRequestSpec,
+  wanted: () => boolean = () => true,
+): { response: Promise<CollectedResponse>; exchange: UpstreamExchange } {
+  let exchange!: UpstreamExchange;
+  const response = new Promise<CollectedResponse>((resolve, reject) => {
+    let head: { status: number; headers: HeaderList } | undefined;
+    const chunks: Buffer[] = [];
+    exchange = startUpstreamExchange(cluster, host, spec, {
+      onUpstreamHeaders: (status, headers) => {
+        head = { status, headers };
+      },
+      onUpstreamData: (chunk) => {
+        if (wanted()) chunks.push(chunk);
+        else exchange.abort();
+      },
+      onUpstreamEnd: () => resolve({ ...head!, body: Buffer.concat(chunks) }),
+      onUpstreamReset: (reset) => reject(reset),
+    });
+  });
+  return { response, exchange };
 }

@@ -13,14 +13,17 @@ import type { Socket } from "node:net";
 import { ActiveList } from "../active-list.ts";
 import { formatAddress, newConnectionId, StreamInfo } from "../stream-info.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
-import { HttpStream } from "./http-stream.ts";
+import { type ConnectionInfo, HttpStream } from "./http-stream.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
+import { downstreamPeer } from "./request-headers.ts";
 
-/** Per-connection id and formatted addresses, computed once per connection rather than per request. */
-interface ConnectionInfo {
-  id: number;
-  remote: string;
-  local: string;
+function connectionInfo(socket: Socket): ConnectionInfo {
+  return {
+    id: newConnectionId(),
+    remote: formatAddress(socket.remoteAddress, socket.remotePort),
+    local: formatAddress(socket.localAddress, socket.localPort),
+    peer: downstreamPeer(socket.remoteAddress),
+  };
 }
 const connections = new WeakMap<Socket, ConnectionInfo>();
 
@@ -58,11 +61,7 @@ export class HttpListener {
     // Counted and limited by the stream itself (Envoy's max_headers_count answers 431, node would truncate).
     this.server.maxHeadersCount = 0;
     this.server.on("connection", (socket: Socket) => {
-      connections.set(socket, {
-        id: newConnectionId(),
-        remote: formatAddress(socket.remoteAddress, socket.remotePort),
-        local: formatAddress(socket.localAddress, socket.localPort),
-      });
+      connections.set(socket, connectionInfo(socket));
       const entry = this.sockets.add(socket);
       if (config.idleTimeoutMs > 0) socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
       ctx.listenerStats.cxTotal.inc();
@@ -98,11 +97,7 @@ export class HttpListener {
     // The stream writes a lower-case `date` itself when the upstream sent none, as Envoy does.
     res.sendDate = false;
     const socket = req.socket;
-    const connection = connections.get(socket) ?? {
-      id: newConnectionId(),
-      remote: formatAddress(socket.remoteAddress, socket.remotePort),
-      local: formatAddress(socket.localAddress, socket.localPort),
-    };
+    const connection = connections.get(socket) ?? connectionInfo(socket);
     const stream = new HttpStream(this.ctx, req, res, connection);
     stream.start();
   }

@@ -11,7 +11,7 @@ import { getHeader, type HeaderList, setHeader } from "./header-list.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "./http-filter.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
-import { mutateRequestHeaders } from "./request-headers.ts";
+import { type DownstreamPeer, mutateRequestHeaders } from "./request-headers.ts";
 import type { SelectedRoute } from "./route-table.ts";
 import { Router, type RouterCallbacks } from "./router.ts";
 
@@ -66,6 +66,14 @@ class OverflowHandler {
   }
 }
 
+/** Per-connection id, formatted addresses and peer, computed once per connection rather than per request. */
+export interface ConnectionInfo {
+  id: number;
+  remote: string;
+  local: string;
+  peer: DownstreamPeer;
+}
+
 export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   readonly streamInfo: StreamInfo;
   private readonly filters: HttpFilter[];
@@ -87,7 +95,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     private readonly ctx: HttpListenerContext,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    connection: { id: number; remote: string; local: string },
+    private readonly connection: ConnectionInfo,
   ) {
     this.streamInfo = new StreamInfo(connection.id, connection.remote, connection.local, ctx.listener);
     this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
@@ -142,7 +150,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       this.sendLocal({ status: 403, body: "", details: "upgrade_failed" });
       return;
     }
-    mutateRequestHeaders(headers, ctx.config, req.socket.remoteAddress ?? "", "http");
+    mutateRequestHeaders(headers, ctx.config, this.connection.peer, "http");
     this.requestHeadersValue = headers;
     this.streamInfo.requestHeaders = headers;
     // Envoy picks the route before the filters run; it changes only on clear_route_cache.

@@ -18,10 +18,23 @@ export function isInternalAddress(ip: string): boolean {
   return ip === "::1" || /^f[cd]/i.test(ip);
 }
 
+/** The downstream peer as the header edits need it; computed once per connection. */
+export interface DownstreamPeer {
+  /** IP without the IPv4-mapped prefix. */
+  ip: string;
+  internal: boolean;
+}
+
+export function downstreamPeer(remoteAddress: string | undefined): DownstreamPeer {
+  const ip = remoteAddress ?? "";
+  const plain = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+  return { ip: plain, internal: isInternalAddress(plain) };
+}
+
 export function mutateRequestHeaders(
   headers: HeaderList,
   config: HttpConnectionManagerConfig,
-  remoteIp: string,
+  peer: DownstreamPeer,
   scheme: "http" | "https",
 ): void {
   for (let i = headers.length - 1; i >= 0; i--) {
@@ -29,10 +42,10 @@ export function mutateRequestHeaders(
     if (isHopByHop(name) && !(name === "te" && value.trim().toLowerCase() === "trailers"))
       headers.splice(i, 1);
   }
-  const plainIp = remoteIp.startsWith("::ffff:") ? remoteIp.slice(7) : remoteIp;
+  const plainIp = peer.ip;
   let internal: boolean;
   if (config.useRemoteAddress) {
-    internal = isInternalAddress(plainIp);
+    internal = peer.internal;
     if (!config.skipXffAppend) {
       const xff = getHeader(headers, "x-forwarded-for");
       setHeader(headers, "x-forwarded-for", xff ? `${xff},${plainIp}` : plainIp);
@@ -41,8 +54,7 @@ export function mutateRequestHeaders(
     if (internal) setHeader(headers, "x-envoy-internal", "true");
   } else {
     const xff = getHeader(headers, "x-forwarded-for");
-    internal =
-      xff === undefined ? isInternalAddress(plainIp) : !xff.includes(",") && isInternalAddress(xff.trim());
+    internal = xff === undefined ? peer.internal : !xff.includes(",") && isInternalAddress(xff.trim());
     if (getHeader(headers, "x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", scheme]);
   }
   if (!internal) {

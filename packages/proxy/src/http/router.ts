@@ -4,14 +4,14 @@
  * x-envoy-* request headers, sends the request upstream (with retries and the route timeout) and hands the
  * response back to the stream. Failures become Envoy's local replies.
  */
-import { EventEmitter } from "node:events";
 import { PassThrough } from "node:stream";
 import type { UpstreamCluster, UpstreamHost } from "../cluster/upstream-cluster.ts";
 import {
-  sendUpstreamRequest,
+  startUpstreamExchange,
+  type UpstreamExchange,
   type UpstreamRequestSpec,
-  UpstreamResetError,
-  type UpstreamResponse,
+  type UpstreamResetError,
+  type UpstreamResponseHandler,
 } from "../cluster/upstream-request.ts";
 import type { RetryPolicyConfig } from "../config/model.ts";
 import type { ResponseFlag, StreamInfo } from "../stream-info.ts";
@@ -53,13 +53,15 @@ export interface RouterCallbacks {
   touch(): void;
 }
 
-export class Router {
+export class Router implements UpstreamResponseHandler {
   private cluster: UpstreamCluster | undefined;
   private body: PassThrough | undefined;
-  private abortSignal: EventEmitter | undefined;
+  private exchange: UpstreamExchange | undefined;
   /** True once the upstream exchange ended (response complete or failed): nothing left to cancel. */
   private done = false;
-  private response: UpstreamResponse | undefined;
+  /** Response data is held back for the downstream (see pauseResponse). */
+  private responsePaused = false;
+  private noBody = false;
   private timer: NodeJS.Timeout | undefined;
   private timeoutMs = 0;
   private spec: UpstreamRequestSpec | undefined;
@@ -173,21 +175,23 @@ export class Router {
 
   /** Downstream is slower than upstream: hold the upstream body until `resume` (backpressure). */
   pauseResponse(resume: (go: () => void) => void): void {
-    const body = this.response?.body;
-    if (body && !body.isPaused()) {
-      body.pause();
-      resume(() => body.resume());
-    }
+    const exchange = this.exchange;
+    if (!exchange || this.done || this.responsePaused) return;
+    this.responsePaused = true;
+    exchange.pause();
+    resume(() => {
+      this.responsePaused = false;
+      exchange.resume();
+    });
   }
 
   /** Cancels the upstream exchange and the route timer (local reply, downstream gone). */
   abort(): void {
     this.clearTimer();
-    if (this.done || !this.abortSignal) return;
+    if (this.done || !this.exchange) return;
     this.done = true;
     this.body?.destroy();
-    this.abortSignal.emit("abort");
-    this.response?.body.destroy();
+    this.exchange.abort();
   }
 
   /** The stream is over: counts it out of the cluster's in-flight requests. */
@@ -212,28 +216,11 @@ export class Router {
     const cluster = this.cluster!;
     const info = this.stream.streamInfo;
     info.upstreamHost = host.label;
-    const abort = new EventEmitter();
-    this.abortSignal = abort;
     this.done = false;
+    this.responsePaused = false;
     cluster.countRequest();
     info.upstreamRequestStartNs = process.hrtime.bigint();
-    sendUpstreamRequest(cluster, host, this.spec!, abort).then(
-      (response) => {
-        if (this.shouldRetry(undefined, response.status)) {
-          response.body.resume();
-          this.retry();
-          return;
-        }
-        if (this.retried && response.status >= 500) info.setFlag("URX");
-        this.onResponse(response);
-      },
-      (err) => {
-        const reset =
-          err instanceof UpstreamResetError ? err : new UpstreamResetError("connection termination", "");
-        if (this.shouldRetry(reset, undefined)) this.retry();
-        else this.onReset(reset);
-      },
-    );
+    this.exchange = startUpstreamExchange(cluster, host, this.spec!, this);
   }
 
   private shouldRetry(reset: UpstreamResetError | undefined, status: number | undefined): boolean {
@@ -274,46 +261,65 @@ export class Router {
     }, 25);
   }
 
-  private onResponse(response: UpstreamResponse): void {
+  // ---- UpstreamResponseHandler --------------------------------------------------------------------
+
+  onUpstreamHeaders(status: number, upstreamHeaders: HeaderList): void {
     if (this.stream.finished) {
-      // The downstream went away while the response head was on its way. Destroying undici's body emits
-      // an "aborted" error, which must not reach the process as an unhandled 'error' event.
-      response.body.on("error", () => {});
-      response.body.destroy();
+      // The downstream went away while the response head was on its way.
+      this.abort();
       return;
     }
-    this.response = response;
+    if (this.shouldRetry(undefined, status)) {
+      // Envoy resets the upstream request it retries.
+      this.done = true;
+      this.exchange!.abort();
+      this.retry();
+      return;
+    }
     const info = this.stream.streamInfo;
+    if (this.retried && status >= 500) info.setFlag("URX");
     info.upstreamResponseStartNs = process.hrtime.bigint();
     const serviceMs = Number((info.upstreamResponseStartNs - info.upstreamRequestStartNs!) / 1_000_000n);
-    this.cluster!.countResponse(response.status, serviceMs);
-    const headers: HeaderList = [[":status", String(response.status)]];
-    for (const pair of response.headers) if (!isHopByHop(pair[0])) headers.push(pair);
+    this.cluster!.countResponse(status, serviceMs);
+    const headers: HeaderList = [[":status", String(status)]];
+    for (const pair of upstreamHeaders) if (!isHopByHop(pair[0])) headers.push(pair);
     setHeader(headers, "x-envoy-upstream-service-time", String(serviceMs));
     this.applyResponseHeaderOptions(headers);
-    const noBody =
+    this.noBody =
       this.spec!.method === "HEAD" ||
-      response.status === 204 ||
-      response.status === 304 ||
+      status === 204 ||
+      status === 304 ||
       getHeader(headers, "content-length") === "0";
-    const body = response.body;
-    body.on("data", (chunk: Buffer) => {
-      this.stream.touch();
-      this.stream.responseData(chunk, false);
-    });
-    body.on("end", () => {
-      this.done = true;
-      this.clearTimer();
-      this.stream.responseData(EMPTY, true);
-    });
-    body.on("error", () => {
-      if (this.stream.finished && this.done) return;
-      // The upstream went away mid-body: Envoy resets the downstream stream.
-      this.clearTimer();
-      this.stream.resetDownstream("UC");
-    });
-    this.stream.upstreamResponseHeaders(headers, noBody);
-    if (noBody) body.resume();
+    this.stream.upstreamResponseHeaders(headers, this.noBody);
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.noBody || this.done) return;
+    this.stream.touch();
+    this.stream.responseData(chunk, false);
+  }
+
+  onUpstreamEnd(): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearTimer();
+    if (!this.noBody) this.stream.responseData(EMPTY, true);
+  }
+
+  onUpstreamReset(reset: UpstreamResetError, afterHeaders: boolean): void {
+    if (this.done) return;
+    if (!afterHeaders) {
+      if (this.shouldRetry(reset, undefined)) {
+        this.done = true;
+        this.retry();
+      } else this.onReset(reset);
+      return;
+    }
+    this.done = true;
+    if (this.stream.finished) return;
+    // The upstream went away mid-body: Envoy resets the downstream stream.
+    this.clearTimer();
+    this.stream.resetDownstream("UC");
   }
 
   /** `server` and the route's / virtual host's / table's response header options. */

@@ -3,10 +3,9 @@
  * HTTP/2 as the cluster says), gRPC calls over HTTP/2. An unknown cluster is BAD_ARGUMENT (the host checks
  * `hasCluster`).
  */
-import { EventEmitter } from "node:events";
 import type { GrpcCallout, HttpCallout, Upstream } from "@proxy-wasm-ts/host";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
-import { sendUpstreamRequest } from "../cluster/upstream-request.ts";
+import { fetchUpstream, type UpstreamResetError } from "../cluster/upstream-request.ts";
 import { isHopByHop } from "../http/header-list.ts";
 import { startGrpcCallout } from "./grpc-callouts.ts";
 
@@ -39,9 +38,8 @@ export class ClusterCallouts implements Upstream {
       else if (name[0] !== ":" && !isHopByHop(name)) headers.push([name, value]);
     }
     if (callout.body.length > 0) headers.push(["content-length", String(callout.body.length)]);
-    const abort = new EventEmitter();
     cluster.inc("upstream_rq_total");
-    sendUpstreamRequest(
+    const { response } = fetchUpstream(
       cluster,
       host,
       {
@@ -52,30 +50,19 @@ export class ClusterCallouts implements Upstream {
         headers,
         body: callout.body.length > 0 ? callout.body : undefined,
       },
-      abort,
-    ).then(
-      async (res) => {
-        const chunks: Buffer[] = [];
-        try {
-          for await (const chunk of res.body) {
-            if (callout.finished) {
-              abort.emit("abort");
-              return;
-            }
-            chunks.push(chunk as Buffer);
-          }
-        } catch {
-          callout.fail("reset");
-          return;
-        }
+      () => !callout.finished,
+    );
+    response.then(
+      (res) => {
         cluster.inc(`upstream_rq_${Math.floor(res.status / 100)}xx`);
         callout.respond({
           headers: [[":status", String(res.status)], ...res.headers],
-          body: new Uint8Array(Buffer.concat(chunks)),
+          body: new Uint8Array(res.body),
         });
       },
-      () => {
-        cluster.inc("upstream_cx_connect_fail");
+      (reset: UpstreamResetError) => {
+        const connectFailure = reset.reason === "connection failure" || reset.reason === "connection timeout";
+        cluster.inc(connectFailure ? "upstream_cx_connect_fail" : "upstream_rq_rx_reset");
         callout.fail("reset");
       },
     );

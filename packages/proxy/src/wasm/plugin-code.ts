@@ -4,10 +4,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { readFile } from "node:fs/promises";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
-import { sendUpstreamRequest } from "../cluster/upstream-request.ts";
+import { fetchUpstream } from "../cluster/upstream-request.ts";
 import { ConfigError } from "../config/config-error.ts";
 import type { PluginCode } from "../config/model.ts";
 
@@ -21,27 +20,27 @@ async function fetchRemote(code: PluginCode, clusters: ClusterManager): Promise<
   if (!cluster || !host)
     throw new ConfigError(code.path, `cannot fetch ${code.location}: cluster ${code.cluster} has no hosts`);
   const url = new URL(code.location);
-  const abort = new EventEmitter();
-  const timer = setTimeout(() => abort.emit("abort"), code.timeoutMs ?? 1000);
+  const { response, exchange } = fetchUpstream(cluster, host, {
+    method: "GET",
+    path: url.pathname + url.search,
+    authority: url.host,
+    scheme: "http",
+    headers: [],
+    body: undefined,
+  });
+  const timeoutMs = code.timeoutMs ?? 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      exchange.abort();
+      reject(new Error(`no response within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
   try {
-    const res = await sendUpstreamRequest(
-      cluster,
-      host,
-      {
-        method: "GET",
-        path: url.pathname + url.search,
-        authority: url.host,
-        scheme: "http",
-        headers: [],
-        body: undefined,
-      },
-      abort,
-    );
-    const chunks: Buffer[] = [];
-    for await (const chunk of res.body) chunks.push(chunk as Buffer);
+    const res = await Promise.race([response, timedOut]);
     if (res.status !== 200)
       throw new ConfigError(code.path, `cannot fetch ${code.location}: HTTP status ${res.status}`);
-    return new Uint8Array(Buffer.concat(chunks));
+    return new Uint8Array(res.body);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(code.path, `cannot fetch ${code.location}: ${(err as Error).message}`);
