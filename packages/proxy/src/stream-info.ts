@@ -50,13 +50,14 @@ export function newConnectionId(): number {
 // start Date and the filter-state map are made on first use.
 export class StreamInfo {
   /** Wall-clock start (ms since the epoch). */
-  readonly startMs = Date.now();
-  readonly startNs = process.hrtime.bigint();
-  endNs: bigint | undefined;
-  /** First byte sent downstream (ns), for %RESPONSE_DURATION%. */
-  firstDownstreamTxNs: bigint | undefined;
-  upstreamRequestStartNs: bigint | undefined;
-  upstreamResponseStartNs: bigint | undefined;
+  readonly startEpochMs = Date.now();
+  // Monotonic times in ms from performance.now() (doubles, no BigInt arithmetic per request).
+  readonly startMs = performance.now();
+  endMs: number | undefined;
+  /** First byte sent downstream. */
+  firstDownstreamTxMs: number | undefined;
+  upstreamRequestStartMs: number | undefined;
+  upstreamResponseStartMs: number | undefined;
   protocol: string | undefined;
   requestHeaders: HeaderList | undefined;
   responseHeaders: HeaderList | undefined;
@@ -84,7 +85,7 @@ export class StreamInfo {
   ) {}
 
   get startTime(): Date {
-    return new Date(this.startMs);
+    return new Date(this.startEpochMs);
   }
 
   /** Envoy filter state set by plugins (`set_envoy_filter_state`), by key. */
@@ -108,13 +109,12 @@ export class StreamInfo {
   }
 
   finish(): void {
-    if (this.endNs === undefined) this.endNs = process.hrtime.bigint();
+    if (this.endMs === undefined) this.endMs = performance.now();
   }
 
-  /** Milliseconds from start to `endNs` (or now). */
+  /** Whole milliseconds from start to `endMs` (or now), as Envoy's %DURATION%. */
   durationMs(): number {
-    const end = this.endNs ?? process.hrtime.bigint();
-    return Number((end - this.startNs) / 1_000_000n);
+    return Math.floor((this.endMs ?? performance.now()) - this.startMs);
   }
 }
 

@@ -101,14 +101,12 @@ const SIMPLE: Record<string, Operator> = {
   RESPONSE_CODE_DETAILS: (i) => i.responseCodeDetails || undefined,
   CONNECTION_TERMINATION_DETAILS: (i) => i.connectionTerminationDetails || undefined,
   DURATION: (i) => i.durationMs(),
-  REQUEST_DURATION: (i) => (i.endNs !== undefined ? i.durationMs() : undefined),
+  REQUEST_DURATION: (i) => (i.endMs !== undefined ? i.durationMs() : undefined),
   RESPONSE_DURATION: (i) =>
-    i.upstreamResponseStartNs !== undefined
-      ? Number((i.upstreamResponseStartNs - i.startNs) / 1_000_000n)
-      : undefined,
+    i.upstreamResponseStartMs !== undefined ? Math.floor(i.upstreamResponseStartMs - i.startMs) : undefined,
   RESPONSE_TX_DURATION: (i) =>
-    i.upstreamResponseStartNs !== undefined && i.endNs !== undefined
-      ? Number((i.endNs - i.upstreamResponseStartNs) / 1_000_000n)
+    i.upstreamResponseStartMs !== undefined && i.endMs !== undefined
+      ? Math.floor(i.endMs - i.upstreamResponseStartMs)
       : undefined,
   BYTES_RECEIVED: (i) => i.bytesReceived,
   BYTES_SENT: (i) => i.bytesSent,

@@ -158,13 +158,17 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     const hasBody =
       req.headers["transfer-encoding"] !== undefined ||
       (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
-    req.on("data", (chunk: Buffer) => {
-      this.streamInfo.bytesReceived += chunk.length;
-      this.lastActivityMs = Date.now();
-      this.decoder.data(chunk, false);
-    });
-    req.on("end", () => this.decoder.data(EMPTY, true));
-    req.on("error", () => {});
+    if (hasBody) {
+      // Without content-length or transfer-encoding an HTTP/1.1 request has no body; node discards what is
+      // left of an unread request itself, so body-less requests skip the stream machinery.
+      req.on("data", (chunk: Buffer) => {
+        this.streamInfo.bytesReceived += chunk.length;
+        this.lastActivityMs = Date.now();
+        this.decoder.data(chunk, false);
+      });
+      req.on("end", () => this.decoder.data(EMPTY, true));
+      req.on("error", () => {});
+    }
     this.decoder.headers(headers, !hasBody);
   }
 
@@ -318,7 +322,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       flat.push(n, v);
     }
     if (!hasDate) flat.push("date", new Date().toUTCString());
-    this.streamInfo.firstDownstreamTxNs = process.hrtime.bigint();
+    this.streamInfo.firstDownstreamTxMs = performance.now();
     this.res.writeHead(status, flat);
     if (endStream) this.res.end();
   }

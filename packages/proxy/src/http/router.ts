@@ -219,7 +219,7 @@ export class Router implements UpstreamResponseHandler {
     this.done = false;
     this.responsePaused = false;
     cluster.countRequest();
-    info.upstreamRequestStartNs = process.hrtime.bigint();
+    info.upstreamRequestStartMs = performance.now();
     this.exchange = startUpstreamExchange(cluster, host, this.spec!, this);
   }
 
@@ -278,8 +278,8 @@ export class Router implements UpstreamResponseHandler {
     }
     const info = this.stream.streamInfo;
     if (this.retried && status >= 500) info.setFlag("URX");
-    info.upstreamResponseStartNs = process.hrtime.bigint();
-    const serviceMs = Number((info.upstreamResponseStartNs - info.upstreamRequestStartNs!) / 1_000_000n);
+    info.upstreamResponseStartMs = performance.now();
+    const serviceMs = Math.floor(info.upstreamResponseStartMs - info.upstreamRequestStartMs!);
     this.cluster!.countResponse(status, serviceMs);
     const headers: HeaderList = [[":status", String(status)]];
     for (const pair of upstreamHeaders) if (!isHopByHop(pair[0])) headers.push(pair);
