@@ -54,9 +54,13 @@ export function latin1String(bytes: Uint8Array): string {
 
 /** ASCII A-Z lower-cased, other chars untouched (Envoy's LowerCaseString), for latin1 text. */
 function lowerAsciiText(text: string): string {
-  return /[A-Z]/.test(text)
-    ? text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20))
-    : text;
+  // Data-plane names are nearly always lower-case already: a char scan finds that faster than a regex.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a)
+      return text.replace(/[A-Z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) | 0x20));
+  }
+  return text;
 }
 
 /** True when latin1 `stored` (lower-case) equals `mem[ptr, ptr+len)` compared ASCII-case-insensitively. */
@@ -76,10 +80,11 @@ export function toBytes(input: BytesInput): Uint8Array {
 
 /**
  * Bytes the caller may keep: strings are encoded fresh, byte arrays copied (the embedder may reuse them).
- * Uint8Array's own slice: a Node Buffer's `slice` returns a view of the same memory, not a copy.
+ * A plain Uint8Array copy: a Node Buffer's `slice` returns a view of the same memory, not a copy, and
+ * slicing through the species constructor makes a Buffer, which costs about three times as much.
  */
 export function ownedBytes(input: BytesInput): Uint8Array {
-  return typeof input === "string" ? encodeString(input) : Uint8Array.prototype.slice.call(input);
+  return typeof input === "string" ? encodeString(input) : new Uint8Array(input);
 }
 
 // Lower-cased encodings of header names seen from embedders. Names are never mutated in place, so maps can
