@@ -12,6 +12,8 @@
  * `proxy_on_log` the request headers, response headers and trailers (read-only; a missing map reads as
  * NOT_FOUND there). `complete()` runs `proxy_on_log`, `proxy_on_done`, `proxy_on_delete` in Envoy's order
  * (access log, then filter destroy); the context is never called again.
+ * A HeaderMap given for headers or trailers becomes the stream's map, not a copy: the plugin's edits show
+ * in it (and `modified` says whether there were any). Header lists are copied.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
 import { Duration, encodeProperty, type Properties } from "./envoy/properties.ts";
@@ -31,6 +33,12 @@ import {
 import { CALL_FAILED, type GuestExports } from "./vm.ts";
 
 /** Notifications from an HTTP stream to its embedder. All optional. */
+
+/** The embedder's HeaderMap as is (see above); anything else as a new map. */
+function ownMap(input: HeaderInput | HeaderMap): HeaderMap {
+  return input instanceof HeaderMap ? input : HeaderMap.from(input);
+}
+
 export interface HttpStreamEvents {
   /** The plugin resumed the paused request: forward the request headers (if held) and drained body. */
   onResumeRequest?(): void;
@@ -113,7 +121,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
   /** Request headers arrive (`proxy_on_request_headers`). */
   requestHeaders(headers: HeaderInput | HeaderMap, endOfStream = false): Action {
     const dir = this.request;
-    dir.headers = HeaderMap.from(headers);
+    dir.headers = ownMap(headers);
     dir.endOfStream = endOfStream;
     return this.runHeaders(
       dir,
@@ -130,7 +138,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
 
   /** Request trailers arrive (`proxy_on_request_trailers`). */
   requestTrailers(trailers: HeaderInput | HeaderMap): Action {
-    return this.feedTrailers(this.request, HeaderMap.from(trailers), true);
+    return this.feedTrailers(this.request, ownMap(trailers), true);
   }
 
   // ---- response side --------------------------------------------------------------------------------------
@@ -138,7 +146,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
   /** Response headers arrive (`proxy_on_response_headers`). */
   responseHeaders(headers: HeaderInput | HeaderMap, endOfStream = false): Action {
     const dir = this.response;
-    dir.headers = HeaderMap.from(headers);
+    dir.headers = ownMap(headers);
     dir.endOfStream = endOfStream;
     return this.runHeaders(
       dir,
@@ -155,7 +163,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
 
   /** Response trailers arrive (`proxy_on_response_trailers`). */
   responseTrailers(trailers: HeaderInput | HeaderMap): Action {
-    return this.feedTrailers(this.response, HeaderMap.from(trailers), false);
+    return this.feedTrailers(this.response, ownMap(trailers), false);
   }
 
   /** Request body bytes released for forwarding since the last drain. */

@@ -196,6 +196,54 @@ test(
   },
 );
 
+test(
+  "a latin1 view edits the embedder's own list, sees its later edits, and copies back after a detach",
+  opts,
+  async () => {
+    const t = await startAbiHarness();
+    const stream = t.harness.http().stream;
+    const list: Array<[string, string]> = [
+      [":path", "/"],
+      ["keep", "k"],
+      ["old", "o"],
+    ];
+    const keep = list[1];
+    stream.requestHeaders(HeaderMap.latin1View(list));
+    const map = stream.request.headers!;
+    assert.equal(map, stream.request.headers, "the stream keeps the given map");
+    t.inContext(stream, () => {
+      const [o, ol] = t.put("OLD");
+      assert.equal(t.call("proxy_remove_header_map_value", 0, o, ol), Status.Ok);
+      const [n, nl] = t.put("New");
+      const [v, vl] = t.put(new Uint8Array([0xe9]));
+      assert.equal(t.call("proxy_add_header_map_value", 0, n, nl, v, vl), Status.Ok);
+    });
+    assert.deepEqual(list, [
+      [":path", "/"],
+      ["keep", "k"],
+      ["new", "\xe9"],
+    ]);
+    assert.equal(list[1], keep, "untouched pairs stay the same objects");
+    // The data plane edits its list after the callback (as Envoy's router does); the plugin reads that.
+    list.push(["x-later", "1"]);
+    t.inContext(stream, () => {
+      const [k, kl] = t.put("x-later");
+      const pp = t.out();
+      const sp = t.out();
+      assert.equal(t.call("proxy_get_header_map_value", 0, k, kl, pp, sp), Status.Ok);
+      assert.deepEqual([...t.returned(pp, sp)], [0x31]);
+      // Replacing the whole map detaches it from the list...
+      const pairs = HeaderMap.from([["only", "one"]]).serialize();
+      const [p, pl] = t.put(pairs);
+      assert.equal(t.call("proxy_set_header_map_pairs", 0, p, pl), Status.Ok);
+    });
+    assert.equal(list.length, 4, "a detached map leaves the list alone");
+    // ...and copyLatin1Into writes the result back.
+    map.copyLatin1Into(list);
+    assert.deepEqual(list, [["only", "one"]]);
+  },
+);
+
 test("proxy_get_header_map_pairs / _size: the spec serialization, byte-exact", opts, async () => {
   const { t, run } = await withRequest([
     ["a", "1"],

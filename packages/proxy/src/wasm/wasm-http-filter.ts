@@ -16,15 +16,14 @@ import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "
 import { streamProperties } from "./stream-properties.ts";
 
 /**
- * Copies the plugin's view of a header map back into the list the data plane forwards, when the plugin
- * changed it. Node's parser hands header text over as latin1 (one char per byte) and the map is built the
- * same way, so the plugin sees, and the data plane forwards, exactly the bytes on the wire.
+ * The plugin's header map is a view of the list the data plane forwards (names are lower-case there, as
+ * the view needs), so edits land in the list itself, and the plugin sees later router edits, as with
+ * Envoy's shared header map. Node's parser hands header text over as latin1 (one char per byte), so the
+ * plugin sees, and the data plane forwards, exactly the bytes on the wire. A few hostcalls (replacing or
+ * clearing the whole map) detach the map from the list; this copies the result back then.
  */
 function syncHeaders(target: HeaderList | undefined, source: HeaderMap | null): void {
-  if (!target || !source?.modified) return;
-  const entries = source.latin1Entries();
-  target.length = 0;
-  for (const entry of entries) target.push(entry);
+  if (target && source?.modified) source.copyLatin1Into(target);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -95,7 +94,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
 
   decodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
     this.requestHeaderList = headers;
-    const action = this.stream.requestHeaders(HeaderMap.fromLatin1(headers), endStream);
+    const action = this.stream.requestHeaders(HeaderMap.latin1View(headers), endStream);
     syncHeaders(headers, this.stream.request.headers);
     return status(action);
   }
@@ -114,7 +113,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     // A stream the plugin (or its failure policy) already answered is not shown the reply again.
     if (this.stream.localReply || this.stream.mode !== "ok") return "continue";
     this.responseHeaderList = headers;
-    const action = this.stream.responseHeaders(HeaderMap.fromLatin1(headers), endStream);
+    const action = this.stream.responseHeaders(HeaderMap.latin1View(headers), endStream);
     syncHeaders(headers, this.stream.response.headers);
     return status(action);
   }
