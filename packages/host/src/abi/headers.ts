@@ -21,13 +21,17 @@ export function headerImports(vm: Vm) {
     return (type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number => {
       const t = type >>> 0;
       if (t > MAX_MAP_TYPE) return Status.BadArgument;
-      const key = vm.read(keyPtr, keySize);
-      const value = vm.read(valuePtr, valueSize);
-      if (key === null || value === null) return Status.InvalidMemoryAccess;
+      const kp = keyPtr >>> 0;
+      const kl = keySize >>> 0;
+      const vp = valuePtr >>> 0;
+      const vl = valueSize >>> 0;
+      const mem = vm.bytes();
+      if (kp + kl > mem.length || vp + vl > mem.length) return Status.InvalidMemoryAccess;
       const map = vm.effective().getMapForWrite(t);
       if (map === null) return Status.BadArgument;
-      if (replace) map.replace(key, value.slice());
-      else map.add(key, value.slice());
+      // Read in place: the map copies what it keeps.
+      if (replace) map.replaceFrom(mem, kp, kl, vp, vl);
+      else map.addFrom(mem, kp, kl, vp, vl);
       return Status.Ok;
     };
   }
