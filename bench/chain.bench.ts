@@ -13,6 +13,7 @@
 
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "../packages/proxy/test/support/config.ts";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite, figureCases } from "./benchmark.ts";
@@ -52,31 +53,11 @@ server.keepAliveTimeout = 60000;
 server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
 `;
 
-function cluster(name: string, port: number): string {
-  return `
-  - name: ${name}
-    connect_timeout: 1s
-    type: STATIC
-    load_assignment:
-      cluster_name: ${name}
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]`;
-}
-
 function wasmFilter(plugin: string): string {
-  const file = join(ROOT, "plugins", plugin, "build/plugin.wasm");
-  // YAML single-quoted scalar: the JSON configuration as is, with its quotes doubled.
-  const configuration = WORKLOADS[plugin]!.configuration.replaceAll("'", "''");
-  return `
-          - name: envoy.filters.http.wasm
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                name: ${plugin}
-                root_id: ${plugin}
-                vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${file} } } }
-                configuration:
-                  "@type": type.googleapis.com/google.protobuf.StringValue
-                  value: '${configuration}'`;
+  return wasmHttpFilter(join(ROOT, "plugins", plugin, "build/plugin.wasm"), {
+    name: plugin,
+    configuration: WORKLOADS[plugin]!.configuration,
+  });
 }
 
 /** With the chain, routes follow regional-routing's `region` header, as in its envoy.yaml. */
@@ -90,30 +71,16 @@ function proxyYaml(upstreamPort: number, chained: boolean): string {
     "metadata",
     "ingestion-service",
   ];
-  return `
-static_resources:
-  listeners:
-  - name: bench
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: bench
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
+  return httpBootstrap({
+    listenerName: "bench",
+    accessLog: false,
+    admin: false,
+    filters: chained ? CHAIN.map(wasmFilter).join("") : "",
+    routes: `
               - match: { prefix: "/" }
-                route: ${route}
-          http_filters:${chained ? CHAIN.map(wasmFilter).join("") : ""}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:${clusters.map((n) => cluster(n, upstreamPort)).join("")}
-`;
+                route: ${route}`,
+    clusters: clusters.map((n) => staticCluster(n, upstreamPort)).join(""),
+  });
 }
 
 type Target = "baseline" | "none" | "chain";

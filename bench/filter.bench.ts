@@ -10,8 +10,6 @@
  * figures move with the machine; the data plane's header lists and Buffers are built fresh per stream, as
  * the listener builds them.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { type Plugin, ProxyWasmHost } from "@proxy-wasm-ts/host";
 import { compileWat } from "../packages/host/test/support/wat.ts";
 import type { HeaderList } from "../packages/proxy/src/http/header-list.ts";
@@ -23,13 +21,12 @@ import type {
 } from "../packages/proxy/src/http/http-filter.ts";
 import { StreamInfo } from "../packages/proxy/src/stream-info.ts";
 import { WasmHttpFilter } from "../packages/proxy/src/wasm/wasm-http-filter.ts";
-import { headerPluginWat, noopPluginWat } from "../packages/proxy/test/support/plugins.ts";
+import { noopPluginWat } from "../packages/proxy/test/support/plugins.ts";
+import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { cpuNsPerCall, defineSuite } from "./benchmark.ts";
 
 const STREAMS_PER_SAMPLE = 50_000;
-const ROOT = new URL("..", import.meta.url).pathname;
-/** The SDK plugin when built (`pwts build plugins/header-mutation`), else an equivalent .wat plugin. */
-const HEADER_MUTATION_WASM = join(ROOT, "plugins/header-mutation/build/plugin.wasm");
+const HEADER_MUTATION_DIR = new URL("../plugins/header-mutation", import.meta.url).pathname;
 const EMPTY = Buffer.alloc(0);
 const BODY = "hello from the upstream\n";
 
@@ -119,9 +116,7 @@ export default defineSuite({
   async setup() {
     const host = new ProxyWasmHost({ log: () => {} });
     noop = host.startPlugin(await host.loadModule(await compileWat(noopPluginWat())), { name: "noop" });
-    const headerBytes = existsSync(HEADER_MUTATION_WASM)
-      ? new Uint8Array(readFileSync(HEADER_MUTATION_WASM))
-      : await compileWat(headerPluginWat(false));
+    const headerBytes = await buildPlugin(HEADER_MUTATION_DIR); // built unless up to date
     header = host.startPlugin(await host.loadModule(headerBytes), {
       name: "header_mutation",
       rootId: "header_mutation",

@@ -10,10 +10,10 @@
  * "CPU µs/req" is the proxy process's own CPU time per request, the steadiest figure on a shared machine.
  */
 
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import autocannon from "autocannon";
-import { headerPluginWat, noopPluginWat, writePlugins } from "../packages/proxy/test/support/plugins.ts";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "../packages/proxy/test/support/config.ts";
+import { noopPluginWat, writePlugins } from "../packages/proxy/test/support/plugins.ts";
+import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite } from "./benchmark.ts";
 import { processCpuMicros } from "./process-cpu.ts";
@@ -21,12 +21,7 @@ import { ProcessTargets } from "./process-targets.ts";
 
 const CONNECTIONS = 16;
 const DURATION_S = 2;
-const ROOT = new URL("..", import.meta.url).pathname;
-/**
- * The SDK header-mutation plugin when built (`pwts build plugins/header-mutation`), else a .wat plugin that
- * also edits a request and a response header (and bumps a counter).
- */
-const HEADER_MUTATION_WASM = join(ROOT, "plugins/header-mutation/build/plugin.wasm");
+const HEADER_MUTATION_DIR = new URL("../plugins/header-mutation", import.meta.url).pathname;
 
 // Plain JavaScript run with `node --input-type=module -e`, so each server is its own process.
 const UPSTREAM_JS = `
@@ -43,48 +38,18 @@ server.keepAliveTimeout = 60000;
 server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
 `;
 
-function proxyYaml(upstreamPort: number, filter: string): string {
-  return `
-static_resources:
-  listeners:
-  - name: bench
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: bench
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
+/** One listener named `bench` routing everything to the upstream; no access log, no admin listener. */
+function proxyYaml(upstreamPort: number, filters: string): string {
+  return httpBootstrap({
+    listenerName: "bench",
+    accessLog: false,
+    admin: false,
+    filters,
+    routes: `
               - match: { prefix: "/" }
-                route: { cluster: upstream }
-          http_filters:${filter}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-  - name: upstream
-    connect_timeout: 1s
-    type: STATIC
-    load_assignment:
-      cluster_name: upstream
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } } }] }]
-`;
-}
-
-function wasmFilter(name: string, file: string): string {
-  return `
-          - name: envoy.filters.http.wasm
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                name: ${name}
-                root_id: ${name}
-                vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${file} } } }`;
+                route: { cluster: upstream }`,
+    clusters: staticCluster("upstream", upstreamPort),
+  });
 }
 
 type Target = "baseline" | "none" | "noop" | "header";
@@ -132,14 +97,14 @@ export default defineSuite({
     "µs per request (1/throughput), proxy CPU µs per request and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon 16 connections, 2 s per sample.",
   runs: 9,
   async setup() {
-    const plugins = writePlugins({ noop: noopPluginWat(), header: headerPluginWat(false) });
-    const headerWasm = existsSync(HEADER_MUTATION_WASM) ? HEADER_MUTATION_WASM : plugins.path.header;
+    const plugins = writePlugins({ noop: noopPluginWat() });
+    await buildPlugin(HEADER_MUTATION_DIR); // built unless up to date
     const upstreamPort = await targets.helper(UPSTREAM_JS);
     await targets.server("baseline", BASELINE_REVERSE_PROXY_JS, [String(upstreamPort)]);
     const configs: Array<[Target, string]> = [
       ["none", ""],
-      ["noop", wasmFilter("noop", plugins.path.noop)],
-      ["header", wasmFilter("header_mutation", headerWasm)],
+      ["noop", wasmHttpFilter(plugins.path.noop, { name: "noop" })],
+      ["header", wasmHttpFilter(`${HEADER_MUTATION_DIR}/build/plugin.wasm`, { name: "header_mutation" })],
     ];
     for (const [target, filter] of configs) await targets.proxy(target, proxyYaml(upstreamPort, filter));
   },

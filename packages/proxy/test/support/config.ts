@@ -10,12 +10,17 @@ export function staticCluster(name: string, port: number, host = "127.0.0.1", ex
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ${host}, port_value: ${port} } } } }] }]${extra}`;
 }
 
-/** An `envoy.filters.http.wasm` filter wrapped in a TypedStruct, as seed 003 writes it. */
+/**
+ * An `envoy.filters.http.wasm` filter wrapped in a TypedStruct, as seed 003 writes it. `configuration` is
+ * the plugin's configuration text (a StringValue), JSON or anything else.
+ */
 export function wasmHttpFilter(
   file: string,
   options: { name?: string; rootId?: string; vmId?: string; configuration?: string; extra?: string } = {},
 ): string {
   const name = options.name ?? "plugin";
+  // A YAML single-quoted scalar: the text as is, with its single quotes doubled.
+  const configuration = options.configuration?.replaceAll("'", "''");
   return `
           - name: envoy.filters.http.wasm
             typed_config:
@@ -25,7 +30,7 @@ export function wasmHttpFilter(
                 config:
                   name: "${name}"
                   root_id: "${options.rootId ?? name}"
-                  ${options.configuration ? `configuration: { "@type": type.googleapis.com/google.protobuf.StringValue, value: '${options.configuration}' }` : ""}
+                  ${configuration ? `configuration: { "@type": type.googleapis.com/google.protobuf.StringValue, value: '${configuration}' }` : ""}
                   ${options.extra ?? ""}
                   vm_config:
                     vm_id: "${options.vmId ?? ""}"
@@ -33,35 +38,52 @@ export function wasmHttpFilter(
                     code: { local: { filename: "${file}" } }`;
 }
 
+/**
+ * One HTTP listener (`web` unless named) with a stdout access log (unless `accessLog: false`), the given
+ * routes, filters and clusters, and an admin listener (unless `admin: false`).
+ */
 export function httpBootstrap(options: {
   filters?: string;
   routes: string;
   clusters: string;
   hcmExtra?: string;
+  listenerName?: string;
   listenerExtra?: string;
+  accessLog?: boolean;
   accessLogFormat?: string;
   statsTags?: string;
+  admin?: boolean;
 }): string {
   const format = options.accessLogFormat
     ? `
               log_format: { text_format_source: { inline_string: "${options.accessLogFormat}" } }`
     : "";
+  const accessLog =
+    options.accessLog === false
+      ? ""
+      : `
+          access_log:
+          - name: envoy.access_loggers.stdout
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog${format}`;
+  const admin =
+    options.admin === false
+      ? ""
+      : `admin:
+  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+`;
   return `
 ${options.statsTags ?? ""}
 static_resources:
   listeners:
-  - name: web
+  - name: ${options.listenerName ?? "web"}
     address: { socket_address: { address: 127.0.0.1, port_value: 0 } }${options.listenerExtra ?? ""}
     filter_chains:
     - filters:
       - name: envoy.filters.network.http_connection_manager
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http${options.hcmExtra ?? ""}
-          access_log:
-          - name: envoy.access_loggers.stdout
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog${format}
+          stat_prefix: ingress_http${options.hcmExtra ?? ""}${accessLog}
           route_config:
             name: local_route
             virtual_hosts:
@@ -73,7 +95,5 @@ static_resources:
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
   clusters:${options.clusters}
-admin:
-  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-`;
+${admin}`;
 }
