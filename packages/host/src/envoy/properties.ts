@@ -112,13 +112,36 @@ export function lookupProperty(
   segments: readonly string[],
 ): PropertyValue | undefined {
   if (!bag) return undefined;
-  // No key has more segments than the bag's deepest one: bounding k keeps a hostile path of thousands of
-  // \0-separated segments from costing quadratic time.
-  let deepest = 0;
-  for (const key of Object.keys(bag)) deepest = Math.max(deepest, key.split(".").length);
-  for (let k = Math.min(segments.length, deepest); k >= 1; k--) {
+  // Longest prefix first. A path of up to SHORT_PATH segments tries every prefix (a miss is one cheap
+  // descriptor read). A longer one, such as a hostile path of thousands of \0-separated segments, would cost
+  // quadratic time that way, so it is cut to the bag's deepest key first; the keys come from
+  // Reflect.ownKeys, which asks a bag that computes values on demand (a Proxy) for names only.
+  let k = segments.length;
+  if (k > SHORT_PATH) {
+    let deepest = 0;
+    for (const key of Reflect.ownKeys(bag)) {
+      if (typeof key === "string") deepest = Math.max(deepest, segmentCount(key));
+    }
+    k = Math.min(k, deepest);
+  }
+  for (; k >= 1; k--) {
     const key = segments.slice(0, k).join(".");
-    if (Object.hasOwn(bag, key)) return descend(bag[key]!, segments.slice(k));
+    // One descriptor read: `hasOwn` then a read would compute an on-demand value twice.
+    const found = Object.getOwnPropertyDescriptor(bag, key);
+    if (found?.enumerable) {
+      const value = found.get ? found.get.call(bag) : found.value;
+      return descend(value as PropertyValue, segments.slice(k));
+    }
   }
   return undefined;
+}
+
+/** Paths up to this many segments are looked up without listing the bag's keys. */
+const SHORT_PATH = 16;
+
+/** Dot-separated segments in a key ("a.b" has 2). */
+function segmentCount(key: string): number {
+  let n = 1;
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) === 0x2e) n++;
+  return n;
 }
