@@ -1,13 +1,17 @@
 /**
  * A listener's `traffic_direction` reaches plugins as Envoy gives it: `xds.listener_direction` and
- * `listener_direction`, 1 for INBOUND and 2 for OUTBOUND (http-timing picks its metric names by it).
+ * `listener_direction`, 1 for INBOUND and 2 for OUTBOUND (http-timing picks its metric names by it); and
+ * the other stream attributes the data plane supplies.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ProxyWasmHost } from "@proxy-wasm-ts/host";
+import { compileWat } from "../../host/test/support/wat.ts";
 import { parseBootstrapText } from "../src/config/load-config.ts";
 import { StreamInfo } from "../src/stream-info.ts";
 import { streamProperties } from "../src/wasm/stream-properties.ts";
 import { httpBootstrap, staticCluster } from "./support/config.ts";
+import { noopPluginWat } from "./support/plugins.ts";
 
 const routes = `
               - match: { prefix: "/" }
@@ -34,4 +38,20 @@ test("plugins read the direction as Envoy encodes it (an integer)", () => {
   const props = streamProperties(info);
   assert.equal(props["xds.listener_direction"], 1n);
   assert.equal(props.listener_direction, 1n);
+});
+
+test("request.protocol is the client's HTTP version, not the host's HTTP/1.1 default", async () => {
+  const host = new ProxyWasmHost({ log: () => {} });
+  const plugin = host.startPlugin(await host.loadModule(await compileWat(noopPluginWat())), { name: "p" });
+  const read = (protocol: string | undefined) => {
+    const info = new StreamInfo(1, "127.0.0.10:4000", "127.0.0.1:10000", { name: "in", direction: 0 });
+    info.protocol = protocol;
+    const stream = plugin.newHttpStream({ properties: streamProperties(info) });
+    const value = stream.getProperty(["request", "protocol"]);
+    stream.complete();
+    return value === undefined ? undefined : new TextDecoder().decode(value);
+  };
+  assert.equal(read("HTTP/1.0"), "HTTP/1.0");
+  assert.equal(read("HTTP/1.1"), "HTTP/1.1");
+  assert.equal(read(undefined), "HTTP/1.1", "unknown to the data plane: the host's default");
 });

@@ -32,6 +32,8 @@ type Attribute = (info: StreamInfo, route: RouteView | undefined) => PropertyVal
 /** Attribute name -> how to read it. Shared by every stream; values are computed when a plugin asks. */
 const ATTRIBUTES = new Map<string, Attribute>([
   ["source.address", (i) => i.downstreamRemoteAddress],
+  // "HTTP/1.0" or "HTTP/1.1" as the client spoke it (the host alone would say HTTP/1.1).
+  ["request.protocol", (i) => i.protocol],
   ["source.port", (i) => port(i.downstreamRemoteAddress)],
   ["destination.address", (i) => i.downstreamLocalAddress],
   ["destination.port", (i) => port(i.downstreamLocalAddress)],
@@ -65,7 +67,7 @@ interface Source {
 }
 
 /**
- * A Proxy rather than an object with 19 getters: building one per request is a single allocation, and the
+ * A Proxy rather than an object with 20 getters: building one per request is a single allocation, and the
  * host only looks attributes up when a plugin reads one (`Object.hasOwn` then a read, both trapped here).
  */
 const HANDLER: ProxyHandler<Source> = {
