@@ -4,7 +4,7 @@
  * plugin's callback on the root context that made the call, as Envoy does.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
-import { HeaderMap, toBytes } from "./header-map.ts";
+import { HeaderMap, toBytes, utf8String } from "./header-map.ts";
 import type { RootContext } from "./root-context.ts";
 import type { TimerHandle } from "./services.ts";
 import { type BytesInput, type HeaderInput, type HeaderPair, MapType, Status } from "./types.ts";
@@ -70,9 +70,8 @@ export class HttpCallout extends Callout {
   /** First request header value named `name` (as UTF-8), or undefined. */
   header(name: string): string | undefined {
     const key = name.toLowerCase();
-    const dec = new TextDecoder();
-    const hit = this.headers.find(([n]) => dec.decode(n).toLowerCase() === key);
-    return hit ? dec.decode(hit[1]) : undefined;
+    const hit = this.headers.find(([n]) => utf8String(n).toLowerCase() === key);
+    return hit ? utf8String(hit[1]) : undefined;
   }
 
   /** Delivers the response: runs `proxy_on_http_call_response`. Returns false if already finished. */

@@ -84,8 +84,8 @@ export abstract class Context {
 
   /** The encoded value of a property path, or undefined (NOT_FOUND). */
   getProperty(segments: readonly string[]): Uint8Array | undefined {
-    const stored =
-      this.filterStateMap?.get(`wasm.${segments.join(".")}`) ?? this.rootStoredProperty(segments);
+    const key = `wasm.${segments.join(".")}`;
+    const stored = this.filterStateMap?.get(key) ?? this.rootStoredProperty(key);
     if (stored) return stored.value;
     if (segments[0] === "filter_state" && segments.length === 2)
       return this.filterState.get(segments[1]!)?.value;
@@ -100,11 +100,10 @@ export abstract class Context {
     return v === undefined ? undefined : encodeProperty(v);
   }
 
-  private rootStoredProperty(segments: readonly string[]): FilterStateEntry | undefined {
+  /** What the root context stored under `key` (`wasm.` + path) with `proxy_set_property`. */
+  private rootStoredProperty(key: string): FilterStateEntry | undefined {
     const root = this.rootContext;
-    return root && root !== (this as Context)
-      ? root.filterState.get(`wasm.${segments.join(".")}`)
-      : undefined;
+    return root && root !== (this as Context) ? root.filterState.get(key) : undefined;
   }
 
   /** `proxy_set_property`: stores under `wasm.` + path (Envoy's CelState prefix). */

@@ -6,6 +6,7 @@
 import type { BytesInput, HeaderInput, HeaderPair } from "./types.ts";
 
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -22,6 +23,11 @@ export function encodeString(s: string): Uint8Array {
     out[i] = c;
   }
   return out;
+}
+
+/** Decodes UTF-8 bytes (malformed sequences become U+FFFD), with one shared decoder. */
+export function utf8String(bytes: Uint8Array): string {
+  return utf8Decoder.decode(bytes);
 }
 
 /**
@@ -477,14 +483,13 @@ export class HeaderMap {
 
   /** Entries decoded as UTF-8 strings, for tests and logs. */
   toStrings(): Array<[string, string]> {
-    const dec = new TextDecoder();
-    return this.names.map((name, i) => [dec.decode(name), dec.decode(this.values[i])]);
+    return this.names.map((name, i) => [utf8String(name), utf8String(this.values[i]!)]);
   }
 
   /** First value for `name` decoded as UTF-8, or undefined. */
   getString(name: string): string | undefined {
     const value = this.get(utf8.encode(name));
-    return value === undefined ? undefined : new TextDecoder().decode(value);
+    return value === undefined ? undefined : utf8String(value);
   }
 
   /** Size of the spec serialization of this map, in bytes. */

@@ -17,7 +17,7 @@
  */
 import { ByteBuffer } from "./byte-buffer.ts";
 import { Duration, encodeProperty, type Properties } from "./envoy/properties.ts";
-import { HeaderMap, ownedBytes, toBytes } from "./header-map.ts";
+import { HeaderMap, ownedBytes, toBytes, utf8String } from "./header-map.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
 import { StreamContext } from "./stream-context.ts";
 import {
@@ -524,7 +524,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
         case "code": {
           const status = h?.get(toBytes(":status"));
           if (this.localReply) return encodeProperty(this.localReply.statusCode);
-          return status ? encodeProperty(Number(new TextDecoder().decode(status))) : undefined;
+          return status ? encodeProperty(Number(utf8String(status))) : undefined;
         }
         case "code_details":
           return this.localReply ? toBytes(this.localReply.details) : toBytes("via_upstream");
@@ -557,6 +557,5 @@ function joinedHeader(map: HeaderMap, name: string): Uint8Array | undefined {
   }
   if (values.length === 0) return undefined;
   if (values.length === 1) return values[0];
-  const dec = new TextDecoder();
-  return toBytes(values.map((v) => dec.decode(v)).join(","));
+  return toBytes(values.map(utf8String).join(","));
 }

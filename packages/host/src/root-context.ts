@@ -7,7 +7,7 @@
 import { ByteBuffer } from "./byte-buffer.ts";
 import { GrpcCallout, HttpCallout } from "./callouts.ts";
 import { Context, encodedLookup } from "./context.ts";
-import { type HeaderMap, toBytes } from "./header-map.ts";
+import { type HeaderMap, toBytes, utf8String } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
 import { LiveTable } from "./live-table.ts";
 import type { Plugin } from "./plugin.ts";
@@ -139,7 +139,7 @@ export class RootContext extends Context implements QueueOwner {
   ): { status: Status; token: number } {
     const upstream = this.host.upstream;
     if (!this.clusterExists(cluster)) return { status: Status.BadArgument, token: 0 };
-    const has = (name: string) => headers.some(([n]) => new TextDecoder().decode(n).toLowerCase() === name);
+    const has = (name: string) => headers.some(([n]) => utf8String(n).toLowerCase() === name);
     if (!has(":authority") || !has(":method") || !has(":path"))
       return { status: Status.BadArgument, token: 0 };
     let token = this.nextHttpToken++ >>> 0;

@@ -7,7 +7,7 @@
  */
 import { ByteBuffer } from "./byte-buffer.ts";
 import type { Properties } from "./envoy/properties.ts";
-import { ownedBytes } from "./header-map.ts";
+import { ownedBytes, utf8String } from "./header-map.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
 import { StreamContext } from "./stream-context.ts";
 import { Action, BufferType, type BytesInput, PeerType, Status, StreamType } from "./types.ts";
@@ -52,7 +52,7 @@ export class TcpStream extends StreamContext<TcpStreamEvents> {
   /** The cluster chosen with `set_envoy_filter_state("envoy.tcp_proxy.cluster", ...)`, if any. */
   get upstreamCluster(): string | undefined {
     const entry = this.filterState.get("envoy.tcp_proxy.cluster");
-    return entry ? new TextDecoder().decode(entry.value) : undefined;
+    return entry ? utf8String(entry.value) : undefined;
   }
 
   /** The connection was accepted (`proxy_on_new_connection`). */

@@ -4,7 +4,7 @@
  * 8-byte little-endian, doubles as 8-byte IEEE, booleans as one byte, timestamps and durations as int64
  * nanoseconds, maps as the spec's pair serialization, lists as pairs with empty values.
  */
-import { HeaderMap, toBytes } from "../header-map.ts";
+import { HeaderMap, toBytes, utf8String } from "../header-map.ts";
 
 /** A duration attribute (e.g. `request.duration`), encoded as int64 nanoseconds. */
 export class Duration {
@@ -75,7 +75,7 @@ export function encodeProperty(value: PropertyValue): Uint8Array {
 
 /** Splits a `\0`-joined property path into segments (a trailing `\0` is ignored). */
 export function splitPath(path: Uint8Array): string[] {
-  const text = new TextDecoder().decode(path);
+  const text = utf8String(path);
   const parts = text.split("\0");
   if (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
   return parts;
@@ -124,10 +124,16 @@ export function lookupProperty(
     }
     k = Math.min(k, deepest);
   }
+  // The candidate keys, "a", "a.b", "a.b.c", ..., built in one pass.
+  const keys: string[] = [];
+  let key = "";
+  for (let i = 0; i < k; i++) {
+    key = i === 0 ? segments[0]! : `${key}.${segments[i]!}`;
+    keys.push(key);
+  }
   for (; k >= 1; k--) {
-    const key = segments.slice(0, k).join(".");
     // One descriptor read: `hasOwn` then a read would compute an on-demand value twice.
-    const found = Object.getOwnPropertyDescriptor(bag, key);
+    const found = Object.getOwnPropertyDescriptor(bag, keys[k - 1]!);
     if (found?.enumerable) {
       const value = found.get ? found.get.call(bag) : found.value;
       return descend(value as PropertyValue, segments.slice(k));
