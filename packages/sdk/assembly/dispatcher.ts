@@ -70,6 +70,7 @@ function createRoot(contextId: u32): RootContext {
 
 export function onContextCreate(contextId: u32, parentId: u32): void {
   enterContext(contextId);
+  if (lastId == contextId) lastContext = null;
   if (parentId == 0) {
     contexts.set(contextId, createRoot(contextId));
     return;
@@ -90,9 +91,18 @@ export function onContextCreate(contextId: u32, parentId: u32): void {
   if (stream !== null) contexts.set(contextId, stream);
 }
 
+// The context of the latest lookup: a stream's callbacks often come one after another (body, end of
+// stream, log, done, delete), and a hit skips two hash lookups. Cleared when that context is deleted.
+let lastId: u32 = 0;
+let lastContext: BaseContext | null = null;
+
 function find(contextId: u32): BaseContext | null {
   enterContext(contextId);
-  return contexts.has(contextId) ? contexts.get(contextId) : null;
+  if (contextId == lastId && lastContext !== null) return lastContext;
+  const context = contexts.has(contextId) ? contexts.get(contextId) : null;
+  lastId = contextId;
+  lastContext = context;
+  return context;
 }
 
 function root(contextId: u32): RootContext | null {
@@ -209,6 +219,7 @@ export function onDelete(contextId: u32): void {
     }
     context.pendingCallouts = null;
     contexts.delete(contextId);
+    if (lastId == contextId) lastContext = null;
   }
   enterContext(0);
 }
