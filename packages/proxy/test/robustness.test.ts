@@ -122,6 +122,29 @@ describe("robustness: malformed HTTP, limits, slow clients, upstream resets", { 
     await assertNoLeaks();
   });
 
+  test("a client that stops reading gets a large response whole once it reads again", async () => {
+    // 16 MiB is far more than the sockets buffer: the proxy must hold the upstream (pause) and let it go
+    // again (resume) when the client drains, or the body never completes.
+    const size = 16 * 1024 * 1024;
+    const client = new Client(p.url());
+    try {
+      const res = await client.request({ path: `/big/${size}`, method: "GET" });
+      assert.equal(res.statusCode, 200);
+      await new Promise((r) => setTimeout(r, 300)); // not reading: undici stops reading the socket
+      let received = 0;
+      let foreign = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        for (const b of chunk) if (b !== 97) foreign++;
+      }
+      assert.equal(received, size);
+      assert.equal(foreign, 0, "every byte is the upstream's 'a'");
+    } finally {
+      await client.close();
+    }
+    await assertNoLeaks();
+  });
+
   test("an upstream that resets mid-body resets the client; nothing leaks; later requests work", async () => {
     await assert.rejects(once(`${p.url()}/reset-mid-body`));
     const ok = await once(`${p.url()}/after`);
