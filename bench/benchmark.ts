@@ -85,6 +85,13 @@ export function cpuNsPerOperation(operations: number, body: () => void): number 
   return (cpuNanoseconds() - start) / operations;
 }
 
+/** The figure last recorded for `target` (by a throughput sample that also records others). */
+export function latestFigure<T extends string>(figures: Map<T, number>, target: T): number {
+  const v = figures.get(target);
+  if (v === undefined) throw new Error(`no sample of ${target} yet`);
+  return v;
+}
+
 /** A suite's targets, their labels, and which target each one's figures are compared with. */
 export interface TargetSet<T extends string> {
   targets: readonly T[];

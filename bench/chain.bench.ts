@@ -12,17 +12,14 @@
  */
 
 import { join } from "node:path";
-import autocannon from "autocannon";
 import { httpBootstrap, staticCluster, wasmHttpFilter } from "../packages/proxy/test/support/config.ts";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite, figureCases } from "./benchmark.ts";
+import { CONNECTIONS, DURATION_S, fixedResponseUpstreamJs, HttpLoad } from "./http-load.ts";
 import { WORKLOADS } from "./plugin-workloads.ts";
-import { processCpuMicros } from "./process-cpu.ts";
 import { ProcessTargets } from "./process-targets.ts";
 
-const CONNECTIONS = 16;
-const DURATION_S = 2;
 const ROOT = new URL("..", import.meta.url).pathname;
 /** Filter order on the chained listener (every HTTP plugin; tcp-routing is a network filter). */
 const CHAIN = [
@@ -38,20 +35,11 @@ const CHAIN = [
 const AUTHORITY = "api.bench.local";
 
 // One answer for everything: regional-routing reads `region`, callout-enrichment `name`, api-observer
-// needs a 2xx, body-redaction finds a `SECRET=` to redact. Plain JavaScript in its own process.
-const UPSTREAM_JS = `
-import { createServer } from "node:http";
-const body = Buffer.from('{"region":"us_east1","args":{"region":"us_east1"},"name":"bench","note":"SECRET=abc"}\\n');
-const server = createServer((req, res) => {
-  req.resume();
-  req.on("end", () => {
-    res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
-    res.end(body);
-  });
-});
-server.keepAliveTimeout = 60000;
-server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
-`;
+// needs a 2xx, body-redaction finds a `SECRET=` to redact.
+const UPSTREAM_JS = fixedResponseUpstreamJs(
+  '{"region":"us_east1","args":{"region":"us_east1"},"name":"bench","note":"SECRET=abc"}\n',
+  "application/json",
+);
 
 function wasmFilter(plugin: string): string {
   return wasmHttpFilter(join(ROOT, "plugins", plugin, "build/plugin.wasm"), {
@@ -85,34 +73,10 @@ function proxyYaml(upstreamPort: number, chained: boolean): string {
 
 type Target = "baseline" | "none" | "chain";
 const targets = new ProcessTargets<Target>();
-const lastP99 = new Map<Target, number>();
-const lastCpu = new Map<Target, number>();
-
-/** One autocannon run; returns wall µs per request and records its p99 and the target's CPU µs per request. */
-async function measure(target: Target): Promise<number> {
-  const pid = targets.pid(target);
-  const cpuBefore = processCpuMicros(pid);
-  const result = await autocannon({
-    url: `http://127.0.0.1:${targets.port(target)}/users/42`,
-    headers: { host: AUTHORITY, "content-type": "application/json" },
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-  });
-  if (result.errors > 0 || result.non2xx > 0 || result.requests.total === 0) {
-    throw new Error(
-      `${target}: ${result.errors} errors, ${result.non2xx} non-2xx of ${result.requests.total}`,
-    );
-  }
-  lastP99.set(target, result.latency.p99);
-  lastCpu.set(target, (processCpuMicros(pid) - cpuBefore) / result.requests.total);
-  return 1e6 / result.requests.average;
-}
-
-function last(figures: Map<Target, number>, target: Target): number {
-  const v = figures.get(target);
-  if (v === undefined) throw new Error(`no throughput sample of ${target} yet`);
-  return v;
-}
+const load = new HttpLoad(targets, {
+  path: "/users/42",
+  headers: { host: AUTHORITY, "content-type": "application/json" },
+});
 
 const LABEL: Record<Target, string> = {
   baseline: "baseline node:http + undici",
@@ -145,8 +109,8 @@ export default defineSuite({
   },
   teardown: () => targets.stop(),
   cases: [
-    ...figureCases(TARGET_SET, "µs/req", "µs/req", measure),
-    ...figureCases(TARGET_SET, "CPU µs/req", "CPU µs/req", (t) => last(lastCpu, t)),
-    ...figureCases(TARGET_SET, "p99", "ms", (t) => last(lastP99, t)),
+    ...figureCases(TARGET_SET, "µs/req", "µs/req", (t) => load.measure(t)),
+    ...figureCases(TARGET_SET, "CPU µs/req", "CPU µs/req", (t) => load.lastCpu(t)),
+    ...figureCases(TARGET_SET, "p99", "ms", (t) => load.lastP99(t)),
   ],
 });

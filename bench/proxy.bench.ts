@@ -10,33 +10,16 @@
  * "CPU µs/req" is the proxy process's own CPU time per request, the steadiest figure on a shared machine.
  */
 
-import autocannon from "autocannon";
 import { httpBootstrap, staticCluster, wasmHttpFilter } from "../packages/proxy/test/support/config.ts";
 import { noopPluginWat, writePlugins } from "../packages/proxy/test/support/plugins.ts";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
-import { defineSuite } from "./benchmark.ts";
-import { processCpuMicros } from "./process-cpu.ts";
+import { defineSuite, figureCases, type TargetSet } from "./benchmark.ts";
+import { CONNECTIONS, DURATION_S, fixedResponseUpstreamJs, HttpLoad } from "./http-load.ts";
 import { ProcessTargets } from "./process-targets.ts";
 
-const CONNECTIONS = 16;
-const DURATION_S = 2;
 const HEADER_MUTATION_DIR = new URL("../plugins/header-mutation", import.meta.url).pathname;
-
-// Plain JavaScript run with `node --input-type=module -e`, so each server is its own process.
-const UPSTREAM_JS = `
-import { createServer } from "node:http";
-const body = Buffer.from("hello from the upstream\\n");
-const server = createServer((req, res) => {
-  req.resume();
-  req.on("end", () => {
-    res.writeHead(200, { "content-type": "text/plain", "content-length": body.length });
-    res.end(body);
-  });
-});
-server.keepAliveTimeout = 60000;
-server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
-`;
+const UPSTREAM_JS = fixedResponseUpstreamJs("hello from the upstream\n", "text/plain");
 
 /** One listener named `bench` routing everything to the upstream; no access log, no admin listener. */
 function proxyYaml(upstreamPort: number, filters: string): string {
@@ -54,47 +37,22 @@ function proxyYaml(upstreamPort: number, filters: string): string {
 
 type Target = "baseline" | "none" | "noop" | "header";
 const targets = new ProcessTargets<Target>();
-const lastP99 = new Map<Target, number>();
-const lastCpu = new Map<Target, number>();
+const load = new HttpLoad(targets, { path: "/bench" });
 
-/**
- * One autocannon run against a target; returns wall µs per request and records its p99 and the proxy
- * process's CPU µs per request (which other load on the machine disturbs far less than wall time).
- */
-async function measure(target: Target): Promise<number> {
-  const pid = targets.pid(target);
-  const cpuBefore = processCpuMicros(pid);
-  const result = await autocannon({
-    url: `http://127.0.0.1:${targets.port(target)}/bench`,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-  });
-  if (result.errors > 0 || result.non2xx > 0 || result.requests.total === 0) {
-    throw new Error(
-      `${target}: ${result.errors} errors, ${result.non2xx} non-2xx of ${result.requests.total}`,
-    );
-  }
-  lastP99.set(target, result.latency.p99);
-  lastCpu.set(target, (processCpuMicros(pid) - cpuBefore) / result.requests.total);
-  return 1e6 / result.requests.average;
-}
-
-function cpu(target: Target): number {
-  const v = lastCpu.get(target);
-  if (v === undefined) throw new Error(`no throughput sample of ${target} yet`);
-  return v;
-}
-
-function p99(target: Target): number {
-  const v = lastP99.get(target);
-  if (v === undefined) throw new Error(`no throughput sample of ${target} yet`);
-  return v;
-}
+const TARGET_SET: TargetSet<Target> = {
+  targets: ["baseline", "none", "noop", "header"],
+  label: {
+    baseline: "baseline node:http + undici",
+    none: "pwts run, no filter",
+    noop: "pwts run, no-op Wasm filter",
+    header: "pwts run, header mutation",
+  },
+  comparedWith: { baseline: undefined, none: "baseline", noop: "none", header: "none" },
+};
 
 export default defineSuite({
   name: "proxy",
-  description:
-    "µs per request (1/throughput), proxy CPU µs per request and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon 16 connections, 2 s per sample.",
+  description: `µs per request (1/throughput), proxy CPU µs per request and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon ${CONNECTIONS} connections, ${DURATION_S} s per sample.`,
   runs: 9,
   async setup() {
     const plugins = writePlugins({ noop: noopPluginWat() });
@@ -110,62 +68,8 @@ export default defineSuite({
   },
   teardown: () => targets.stop(),
   cases: [
-    { name: "baseline node:http + undici: µs/req", unit: "µs/req", sample: () => measure("baseline") },
-    {
-      name: "pwts run, no filter: µs/req",
-      unit: "µs/req",
-      baseline: "baseline node:http + undici: µs/req",
-      sample: () => measure("none"),
-    },
-    {
-      name: "pwts run, no-op Wasm filter: µs/req",
-      unit: "µs/req",
-      baseline: "pwts run, no filter: µs/req",
-      sample: () => measure("noop"),
-    },
-    {
-      name: "pwts run, header mutation: µs/req",
-      unit: "µs/req",
-      baseline: "pwts run, no filter: µs/req",
-      sample: () => measure("header"),
-    },
-    { name: "baseline node:http + undici: CPU µs/req", unit: "CPU µs/req", sample: () => cpu("baseline") },
-    {
-      name: "pwts run, no filter: CPU µs/req",
-      unit: "CPU µs/req",
-      baseline: "baseline node:http + undici: CPU µs/req",
-      sample: () => cpu("none"),
-    },
-    {
-      name: "pwts run, no-op Wasm filter: CPU µs/req",
-      unit: "CPU µs/req",
-      baseline: "pwts run, no filter: CPU µs/req",
-      sample: () => cpu("noop"),
-    },
-    {
-      name: "pwts run, header mutation: CPU µs/req",
-      unit: "CPU µs/req",
-      baseline: "pwts run, no filter: CPU µs/req",
-      sample: () => cpu("header"),
-    },
-    { name: "baseline node:http + undici: p99", unit: "ms", sample: () => p99("baseline") },
-    {
-      name: "pwts run, no filter: p99",
-      unit: "ms",
-      baseline: "baseline node:http + undici: p99",
-      sample: () => p99("none"),
-    },
-    {
-      name: "pwts run, no-op Wasm filter: p99",
-      unit: "ms",
-      baseline: "pwts run, no filter: p99",
-      sample: () => p99("noop"),
-    },
-    {
-      name: "pwts run, header mutation: p99",
-      unit: "ms",
-      baseline: "pwts run, no filter: p99",
-      sample: () => p99("header"),
-    },
+    ...figureCases(TARGET_SET, "µs/req", "µs/req", (t) => load.measure(t)),
+    ...figureCases(TARGET_SET, "CPU µs/req", "CPU µs/req", (t) => load.lastCpu(t)),
+    ...figureCases(TARGET_SET, "p99", "ms", (t) => load.lastP99(t)),
   ],
 });

@@ -11,8 +11,9 @@
  */
 import { connect } from "node:net";
 import { join } from "node:path";
+import { staticCluster } from "../packages/proxy/test/support/config.ts";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
-import { defineSuite, figureCases } from "./benchmark.ts";
+import { defineSuite, figureCases, latestFigure } from "./benchmark.ts";
 import { processCpuMicros } from "./process-cpu.ts";
 import { ProcessTargets } from "./process-targets.ts";
 
@@ -52,16 +53,6 @@ const server = createServer({ allowHalfOpen: true }, (down) => {
 server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
 `;
 
-function cluster(name: string, port: number): string {
-  return `
-  - name: ${name}
-    connect_timeout: 1s
-    type: STATIC
-    load_assignment:
-      cluster_name: ${name}
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]`;
-}
-
 /** A TCP listener: optionally tcp-routing (its shipped configuration), then tcp_proxy; every cluster is the upstream. */
 function proxyYaml(upstreamPort: number, tcpRoutingWasm: string | undefined): string {
   const wasmFilter = tcpRoutingWasm
@@ -89,7 +80,7 @@ static_resources:
           "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
           stat_prefix: bench
           cluster: default-router
-  clusters:${["default-router", "egress-router1", "egress-router2"].map((n) => cluster(n, upstreamPort)).join("")}
+  clusters:${["default-router", "egress-router1", "egress-router2"].map((n) => staticCluster(n, upstreamPort)).join("")}
 `;
 }
 
@@ -176,12 +167,6 @@ async function connectionRate(target: Target): Promise<number> {
   return RATE_CONNECTIONS / seconds;
 }
 
-function last(figures: Map<Target, number>, target: Target): number {
-  const v = figures.get(target);
-  if (v === undefined) throw new Error(`no sample of ${target} yet`);
-  return v;
-}
-
 const LABEL: Record<Target, string> = {
   pipe: "baseline node:net pipe",
   proxy: "pwts tcp_proxy",
@@ -215,8 +200,10 @@ export default defineSuite({
   teardown: () => targets.stop(),
   cases: [
     ...figureCases(TARGET_SET, "MB/s", "MB/s", throughput),
-    ...figureCases(TARGET_SET, "CPU per MB", "CPU ms/MB", (t) => last(lastCpuPerMB, t)),
+    ...figureCases(TARGET_SET, "CPU per MB", "CPU ms/MB", (t) => latestFigure(lastCpuPerMB, t)),
     ...figureCases(TARGET_SET, "connections/s", "conn/s", connectionRate),
-    ...figureCases(TARGET_SET, "CPU per connection", "CPU µs/conn", (t) => last(lastCpuPerConnection, t)),
+    ...figureCases(TARGET_SET, "CPU per connection", "CPU µs/conn", (t) =>
+      latestFigure(lastCpuPerConnection, t),
+    ),
   ],
 });
