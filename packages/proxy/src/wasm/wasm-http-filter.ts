@@ -13,6 +13,7 @@ import {
 } from "@proxy-wasm-ts/host";
 import type { HeaderList } from "../http/header-list.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "../http/http-filter.ts";
+import { drainedBuffer } from "./drained-buffer.ts";
 import { streamProperties } from "./stream-properties.ts";
 
 /**
@@ -24,22 +25,6 @@ import { streamProperties } from "./stream-properties.ts";
  */
 function syncHeaders(target: HeaderList | undefined, source: HeaderMap | null): void {
   if (target && source?.modified) source.copyLatin1Into(target);
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/**
- * Drained body bytes (the host gives up the array) as a Buffer for the data plane. Past V8's 64-byte
- * on-heap limit the array's memory is already off-heap and the Buffer is a view of it; a small array is
- * copied instead, because asking it for its ArrayBuffer would move it off-heap with a malloc.
- */
-function toBuffer(bytes: Uint8Array): Buffer {
-  const n = bytes.length;
-  if (n === 0) return EMPTY;
-  if (n > 64) return Buffer.from(bytes.buffer, bytes.byteOffset, n);
-  const out = Buffer.allocUnsafe(n);
-  out.set(bytes);
-  return out;
 }
 
 function status(action: Action): FilterStatus {
@@ -101,12 +86,12 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
 
   decodeData(body: BodyBuffer, endStream: boolean): FilterStatus {
     const action = this.stream.requestBody(body.data, endStream);
-    if (action === Action.Continue) body.data = toBuffer(this.stream.drainRequestBody());
+    if (action === Action.Continue) body.data = drainedBuffer(this.stream.drainRequestBody());
     return status(action);
   }
 
   drainDecoded(): Buffer {
-    return toBuffer(this.stream.drainRequestBody());
+    return drainedBuffer(this.stream.drainRequestBody());
   }
 
   encodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
@@ -122,12 +107,12 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     if (this.stream.localReply || (this.stream.mode !== "ok" && this.stream.mode !== "fail-open"))
       return "continue";
     const action = this.stream.responseBody(body.data, endStream);
-    if (action === Action.Continue) body.data = toBuffer(this.stream.drainResponseBody());
+    if (action === Action.Continue) body.data = drainedBuffer(this.stream.drainResponseBody());
     return status(action);
   }
 
   drainEncoded(): Buffer {
-    return toBuffer(this.stream.drainResponseBody());
+    return drainedBuffer(this.stream.drainResponseBody());
   }
 
   onLog(): void {

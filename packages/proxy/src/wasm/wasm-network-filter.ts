@@ -6,6 +6,7 @@
 import { Action, PeerType, type Plugin, type TcpStream, type TcpStreamEvents } from "@proxy-wasm-ts/host";
 import type { BodyBuffer, FilterStatus } from "../http/http-filter.ts";
 import type { NetworkFilter, NetworkFilterCallbacks, PeerType as Peer } from "../tcp/network-filter.ts";
+import { drainedBuffer } from "./drained-buffer.ts";
 import { streamProperties } from "./stream-properties.ts";
 
 /** Also the host stream's event handler (methods, not per-connection closures). */
@@ -43,22 +44,22 @@ export class WasmNetworkFilter implements NetworkFilter, TcpStreamEvents {
 
   onDownstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
     const action = this.stream.downstreamData(data.data, endOfStream);
-    if (action === Action.Continue) data.data = Buffer.from(this.stream.drainDownstream());
+    if (action === Action.Continue) data.data = drainedBuffer(this.stream.drainDownstream());
     return this.copyFilterState(action);
   }
 
   onUpstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
     const action = this.stream.upstreamData(data.data, endOfStream);
-    if (action === Action.Continue) data.data = Buffer.from(this.stream.drainUpstream());
+    if (action === Action.Continue) data.data = drainedBuffer(this.stream.drainUpstream());
     return this.copyFilterState(action);
   }
 
   drainDownstream(): Buffer {
-    return Buffer.from(this.stream.drainDownstream());
+    return drainedBuffer(this.stream.drainDownstream());
   }
 
   drainUpstream(): Buffer {
-    return Buffer.from(this.stream.drainUpstream());
+    return drainedBuffer(this.stream.drainUpstream());
   }
 
   onDownstreamClose(peer: Peer): void {
