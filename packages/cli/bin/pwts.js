@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript and run through tsx's loader, so no build step stands between a
-// checkout and a working `pwts`.
-import { register } from "tsx/esm/api";
+// Plain JavaScript built from src/ by `tsc -b` (npm's `prepare` in a checkout, before `npm publish` for the
+// registry): no TypeScript loader at start-up.
+import { main } from "../dist/main.js";
 
-register();
-const { main } = await import("../src/main.ts");
 process.exitCode = await main(process.argv.slice(2));

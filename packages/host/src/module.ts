@@ -3,6 +3,8 @@
  * and check every import against the import table, so an unknown or mis-typed import fails the load with its
  * name (as Envoy fails to link it) instead of at call time.
  */
+// Typings of the WebAssembly global (a `.js` specifier, so the emitted .d.ts points at a file that exists).
+import "./webassembly.js";
 import { readFile } from "node:fs/promises";
 import { ABI_MARKERS, findImport, type ImportSpec } from "./abi/table.ts";
 import type { AbiVersion } from "./types.ts";

@@ -4,6 +4,8 @@
  * looks them up), the context registry, and safe calls into the guest: a trap marks the VM failed and
  * never escapes as a JS exception.
  */
+// Typings of the WebAssembly global (a `.js` specifier, so the emitted .d.ts points at a file that exists).
+import "./webassembly.js";
 import type { ByteBuffer } from "./byte-buffer.ts";
 import type { Context } from "./context.ts";
 import type { HeaderMap } from "./header-map.ts";

@@ -5,6 +5,8 @@
  * signature differs from the host function's). Hand-written because only two sections are read, and no npm
  * package reads one section without decoding the whole module.
  */
+// Typings of the WebAssembly global (a `.js` specifier, so the emitted .d.ts points at a file that exists).
+import "./webassembly.js";
 
 /** A malformed binary: the message says where reading stopped. */
 export class WasmBinaryError extends Error {

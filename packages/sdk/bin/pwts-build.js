@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript build command through tsx's loader: no build step for the SDK itself.
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/build-command.ts");
+// The SDK's own build command, from the JavaScript that `tsc -b` emits into dist/.
+await import("../dist/build-command.js");

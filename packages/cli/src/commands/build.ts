@@ -3,10 +3,8 @@ import { relative } from "node:path";
 import type { Command } from "commander";
 import { buildPlugin, PLUGIN_OUTPUT } from "../plugin-build/build-plugin.ts";
 
-export function register(program: Command): void {
-  program
-    .command("build")
-    .description(`compile a plugin (assembly/index.ts) to ${PLUGIN_OUTPUT}, print its size and imports`)
+export function register(command: Command): void {
+  command
     .argument("[dir]", "plugin directory", ".")
     .option("-o, --out <file>", `output file (default: <dir>/${PLUGIN_OUTPUT})`)
     .option("--debug", "debug build: keep names, skip size optimization")

@@ -3,10 +3,8 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_PACKAGE_SPEC, scaffoldPlugin } from "../init/scaffold.ts";
 
-export function register(program: Command): void {
-  program
-    .command("init")
-    .description("create a plugin project (assembly/, test/, envoy.yaml, package.json, README)")
+export function register(command: Command): void {
+  command
     .argument("<name>", "project name (also its npm package name and the directory to create)")
     .option("--dir <path>", "directory to create (default: ./<name>)")
     .option(

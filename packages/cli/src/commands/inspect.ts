@@ -268,10 +268,8 @@ export function renderReport(report: InspectReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function register(program: Command): void {
-  program
-    .command("inspect")
-    .description("show a plugin's ABI version, size, imports and exports, and whether Envoy could load it")
+export function register(command: Command): void {
+  command
     .argument("<plugin.wasm>", "compiled plugin module")
     .option("--json", "print the report as JSON")
     .action(async (file: string, options: { json?: boolean }) => {

@@ -61,11 +61,9 @@ export interface IstioCliOptions extends RegistryCliOptions {
   output?: string;
 }
 
-export function register(program: Command): void {
+export function register(command: Command): void {
   addRegistryOptions(
-    program
-      .command("istio")
-      .description("generate the WasmPlugin (and callout ServiceEntry/EnvoyFilter) for a plugin, validated")
+    command
       .argument("[plugin]", "plugin folder (settings come from its envoy.yaml when there is one)", ".")
       .requiredOption(
         "--image <image>",

@@ -13,11 +13,9 @@ import {
   registryAccess,
 } from "../ship-commands.ts";
 
-export function register(program: Command): void {
+export function register(command: Command): void {
   addRegistryOptions(
-    program
-      .command("pull")
-      .description("fetch a Wasm image and check Istio could load it")
+    command
       .argument("<image>", "REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST]")
       .option("-o, --output <file>", "write the module to this file"),
   ).action((image: string, options: PullOptions) => pullCommand(image, options));

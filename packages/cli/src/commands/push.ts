@@ -27,11 +27,9 @@ function progressLine(p: UploadProgress): string | undefined {
   return undefined;
 }
 
-export function register(program: Command): void {
+export function register(command: Command): void {
   addRegistryOptions(
-    program
-      .command("push")
-      .description("push a plugin as an OCI image Istio accepts; prints the manifest digest")
+    command
       .argument("<plugin>", `plugin folder (pushes its ${PLUGIN_OUTPUT}) or .wasm file`)
       .argument("<image>", "REGISTRY/REPOSITORY[:TAG], e.g. ghcr.io/org/plugins/api-observer:0.1.0")
       .addOption(

@@ -67,12 +67,8 @@ async function run(file: string, options: RunOptions): Promise<void> {
   });
 }
 
-export function register(program: Command): void {
-  program
-    .command("run")
-    .description(
-      "run an Envoy bootstrap config (listeners, clusters, Wasm filters) locally, no Docker or Envoy",
-    )
+export function register(command: Command): void {
+  command
     .argument("<config>", "Envoy v3 bootstrap file (YAML or JSON)")
     .option("--log-level <level>", `plugin log level (${LOG_LEVELS.join(", ")})`, "info")
     .option("--drain-timeout <ms>", "on SIGINT/SIGTERM, how long in-flight requests may finish", "5000")

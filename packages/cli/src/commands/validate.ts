@@ -39,10 +39,8 @@ export async function collectConfigFiles(paths: string[]): Promise<string[]> {
   return files.sort();
 }
 
-export function register(program: Command): void {
-  program
-    .command("validate")
-    .description("check Envoy configs, docker-compose files and Istio manifests (exit 1 on errors)")
+export function register(command: Command): void {
+  command
     .argument("<config...>", "files or folders (folders: envoy*.yaml, docker-compose.yaml, wasmplugin*.yaml)")
     .option("-q, --quiet", "print errors only, no warnings or summary")
     .action(async (paths: string[], options: { quiet?: boolean }) => {

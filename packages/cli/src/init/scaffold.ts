@@ -7,7 +7,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../user-error.ts";
 
-const TEMPLATE_DIR = fileURLToPath(new URL("./template/", import.meta.url));
+const TEMPLATE_DIR = fileURLToPath(new URL("../../template/", import.meta.url));
 const SUFFIX = ".template";
 // npm's rule for unscoped package names, which the project name becomes.
 const VALID_NAME = /^[a-z0-9][a-z0-9._-]{0,213}$/;
