@@ -3,8 +3,10 @@
  * There is no maintained Node push/pull library (deploy.md §4c), and a Wasm image needs only a handful of
  * endpoints: blob HEAD/POST/PATCH/PUT/GET and manifest PUT/GET.
  */
-import { Agent, fetch, type Response } from "undici";
+import { Agent, type Dispatcher, fetch, type Response } from "undici";
+import { CredentialScope, isLoopbackHost } from "./credential-scope.ts";
 import { sha256Digest } from "./digest.ts";
+import { fetchFollowingRedirects, type HopRequest } from "./follow-redirects.ts";
 import { manifestAccept } from "./media-types.ts";
 import {
   type AuthChallenge,
@@ -12,17 +14,9 @@ import {
   parseAuthChallenge,
   type RegistryCredentials,
 } from "./registry-auth.ts";
+import { RegistryError } from "./registry-error.ts";
 
-/** A registry operation failed; `kind` tells auth, network and protocol failures apart. */
-export class RegistryError extends Error {
-  constructor(
-    message: string,
-    readonly kind: "auth" | "network" | "not-found" | "protocol" | "integrity",
-  ) {
-    super(message);
-    this.name = "RegistryError";
-  }
-}
+export { RegistryError };
 
 /** Progress of one blob upload, reported while pushing. */
 export interface UploadProgress {
@@ -39,17 +33,19 @@ export interface RegistryClientOptions {
   /** Registry host with optional port. */
   registry: string;
   credentials?: RegistryCredentials;
-  /** Use http:// instead of https://. Defaults to true for loopback hosts only. */
+  /**
+   * Use http:// instead of https://. Defaults to true for loopback hosts only. Set to true, it also lets
+   * credentials go over plain HTTP to this registry and its token service (never to other hosts).
+   */
   plainHttp?: boolean;
   /** Skip the single-request upload and send blobs in PATCH chunks of this many bytes. */
   chunkSize?: number;
   onProgress?: (progress: UploadProgress) => void;
-}
-
-/** Loopback hosts speak plain HTTP by default, as `oras`/`skopeo` users expect for a local registry. */
-function isLoopbackHost(registry: string): boolean {
-  const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  /**
+   * An undici dispatcher of the caller's (a proxy agent, a custom CA, own name resolution); `close()`
+   * leaves it open. By default the client makes and closes its own pool.
+   */
+  dispatcher?: Dispatcher;
 }
 
 const defaultChunkSize = 4 * 1024 * 1024;
@@ -57,20 +53,32 @@ const defaultChunkSize = 4 * 1024 * 1024;
 /** Speaks the distribution API to one registry; call `close()` when done to release sockets. */
 export class RegistryClient {
   readonly baseUrl: string;
-  private readonly agent = new Agent({ connections: 4 });
+  private readonly dispatcher: Dispatcher;
+  private readonly ownAgent: Agent | undefined;
+  /** Basic credentials or a bearer token, sent only where `registryScope` allows. */
   private authorization: string | undefined;
+  /** The registry host: the only one the registry's credentials and tokens go to. */
+  private readonly registryScope: CredentialScope;
   private readonly registry: string;
 
   constructor(private readonly options: RegistryClientOptions) {
     this.registry = options.registry;
-    const plain = options.plainHttp ?? isLoopbackHost(options.registry);
+    // Loopback hosts speak plain HTTP by default, as `oras`/`skopeo` users expect for a local registry.
+    const plain = options.plainHttp ?? isLoopbackHost(options.registry.replace(/:\d+$/, ""));
     // Docker Hub's references say docker.io, but its API lives on registry-1.docker.io.
     const host = options.registry === "docker.io" ? "registry-1.docker.io" : options.registry;
     this.baseUrl = `${plain ? "http" : "https"}://${host}`;
+    this.registryScope = new CredentialScope(new URL(this.baseUrl), options.plainHttp === true);
+    if (options.dispatcher) {
+      this.dispatcher = options.dispatcher;
+    } else {
+      this.ownAgent = new Agent({ connections: 4 });
+      this.dispatcher = this.ownAgent;
+    }
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.ownAgent?.close();
   }
 
   /** `GET /v2/`: checks the registry is reachable and the credentials work. */
@@ -252,23 +260,40 @@ export class RegistryClient {
     return bytes;
   }
 
-  /** Sends a request, answering one auth challenge (basic or bearer) and retrying once. */
+  /**
+   * Sends a request, answering one auth challenge (basic or bearer) and retrying once. Redirects and
+   * `Location`s on other hosts get no `Authorization`, and their challenges are not answered.
+   */
   private async send(
     method: string,
     pathOrUrl: string,
     init: { scope: string; body?: Uint8Array; headers?: Record<string, string> },
   ): Promise<Response> {
-    const url = new URL(pathOrUrl, this.baseUrl).toString();
+    const url = new URL(pathOrUrl, this.baseUrl);
+    const request: HopRequest = {
+      method,
+      headers: { ...init.headers },
+      ...(init.body ? { body: init.body } : {}),
+    };
     const attempt = () =>
-      this.fetchOnce(url, {
-        method,
-        headers: { ...init.headers, ...(this.authorization ? { authorization: this.authorization } : {}) },
-        ...(init.body ? { body: init.body } : {}),
-      });
+      fetchFollowingRedirects(
+        url,
+        request,
+        (hopUrl, hop) => this.fetchOnce(hopUrl, hop),
+        (hopUrl) => (this.registryScope.allows(hopUrl) ? this.authorization : undefined),
+      );
     const first = await attempt();
-    if (first.status !== 401) return first;
-    const header = first.headers.get("www-authenticate") ?? "";
-    await first.body?.cancel();
+    if (first.response.status !== 401) return first.response;
+    const header = first.response.headers.get("www-authenticate") ?? "";
+    await first.response.body?.cancel();
+    const withheld = this.registryScope.refusal(first.url);
+    if (withheld) {
+      throw new RegistryError(
+        `${method} ${url.pathname} on ${this.registry}: ${first.url.host} asks for credentials, and the ` +
+          `credentials for ${this.registry} are not sent there: ${withheld}`,
+        "auth",
+      );
+    }
     const challenge = parseAuthChallenge(header);
     if (!challenge) {
       throw new RegistryError(
@@ -281,16 +306,16 @@ export class RegistryClient {
     const who = this.options.credentials ? ` of ${this.options.credentials.username}` : "";
     const rejected = () =>
       new RegistryError(
-        `${this.registry} rejected the credentials${who} (HTTP 401 on ${method} ${new URL(url).pathname})`,
+        `${this.registry} rejected the credentials${who} (HTTP 401 on ${method} ${url.pathname})`,
         "auth",
       );
     if (this.authorization === before) throw rejected();
     const second = await attempt();
-    if (second.status === 401) {
-      await second.body?.cancel();
+    if (second.response.status === 401) {
+      await second.response.body?.cancel();
       throw rejected();
     }
-    return second;
+    return second.response;
   }
 
   private async answerChallenge(challenge: AuthChallenge, scope: string): Promise<void> {
@@ -304,24 +329,43 @@ export class RegistryClient {
     }
     const realm = challenge.params.realm;
     if (!realm) throw new RegistryError(`${this.registry} sent a bearer challenge without a realm`, "auth");
-    const tokenUrl = new URL(realm);
+    let tokenUrl: URL;
+    try {
+      tokenUrl = new URL(realm);
+    } catch {
+      throw new RegistryError(`${this.registry} sent a bearer realm that is not a URL: "${realm}"`, "auth");
+    }
+    if (tokenUrl.protocol !== "https:" && tokenUrl.protocol !== "http:") {
+      throw new RegistryError(`${this.registry} sent a bearer realm that is not http(s): "${realm}"`, "auth");
+    }
     if (challenge.params.service) tokenUrl.searchParams.set("service", challenge.params.service);
     const wanted = challenge.params.scope ?? scope;
     if (wanted) for (const s of wanted.split(" ")) tokenUrl.searchParams.append("scope", s);
-    const res = await this.fetchOnce(tokenUrl.toString(), {
-      method: "GET",
-      headers: credentials ? { authorization: basicAuthorization(credentials) } : {},
-    });
+    // Docker's token flow: the basic credentials go to the realm (wherever the registry puts it), but only
+    // over https, to loopback, or over http the user asked for; otherwise the token is asked for anonymously.
+    const realmScope = new CredentialScope(tokenUrl, this.options.plainHttp === true);
+    const withheld = credentials ? realmScope.refusal(tokenUrl) : undefined;
+    const basic = credentials && !withheld ? basicAuthorization(credentials) : undefined;
+    const { response: res } = await fetchFollowingRedirects(
+      tokenUrl,
+      { method: "GET", headers: {} },
+      (hopUrl, hop) => this.fetchOnce(hopUrl, hop),
+      (hopUrl) => (realmScope.allows(hopUrl) ? basic : undefined),
+    );
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
       throw new RegistryError(
-        credentials
-          ? `${this.registry}: token service ${tokenUrl.host} rejected the credentials for ${credentials.username} (HTTP ${res.status})`
-          : `${this.registry} requires credentials (token service answered HTTP ${res.status})`,
+        credentials && withheld
+          ? `${this.registry}: token service ${tokenUrl.host} answered HTTP ${res.status}; the credentials for ` +
+              `${credentials.username} were not sent to it: ${withheld}`
+          : credentials
+            ? `${this.registry}: token service ${tokenUrl.host} rejected the credentials for ${credentials.username} (HTTP ${res.status})`
+            : `${this.registry} requires credentials (token service answered HTTP ${res.status})`,
         "auth",
       );
     }
     if (res.status !== 200) {
+      await res.body?.cancel();
       throw new RegistryError(
         `${this.registry}: token service ${tokenUrl.host} answered HTTP ${res.status}`,
         "auth",
@@ -330,18 +374,17 @@ export class RegistryClient {
     const body = (await res.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryError(`${this.registry}: token service response has no token`, "auth");
+    // The token was issued for this registry's challenge: `send` attaches it only to the registry host.
     this.authorization = `Bearer ${token}`;
   }
 
-  private async fetchOnce(
-    url: string,
-    init: { method: string; headers: Record<string, string>; body?: Uint8Array },
-  ): Promise<Response> {
+  /** One HTTP exchange, redirects not followed (`fetchFollowingRedirects` decides what each hop carries). */
+  private async fetchOnce(url: URL, request: HopRequest): Promise<Response> {
     try {
-      return await fetch(url, { ...init, dispatcher: this.agent, redirect: "follow" });
+      return await fetch(url, { ...request, dispatcher: this.dispatcher, redirect: "manual" });
     } catch (err) {
       throw new RegistryError(
-        `cannot reach registry ${this.registry} (${url}): ${describeNetworkError(err)}`,
+        `cannot reach registry ${this.registry} (${url.href}): ${describeNetworkError(err)}`,
         "network",
       );
     }
