@@ -3,6 +3,8 @@
  * connection pools that reach each host (undici for HTTP/1.1, node:http2 for HTTP/2, raw sockets for TCP).
  */
 import { lookup } from "node:dns/promises";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { isIP } from "node:net";
 import { Pool } from "undici";
 import type { ClusterConfig } from "../config/model.ts";
@@ -25,6 +27,7 @@ export class UpstreamCluster {
   private next = 0;
   private readonly pools = new Map<string, Pool>();
   private readonly h2Pools = new Map<string, Http2SessionPool>();
+  private agent: HttpAgent | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   /** Requests in flight, for draining. */
   active = 0;
@@ -179,6 +182,17 @@ export class UpstreamCluster {
     return pool;
   }
 
+  /** node:http's connection pool, for the few HTTP/1.1 requests undici cannot send (those with Expect). */
+  nodeAgent(): HttpAgent {
+    if (!this.agent) {
+      const tls = this.tlsOptions();
+      this.agent = tls
+        ? new HttpsAgent({ keepAlive: true, timeout: this.config.idleTimeoutMs, ...tls })
+        : new HttpAgent({ keepAlive: true, timeout: this.config.idleTimeoutMs });
+    }
+    return this.agent;
+  }
+
   /** The HTTP/2 session pool for a host. */
   http2(host: UpstreamHost): Http2SessionPool {
     let pool = this.h2Pools.get(host.label);
@@ -194,6 +208,8 @@ export class UpstreamCluster {
     const closing: Promise<unknown>[] = [];
     for (const p of this.pools.values()) closing.push(p.destroy().catch(() => {}));
     for (const p of this.h2Pools.values()) closing.push(p.close());
+    this.agent?.destroy();
+    this.agent = undefined;
     this.pools.clear();
     this.h2Pools.clear();
     await Promise.all(closing);

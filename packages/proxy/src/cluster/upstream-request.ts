@@ -5,9 +5,14 @@
  *
  * HTTP/1.1 goes through undici's `dispatch` handler API rather than `request`: no response stream, promise
  * or abort-signal listener per request, which is most of what a proxy's upstream side would otherwise
- * allocate. HTTP/2 goes through node:http2 streams behind the same handler.
+ * allocate. HTTP/2 goes through node:http2 streams behind the same handler. undici refuses an `expect`
+ * header and treats an upstream's 100 as an error, so an HTTP/1.1 request carrying Expect
+ * (proxy_100_continue, or a value Envoy passes on) goes through node:http, which sends it and reports the 100.
  */
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { type ClientHttp2Stream, constants as h2 } from "node:http2";
+import { request as httpsRequest } from "node:https";
+import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { UpstreamCluster, UpstreamHost } from "./upstream-cluster.ts";
@@ -29,8 +34,10 @@ export interface UpstreamRequestSpec {
 
 /** What one upstream exchange reports, in this order: a head, data, then an end; or a reset at any point. */
 export interface UpstreamResponseHandler {
-  /** The response head (1xx informational heads are not reported). */
+  /** The response head (1xx informational heads are not reported here). */
   onUpstreamHeaders(status: number, headers: HeaderList): void;
+  /** A 1xx informational head before the response (reported for requests that carry Expect). */
+  onUpstreamInformational?(status: number): void;
   onUpstreamData(chunk: Buffer): void;
   onUpstreamEnd(): void;
   /** The exchange failed; `afterHeaders` when the head had already been reported. */
@@ -121,6 +128,8 @@ export function startUpstreamExchange(
   handler: UpstreamResponseHandler,
 ): UpstreamExchange {
   if (cluster.config.http2) return new Http2Exchange(cluster, host, spec, handler);
+  for (const [n] of spec.headers)
+    if (n === "expect") return new NodeHttp1Exchange(cluster, host, spec, handler);
   const headers: string[] = ["host", spec.authority];
   for (const [n, v] of spec.headers) headers.push(n, v);
   const exchange = new Http1Exchange(handler);
@@ -192,6 +201,114 @@ class Http1Exchange implements UpstreamExchange, Dispatcher.DispatchHandler {
   }
 }
 
+/** An HTTP/1.1 exchange through node:http, for requests with an `expect` header (see the file comment). */
+class NodeHttp1Exchange implements UpstreamExchange {
+  private readonly req: ClientRequest;
+  private res: IncomingMessage | undefined;
+  private connected = false;
+  private headersSeen = false;
+  private ended = false;
+  private aborted = false;
+  private paused = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    cluster: UpstreamCluster,
+    host: UpstreamHost,
+    spec: UpstreamRequestSpec,
+    private readonly handler: UpstreamResponseHandler,
+  ) {
+    const headers: string[] = ["host", spec.authority];
+    for (const [n, v] of spec.headers) headers.push(n, v);
+    const tls = cluster.tlsOptions() !== undefined;
+    const options = {
+      host: host.ip,
+      port: host.port,
+      method: spec.method,
+      path: spec.path,
+      headers,
+      setHost: false,
+      agent: cluster.nodeAgent(),
+    };
+    const req = tls ? httpsRequest(options) : httpRequest(options);
+    this.req = req;
+    req.on("socket", (socket: Socket) => {
+      if (!socket.connecting) {
+        this.connected = true;
+        return;
+      }
+      this.connectTimer = setTimeout(() => {
+        req.destroy(Object.assign(new Error("connect timeout"), { code: "UND_ERR_CONNECT_TIMEOUT" }));
+      }, cluster.config.connectTimeoutMs);
+      socket.once(tls ? "secureConnect" : "connect", () => {
+        this.connected = true;
+        clearTimeout(this.connectTimer);
+      });
+    });
+    req.on("information", (info: { statusCode: number }) => {
+      if (!this.aborted) this.handler.onUpstreamInformational?.(info.statusCode);
+    });
+    req.on("response", (res: IncomingMessage) => this.onResponse(res));
+    req.on("error", (err) => this.reset(classifyUpstreamError(err, this.connected)));
+    req.on("close", () => clearTimeout(this.connectTimer));
+    const body = spec.body;
+    if (body === undefined) req.end();
+    else if (body instanceof Uint8Array) req.end(body);
+    else {
+      // The head goes out now: the upstream answers Expect before the client sends its body.
+      req.flushHeaders();
+      body.pipe(req);
+    }
+  }
+
+  private onResponse(res: IncomingMessage): void {
+    this.res = res;
+    if (this.aborted) return;
+    if (this.paused) res.pause();
+    this.headersSeen = true;
+    const headers: HeaderList = [];
+    const raw = res.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+    this.handler.onUpstreamHeaders(res.statusCode ?? 502, headers);
+    res.on("data", (chunk: Buffer) => {
+      if (!this.aborted) this.handler.onUpstreamData(chunk);
+    });
+    res.on("end", () => {
+      this.ended = true;
+      // An upstream that answered before taking the whole body (a 417) leaves the request unfinished: its
+      // connection cannot be reused, so it goes.
+      if (!this.req.writableFinished) this.req.destroy();
+      if (!this.aborted) this.handler.onUpstreamEnd();
+    });
+    res.on("error", () => {});
+    res.on("close", () => {
+      if (!this.ended) this.reset(new UpstreamResetError("connection termination", ""));
+    });
+  }
+
+  private reset(reset: UpstreamResetError): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.handler.onUpstreamReset(reset, this.headersSeen);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.res?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.res?.resume();
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.req.destroy();
+  }
+}
+
 /** An HTTP/2 exchange: one stream of the host's shared session. */
 class Http2Exchange implements UpstreamExchange {
   private stream: ClientHttp2Stream | undefined;
@@ -239,6 +356,9 @@ class Http2Exchange implements UpstreamExchange {
     this.stream = stream;
     this.cluster.inc("upstream_rq_http2_total");
     if (this.paused) stream.pause();
+    stream.on("continue", () => {
+      if (!this.aborted) this.handler.onUpstreamInformational?.(100);
+    });
     stream.on("response", (h) => {
       if (this.aborted) return;
       this.headersSeen = true;

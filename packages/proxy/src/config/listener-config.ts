@@ -94,6 +94,7 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
   const streamIdleTimeoutMs = m.optional("stream_idle_timeout")?.durationMs() ?? 300_000;
   const requestTimeoutMs = m.optional("request_timeout")?.durationMs() ?? 0;
   const requestHeadersTimeoutMs = m.optional("request_headers_timeout")?.durationMs() ?? 0;
+  const proxy100Continue = m.optional("proxy_100_continue")?.bool() ?? false;
   const h1 = m.optional("http_protocol_options")?.message();
   if (h1) {
     h1.accept("accept_http_10", "default_host_for_http_10");
@@ -117,6 +118,7 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
     requestTimeoutMs,
     requestHeadersTimeoutMs,
     idleTimeoutMs,
+    proxy100Continue,
     bufferLimitBytes,
     path: m.path,
   };

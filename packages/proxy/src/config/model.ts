@@ -203,6 +203,8 @@ export interface HttpConnectionManagerConfig {
   requestTimeoutMs: number;
   requestHeadersTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Forward `Expect: 100-continue` upstream and relay its 100 (true), or answer 100 here (false, Envoy's default). */
+  proxy100Continue: boolean;
   /** Listener per_connection_buffer_limit_bytes (Envoy default 1 MiB): the filter buffer limit. */
   bufferLimitBytes: number;
   path: string;

@@ -58,6 +58,12 @@ export class HttpListener {
       },
       (req, res) => this.onRequest(req, res),
     );
+    // Requests with Expect come here too: the stream answers 100 Continue itself or leaves it to the
+    // upstream (proxy_100_continue), and passes other expectations on instead of node's 417.
+    this.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+    this.server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) =>
+      this.onRequest(req, res),
+    );
     // Counted and limited by the stream itself (Envoy's max_headers_count answers 431, node would truncate).
     this.server.maxHeadersCount = 0;
     this.server.on("connection", (socket: Socket) => {

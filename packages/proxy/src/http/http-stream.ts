@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ActiveEntry } from "../active-list.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
 import { FilterIteration, type FilterStage, type IterationSink } from "./filter-iteration.ts";
-import { getHeader, type HeaderList, setHeader } from "./header-list.ts";
+import { getHeader, type HeaderList, removeHeader, setHeader } from "./header-list.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "./http-filter.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
@@ -144,6 +144,14 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       this.sendLocal({ ...LOCAL_REPLIES.headersTooLarge, details: "http1.too_many_headers" });
       return;
     }
+    const expect = req.headers.expect;
+    if (expect !== undefined && !ctx.config.proxy100Continue && expect.toLowerCase() === "100-continue") {
+      // conn_manager_impl.cc ActiveStream::decodeHeaders: unless proxy_100_continue, Envoy answers
+      // 100 Continue itself (skipping the filter chain, counted as a 1xx) and removes Expect so the
+      // upstream does not answer it again. Any other Expect value is passed on as it is.
+      this.encode100Continue();
+      removeHeader(headers, "expect");
+    }
     if (req.headers.upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? "")) {
       // No upgrade_configs: Envoy refuses the upgrade.
       res.shouldKeepAlive = false;
@@ -234,6 +242,19 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
 
   resumeRequest(): void {
     this.req.resume();
+  }
+
+  /**
+   * A `100 Continue` to the client: Envoy's own (see start) or, with proxy_100_continue, the upstream's
+   * (ActiveStreamDecoderFilter::encode1xxHeaders). Counted like Envoy's chargeStats does for a 1xx.
+   */
+  encode100Continue(): void {
+    if (this.res.headersSent || this.res.destroyed) return;
+    this.lastActivityMs = Date.now();
+    const ls = this.ctx.listenerStats;
+    ls.countStatus(100);
+    ls.rqCompleted.inc();
+    this.res.writeContinue();
   }
 
   touch(): void {

@@ -51,6 +51,8 @@ export interface RouterCallbacks {
   resumeRequest(): void;
   /** Marks the stream active (for stream_idle_timeout). */
   touch(): void;
+  /** Relays an upstream `100 Continue` to the client (proxy_100_continue). */
+  encode100Continue(): void;
 }
 
 export class Router implements UpstreamResponseHandler {
@@ -291,6 +293,13 @@ export class Router implements UpstreamResponseHandler {
       status === 304 ||
       getHeader(headers, "content-length") === "0";
     this.stream.upstreamResponseHeaders(headers, this.noBody);
+  }
+
+  onUpstreamInformational(status: number): void {
+    // router.cc onUpstream1xxHeaders hands a 100 to the stream, which relays it only with
+    // proxy_100_continue (ActiveStreamDecoderFilter::encode1xxHeaders); other 1xx are dropped.
+    if (status !== 100 || !this.ctx.config.proxy100Continue || this.done || this.stream.finished) return;
+    this.stream.encode100Continue();
   }
 
   onUpstreamData(chunk: Buffer): void {
