@@ -1,13 +1,16 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from "fastify";
 import type { ApiEvent } from "./api-event.ts";
 import { ClickHouseStore, type ClickHouseStoreOptions } from "./clickhouse-store.ts";
 import { DuckDbStore } from "./duckdb-store.ts";
 import type { EventStore } from "./event-store.ts";
 import { maskSensitiveHeaders } from "./header-masking.ts";
+import { IntakeAdmission, IntakeBusyError } from "./intake-admission.ts";
 import { INTAKE_CONTENT_TYPES, IntakeError, parseIntakeBody } from "./intake-body.ts";
+import { isLoopbackHost } from "./listen-address.ts";
 import { BadQueryError, filterFromQuery, limitFromQuery } from "./query-params.ts";
 import { WriteBatcher } from "./write-batcher.ts";
 
@@ -19,23 +22,35 @@ export type StoreChoice =
 
 /** Options of {@link startIngestion}. */
 export interface IngestionOptions {
-  /** Listen address. Default `127.0.0.1`. */
+  /** Listen address. Default `127.0.0.1`. Any address but loopback needs a `token`. */
   host?: string;
   /** Port; 0 (the default) picks a free one. */
   port?: number;
   store: StoreChoice;
-  /** When set, intake requests need `Authorization: Bearer <token>`. */
+  /** When set, intake requests need `Authorization: Bearer <token>`. Required to listen on a non-loopback address. */
   token?: string;
   /** Largest intake body in bytes (413 beyond). Default 16 MiB. */
   bodyLimitBytes?: number;
+  /** A request's headers must arrive within this many ms of its first byte (408 and close beyond). Default 10,000. */
+  headersTimeoutMs?: number;
+  /** A whole request, headers and body, must arrive within this many ms (408 and close beyond). Default 30,000. */
+  requestTimeoutMs?: number;
   /** Most events in one intake request (413 beyond). Default 10,000. */
   maxEventsPerRequest?: number;
   /** Most events accepted but not yet durable (503 beyond). Default 50,000. */
   maxPendingEvents?: number;
   /** Most events per store write. Default 5,000. */
   maxBatchEvents?: number;
-  /** Most intake requests being read and parsed at once (429 beyond); bounds memory to this times the body limit. Default 64. */
+  /**
+   * Most intake requests whose body is in and that are being parsed and written at once (429 beyond). Requests still
+   * receiving their body do not count: those hold only `maxReceivingBodyBytes`. Default 64.
+   */
   maxConcurrentIntake?: number;
+  /**
+   * Most bytes of intake bodies still being received, over all requests, counted as they arrive (429 beyond).
+   * Default 16 × `bodyLimitBytes`; at least `bodyLimitBytes`.
+   */
+  maxReceivingBodyBytes?: number;
   /** Header names masked besides the built-in list (authorization, cookie, ...). */
   sensitiveHeaders?: string[];
   /** Log requests (pino, to stdout). Default false. */
@@ -75,9 +90,32 @@ const DASHBOARD_CSP =
  * await svc.close();
  */
 export async function startIngestion(options: IngestionOptions): Promise<IngestionServer> {
-  const bodyLimit = options.bodyLimitBytes ?? 16 * 1024 * 1024;
+  const listenHost = options.host ?? "127.0.0.1";
+  // Intake accepts data from whoever can connect: off loopback that is the network, so a token is a must.
+  if (!options.token && !(await isLoopbackHost(listenHost))) {
+    throw new Error(
+      `refusing to listen on ${listenHost} without an intake token: it is not a loopback address, so anyone who can reach it could post events. Set the \`token\` option (INGESTION_TOKEN for the command line), or listen on 127.0.0.1`,
+    );
+  }
+  const bodyLimit = positiveInteger(options, "bodyLimitBytes", 16 * 1024 * 1024);
   const maxEvents = options.maxEventsPerRequest ?? 10_000;
-  const maxConcurrentIntake = options.maxConcurrentIntake ?? 64;
+  const headersTimeoutMs = positiveInteger(options, "headersTimeoutMs", 10_000);
+  const requestTimeoutMs = positiveInteger(options, "requestTimeoutMs", 30_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new Error(
+      `headersTimeoutMs (${headersTimeoutMs}) must not be more than requestTimeoutMs (${requestTimeoutMs}): the request timeout covers the headers too`,
+    );
+  }
+  const admission = new IntakeAdmission({
+    bodyLimitBytes: bodyLimit,
+    maxReceivingBytes: positiveInteger(options, "maxReceivingBodyBytes", 16 * bodyLimit),
+    maxInProgress: positiveInteger(options, "maxConcurrentIntake", 64),
+  });
+  if (admission.limits.maxReceivingBytes < bodyLimit) {
+    throw new Error(
+      `maxReceivingBodyBytes (${admission.limits.maxReceivingBytes}) must be at least bodyLimitBytes (${bodyLimit}), or a body at the limit could never be accepted`,
+    );
+  }
   const sensitive = new Set((options.sensitiveHeaders ?? []).map((h) => h.toLowerCase()));
   const ownsStore = !("store" in options.store);
   const store = await openStore(options.store);
@@ -86,24 +124,40 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
     maxBatchEvents: options.maxBatchEvents ?? 5_000,
   });
   const tokenDigest = options.token ? sha256(options.token) : undefined;
-  let intakeInFlight = 0;
 
-  const app = Fastify({ bodyLimit, logger: options.log ?? false });
+  const app = Fastify({
+    bodyLimit,
+    logger: options.log ?? false,
+    // Fastify sets the server's requestTimeout from its own option (0, none, by default), after creating it.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // Node looks for expired requests only this often (every 30 s by default, which would let a 10 s header
+      // timeout run to 40 s): a tenth of the shorter timeout, 1 s at most.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 10))),
+    },
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) =>
+      answerClientError(error, socket, headersTimeoutMs, requestTimeoutMs),
+  });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(Object.keys(INTAKE_CONTENT_TYPES), { parseAs: "buffer" }, (_req, body, done) =>
-    done(null, body),
+  // The body is read here rather than by Fastify's buffer parser so that its bytes are counted as they arrive.
+  app.addContentTypeParser(
+    Object.keys(INTAKE_CONTENT_TYPES),
+    (request: FastifyRequest, payload: IncomingMessage) =>
+      admission.readBody(payload, request.headers["content-length"]),
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return reply.code(413).send({ error: `body over the limit of ${bodyLimit} bytes; split the batch` });
-    }
     if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
       return reply.code(415).send({
         error: `content type ${JSON.stringify(request.headers["content-type"] ?? "(none)")} is not accepted; send ${Object.keys(INTAKE_CONTENT_TYPES).join(", ")}`,
       });
     }
     if (error instanceof IntakeError) return reply.code(error.status).send({ error: error.message });
+    if (error instanceof IntakeBusyError) {
+      return reply.code(429).header("retry-after", RETRY_AFTER_SECONDS).send({ error: error.message });
+    }
     if (error instanceof BadQueryError) return reply.code(400).send({ error: error.message });
     if (error.statusCode && error.statusCode < 500)
       return reply.code(error.statusCode).send({ error: error.message });
@@ -124,16 +178,10 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
             .code(401)
             .send({ error: "missing or wrong bearer token; send Authorization: Bearer <token>" });
         }
-        if (intakeInFlight >= maxConcurrentIntake) {
-          reply.header("retry-after", RETRY_AFTER_SECONDS).header("connection", "close");
-          return reply
-            .code(429)
-            .send({ error: `more than ${maxConcurrentIntake} intake requests at once; retry later` });
-        }
-        intakeInFlight++;
-        reply.raw.once("close", () => {
-          intakeInFlight--;
-        });
+      },
+      // Admission once the whole body is in (see IntakeAdmission): a client still sending holds no slot.
+      preHandler: async (_request, reply) => {
+        reply.raw.once("close", admission.admit());
       },
     },
     async (request, reply) => {
@@ -213,6 +261,8 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
     status: "ok",
     engine: store.engine,
     pendingEvents: batcher.pendingEvents,
+    intakeInProgress: admission.inProgress,
+    intakeReceivingBytes: admission.receivingBytes,
   }));
 
   const page = (type: string, body: Buffer) => async (_request: FastifyRequest, reply: FastifyReply) =>
@@ -228,7 +278,7 @@ export async function startIngestion(options: IngestionOptions): Promise<Ingesti
   app.get("/dashboard.css", page("text/css; charset=utf-8", DASHBOARD.css));
 
   try {
-    await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
+    await app.listen({ host: listenHost, port: options.port ?? 0 });
   } catch (error) {
     if (ownsStore) await store.close();
     throw error;
@@ -251,6 +301,46 @@ async function openStore(choice: StoreChoice): Promise<EventStore> {
   if ("store" in choice) return choice.store;
   if (choice.engine === "duckdb") return DuckDbStore.open({ path: choice.path });
   return ClickHouseStore.open(choice);
+}
+
+/** Reads a numeric option that must be a whole number >= 1, naming it when it is not. */
+function positiveInteger(options: IngestionOptions, name: keyof IngestionOptions, fallback: number): number {
+  const value = options[name] ?? fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`${name} must be a whole number >= 1, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Answers what node reports before a request reaches Fastify: a timed-out request (408, naming the limits),
+ * headers too large (431), unparsable HTTP (400). The connection is closed after.
+ */
+function answerClientError(
+  error: Error & { code?: string },
+  socket: Socket,
+  headersTimeoutMs: number,
+  requestTimeoutMs: number,
+): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  let status = 400;
+  let message = "the request is not valid HTTP/1.1";
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    status = 408;
+    message = `the request did not arrive in time: headers must arrive within ${headersTimeoutMs} ms and the whole request within ${requestTimeoutMs} ms; send smaller batches or retry`;
+  } else if (error.code === "HPE_HEADER_OVERFLOW") {
+    status = 431;
+    message = "the request headers are too large";
+  }
+  // Only when no answer has started on this connection (node's own rule): bytes after a partial response would corrupt it.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify({ error: message });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 function query(request: FastifyRequest): Record<string, unknown> {

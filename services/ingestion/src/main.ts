@@ -1,13 +1,14 @@
 // CLI: node --import tsx services/ingestion/src/main.ts --port 8888 [--db data/events.duckdb]
 //      node --import tsx services/ingestion/src/main.ts --store clickhouse --clickhouse-url http://127.0.0.1:8123
-// The intake token comes from the INGESTION_TOKEN environment variable (a command line is visible in `ps`).
+// The intake token comes from the INGESTION_TOKEN environment variable (a command line is visible in `ps`);
+// it is required to listen on anything but loopback.
 import { parseArgs } from "node:util";
 import { type StoreChoice, startIngestion } from "./ingestion-server.ts";
 
 const usage = `usage: ingestion [--host 127.0.0.1] [--port 8888] [--store duckdb|clickhouse]
   [--db ingestion-data/events.duckdb] [--clickhouse-url http://127.0.0.1:8123] [--clickhouse-database default]
   [--max-pending 50000] [--log]
-environment: INGESTION_TOKEN=<bearer token required on intake>`;
+environment: INGESTION_TOKEN=<bearer token required on intake; required with a --host other than loopback>`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);

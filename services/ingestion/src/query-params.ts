@@ -46,6 +46,8 @@ function single(query: Record<string, unknown>, name: string): string | undefine
   const value = query[name];
   if (value === undefined || value === "") return undefined;
   if (typeof value !== "string") throw new BadQueryError(`give ${name} once`);
+  // No store can hold a NUL in a filter value (and no captured value has one): refused here, as bad input.
+  if (value.includes("\0")) throw new BadQueryError(`${name} must not contain a NUL byte (%00)`);
   return value;
 }
 

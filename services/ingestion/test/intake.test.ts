@@ -316,6 +316,23 @@ describe("intake", { timeout: 60_000 }, () => {
       assert.match(((await res.json()) as { error: string }).error, reason);
     }
   });
+
+  test("a NUL byte in a query parameter gets 400 naming the parameter, on every query endpoint", async () => {
+    for (const [path, name] of [
+      ["/api/v1/events/recent?service=a%00b", "service"],
+      ["/api/v1/apis?service=%00", "service"],
+      ["/api/v1/graph?service=shop%00", "service"],
+      ["/api/v1/events/recent?from=1%00", "from"],
+      ["/api/v1/apis?to=2024-01-01%00", "to"],
+      ["/api/v1/events/recent?status=5xx%00", "status"],
+      ["/api/v1/events/recent?limit=1%00", "limit"],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`);
+      const { error } = (await res.json()) as { error: string };
+      assert.equal(res.status, 400, `${path}: ${error}`);
+      assert.equal(error, `${name} must not contain a NUL byte (%00)`, path);
+    }
+  });
 });
 
 /** A store whose writes wait until released, to hold events pending. */
