@@ -13,6 +13,7 @@ import type { HttpFilterFactory } from "./http/http-filter.ts";
 import { HttpListener } from "./http/http-listener.ts";
 import { HttpListenerStats } from "./http/http-listener-stats.ts";
 import { RouteTable } from "./http/route-table.ts";
+import { formatLogLine } from "./log.ts";
 import { StatStore } from "./stats/stat-store.ts";
 import { TagProducer } from "./stats/tag-extraction.ts";
 import type { NetworkFilterFactory } from "./tcp/network-filter.ts";
@@ -109,6 +110,7 @@ export class LocalDataPlane {
         accessLogs: [...this.loggers(l.http.accessLogs, l.http.path), ...listenerLogs],
         filterFactories: factories,
         activeStreams: new ActiveList(),
+        log: (level, component, message) => this.output.stderr(formatLogLine(level, component, message)),
       });
     }
     const tcp = l.tcp!;

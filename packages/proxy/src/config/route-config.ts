@@ -117,8 +117,13 @@ export function readHeadersToAdd(value: ConfigValue | undefined): HeaderValueOpt
   return (value?.list() ?? []).map((item) => {
     const m = item.message();
     const header = m.required("header").message();
-    const name = header.required("key").nonEmptyString().toLowerCase();
-    const v = header.optional("value")?.string() ?? "";
+    const key = header.required("key");
+    const name = key.nonEmptyString().toLowerCase();
+    const valueField = header.optional("value");
+    const v = valueField?.string() ?? "";
+    // Envoy's HeaderValue validation (HTTP_HEADER_NAME / HTTP_HEADER_VALUE, strict: false).
+    if (/[\0\r\n]/.test(name)) key.fail("a header name must not contain NUL, CR or LF");
+    if (/[\0\r\n]/.test(v)) valueField!.fail("a header value must not contain NUL, CR or LF");
     header.accept("raw_value");
     header.finish();
     let action: HeaderValueOption["action"] = "append";

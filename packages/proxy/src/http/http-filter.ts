@@ -48,6 +48,11 @@ export interface HttpFilterCallbacks {
   responseHeaders(): HeaderList | undefined;
   /** Ends the stream abruptly (a filter closed it). */
   resetStream(): void;
+  /**
+   * The filter named `filterName` edited the `direction` headers (now `headers`), or gave them to a local
+   * reply: the stream notes an invalid header for Envoy's check before the message goes out.
+   */
+  headersEdited?(direction: "request" | "response", filterName: string, headers: HeaderList): void;
 }
 
 /** Builds one filter instance for one stream. */

@@ -4,6 +4,7 @@ import type { AccessLogger } from "../access-log/access-logger.ts";
 import type { ActiveList } from "../active-list.ts";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import type { HttpConnectionManagerConfig, ListenerIdentity } from "../config/model.ts";
+import type { ProxyLog } from "../log.ts";
 import type { StatStore } from "../stats/stat-store.ts";
 import type { HttpFilterFactory } from "./http-filter.ts";
 import type { HttpListenerStats } from "./http-listener-stats.ts";
@@ -21,4 +22,6 @@ export interface HttpListenerContext {
   filterFactories: HttpFilterFactory[];
   /** Streams in flight, for draining. */
   activeStreams: ActiveList<HttpStream>;
+  /** The data plane's own log (warnings about what a filter did wrong, ...). */
+  log: ProxyLog;
 }

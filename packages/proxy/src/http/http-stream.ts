@@ -8,6 +8,12 @@ import type { ActiveEntry } from "../active-list.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
 import { FilterIteration, type FilterStage, type IterationSink } from "./filter-iteration.ts";
 import { getHeader, type HeaderList, removeHeader, setHeader } from "./header-list.ts";
+import {
+  findInvalidHeader,
+  type InvalidHeader,
+  invalidHeaderDetails,
+  invalidHeaderMessage,
+} from "./header-validation.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "./http-filter.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
@@ -66,6 +72,13 @@ class OverflowHandler {
   }
 }
 
+/** A filter left an invalid header in a direction's headers: which filter, which header. */
+interface InvalidHeaderNote {
+  direction: "request" | "response";
+  filter: string;
+  name: string;
+}
+
 /** Per-connection id, formatted addresses and peer, computed once per connection rather than per request. */
 export interface ConnectionInfo {
   id: number;
@@ -88,6 +101,8 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   private complete = false;
   private localReplySent = false;
   private resetByProxy = false;
+  /** Invalid headers filters left, checked again where Envoy checks them (a later filter may fix them). */
+  private invalidHeaderNotes: InvalidHeaderNote[] | undefined;
   /** This stream in the listener's active list (for the stream_idle_timeout sweep). */
   private readonly activeEntry: ActiveEntry<HttpStream>;
 
@@ -217,6 +232,74 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.resetDownstream("LR");
   }
 
+  headersEdited(direction: "request" | "response", filterName: string, headers: HeaderList): void {
+    const bad = findInvalidHeader(headers);
+    if (!bad) return;
+    this.invalidHeaderNotes ??= [];
+    this.invalidHeaderNotes.push({ direction, filter: filterName, name: bad.name });
+  }
+
+  /**
+   * upstream_codec_filter.cc (UpstreamCodecFilter::decodeHeaders): the upstream codec refuses request headers
+   * a filter made invalid (HeaderUtility::checkValidRequestHeaders), and the router answers 503 with flag DPE,
+   * the status message as body and `filter_removed_required_request_headers{...}` details.
+   */
+  rejectInvalidRequestHeaders(headers: HeaderList): boolean {
+    if (this.invalidHeaderNotes === undefined) return false;
+    const bad = findInvalidHeader(headers);
+    if (!bad) return false;
+    const details = invalidHeaderDetails("filter_removed_required_request_headers", bad);
+    this.logInvalidHeader("request", bad, `503 ${details}`);
+    this.sendLocal({ status: 503, body: invalidHeaderMessage(bad), details, flag: "DPE" });
+    return true;
+  }
+
+  /**
+   * filter_manager.cc (FilterManager::encodeHeaders) checks the response headers once the response filters
+   * ran and answers 502 with `filter_removed_required_response_headers{...}` (no flag); Envoy checks only
+   * `:status` there and its HTTP/1 codec would write an invalid value as is, which node refuses to, so an
+   * invalid name or value gets that same answer here. Returns true when it answered.
+   */
+  private rejectInvalidResponseHeaders(headers: HeaderList): boolean {
+    const bad = findInvalidHeader(headers);
+    if (!bad) return false;
+    const details = invalidHeaderDetails("filter_removed_required_response_headers", bad);
+    this.logInvalidHeader("response", bad, `502 ${details}`);
+    // The replacement is not checked again.
+    this.invalidHeaderNotes = undefined;
+    this.router.abort();
+    this.decoder.aborted = true;
+    this.encoder.aborted = true;
+    this.localReplySent = true;
+    this.streamInfo.responseCodeDetails = details;
+    const body = Buffer.from(invalidHeaderMessage(bad), "utf8");
+    this.writeResponseHeaders(
+      [
+        [":status", "502"],
+        ["content-type", "text/plain"],
+        ["content-length", String(body.length)],
+        ["server", this.ctx.config.serverName],
+      ],
+      false,
+    );
+    this.writeResponseData(body, true);
+    return true;
+  }
+
+  private logInvalidHeader(direction: "request" | "response", bad: InvalidHeader, answer: string): void {
+    const notes = this.invalidHeaderNotes ?? [];
+    const note =
+      notes.find((n) => n.direction === direction && n.name === bad.name) ??
+      notes.findLast((n) => n.direction === direction);
+    const who = note ? `filter ${JSON.stringify(note.filter)} (envoy.filters.http.wasm)` : "a filter";
+    this.ctx.log(
+      "warning",
+      "http",
+      `[C${this.connection.id}] ${who} set an invalid ${bad.part} for ${direction} header ` +
+        `${JSON.stringify(bad.name)}; answered ${answer}`,
+    );
+  }
+
   // ---- RouterCallbacks ---------------------------------------------------------------------------------
 
   get responseStarted(): boolean {
@@ -330,6 +413,11 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
 
   writeResponseHeaders(headers: HeaderList, endStream: boolean): void {
     if (this.res.headersSent || this.res.destroyed) return;
+    if (
+      this.invalidHeaderNotes?.some((n) => n.direction === "response") &&
+      this.rejectInvalidResponseHeaders(headers)
+    )
+      return;
     this.responseHeadersValue = headers;
     this.streamInfo.responseHeaders = headers;
     const status = Number(getHeader(headers, ":status") ?? 502);

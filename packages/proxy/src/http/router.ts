@@ -51,6 +51,11 @@ export interface RouterCallbacks {
   resumeRequest(): void;
   /** Marks the stream active (for stream_idle_timeout). */
   touch(): void;
+  /**
+   * Envoy's check of the request headers on their way to the upstream codec: answers (503 DPE) and returns
+   * true when a filter left an invalid header.
+   */
+  rejectInvalidRequestHeaders(headers: HeaderList): boolean;
   /** Relays an upstream `100 Continue` to the client (proxy_100_continue). */
   encode100Continue(): void;
 }
@@ -139,6 +144,7 @@ export class Router implements UpstreamResponseHandler {
     applyHeaderOptions(headers, virtualHost.requestHeadersToAdd, expandNothing);
     applyHeaderOptions(headers, this.ctx.routeTable.config.requestHeadersToAdd, expandNothing);
 
+    if (this.stream.rejectInvalidRequestHeaders(headers)) return;
     const upstreamHeaders: HeaderList = [];
     for (const [n, v] of headers)
       if (n[0] !== ":" && !isHopByHop(n) && n !== "host") upstreamHeaders.push([n, v]);

@@ -17,6 +17,7 @@ import type { ClusterManager } from "../cluster/cluster-manager.ts";
 import { ConfigError } from "../config/config-error.ts";
 import type { NodeConfig, WasmPluginConfig } from "../config/model.ts";
 import type { HttpFilterFactory } from "../http/http-filter.ts";
+import { formatLogLine, LEVEL_NAMES } from "../log.ts";
 import type { NetworkFilterFactory } from "../tcp/network-filter.ts";
 import { ClusterCallouts } from "./cluster-callouts.ts";
 import { loadPluginCode, sha256Hex } from "./plugin-code.ts";
@@ -24,23 +25,18 @@ import { jsonToProperty } from "./stream-properties.ts";
 import { WasmHttpFilter } from "./wasm-http-filter.ts";
 import { WasmNetworkFilter } from "./wasm-network-filter.ts";
 
-/** Envoy's spdlog level names. */
-const LEVEL_NAMES = ["trace", "debug", "info", "warning", "error", "critical"];
-
-function pad(n: number, w = 2): string {
-  return String(n).padStart(w, "0");
-}
-
 /** `[2024-12-15 06:24:57.672][25][warning][wasm] wasm log name root_id: message` */
 export function formatPluginLog(entry: LogEntry, now = new Date()): string {
-  const ts =
-    `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ` +
-    `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}.${pad(now.getMilliseconds(), 3)}`;
   let prefix = "";
   if (entry.pluginName) prefix += ` ${entry.pluginName}`;
   if (entry.rootId) prefix += ` ${entry.rootId}`;
   if (entry.vmId) prefix += ` ${entry.vmId}`;
-  return `[${ts}][${process.pid}][${LEVEL_NAMES[entry.level] ?? "info"}][wasm] wasm log${prefix}: ${entry.message}\n`;
+  return formatLogLine(
+    LEVEL_NAMES[entry.level] ?? "info",
+    "wasm",
+    `wasm log${prefix}: ${entry.message}`,
+    now,
+  );
 }
 
 export class PluginRuntime {

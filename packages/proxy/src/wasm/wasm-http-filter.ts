@@ -34,6 +34,7 @@ function status(action: Action): FilterStatus {
 /** Also the host stream's event handler: methods, not per-request closures. */
 export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
   private readonly stream: HttpStream;
+  private readonly name: string;
   private requestHeaderList: HeaderList | undefined;
   private responseHeaderList: HeaderList | undefined;
   private done = false;
@@ -43,12 +44,23 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     private readonly cb: HttpFilterCallbacks,
   ) {
     this.stream = plugin.newHttpStream({ properties: streamProperties(cb.streamInfo, cb), events: this });
+    this.name = plugin.config.name;
+  }
+
+  /** After a callback that may have edited a direction's headers: let the stream check what the plugin set. */
+  private edited(
+    direction: "request" | "response",
+    list: HeaderList | undefined,
+    map: HeaderMap | null,
+  ): void {
+    if (list && map?.modified) this.cb.headersEdited?.(direction, this.name, list);
   }
 
   // Resumes are deferred: the host reports one before it releases the buffered bytes.
   onResumeRequest(): void {
     queueMicrotask(() => {
       syncHeaders(this.requestHeaderList, this.stream.request.headers);
+      this.edited("request", this.requestHeaderList, this.stream.request.headers);
       this.cb.continueDecoding();
     });
   }
@@ -56,17 +68,18 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
   onResumeResponse(): void {
     queueMicrotask(() => {
       syncHeaders(this.responseHeaderList, this.stream.response.headers);
+      this.edited("response", this.responseHeaderList, this.stream.response.headers);
       this.cb.continueEncoding();
     });
   }
 
   onLocalReply(reply: LocalReply): void {
-    this.cb.sendLocalReply(
-      reply.statusCode,
-      reply.body,
-      reply.headers.map(([n, v]) => [latin1String(n).toLowerCase(), latin1String(v)]),
-      reply.details,
-    );
+    const headers: HeaderList = reply.headers.map(([n, v]) => [
+      latin1String(n).toLowerCase(),
+      latin1String(v),
+    ]);
+    if (headers.length > 0) this.cb.headersEdited?.("response", this.name, headers);
+    this.cb.sendLocalReply(reply.statusCode, reply.body, headers, reply.details);
   }
 
   onReset(): void {
@@ -81,6 +94,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     this.requestHeaderList = headers;
     const action = this.stream.requestHeaders(HeaderMap.latin1View(headers), endStream);
     syncHeaders(headers, this.stream.request.headers);
+    this.edited("request", headers, this.stream.request.headers);
     return status(action);
   }
 
@@ -100,6 +114,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     this.responseHeaderList = headers;
     const action = this.stream.responseHeaders(HeaderMap.latin1View(headers), endStream);
     syncHeaders(headers, this.stream.response.headers);
+    this.edited("response", headers, this.stream.response.headers);
     return status(action);
   }
 

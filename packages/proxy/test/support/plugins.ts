@@ -50,6 +50,8 @@ function module(data: Record<number, string>, funcs: Record<string, string>): st
   (import "env" "proxy_define_metric" (func $define_metric (param i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_increment_metric" (func $increment_metric (param i32 i64) (result i32)))
   (import "env" "proxy_get_property" (func $get_property (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_send_local_response"
+    (func $local_response (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_grpc_call"
     (func $grpc_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
@@ -267,6 +269,41 @@ export function grpcPluginWat(): string {
     (i32.store8 (i32.const 113) (i32.add (i32.const 48) (i32.rem_u (local.get $status) (i32.const 10))))
     (drop (call $replace (i32.const 0) (i32.const 96) (i32.const 13) (i32.const 112) (i32.const 2)))
     (drop (call $continue (i32.const 0))))`,
+    },
+  );
+}
+
+/**
+ * Sets one header an HTTP message must not carry (a value with CR, LF or NUL, or a name that is not a
+ * token): in the request headers, the response headers, or the headers of a 418 local reply it sends
+ * from on_request_headers. `name` and `value` are ASCII.
+ */
+export function invalidHeaderPluginWat(
+  where: "request" | "response" | "local-reply",
+  name: string,
+  value: string,
+): string {
+  if (where === "local-reply") {
+    const pairs = serializePairs([[name, value]]);
+    return module(
+      { 16: "teapot" },
+      {
+        proxy_on_request_headers: `(data (i32.const 256) "${pairs.escaped}")
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (call $local_response (i32.const 418) (i32.const 0) (i32.const 0) (i32.const 16) (i32.const 6)
+      (i32.const 256) (i32.const ${pairs.length}) (i32.const -1)))
+    (i32.const 1))`,
+      },
+    );
+  }
+  const callback = where === "request" ? "proxy_on_request_headers" : "proxy_on_response_headers";
+  const map = where === "request" ? 0 : 2;
+  return module(
+    { 16: name, 64: value },
+    {
+      [callback]: `(func (export "${callback}") (param i32 i32 i32) (result i32)
+    (drop (call $replace (i32.const ${map}) (i32.const 16) (i32.const ${name.length}) (i32.const 64) (i32.const ${value.length})))
+    (i32.const 0))`,
     },
   );
 }
