@@ -95,9 +95,14 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
   const requestTimeoutMs = m.optional("request_timeout")?.durationMs() ?? 0;
   const requestHeadersTimeoutMs = m.optional("request_headers_timeout")?.durationMs() ?? 0;
   const proxy100Continue = m.optional("proxy_100_continue")?.bool() ?? false;
+  let allowAbsoluteUrl = true;
+  let defaultHostForHttp10 = "";
   const h1 = m.optional("http_protocol_options")?.message();
   if (h1) {
-    h1.accept("accept_http_10", "default_host_for_http_10");
+    allowAbsoluteUrl = h1.optional("allow_absolute_url")?.wrappedBool() ?? true;
+    defaultHostForHttp10 = h1.optional("default_host_for_http_10")?.string() ?? "";
+    // HTTP/1.0 is accepted whatever accept_http_10 says (see the README's differences).
+    h1.accept("accept_http_10");
     h1.finish();
   }
   m.accept("normalize_path", "merge_slashes", "path_with_escaped_slashes_action", "drain_timeout");
@@ -119,6 +124,8 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
     requestHeadersTimeoutMs,
     idleTimeoutMs,
     proxy100Continue,
+    allowAbsoluteUrl,
+    defaultHostForHttp10,
     bufferLimitBytes,
     path: m.path,
   };

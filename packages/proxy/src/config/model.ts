@@ -203,6 +203,10 @@ export interface HttpConnectionManagerConfig {
   requestTimeoutMs: number;
   requestHeadersTimeoutMs: number;
   idleTimeoutMs: number;
+  /** http_protocol_options.allow_absolute_url (default true): `GET http://host/path` takes host and path from the URI. */
+  allowAbsoluteUrl: boolean;
+  /** http_protocol_options.default_host_for_http_10: the authority of an HTTP/1.0 request without Host ("" = none). */
+  defaultHostForHttp10: string;
   /** Forward `Expect: 100-continue` upstream and relay its 100 (true), or answer 100 here (false, Envoy's default). */
   proxy100Continue: boolean;
   /** Listener per_connection_buffer_limit_bytes (Envoy default 1 MiB): the filter buffer limit. */

@@ -54,6 +54,8 @@ export class HttpListener {
         // No "Keep-Alive: timeout=" header (Envoy sends none); the idle timeout is a socket timeout below.
         keepAliveTimeout: 0,
         joinDuplicateHeaders: false,
+        // A missing Host is the stream's to answer (Envoy's 400 missing_host_header, access-logged).
+        requireHostHeader: false,
         noDelay: true,
       },
       (req, res) => this.onRequest(req, res),

@@ -18,6 +18,7 @@ import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "
 import type { HttpListenerContext } from "./http-listener-context.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
 import { type DownstreamPeer, mutateRequestHeaders } from "./request-headers.ts";
+import { parseRequestTarget } from "./request-target.ts";
 import type { SelectedRoute } from "./route-table.ts";
 import { Router, type RouterCallbacks } from "./router.ts";
 
@@ -89,9 +90,11 @@ export interface ConnectionInfo {
 
 export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   readonly streamInfo: StreamInfo;
-  private readonly filters: HttpFilter[];
-  private readonly decoder: FilterIteration;
-  private readonly encoder: FilterIteration;
+  // The filter chain is made once the connection manager's checks pass (createFilterChain): a request
+  // Envoy answers before that (codec errors, a missing Host) is never shown to a filter.
+  private filters: HttpFilter[] = [];
+  private decoder!: FilterIteration;
+  private encoder!: FilterIteration;
   private readonly router: Router;
   private requestHeadersValue: HeaderList = [];
   private responseHeadersValue: HeaderList | undefined;
@@ -101,6 +104,8 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   private complete = false;
   private localReplySent = false;
   private resetByProxy = false;
+  /** The whole request arrived (Envoy's remote complete). */
+  private remoteComplete = false;
   /** Invalid headers filters left, checked again where Envoy checks them (a later filter may fix them). */
   private invalidHeaderNotes: InvalidHeaderNote[] | undefined;
   /** This stream in the listener's active list (for the stream_idle_timeout sweep). */
@@ -116,71 +121,119 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
     this.router = new Router(ctx, this);
     this.activeEntry = ctx.activeStreams.add(this);
-    this.filters = ctx.filterFactories.map((make) => make(this));
-    const limit = ctx.config.bufferLimitBytes;
+  }
+
+  /** The HTTP filters of the listener for this stream (none for a reply before the chain exists). */
+  private createFilterChain(withFilters: boolean): void {
+    const filters = withFilters ? this.ctx.filterFactories.map((make) => make(this)) : [];
+    this.filters = filters;
+    const limit = this.ctx.config.bufferLimitBytes;
     // Stages and sinks are class instances, not object literals of arrow functions: per-request closures
     // with inferred names cost a defineProperty each under tsx (esbuild keepNames).
     this.decoder = new FilterIteration(
-      this.filters.map((f) => new DecodingStage(f)),
+      filters.map((f) => new DecodingStage(f)),
       this.router,
       limit,
       new OverflowHandler(this, "request"),
     );
     this.encoder = new FilterIteration(
-      this.filters.map((f) => new EncodingStage(f)).reverse(),
+      filters.map((f) => new EncodingStage(f)).reverse(),
       new ResponseWriter(this),
       limit,
       new OverflowHandler(this, "response"),
     );
   }
 
+  /** A local reply before the filter chain exists. */
+  private replyBeforeFilters(spec: LocalReplySpec): void {
+    this.createFilterChain(false);
+    this.sendLocal(spec);
+  }
+
+  /** The HTTP/1 codec's answer to a request it cannot take (sendProtocolError): DPE, and the connection closes. */
+  private codecError(spec: LocalReplySpec): void {
+    this.res.shouldKeepAlive = false;
+    this.replyBeforeFilters(spec);
+  }
+
   /** Starts processing: called once per request by the listener. */
   start(): void {
     const { req, res, ctx } = this;
+    const config = ctx.config;
     const ls = ctx.listenerStats;
     ls.rqTotal.inc();
     ls.rqHttp1Total.inc();
     ls.rqActive.add(1);
-    const headers: HeaderList = [
-      [":authority", req.headers.host ?? ""],
-      [":path", req.url ?? "/"],
-      [":method", req.method ?? "GET"],
-      [":scheme", "http"],
-    ];
+    res.on("close", () => this.onDownstreamClose());
+    const hasBody =
+      req.headers["transfer-encoding"] !== undefined ||
+      (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
+    this.remoteComplete = !hasBody;
+    const method = req.method ?? "GET";
+
+    // The HTTP/1 codec (http1/codec_impl.cc ServerConnectionImpl::onHeadersCompleteBase): handlePath reads
+    // the request-target; checkProtocolVersion gives an HTTP/1.0 request without Host the configured default.
+    const url = req.url ?? "/";
+    const target = parseRequestTarget(url, method, config.allowAbsoluteUrl);
+    let authority = req.headers.host;
+    let path = url;
+    let scheme = "http";
+    if (target.kind === "origin") path = target.path;
+    else if (target.kind === "absolute") {
+      authority = target.authority;
+      path = target.path;
+      scheme = target.scheme;
+    }
+    if (authority === undefined && req.httpVersion === "1.0" && config.defaultHostForHttp10)
+      authority = config.defaultHostForHttp10;
+    const headers: HeaderList = authority === undefined ? [] : [[":authority", authority]];
+    headers.push([":path", path], [":method", method], [":scheme", scheme]);
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
       if (name !== "host") headers.push([name, raw[i + 1]!]);
     }
-    res.on("close", () => this.onDownstreamClose());
-    if (raw.length / 2 > ctx.config.maxHeadersCount) {
-      this.streamInfo.setFlag("DPE");
-      res.shouldKeepAlive = false;
-      this.sendLocal({ ...LOCAL_REPLIES.headersTooLarge, details: "http1.too_many_headers" });
+    this.requestHeadersValue = headers;
+    this.streamInfo.requestHeaders = headers;
+    if (raw.length / 2 > config.maxHeadersCount) {
+      this.codecError({ ...LOCAL_REPLIES.headersTooLarge, details: "http1.too_many_headers" });
       return;
     }
+    if (target.kind === "invalid") {
+      this.codecError({ ...LOCAL_REPLIES.badRequest, details: target.details });
+      return;
+    }
+
+    // The connection manager (conn_manager_impl.cc ActiveStream::decodeHeaders), before any filter.
     const expect = req.headers.expect;
-    if (expect !== undefined && !ctx.config.proxy100Continue && expect.toLowerCase() === "100-continue") {
-      // conn_manager_impl.cc ActiveStream::decodeHeaders: unless proxy_100_continue, Envoy answers
-      // 100 Continue itself (skipping the filter chain, counted as a 1xx) and removes Expect so the
-      // upstream does not answer it again. Any other Expect value is passed on as it is.
+    if (expect !== undefined && !config.proxy100Continue && expect.toLowerCase() === "100-continue") {
+      // Unless proxy_100_continue, Envoy answers 100 Continue itself (skipping the filter chain, counted as
+      // a 1xx) and removes Expect so the upstream does not answer it again. Other values are passed on.
       this.encode100Continue();
       removeHeader(headers, "expect");
     }
+    if (authority === undefined) {
+      // "Require host header. For HTTP/1.1 Host has already been translated to :authority."
+      this.replyBeforeFilters({ status: 400, body: "", details: "missing_host_header" });
+      return;
+    }
+    if (path[0] !== "/") {
+      // "Currently we only support relative paths at the application layer": OPTIONS *, or an absolute URI
+      // without allow_absolute_url.
+      ctx.stats.counter(`http.${config.statPrefix}.downstream_rq_non_relative_path`).inc();
+      this.replyBeforeFilters({ status: 404, body: "", details: "absolute_path" });
+      return;
+    }
+    mutateRequestHeaders(headers, config, this.connection.peer, "http");
+    // Envoy picks the route before the filters run; it changes only on clear_route_cache.
+    this.routeCache = ctx.routeTable.select(headers);
+    this.createFilterChain(true);
     if (req.headers.upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? "")) {
-      // No upgrade_configs: Envoy refuses the upgrade.
+      // No upgrade_configs: Envoy refuses the upgrade (and closes the connection).
       res.shouldKeepAlive = false;
       this.sendLocal({ status: 403, body: "", details: "upgrade_failed" });
       return;
     }
-    mutateRequestHeaders(headers, ctx.config, this.connection.peer, "http");
-    this.requestHeadersValue = headers;
-    this.streamInfo.requestHeaders = headers;
-    // Envoy picks the route before the filters run; it changes only on clear_route_cache.
-    this.routeCache = ctx.routeTable.select(headers);
-    const hasBody =
-      req.headers["transfer-encoding"] !== undefined ||
-      (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
     if (hasBody) {
       // Without content-length or transfer-encoding an HTTP/1.1 request has no body; node discards what is
       // left of an unread request itself, so body-less requests skip the stream machinery.
@@ -189,7 +242,10 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
         this.lastActivityMs = Date.now();
         this.decoder.data(chunk, false);
       });
-      req.on("end", () => this.decoder.data(EMPTY, true));
+      req.on("end", () => {
+        this.remoteComplete = true;
+        this.decoder.data(EMPTY, true);
+      });
       req.on("error", () => {});
     }
     this.decoder.headers(headers, !hasBody);
@@ -431,6 +487,9 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       flat.push(n, v);
     }
     if (!hasDate) flat.push("date", new Date().toUTCString());
+    // conn_manager_impl.cc encodeHeaders: a response before the whole request arrived ends the HTTP/1
+    // connection ("we don't want to wait around for the request to finish").
+    if (!this.remoteComplete) this.res.shouldKeepAlive = false;
     this.streamInfo.firstDownstreamTxMs = performance.now();
     this.res.writeHead(status, flat);
     if (endStream) this.res.end();
