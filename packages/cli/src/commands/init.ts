@@ -1,21 +1,35 @@
 /** `pwts init NAME`: scaffold a plugin project whose `npm test` passes out of the box. */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { DEFAULT_PACKAGE_SPEC, scaffoldPlugin } from "../init/scaffold.ts";
+import { defaultPackageSpecs, scaffoldPlugin } from "../init/scaffold.ts";
+
+interface InitOptions {
+  dir?: string;
+  sdk?: string;
+  host?: string;
+  cli?: string;
+}
+
+const DEFAULT_SPEC_HELP =
+  "(default: the checkout's own package as file:… when pwts runs from a checkout, else ^ the installed version)";
 
 export function register(command: Command): void {
   command
     .argument("<name>", "project name (also its npm package name and the directory to create)")
     .option("--dir <path>", "directory to create (default: ./<name>)")
-    .option(
-      "--sdk <spec>",
-      "npm spec for @proxy-wasm-ts/sdk, e.g. file:../proxy-wasm-ts/packages/sdk",
-      DEFAULT_PACKAGE_SPEC,
-    )
-    .option("--host <spec>", "npm spec for @proxy-wasm-ts/host", DEFAULT_PACKAGE_SPEC)
-    .action(async (name: string, options: { dir?: string; sdk: string; host: string }) => {
+    .option("--sdk <spec>", `npm spec for @proxy-wasm-ts/sdk ${DEFAULT_SPEC_HELP}`)
+    .option("--host <spec>", "npm spec for @proxy-wasm-ts/host (default: as for --sdk)")
+    .option("--cli <spec>", "npm spec for @proxy-wasm-ts/cli (default: as for --sdk)")
+    .action(async (name: string, options: InitOptions) => {
       const dir = resolve(options.dir ?? name);
-      const files = await scaffoldPlugin({ name, dir, sdkSpec: options.sdk, hostSpec: options.host });
+      const defaults = defaultPackageSpecs(dir);
+      const files = await scaffoldPlugin({
+        name,
+        dir,
+        sdkSpec: options.sdk ?? defaults.sdkSpec,
+        hostSpec: options.host ?? defaults.hostSpec,
+        cliSpec: options.cli ?? defaults.cliSpec,
+      });
       process.stdout.write(
         `created ${dir}\n${files.map((f) => `  ${f}`).join("\n")}\n\nnext:\n  cd ${options.dir ?? name}\n  npm install\n  npm test\n`,
       );
