@@ -67,6 +67,14 @@ function readHttpFilters(value: ConfigValue | undefined, baseDir: string): WasmP
   return wasm;
 }
 
+/**
+ * A connection manager timeout in whole milliseconds, as Envoy reads it (PROTOBUF_GET_MS_OR_DEFAULT truncates
+ * to milliseconds); 0 disables the ones documented so.
+ */
+function timeoutMs(value: ConfigValue | undefined, defaultMs: number): number {
+  return value ? Math.floor(value.durationMs()) : defaultMs;
+}
+
 function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): HttpConnectionManagerConfig {
   const statPrefix = m.required("stat_prefix").string();
   const codec = m.optional("codec_type");
@@ -87,13 +95,15 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
   let maxHeadersCount = 100;
   const common = m.optional("common_http_protocol_options")?.message();
   if (common) {
-    idleTimeoutMs = common.optional("idle_timeout")?.durationMs() ?? idleTimeoutMs;
+    idleTimeoutMs = timeoutMs(common.optional("idle_timeout"), idleTimeoutMs);
     maxHeadersCount = common.optional("max_headers_count")?.wrappedInteger(1) ?? maxHeadersCount;
     common.finish();
   }
-  const streamIdleTimeoutMs = m.optional("stream_idle_timeout")?.durationMs() ?? 300_000;
-  const requestTimeoutMs = m.optional("request_timeout")?.durationMs() ?? 0;
-  const requestHeadersTimeoutMs = m.optional("request_headers_timeout")?.durationMs() ?? 0;
+  // Envoy's defaults: stream idle 5 min; no request or request-headers timeout; drain 5 s.
+  const streamIdleTimeoutMs = timeoutMs(m.optional("stream_idle_timeout"), 300_000);
+  const requestTimeoutMs = timeoutMs(m.optional("request_timeout"), 0);
+  const requestHeadersTimeoutMs = timeoutMs(m.optional("request_headers_timeout"), 0);
+  const drainTimeoutMs = timeoutMs(m.optional("drain_timeout"), 5000);
   const proxy100Continue = m.optional("proxy_100_continue")?.bool() ?? false;
   let allowAbsoluteUrl = true;
   let defaultHostForHttp10 = "";
@@ -105,7 +115,7 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
     h1.accept("accept_http_10");
     h1.finish();
   }
-  m.accept("normalize_path", "merge_slashes", "path_with_escaped_slashes_action", "drain_timeout");
+  m.accept("normalize_path", "merge_slashes", "path_with_escaped_slashes_action");
   m.finish();
   return {
     statPrefix,
@@ -123,6 +133,7 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
     requestTimeoutMs,
     requestHeadersTimeoutMs,
     idleTimeoutMs,
+    drainTimeoutMs,
     proxy100Continue,
     allowAbsoluteUrl,
     defaultHostForHttp10,

@@ -148,6 +148,7 @@ export interface RouteActionConfig {
   autoHostRewrite: boolean;
   /** 0 = disabled. Envoy's default is 15 s. */
   timeoutMs: number;
+  /** Route idle_timeout: replaces stream_idle_timeout for streams on this route (0 = off). */
   idleTimeoutMs?: number;
 }
 
@@ -199,10 +200,16 @@ export interface HttpConnectionManagerConfig {
   /** Envoy default 60 KiB. */
   maxRequestHeadersKb: number;
   maxHeadersCount: number;
+  /** stream_idle_timeout (default 5 min; 0 = off): no activity on a stream for this long ends it (408/504 SI). */
   streamIdleTimeoutMs: number;
+  /** request_timeout (default 0 = off): the whole request must arrive (and pass the filters) in this time. */
   requestTimeoutMs: number;
+  /** request_headers_timeout (default 0 = off): the request headers must arrive in this time. */
   requestHeadersTimeoutMs: number;
+  /** common_http_protocol_options.idle_timeout (default 1 h; 0 = off): a connection with no stream this long closes. */
   idleTimeoutMs: number;
+  /** drain_timeout (default 5 s): how long an HTTP/1 connection drains before it closes. */
+  drainTimeoutMs: number;
   /** http_protocol_options.allow_absolute_url (default true): `GET http://host/path` takes host and path from the URI. */
   allowAbsoluteUrl: boolean;
   /** http_protocol_options.default_host_for_http_10: the authority of an HTTP/1.0 request without Host ("" = none). */

@@ -257,7 +257,9 @@ function readRoute(value: ConfigValue, baseDir: string): RouteConfig {
     const timeoutMs = r.optional("timeout")?.durationMs() ?? DEFAULT_ROUTE_TIMEOUT_MS;
     const retryValue = r.optional("retry_policy");
     const retryPolicy = retryValue ? readRetryPolicy(retryValue) : undefined;
-    const idleTimeoutMs = r.optional("idle_timeout")?.durationMs();
+    // Overrides the connection manager's stream_idle_timeout for this route (0 turns it off).
+    const idleValue = r.optional("idle_timeout");
+    const idleTimeoutMs = idleValue ? Math.floor(idleValue.durationMs()) : undefined;
     r.finish();
     action = {
       kind: "route",

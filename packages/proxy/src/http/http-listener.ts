@@ -1,6 +1,12 @@
 /**
  * An HTTP/1.1 listener (http_connection_manager) on node:http. Protocol errors get Envoy's codec answers
  * (400 Bad Request, 431 for headers over max_request_headers_kb) and are access-logged with DPE.
+ *
+ * Envoy's timers (conn_manager_impl.cc) are kept as timestamps and checked by one periodic sweep per
+ * listener, not one timer per stream: stream_idle_timeout and request_timeout per stream, idle_timeout per
+ * connection. Before a request's headers are complete there is no stream object here, so node's own
+ * checker (headersTimeout / requestTimeout) watches that phase, measured, like Envoy's stream timers, from
+ * the request's first byte, and this listener gives Envoy's answer when it fires.
  */
 import {
   createServer,
@@ -17,13 +23,30 @@ import { type ConnectionInfo, HttpStream } from "./http-stream.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
 import { downstreamPeer } from "./request-headers.ts";
 
+/** Envoy's default delayed_close_timeout: after its drain sequence an HTTP/1 connection closes this much later. */
+const DELAYED_CLOSE_MS = 1000;
+/** Node's request timers take 32-bit milliseconds; longer timeouts (weeks) are as good as none here. */
+const MAX_NODE_TIMEOUT_MS = 2 ** 31 - 1;
+
 function connectionInfo(socket: Socket): ConnectionInfo {
   return {
     id: newConnectionId(),
     remote: formatAddress(socket.remoteAddress, socket.remotePort),
     local: formatAddress(socket.localAddress, socket.localPort),
     peer: downstreamPeer(socket.remoteAddress),
+    streams: 0,
+    current: undefined,
+    idleSinceMs: performance.now(),
+    bytesReadAtIdle: 0,
+    closeAtMs: 0,
   };
+}
+
+/** The smallest of the timeouts that are on (> 0), or 0. */
+function minTimeout(...timeouts: number[]): number {
+  let min = 0;
+  for (const t of timeouts) if (t > 0 && (min === 0 || t < min)) min = t;
+  return min;
 }
 const connections = new WeakMap<Socket, ConnectionInfo>();
 
@@ -41,16 +64,38 @@ export class HttpListener {
   readonly server: Server;
   private readonly sockets = new ActiveList<Socket>();
   private draining = false;
-  private readonly idleSweep: NodeJS.Timeout | undefined;
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly ctx: HttpListenerContext) {
     const config = ctx.config;
+    const routeIdleTimeouts: number[] = [];
+    for (const vh of ctx.routeTable.config.virtualHosts)
+      for (const r of vh.routes)
+        if (r.action.kind === "route" && r.action.route.idleTimeoutMs)
+          routeIdleTimeouts.push(r.action.route.idleTimeoutMs);
+    const sweepOver = minTimeout(
+      config.streamIdleTimeoutMs,
+      config.requestTimeoutMs,
+      config.requestHeadersTimeoutMs,
+      config.idleTimeoutMs,
+      ...routeIdleTimeouts,
+    );
+    // A quarter of the shortest timeout, within 10 ms .. 1 s.
+    const sweepMs = sweepOver > 0 ? Math.min(1000, Math.max(10, Math.floor(sweepOver / 4))) : 0;
+    // Before the headers are complete, the first of request_headers_timeout, request_timeout and
+    // stream_idle_timeout (header bytes are no stream activity in Envoy) ends the request; onClientError tells
+    // which. After them node's requestTimeout still covers a body that does not arrive.
+    const beforeHeaders = minTimeout(
+      config.requestHeadersTimeoutMs,
+      config.requestTimeoutMs,
+      config.streamIdleTimeoutMs,
+    );
     this.server = createServer(
       {
         maxHeaderSize: config.maxRequestHeadersKb * 1024,
-        // Envoy's defaults: no overall request timeout, no headers timeout (both opt-in).
-        requestTimeout: config.requestTimeoutMs,
-        headersTimeout: config.requestHeadersTimeoutMs,
+        requestTimeout: Math.min(config.requestTimeoutMs, MAX_NODE_TIMEOUT_MS),
+        headersTimeout: Math.min(beforeHeaders, MAX_NODE_TIMEOUT_MS),
+        connectionsCheckingInterval: sweepMs || 30_000,
         // No "Keep-Alive: timeout=" header (Envoy sends none); the idle timeout is a socket timeout below.
         keepAliveTimeout: 0,
         joinDuplicateHeaders: false,
@@ -71,7 +116,6 @@ export class HttpListener {
     this.server.on("connection", (socket: Socket) => {
       connections.set(socket, connectionInfo(socket));
       const entry = this.sockets.add(socket);
-      if (config.idleTimeoutMs > 0) socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
       ctx.listenerStats.cxTotal.inc();
       ctx.listenerStats.cxActive.add(1);
       socket.on("close", () => {
@@ -82,17 +126,9 @@ export class HttpListener {
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
       this.onClientError(err, socket),
     );
-    const idleMs = config.streamIdleTimeoutMs;
-    if (idleMs > 0) {
-      // Checked every second (or sooner for short timeouts) by one timer per listener, not one per stream.
-      this.idleSweep = setInterval(
-        () => {
-          const now = Date.now();
-          for (const s of ctx.activeStreams) s.checkIdle(now, idleMs);
-        },
-        Math.min(1000, Math.max(10, idleMs / 4)),
-      );
-      this.idleSweep.unref();
+    if (sweepMs > 0) {
+      this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+      this.sweepTimer.unref();
     }
     // No CONNECT matchers here: Envoy finds no route for CONNECT (404). Upgrades are refused by the stream.
     this.server.on("connect", (req: IncomingMessage, socket: Socket) =>
@@ -110,6 +146,68 @@ export class HttpListener {
     stream.start();
   }
 
+  /** Envoy's stream and connection timers, due or not. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const s of this.ctx.activeStreams) s.checkTimeouts(now);
+    const idleMs = this.ctx.config.idleTimeoutMs;
+    for (const socket of this.sockets) {
+      const info = connections.get(socket);
+      if (!info || info.streams > 0) continue;
+      if (info.closeAtMs > 0) {
+        if (now >= info.closeAtMs) socket.destroy();
+        continue;
+      }
+      if (idleMs <= 0 || now - info.idleSinceMs < idleMs) continue;
+      // Bytes of a new request arrived: Envoy has a stream for it (its timers, not this one, apply).
+      if (socket.bytesRead !== info.bytesReadAtIdle) continue;
+      this.onConnectionIdle(socket, info, now);
+    }
+  }
+
+  /**
+   * conn_manager_impl.cc onIdleTimeout: a connection that never sent a byte (no codec yet) closes now; one
+   * that did starts the drain sequence, which for HTTP/1 closes it after drain_timeout (onDrainTimeout) and
+   * the delayed close. A request arriving meanwhile is served with `connection: close`.
+   */
+  private onConnectionIdle(socket: Socket, info: ConnectionInfo, now: number): void {
+    this.ctx.stats.counter(`http.${this.ctx.config.statPrefix}.downstream_cx_idle_timeout`).inc();
+    if (socket.bytesRead === 0) socket.destroy();
+    else info.closeAtMs = now + this.ctx.config.drainTimeoutMs + DELAYED_CLOSE_MS;
+  }
+
+  /**
+   * Node's checker found a request whose headers (or body) did not arrive in time. With a stream still
+   * receiving its body, that is the stream's request_timeout; without one, the first of Envoy's timers that
+   * would have fired before the headers were complete.
+   */
+  private onRequestTimeout(socket: Socket): void {
+    const info = connections.get(socket);
+    const stream = info?.current;
+    if (stream) {
+      stream.onNodeRequestTimeout();
+      return;
+    }
+    // Envoy reads one request at a time: a next request waits for the one in flight (its timers with it).
+    if (info && info.streams > 0) return;
+    const c = this.ctx.config;
+    const first = minTimeout(c.requestHeadersTimeoutMs, c.requestTimeoutMs, c.streamIdleTimeoutMs);
+    const [spec, counter] =
+      first === c.requestHeadersTimeoutMs
+        ? [LOCAL_REPLIES.requestHeaderTimeout, "downstream_rq_header_timeout"]
+        : first === c.requestTimeoutMs
+          ? [LOCAL_REPLIES.requestTimeout, "downstream_rq_timeout"]
+          : [LOCAL_REPLIES.streamIdleTimeout, "downstream_rq_idle_timeout"];
+    const ls = this.ctx.listenerStats;
+    this.ctx.stats.counter(`http.${c.statPrefix}.${counter}`).inc();
+    // Envoy made a stream at the request's first byte: it counts as a request.
+    ls.rqTotal.inc();
+    ls.rqHttp1Total.inc();
+    ls.rqCompleted.inc();
+    ls.countStatus(spec.status);
+    this.replyOnSocket(socket, spec);
+  }
+
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const code = err.code ?? "";
     if (
@@ -121,18 +219,18 @@ export class HttpListener {
       return;
     }
     if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "HPE_HEADERS_TIMEOUT") {
-      socket.end(
-        rawReply(
-          { status: 408, body: "request timeout", details: "request_headers_timeout" },
-          this.ctx.config.serverName,
-        ),
-      );
+      this.onRequestTimeout(socket);
       return;
     }
     const spec = code === "HPE_HEADER_OVERFLOW" ? LOCAL_REPLIES.headersTooLarge : LOCAL_REPLIES.badRequest;
     this.ctx.stats
       .counter(`http.${this.ctx.config.statPrefix}.downstream_rq_${Math.floor(spec.status / 100)}xx`)
       .inc();
+    this.replyOnSocket(socket, spec);
+  }
+
+  /** An answer written straight to the socket (no request object exists yet), access-logged; the connection closes. */
+  private replyOnSocket(socket: Socket, spec: LocalReplySpec): void {
     const info = new StreamInfo(
       connections.get(socket)?.id ?? 0,
       formatAddress(socket.remoteAddress, socket.remotePort),
@@ -141,7 +239,7 @@ export class HttpListener {
     );
     info.responseCode = spec.status;
     info.responseCodeDetails = spec.details;
-    info.setFlag("DPE");
+    if (spec.flag) info.setFlag(spec.flag);
     const reply = rawReply(spec, this.ctx.config.serverName);
     info.bytesSent = Buffer.byteLength(spec.body);
     info.finish();
@@ -193,7 +291,7 @@ export class HttpListener {
   /** Stops accepting, lets in-flight requests finish (closing idle keep-alive connections), then closes. */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
-    if (this.idleSweep) clearInterval(this.idleSweep);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const deadline = setTimeout(() => {
@@ -207,7 +305,7 @@ export class HttpListener {
 
   /** Closes at once, resetting open connections. */
   async close(): Promise<void> {
-    if (this.idleSweep) clearInterval(this.idleSweep);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;

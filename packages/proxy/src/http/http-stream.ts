@@ -80,12 +80,23 @@ interface InvalidHeaderNote {
   name: string;
 }
 
-/** Per-connection id, formatted addresses and peer, computed once per connection rather than per request. */
+/**
+ * Per-connection id, formatted addresses and peer (computed once per connection rather than per request),
+ * and the state of Envoy's connection idle timer.
+ */
 export interface ConnectionInfo {
   id: number;
   remote: string;
   local: string;
   peer: DownstreamPeer;
+  /** Streams in flight on the connection, and the latest one. */
+  streams: number;
+  current: HttpStream | undefined;
+  /** When the connection last had no stream (performance.now() ms), and how many bytes it had read then. */
+  idleSinceMs: number;
+  bytesReadAtIdle: number;
+  /** When idle_timeout started the drain sequence: the time the connection closes (0 = not draining). */
+  closeAtMs: number;
 }
 
 export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
@@ -99,7 +110,11 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   private requestHeadersValue: HeaderList = [];
   private responseHeadersValue: HeaderList | undefined;
   private routeCache: SelectedRoute | undefined | null = null;
-  private lastActivityMs = Date.now();
+  private lastActivityMs = performance.now();
+  /** stream_idle_timeout, or the route's idle_timeout (0 = off). */
+  private idleTimeoutMs: number;
+  /** When request_timeout fires (performance.now() ms; 0 = off or disarmed). */
+  private requestDeadlineMs = 0;
   private encodingStarted = false;
   private complete = false;
   private localReplySent = false;
@@ -121,6 +136,14 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
     this.router = new Router(ctx, this);
     this.activeEntry = ctx.activeStreams.add(this);
+    // Envoy arms these timers when the stream begins (ActiveStream's constructor).
+    this.idleTimeoutMs = ctx.config.streamIdleTimeoutMs;
+    if (ctx.config.requestTimeoutMs > 0)
+      this.requestDeadlineMs = this.lastActivityMs + ctx.config.requestTimeoutMs;
+    connection.streams++;
+    connection.current = this;
+    // A connection in its drain sequence serves this last request with `connection: close`.
+    if (connection.closeAtMs > 0) res.shouldKeepAlive = false;
   }
 
   /** The HTTP filters of the listener for this stream (none for a reply before the chain exists). */
@@ -227,6 +250,12 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     mutateRequestHeaders(headers, config, this.connection.peer, "http");
     // Envoy picks the route before the filters run; it changes only on clear_route_cache.
     this.routeCache = ctx.routeTable.select(headers);
+    const action = this.routeCache?.route.action;
+    if (action?.kind === "route" && action.route.idleTimeoutMs !== undefined) {
+      // A route's idle_timeout replaces stream_idle_timeout (0 turns it off), counted from now.
+      this.idleTimeoutMs = action.route.idleTimeoutMs;
+      this.lastActivityMs = performance.now();
+    }
     this.createFilterChain(true);
     if (req.headers.upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? "")) {
       // No upgrade_configs: Envoy refuses the upgrade (and closes the connection).
@@ -239,7 +268,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       // left of an unread request itself, so body-less requests skip the stream machinery.
       req.on("data", (chunk: Buffer) => {
         this.streamInfo.bytesReceived += chunk.length;
-        this.lastActivityMs = Date.now();
+        this.lastActivityMs = performance.now();
         this.decoder.data(chunk, false);
       });
       req.on("end", () => {
@@ -368,6 +397,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
 
   upstreamResponseHeaders(headers: HeaderList, endStream: boolean): void {
     this.encodingStarted = true;
+    this.requestDeadlineMs = 0;
     this.encoder.headers(headers, endStream);
   }
 
@@ -389,7 +419,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
    */
   encode100Continue(): void {
     if (this.res.headersSent || this.res.destroyed) return;
-    this.lastActivityMs = Date.now();
+    this.lastActivityMs = performance.now();
     const ls = this.ctx.listenerStats;
     ls.countStatus(100);
     ls.rqCompleted.inc();
@@ -397,7 +427,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   }
 
   touch(): void {
-    this.lastActivityMs = Date.now();
+    this.lastActivityMs = performance.now();
   }
 
   /** Envoy resets the downstream stream (the proxy's decision, so not a DC). */
@@ -407,16 +437,49 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.res.destroy();
   }
 
+  /** Envoy's request_timeout and stream_idle_timeout, checked by the listener's periodic sweep. */
+  checkTimeouts(nowMs: number): void {
+    if (this.complete) return;
+    if (this.requestDeadlineMs > 0 && nowMs >= this.requestDeadlineMs) this.onRequestTimeout();
+    else if (this.idleTimeoutMs > 0 && nowMs - this.lastActivityMs >= this.idleTimeoutMs)
+      this.onIdleTimeout();
+  }
+
+  /** Node's checker saw this stream's body not arrive within request_timeout (counted from its first byte). */
+  onNodeRequestTimeout(): void {
+    if (!this.complete && !this.remoteComplete && this.requestDeadlineMs > 0) this.onRequestTimeout();
+  }
+
   /**
-   * Envoy's stream_idle_timeout, checked by the listener's periodic sweep (one timer per listener rather
-   * than one per request). Returns true when the stream timed out.
+   * request_timeout is disarmed once the whole request went through the filters to the router, or once the
+   * response starts (filter_manager.cc disarmRequestTimeout).
    */
-  checkIdle(nowMs: number, idleTimeoutMs: number): boolean {
-    if (this.complete || nowMs - this.lastActivityMs < idleTimeoutMs) return false;
+  disarmRequestTimeout(): void {
+    this.requestDeadlineMs = 0;
+  }
+
+  /** 408 while the request is still arriving, 504 once it is all there (Utility::maybeRequestTimeoutCode). */
+  private timeoutStatus(): number {
+    return this.remoteComplete ? 504 : 408;
+  }
+
+  /** conn_manager_impl.cc ActiveStream::onRequestTimeout. */
+  private onRequestTimeout(): void {
+    this.requestDeadlineMs = 0;
+    this.ctx.stats.counter(`http.${this.ctx.config.statPrefix}.downstream_rq_timeout`).inc();
+    this.sendLocal({ ...LOCAL_REPLIES.requestTimeout, status: this.timeoutStatus() });
+  }
+
+  /** conn_manager_impl.cc ActiveStream::onIdleTimeout: a local reply, or a reset once the response started. */
+  private onIdleTimeout(): void {
+    this.ctx.stats.counter(`http.${this.ctx.config.statPrefix}.downstream_rq_idle_timeout`).inc();
     this.router.abort();
-    if (!this.encodingStarted) this.sendLocal(LOCAL_REPLIES.streamIdleTimeout);
-    else this.resetDownstream("SI");
-    return true;
+    if (!this.encodingStarted) {
+      this.sendLocal({ ...LOCAL_REPLIES.streamIdleTimeout, status: this.timeoutStatus() });
+      return;
+    }
+    this.streamInfo.responseCodeDetails = LOCAL_REPLIES.streamIdleTimeout.details;
+    this.resetDownstream("SI");
   }
 
   // ---- responses -------------------------------------------------------------------------------------
@@ -426,6 +489,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     if (this.complete) return;
     const first = !this.localReplySent;
     this.localReplySent = true;
+    this.requestDeadlineMs = 0;
     this.decoder.aborted = true;
     if (spec.flag) this.streamInfo.setFlag(spec.flag);
     this.streamInfo.responseCodeDetails = spec.details;
@@ -517,6 +581,14 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.router.finish();
     this.decoder.aborted = true;
     this.encoder.aborted = true;
+    const connection = this.connection;
+    connection.streams--;
+    if (connection.current === this) connection.current = undefined;
+    if (connection.streams === 0) {
+      // Envoy re-arms the connection's idle timer when its last stream goes (doDeferredStreamDestroy).
+      connection.idleSinceMs = performance.now();
+      connection.bytesReadAtIdle = this.req.socket?.bytesRead ?? 0;
+    }
     const ls = this.ctx.listenerStats;
     ls.rqActive.add(-1);
     const code = info.responseCode ?? 0;

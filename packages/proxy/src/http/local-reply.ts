@@ -31,8 +31,11 @@ export const LOCAL_REPLIES = {
     details: "http1.headers_too_large",
     flag: "DPE",
   },
+  // conn_manager_impl.cc onIdleTimeout / onRequestTimeout / onRequestHeaderTimeout: 408 while the request is
+  // still arriving, 504 once it is all there (Utility::maybeRequestTimeoutCode); only the idle one sets a flag.
   streamIdleTimeout: { status: 408, body: "stream timeout", details: "stream_idle_timeout", flag: "SI" },
-  requestTimeout: { status: 408, body: "request timeout", details: "request_overall_timeout", flag: "DT" },
+  requestTimeout: { status: 408, body: "request timeout", details: "request_overall_timeout" },
+  requestHeaderTimeout: { status: 408, body: "request header timeout", details: "request_header_timeout" },
 } satisfies Record<string, LocalReplySpec>;
 
 const FLAG_BY_RESET: Record<ResetReason, ResponseFlag> = {

@@ -51,6 +51,8 @@ export interface RouterCallbacks {
   resumeRequest(): void;
   /** Marks the stream active (for stream_idle_timeout). */
   touch(): void;
+  /** The whole request went through the filters to the router: request_timeout no longer applies. */
+  disarmRequestTimeout(): void;
   /**
    * Envoy's check of the request headers on their way to the upstream codec: answers (503 DPE) and returns
    * true when a filter left an invalid header.
@@ -83,6 +85,7 @@ export class Router implements UpstreamResponseHandler {
 
   /** Request headers leave the filter chain (`endStream`: no body follows). */
   headers(headers: HeaderList, endStream: boolean): void {
+    if (endStream) this.stream.disarmRequestTimeout();
     const info = this.stream.streamInfo;
     const selected = this.stream.route();
     if (!selected) {
@@ -176,6 +179,7 @@ export class Router implements UpstreamResponseHandler {
       body.once("drain", () => this.stream.resumeRequest());
     }
     if (endStream) {
+      this.stream.disarmRequestTimeout();
       body.end();
       this.armTimer();
     }
