@@ -96,7 +96,7 @@ export class HttpListener {
         requestTimeout: Math.min(config.requestTimeoutMs, MAX_NODE_TIMEOUT_MS),
         headersTimeout: Math.min(beforeHeaders, MAX_NODE_TIMEOUT_MS),
         connectionsCheckingInterval: sweepMs || 30_000,
-        // No "Keep-Alive: timeout=" header (Envoy sends none); the idle timeout is a socket timeout below.
+        // No "Keep-Alive: timeout=" header (Envoy sends none); idle_timeout is Envoy's, kept by the sweep.
         keepAliveTimeout: 0,
         joinDuplicateHeaders: false,
         // A missing Host is the stream's to answer (Envoy's 400 missing_host_header, access-logged).
