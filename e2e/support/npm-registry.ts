@@ -9,7 +9,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { freePort } from "../../packages/ship/test/support/registry.ts";
 
@@ -59,13 +58,8 @@ log: { type: stdout, format: pretty, level: error }
   // The package exports no bin path; its manifest is found through node_modules and the bin beside it.
   const manifest = createRequire(import.meta.url).resolve("verdaccio/package.json");
   const bin = join(dirname(manifest), "bin", "verdaccio");
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [bin, "--config", config, "--listen", `127.0.0.1:${port}`],
-    {
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
+  const args = [bin, "--config", config, "--listen", `127.0.0.1:${port}`];
+  const child: ChildProcess = spawn(await nodeForVerdaccio(), args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -107,11 +101,11 @@ log: { type: stdout, format: pretty, level: error }
 
 /**
  * Verdaccio 6 refuses Node < 22. Under an older Node the registry runs on Node 22 from npm's `node`
- * package, installed once into node_modules/.cache.
+ * package, installed once into the temporary directory (outside any npm project, so npm leaves it alone).
  */
 async function nodeForVerdaccio(): Promise<string> {
   if (Number(process.versions.node.split(".")[0]) >= 22) return process.execPath;
-  const prefix = fileURLToPath(new URL("../../node_modules/.cache/pwts-node22", import.meta.url));
+  const prefix = join(tmpdir(), "pwts-node22");
   const binary = join(prefix, "node_modules", "node", "bin", "node");
   if (!existsSync(binary)) {
     await execFileAsync("npm", [
