@@ -16,6 +16,8 @@ export interface BenchCase {
   baseline?: string;
   /** Goal for the median, in `unit` (lower is better). Reported as met or missed, never asserted. */
   target?: number;
+  /** Goal for the ratio of the median to the baseline's median (lower is better); needs `baseline`. */
+  ratioTarget?: number;
   /**
    * Whether the runner takes (and discards) a warm-up sample first; default true. Set it false when every
    * sample starts a fresh process anyway, so there is nothing to warm and a long sample is not wasted.

@@ -40,7 +40,9 @@ let work: string;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), "pwts-journey-"));
-  [npmRegistry, ociRegistry] = await Promise.all([startNpmRegistry(), startRegistry()]);
+  // One after the other: when one fails to start, the other is already held and `after` stops it.
+  ociRegistry = await startRegistry();
+  npmRegistry = await startNpmRegistry();
 });
 after(async () => {
   await npmRegistry?.stop();
@@ -120,9 +122,11 @@ test("a user installs pwts from a registry, then inits, tests, builds, runs, pus
       config,
       (await readFile(config, "utf8")).replace("port_value: 10000", `port_value: ${port}`),
     );
+    // `npx pwts run` as a process group: npx's child is the proxy, and stopping the group stops both.
     const proxy: ChildProcess = spawn("npx", ["pwts", "run", "envoy.yaml"], {
       cwd: plugin,
       env,
+      detached: true,
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
@@ -135,8 +139,9 @@ test("a user installs pwts from a registry, then inits, tests, builds, runs, pus
       assert.equal(res.headers.get("x-hello"), "world");
       assert.equal(await res.text(), "hello from envoy\n");
     } finally {
-      proxy.kill("SIGTERM");
-      await new Promise((resolve) => proxy.once("exit", resolve));
+      const exited = new Promise((resolve) => proxy.once("exit", resolve));
+      process.kill(-proxy.pid!, "SIGTERM");
+      await exited;
     }
   });
 
