@@ -1,6 +1,11 @@
 /**
  * The state behind one context id: what hostcalls acting on it may see and change. Subclasses are the
  * VM context (id 0, start-up), root contexts, HTTP streams and TCP streams.
+ *
+ * Hostcalls reach a context only through this class, as proxy-wasm-cpp-host's `ContextBase` (context.h)
+ * does: every hostcall target is a method here whose default is what Envoy answers on a context that does
+ * not support the call, and the subclasses that do support it override it. The hostcall layer (`abi/`,
+ * `envoy/`) thus never tests for a concrete class.
  */
 import type { ByteBuffer } from "./byte-buffer.ts";
 import { encodeProperty, lookupProperty, type Properties } from "./envoy/properties.ts";
@@ -77,6 +82,21 @@ export abstract class Context {
     return Status.BadArgument;
   }
 
+  /**
+   * `proxy_done`: only a root context whose shutdown `proxy_on_done` returned false is pending (cpp-host's
+   * `pending_done`); on any other context it is NOT_FOUND.
+   */
+  done(): Status {
+    return Status.NotFound;
+  }
+
+  /**
+   * `clear_route_cache` (foreign function, and ABI v0.1.0's `proxy_clear_route_cache`): Envoy's
+   * Context::clearRouteCache does nothing where there is no HTTP route (no decoder callbacks), and the
+   * call still answers OK. HTTP streams override it.
+   */
+  clearRouteCache(): void {}
+
   /** Properties specific to this context (stream attributes); undefined when not one of them. */
   protected ownProperty(_segments: readonly string[]): Uint8Array | undefined {
     return undefined;
@@ -128,11 +148,13 @@ export function encodedLookup(
 
 /** Context id 0: what hostcalls see outside any callback (module start-up, `_initialize`, `main`). */
 export class VmContext extends Context {
-  constructor(vm: Vm) {
+  private readonly owner: ProxyWasmHost;
+  constructor(vm: Vm, host: ProxyWasmHost) {
     super(vm, 0);
+    this.owner = host;
   }
   override get host(): ProxyWasmHost {
-    return this.vm.host;
+    return this.owner;
   }
   override get rootContext(): RootContext | null {
     return null;

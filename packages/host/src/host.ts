@@ -150,8 +150,8 @@ export class ProxyWasmHost {
   }
 
   private createVm(module: ProxyWasmModule, config: ResolvedPluginConfig): Vm {
-    const vm = new Vm(this, module, config.vmId, config.environment);
-    const vmContext = new VmContext(vm);
+    const vm = new Vm(module, config.vmId, config.environment, (err) => this.reportEmbedderError(err));
+    const vmContext = new VmContext(vm, this);
     vm.current = vmContext;
     const trace = this.traceSink;
     vm.trace = trace;
@@ -159,22 +159,22 @@ export class ProxyWasmHost {
       // biome-ignore lint/suspicious/noExplicitAny: import objects are untyped at this boundary
       trace ? traceImports(name, fns as any, trace) : fns;
     const env = {
-      ...logImports(vm),
-      ...timeImports(vm),
+      ...logImports(vm, this),
+      ...timeImports(vm, this),
       ...lifecycleImports(vm),
       ...bufferImports(vm),
       ...headerImports(vm),
       ...streamImports(vm),
       ...httpCallImports(vm),
       ...grpcImports(vm),
-      ...sharedDataImports(vm),
-      ...queueImports(vm),
-      ...metricImports(vm),
+      ...sharedDataImports(vm, this),
+      ...queueImports(vm, this),
+      ...metricImports(vm, this),
       ...propertyImports(vm),
-      ...ffiImports(vm),
+      ...ffiImports(vm, this),
       ...libcImports(),
     };
-    const wasi = wasiImports(vm);
+    const wasi = wasiImports(vm, this);
     const imports = {
       env: wrap("env", env),
       wasi_snapshot_preview1: wrap("wasi_snapshot_preview1", wasi),

@@ -444,8 +444,8 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
     return Status.Ok;
   }
 
-  /** Called by the `clear_route_cache` foreign function. */
-  clearRouteCache(): void {
+  /** `clear_route_cache`: the embedder re-picks the route after the running callback. */
+  override clearRouteCache(): void {
     this.routeCacheClears++;
     this.vm.post(() => this.events.onClearRouteCache?.());
   }

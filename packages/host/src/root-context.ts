@@ -329,12 +329,17 @@ export class RootContext extends Context implements QueueOwner {
     this.delete();
   }
 
-  /** `proxy_done` from the plugin: finishes a shutdown `proxy_on_done` deferred. */
-  pluginDone(): Status {
+  /** `proxy_done` from the plugin: finishes a shutdown `proxy_on_done` deferred (NOT_FOUND if none is). */
+  override done(): Status {
     if (!this.awaitingDone) return Status.NotFound;
     this.awaitingDone = false;
     this.vm.post(() => this.delete());
     return Status.Ok;
+  }
+
+  /** `done()` under its earlier name. */
+  pluginDone(): Status {
+    return this.done();
   }
 
   private delete(): void {

@@ -9,7 +9,6 @@ import "./webassembly.js";
 import type { ByteBuffer } from "./byte-buffer.ts";
 import type { Context } from "./context.ts";
 import type { HeaderMap } from "./header-map.ts";
-import type { ProxyWasmHost } from "./host.ts";
 import { LiveTable } from "./live-table.ts";
 import type { ProxyWasmModule } from "./module.ts";
 import type { RootContext } from "./root-context.ts";
@@ -67,7 +66,11 @@ export interface VmFailure {
 export class Vm {
   readonly module: ProxyWasmModule;
   readonly vmId: string;
-  readonly host: ProxyWasmHost;
+  /**
+   * Told of an exception thrown by embedder code the VM ran on a plugin's behalf (deferred work: event
+   * handlers, the upstream); the error is not rethrown.
+   */
+  readonly onEmbedderError: (error: unknown) => void;
   /** Environment variables (WASI `environ_get`), from the VM configuration. */
   readonly environment: ReadonlyArray<readonly [string, string]>;
   /** Root contexts by root_id (plugins with the same root_id share one, as in Envoy). */
@@ -98,15 +101,15 @@ export class Vm {
   readonly failureListeners: Array<(failure: VmFailure) => void> = [];
 
   constructor(
-    host: ProxyWasmHost,
     module: ProxyWasmModule,
     vmId: string,
     environment: ReadonlyArray<readonly [string, string]>,
+    onEmbedderError: (error: unknown) => void,
   ) {
-    this.host = host;
     this.module = module;
     this.vmId = vmId;
     this.environment = environment;
+    this.onEmbedderError = onEmbedderError;
   }
 
   /** Binds the instance (created by the host with this VM's import object). */
@@ -209,7 +212,7 @@ export class Vm {
         work();
       } catch (err) {
         // Deferred work calls the embedder (event handlers, upstream); its errors must not stop the rest.
-        this.host.reportEmbedderError(err);
+        this.onEmbedderError(err);
       }
     }
   }

@@ -3,11 +3,12 @@
  * `set_envoy_filter_state`, `clear_route_cache`, `declare_property`, plus the embedder's own).
  * Unknown name is NOT_FOUND. Results are copied into guest memory (a null result pointer discards them).
  */
+import type { ProxyWasmHost } from "../host.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 import { decodeText } from "./text.ts";
 
-export function ffiImports(vm: Vm) {
+export function ffiImports(vm: Vm, host: ProxyWasmHost) {
   return {
     proxy_call_foreign_function(
       namePtr: number,
@@ -20,13 +21,13 @@ export function ffiImports(vm: Vm) {
       const name = vm.read(namePtr, nameSize);
       const args = vm.read(argsPtr, argsSize);
       if (name === null || args === null) return Status.InvalidMemoryAccess;
-      const fn = vm.host.foreignFunctions.get(decodeText(name));
+      const fn = host.foreignFunctions.get(decodeText(name));
       if (!fn) return Status.NotFound;
       let outcome: ReturnType<typeof fn>;
       try {
         outcome = fn({ context: vm.effective(), args: args.slice() });
       } catch (err) {
-        vm.host.reportEmbedderError(err);
+        host.reportEmbedderError(err);
         return Status.InternalFailure;
       }
       const status = typeof outcome === "number" ? outcome : outcome.status;

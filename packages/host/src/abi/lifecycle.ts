@@ -1,5 +1,4 @@
 /** Context lifecycle hostcalls: `proxy_done`, `proxy_set_effective_context`. */
-import { RootContext } from "../root-context.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 
@@ -7,8 +6,7 @@ export function lifecycleImports(vm: Vm) {
   return {
     /** Only a root context whose shutdown `proxy_on_done` returned false is pending (cpp-host's pending_done). */
     proxy_done(): number {
-      const ctx = vm.effective();
-      return ctx instanceof RootContext ? ctx.pluginDone() : Status.NotFound;
+      return vm.effective().done();
     },
     proxy_set_effective_context(contextId: number): number {
       const id = contextId >>> 0;

@@ -2,12 +2,13 @@
  * Metric hostcalls. Ids are per VM and carry the type in their low two bits, as Envoy's do; the stats
  * themselves live in the host's shared store (`wasmcustom.<name>`).
  */
+import type { ProxyWasmHost } from "../host.ts";
 import type { Metric } from "../metrics.ts";
 import { MetricType, Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 import { decodeText } from "./text.ts";
 
-export function metricImports(vm: Vm) {
+export function metricImports(vm: Vm, host: ProxyWasmHost) {
   const byId = new Map<number, Metric>();
   const idByKey = new Map<string, number>();
   let next = 1;
@@ -24,7 +25,7 @@ export function metricImports(vm: Vm) {
       if (id === undefined) {
         id = ((next++ << 2) | t) >>> 0;
         idByKey.set(key, id);
-        byId.set(id, vm.host.metrics.define(t as MetricType, text));
+        byId.set(id, host.metrics.define(t as MetricType, text));
       }
       vm.writeU32(idPtr, id);
       return Status.Ok;

@@ -2,12 +2,13 @@
  * Shared queue hostcalls. `register` creates or reopens (vm_id, name) for this VM and makes the caller's
  * root context the one notified; `resolve` finds a queue of any VM id; enqueue/dequeue by token.
  */
+import type { ProxyWasmHost } from "../host.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 import { decodeText } from "./text.ts";
 
-export function queueImports(vm: Vm) {
-  const queues = vm.host.queues;
+export function queueImports(vm: Vm, host: ProxyWasmHost) {
+  const queues = host.queues;
   return {
     proxy_register_shared_queue(namePtr: number, nameSize: number, tokenPtr: number): number {
       const name = vm.read(namePtr, nameSize);

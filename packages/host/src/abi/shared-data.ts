@@ -1,10 +1,11 @@
 /** Shared data hostcalls: `proxy_get_shared_data`, `proxy_set_shared_data` (keyed by this VM's id). */
+import type { ProxyWasmHost } from "../host.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 import { decodeText } from "./text.ts";
 
-export function sharedDataImports(vm: Vm) {
-  const store = vm.host.sharedData;
+export function sharedDataImports(vm: Vm, host: ProxyWasmHost) {
+  const store = host.sharedData;
   return {
     proxy_get_shared_data(
       keyPtr: number,

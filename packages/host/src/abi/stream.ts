@@ -5,7 +5,6 @@
  */
 
 import { parsePairs } from "../header-map.ts";
-import { HttpStream } from "../http-stream.ts";
 import { MAX_STREAM_TYPE, Status, StreamType } from "../types.ts";
 import type { Vm } from "../vm.ts";
 import { decodeText } from "./text.ts";
@@ -29,8 +28,7 @@ export function streamImports(vm: Vm) {
       return vm.effective().continueStream(StreamType.HttpResponse);
     },
     proxy_clear_route_cache(): number {
-      const ctx = vm.effective();
-      if (ctx instanceof HttpStream) ctx.clearRouteCache();
+      vm.effective().clearRouteCache();
       return Status.Ok;
     },
     proxy_get_status(codePtr: number, messagePtrPtr: number, messageSizePtr: number): number {

@@ -5,6 +5,7 @@
  * object is registered under `wasi_snapshot_preview1` and `wasi_unstable`.
  */
 import { randomFillSync } from "node:crypto";
+import type { ProxyWasmHost } from "../host.ts";
 import { LogLevel, WasiErrno } from "../types.ts";
 import { ProcExit, type Vm } from "../vm.ts";
 
@@ -12,7 +13,7 @@ import { ProcExit, type Vm } from "../vm.ts";
 const MAX_RANDOM_BYTES = 64 * 1024;
 const utf8 = new TextEncoder();
 
-export function wasiImports(vm: Vm) {
+export function wasiImports(vm: Vm, host: ProxyWasmHost) {
   function environ(): Uint8Array[] {
     return vm.environment.map(([k, v]) => utf8.encode(`${k}=${v}\0`));
   }
@@ -44,7 +45,7 @@ export function wasiImports(vm: Vm) {
         }
         // cpp-host drops one trailing newline.
         const text = message[total - 1] === 0x0a ? message.subarray(0, total - 1) : message;
-        vm.host.emitLog(vm.effective(), level as LogLevel, text);
+        host.emitLog(vm.effective(), level as LogLevel, text);
       }
       vm.writeU32(writtenPtr, total);
       return WasiErrno.Success;
@@ -53,11 +54,11 @@ export function wasiImports(vm: Vm) {
       return WasiErrno.Nosys;
     },
     fd_seek(_fd: number, _offset: bigint, _whence: number, _newOffsetPtr: number): number {
-      vm.host.emitLog(vm.effective(), LogLevel.Error, utf8.encode("wasi_unstable fd_seek"));
+      host.emitLog(vm.effective(), LogLevel.Error, utf8.encode("wasi_unstable fd_seek"));
       return WasiErrno.Success;
     },
     fd_close(_fd: number): number {
-      vm.host.emitLog(vm.effective(), LogLevel.Error, utf8.encode("wasi_unstable fd_close"));
+      host.emitLog(vm.effective(), LogLevel.Error, utf8.encode("wasi_unstable fd_close"));
       return WasiErrno.Success;
     },
     fd_fdstat_get(fd: number, statPtr: number): number {
@@ -109,8 +110,8 @@ export function wasiImports(vm: Vm) {
     },
     clock_time_get(clockId: number, _precision: bigint, resultPtr: number): number {
       let now: bigint;
-      if (clockId === 0) now = vm.host.clock.wallNanoseconds();
-      else if (clockId === 1) now = vm.host.clock.monotonicNanoseconds();
+      if (clockId === 0) now = host.clock.wallNanoseconds();
+      else if (clockId === 1) now = host.clock.monotonicNanoseconds();
       else return WasiErrno.Notsup;
       return vm.writeU64(resultPtr, now) ? WasiErrno.Success : WasiErrno.Fault;
     },

@@ -7,7 +7,6 @@
  *   span = 5}`, making later `set_property` on a read-only name fail after its first write.
  */
 import type { Context } from "../context.ts";
-import { HttpStream } from "../http-stream.ts";
 import { Status } from "../types.ts";
 import { readProtoFields } from "./protobuf.ts";
 
@@ -61,7 +60,7 @@ export function envoyForeignFunctions(
     return Status.Ok;
   });
   fns.set("clear_route_cache", ({ context }) => {
-    if (context instanceof HttpStream) context.clearRouteCache();
+    context.clearRouteCache();
     return Status.Ok;
   });
   fns.set("declare_property", ({ context, args }) => {
