@@ -5,7 +5,7 @@ import "./abort";
 
 export { Action, BufferType, GrpcStatus, LogLevel, MapType, MetricType, PeerType, Status, StreamType } from "./abi/types";
 export { lastStatus } from "./memory";
-export { bytesEqual, concatBytes, toBytes, toText } from "./bytes";
+export { bytesEqual, concatBytes, isValidUtf8, toBytes, toText } from "./bytes";
 export { asciiLowerCase, asciiLowerCaseBytes } from "./ascii";
 export { BaseContext, HttpContext, RootContext, StreamContext } from "./context";
 export { RootContextFactory, registerRootContext } from "./dispatcher";

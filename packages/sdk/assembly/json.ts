@@ -5,7 +5,7 @@
 // Request bodies are hostile input, so this reader returns null on any error instead of trapping,
 // and bounds nesting depth.
 
-import { toText } from "./bytes";
+import { toText, utf8Sequence } from "./bytes";
 
 /** The kind of a JSON value. */
 export enum JsonKind {
@@ -18,6 +18,8 @@ export enum JsonKind {
 }
 
 const MAX_DEPTH = 64;
+/** The most bytes a JsonWriter holds: 1 GiB less a margin, below the allocator's largest block. */
+const MAX_OUTPUT: u64 = (1 << 30) - 1024;
 
 /** A parsed JSON value. Accessors return null (or the fallback) when the shape does not match. */
 export class JsonValue {
@@ -362,6 +364,23 @@ function hexDigit(d: u32): u32 {
 }
 
 /**
+ * Writes the JSON escape of the code unit `c` at `p`: `\"`, `\\`, `\n`, `\r`, `\t`, else `\uXXXX`
+ * (lower-case hex, as JSON.stringify writes it). Returns the bytes written (2 or 6).
+ */
+function storeEscape(p: usize, c: u32): i32 {
+  store<u8>(p, 0x5c);
+  const short = shortEscape(c);
+  if (short != 0) {
+    store<u8>(p, <u8>short, 1);
+    return 2;
+  }
+  store<u8>(p, 0x75, 1);
+  for (let k = 0; k < 4; k++) store<u8>(p + 2 + k, <u8>hexDigit((c >> (12 - 4 * k)) & 15));
+  return 6;
+}
+
+
+/**
  * Quotes and escapes `text` as a JSON string: `"`, `\` and control characters are escaped, and so
  * are unpaired surrogates (as `\uXXXX`), so the result stays valid JSON once UTF-8 encoded.
  * Linear: the result is measured, then allocated and filled once.
@@ -410,19 +429,33 @@ export function jsonQuote(text: string): string {
  * AssemblyScript's join appends part by part, and 8,000 parts took 2,048 pages of guest memory.)
  */
 export class JsonWriter {
-  private buffer: ArrayBuffer = new ArrayBuffer(256);
+  private buffer: ArrayBuffer;
   private size: i32 = 0;
   // One entry per open container: true until its first element is written.
   private first: Array<bool> = new Array<bool>();
   private afterKey: bool = false;
 
-  /** Makes room for `extra` more bytes; returns where the next byte goes. */
+  /**
+   * `capacity`: the bytes to start with (the buffer doubles from there). Worth raising only when
+   * most outputs are known to be larger, to skip the first few doublings.
+   */
+  constructor(capacity: i32 = 256) {
+    this.buffer = new ArrayBuffer(max(capacity, 16));
+  }
+
+  /**
+   * Makes room for `extra` (>= 0) more bytes; returns where the next byte goes. Past MAX_OUTPUT
+   * bytes in all it aborts (a trap, with "JsonWriter: output over 1 GiB" logged) instead of letting
+   * the size wrap around.
+   */
   private reserve(extra: i32): usize {
-    const needed = this.size + extra;
-    let capacity = this.buffer.byteLength;
+    const needed = <u64>this.size + <u64>extra;
+    let capacity = <u64>this.buffer.byteLength;
     if (needed > capacity) {
+      if (needed > MAX_OUTPUT) throw new Error("JsonWriter: output over 1 GiB");
       do capacity <<= 1;
       while (capacity < needed);
+      if (capacity > MAX_OUTPUT) capacity = MAX_OUTPUT;
       // Resized like Array's backing store: in place when the allocator can, else moved, and
       // either way the old block is freed now rather than left for the collector.
       this.buffer = changetype<ArrayBuffer>(__renew(changetype<usize>(this.buffer), <usize>capacity));
@@ -433,6 +466,48 @@ export class JsonWriter {
   private byte(b: u32): void {
     store<u8>(this.reserve(1), <u8>b);
     this.size++;
+  }
+
+  /** Appends the `length` bytes at `src` as they are. */
+  private copy(src: usize, length: i32): void {
+    if (length <= 0) return;
+    memory.copy(this.reserve(length), src, <usize>length);
+    this.size += length;
+  }
+
+  /**
+   * Writes the `n` UTF-8 bytes at `src` as a JSON string. Runs that need nothing are copied whole;
+   * `"`, `\` and control characters are escaped as `text` escapes them; each maximal ill-formed
+   * subpart (see bytes.ts utf8Sequence) becomes U+FFFD (EF BF BD), so the output is always valid UTF-8.
+   */
+  private utf8(src: usize, n: i32): void {
+    this.byte(0x22);
+    let run = 0; // the first byte not yet copied
+    let i = 0;
+    while (i < n) {
+      const c = <u32>load<u8>(src + <usize>i);
+      if (c >= 0x80) {
+        const length = utf8Sequence(src + <usize>i, n - i);
+        if (length > 0) {
+          i += length;
+          continue;
+        }
+        this.copy(src + <usize>run, i - run);
+        const p = this.reserve(3);
+        store<u8>(p, 0xef);
+        store<u8>(p, 0xbf, 1);
+        store<u8>(p, 0xbd, 2);
+        this.size += 3;
+        i -= length;
+        run = i;
+      } else if (mustEscape(c)) {
+        this.copy(src + <usize>run, i - run);
+        this.size += storeEscape(this.reserve(6), c);
+        run = ++i;
+      } else i++;
+    }
+    this.copy(src + <usize>run, n - run);
+    this.byte(0x22);
   }
 
   /**
@@ -449,18 +524,8 @@ export class JsonWriter {
       const p = this.reserve(6); // the longest form of one code unit: \uXXXX
       let written = 1;
       if (c < 0x80) {
-        if (quoted && mustEscape(c)) {
-          const short = shortEscape(c);
-          store<u8>(p, 0x5c);
-          if (short != 0) {
-            store<u8>(p, <u8>short, 1);
-            written = 2;
-          } else {
-            store<u8>(p, 0x75, 1);
-            for (let k = 0; k < 4; k++) store<u8>(p + 2 + k, <u8>hexDigit((c >> (12 - 4 * k)) & 15));
-            written = 6;
-          }
-        } else store<u8>(p, <u8>c);
+        if (quoted && mustEscape(c)) written = storeEscape(p, c);
+        else store<u8>(p, <u8>c);
       } else if (c < 0x800) {
         store<u8>(p, <u8>(0xc0 | (c >> 6)));
         store<u8>(p, <u8>(0x80 | (c & 63)), 1);
@@ -479,10 +544,7 @@ export class JsonWriter {
             continue;
           }
           if (quoted) {
-            store<u8>(p, 0x5c);
-            store<u8>(p, 0x75, 1);
-            for (let k = 0; k < 4; k++) store<u8>(p + 2 + k, <u8>hexDigit((c >> (12 - 4 * k)) & 15));
-            this.size += 6;
+            this.size += storeEscape(p, c);
             continue;
           }
           c = 0xfffd;
@@ -541,6 +603,21 @@ export class JsonWriter {
   string(value: string): JsonWriter {
     this.separate();
     this.text(value, true);
+    return this;
+  }
+  /**
+   * Writes UTF-8 bytes (an `ArrayBuffer` or a `Uint8Array`, e.g. a captured body) as a JSON string,
+   * without decoding them to a string first: one pass, runs of plain bytes copied whole. `"`, `\`
+   * and control characters are escaped as `string` escapes them. Invalid UTF-8 never makes invalid
+   * JSON: each maximal ill-formed subpart (a stray or overlong byte, an encoded surrogate, a
+   * sequence cut short) becomes one U+FFFD, exactly as `TextDecoder` and Node decode the bytes. To
+   * tell text from binary first (e.g. to send binary as base64 instead), use `isValidUtf8`.
+   */
+  utf8String<T>(bytes: T): JsonWriter {
+    this.separate();
+    if (bytes instanceof Uint8Array) this.utf8(bytes.dataStart, bytes.length);
+    else if (bytes instanceof ArrayBuffer) this.utf8(changetype<usize>(bytes), bytes.byteLength);
+    else ERROR("JsonWriter.utf8String takes an ArrayBuffer or a Uint8Array");
     return this;
   }
   /** Writes a nullable string (null as `null`). */

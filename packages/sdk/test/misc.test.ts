@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { before, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { startPlugin } from "@proxy-wasm-ts/host/testing";
 import { buildFixture } from "./support/fixture-build.ts";
 
@@ -98,6 +98,141 @@ test("JSON: malformed input is rejected with null, never a trap", { timeout: 60_
   }
   assert.equal(plugin.plugin.failed, false);
   await assert.rejects(startPlugin(wasm, { rootId: "json", configuration: "not json" }));
+});
+
+describe("JsonWriter.utf8String and isValidUtf8 (raw UTF-8 bytes, hostile input included)", () => {
+  const lenient = new TextDecoder("utf-8");
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const bytes = (...parts: Array<string | number[]>): Uint8Array =>
+    Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))));
+  const isValid = (b: Uint8Array): boolean => {
+    try {
+      strict.decode(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  let plugin: Awaited<ReturnType<typeof startPlugin>>;
+  before(async () => {
+    plugin = await startPlugin(wasm, { rootId: "utf8" });
+  });
+
+  /** Sends `body` through the "utf8" root; returns the reply's raw bytes. */
+  async function echo(body: Uint8Array): Promise<Uint8Array> {
+    const http = plugin.http();
+    http.requestHeaders(POST, false);
+    http.requestBody(body, true);
+    assert.equal(plugin.plugin.failed, false);
+    assert.equal(http.localReply?.statusCode, 200);
+    const reply = http.localReply!.body;
+    http.complete();
+    return reply;
+  }
+
+  /** Checks the reply for `body` against TextDecoder (U+FFFD per maximal subpart) and its strict mode. */
+  async function check(body: Uint8Array, label: string): Promise<Uint8Array> {
+    const reply = await echo(body);
+    assert.ok(isValid(reply), `${label}: the JSON itself is valid UTF-8`);
+    const parsed = JSON.parse(strict.decode(reply));
+    const inner = body.length >= 2 ? body.subarray(1, body.length - 1) : body.subarray(0, 0);
+    assert.deepEqual(
+      parsed,
+      {
+        buffer: lenient.decode(body),
+        view: lenient.decode(inner),
+        valid: isValid(body),
+        viewValid: isValid(inner),
+        after: ["", "ok"],
+      },
+      label,
+    );
+    return reply;
+  }
+
+  test("quotes, backslashes and every control character are escaped as string() escapes them", async () => {
+    const controls = Array.from({ length: 32 }, (_, i) => i);
+    const body = bytes('<a"b\\c/', controls, [0x7f], "é>");
+    const reply = strict.decode(await check(body, "controls"));
+    const escapes = controls
+      .map((c) =>
+        c === 9 ? "\\t" : c === 10 ? "\\n" : c === 13 ? "\\r" : `\\u${c.toString(16).padStart(4, "0")}`,
+      )
+      .join("");
+    assert.ok(reply.startsWith(`{"buffer":"<a\\"b\\\\c/${escapes}\x7fé>"`), reply);
+  });
+
+  test("well-formed text passes through byte for byte, up to U+10FFFF", async () => {
+    const text = "plain ASCII, é € 🚀 \u{FFFF} \u{10000} \u{10FFFF} \u{D7FF}\u{E000}";
+    const reply = await check(bytes(`<${text}>`), "text");
+    assert.ok(Buffer.from(reply).includes(Buffer.from(text)), "copied unchanged, not escaped");
+  });
+
+  test("NUL bytes and an empty body are strings, not terminators", async () => {
+    await check(bytes([0, 0, 0]), "NULs");
+    await check(bytes([]), "empty");
+    await check(bytes([0x22]), "one quote");
+  });
+
+  const invalid: Array<[string, number[], string]> = [
+    ["stray continuation bytes", [0x80, 0xbf], "\uFFFD\uFFFD"],
+    ["a lead byte no sequence starts with", [0xff, 0xfe, 0xf8, 0xc0], "\uFFFD\uFFFD\uFFFD\uFFFD"],
+    ["an overlong '/' (C0 AF)", [0xc0, 0xaf], "\uFFFD\uFFFD"],
+    ["an overlong NUL (E0 80 80)", [0xe0, 0x80, 0x80], "\uFFFD\uFFFD\uFFFD"],
+    ["an encoded lone surrogate (ED A0 80)", [0xed, 0xa0, 0x80], "\uFFFD\uFFFD\uFFFD"],
+    ["an encoded surrogate pair (CESU-8)", [0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80], "\uFFFD".repeat(6)],
+    ["past U+10FFFF (F4 90 80 80)", [0xf4, 0x90, 0x80, 0x80], "\uFFFD".repeat(4)],
+    ["a sequence cut by ASCII", [0xe2, 0x82, 0x41], "\uFFFDA"],
+    ["a sequence cut by a quote", [0xf0, 0x9f, 0x98, 0x22], '\uFFFD"'],
+    ["a sequence cut by the end", [0x41, 0xf0, 0x9f, 0x98], "A\uFFFD"],
+  ];
+  for (const [name, body, expected] of invalid) {
+    test(`invalid UTF-8 becomes U+FFFD per maximal subpart: ${name}`, async () => {
+      const reply = JSON.parse(strict.decode(await check(bytes(body), name)));
+      assert.equal(reply.buffer, expected);
+      assert.equal(reply.valid, false);
+    });
+  }
+
+  test("random bytes: always valid JSON, the same text as TextDecoder, the same verdict as its fatal mode", async () => {
+    let seed = 16;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return seed >>> 8;
+    };
+    // Mostly bytes that start, continue or break sequences, some ASCII that needs escaping.
+    const pool = [0x00, 0x0a, 0x22, 0x5c, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf];
+    pool.push(0xe0, 0xe1, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff);
+    for (let i = 0; i < 200; i++) {
+      const body = Uint8Array.from({ length: 1 + (random() % 24) }, () =>
+        random() % 4 === 0 ? random() % 256 : pool[random() % pool.length]!,
+      );
+      await check(body, `case ${i}: ${Buffer.from(body).toString("hex")}`);
+    }
+  });
+
+  test("a 4 MiB hostile body is written in one pass, in memory linear in its size", async () => {
+    const unit = bytes('\0"\\', [0xff, 0xed, 0xa0, 0x80, 0xe2, 0x82], "é🚀 plain text that needs nothing ");
+    const body = Buffer.concat(Array.from({ length: Math.ceil((4 << 20) / unit.length) }, () => unit));
+    const fresh = await startPlugin(wasm, { rootId: "utf8" });
+    const http = fresh.http();
+    http.requestHeaders(POST, false);
+    const started = performance.now();
+    http.requestBody(body, true);
+    const elapsed = performance.now() - started;
+    assert.equal(fresh.plugin.failed, false);
+    const reply = http.localReply!.body;
+    const parsed = JSON.parse(strict.decode(reply));
+    assert.equal(parsed.buffer, lenient.decode(body));
+    assert.equal(parsed.valid, false);
+    const memory = fresh.plugin.vm.memory.buffer.byteLength;
+    // The body twice (the host's copy and read()'s), the output (~1.6x the body) in a buffer that
+    // doubles, and toBytes()'s copy of it: about 6x the body.
+    assert.ok(memory < 12 * body.length, `guest memory ${memory} bytes for a ${body.length}-byte body`);
+    assert.ok(elapsed < 10_000, `${elapsed} ms`);
+    http.complete();
+  });
 });
 
 test("abort: the message and source location are logged at critical level, then the VM traps", {

@@ -3,9 +3,8 @@
 // source/destination/protocol plus method, path, status, latency_ms and timestamp_ms. The service
 // refuses a whole batch for one invalid event, so every limit it checks is respected here.
 
-import { HeaderList } from "@proxy-wasm-ts/sdk/assembly";
-import { encodeBase64, isValidUtf8 } from "./body-encoding";
-import { JsonBytesWriter } from "./json-bytes-writer";
+import { HeaderList, isValidUtf8, JsonWriter } from "@proxy-wasm-ts/sdk/assembly";
+import { encodeBase64 } from "./body-encoding";
 import { SecretFields, isSecretHeader, redactFields, redactPath, REDACTED } from "./redaction";
 import { HostPort } from "./workload-address";
 
@@ -61,7 +60,7 @@ export class CapturedHeaders {
     return at >= 0 ? this.values[at] : null;
   }
 
-  write(json: JsonBytesWriter): void {
+  write(json: JsonWriter): void {
     json.beginObject();
     for (let i = 0; i < this.names.length; i++) json.key(this.names[i]).string(this.values[i]);
     json.endObject();
@@ -76,7 +75,7 @@ export class Workload {
     readonly address: HostPort,
   ) {}
 
-  write(json: JsonBytesWriter): void {
+  write(json: JsonWriter): void {
     json.beginObject();
     json.key("name").string(clip(this.name, MAX_SHORT_CHARS));
     json.key("namespace").string(clip(this.namespace, MAX_SHORT_CHARS));
@@ -124,7 +123,7 @@ export class ApiEvent {
 
   /** The event as UTF-8 JSON. `fields` redacts the bodies. */
   toJson(fields: SecretFields): ArrayBuffer {
-    const json = new JsonBytesWriter().beginObject();
+    const json = new JsonWriter(4096).beginObject();
     json.key("metadata").beginObject();
     json.key("context_id").integer(this.contextId);
     if (this.timestampNs >= 1_000_000_000) json.key("timestamp").integer(<i64>(this.timestampNs / 1_000_000_000));
@@ -158,7 +157,7 @@ export class ApiEvent {
   }
 }
 
-function writeBody(json: JsonBytesWriter, body: Uint8Array): void {
+function writeBody(json: JsonWriter, body: Uint8Array): void {
   if (body.length == 0) return;
   if (isValidUtf8(body)) json.key("body").utf8String(body);
   else json.key("body_base64").string(encodeBase64(body));

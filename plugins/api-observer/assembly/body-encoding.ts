@@ -1,46 +1,6 @@
 // How a captured body travels in the event: as text when it is valid UTF-8 (the ingestion service
-// reads bodies as strict UTF-8), else as base64 in `body_base64`. The seed decoded lossily and lost
-// binary (gRPC, images) bodies.
-
-/** True when `bytes` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
-export function isValidUtf8(bytes: Uint8Array): bool {
-  const n = bytes.length;
-  let i = 0;
-  while (i < n) {
-    const b0 = <u32>bytes[i];
-    if (b0 < 0x80) {
-      i++;
-      continue;
-    }
-    let need = 0;
-    let min: u32 = 0;
-    let cp: u32 = 0;
-    if (b0 >= 0xc2 && b0 <= 0xdf) {
-      need = 1;
-      cp = b0 & 0x1f;
-      min = 0x80;
-    } else if (b0 >= 0xe0 && b0 <= 0xef) {
-      need = 2;
-      cp = b0 & 0x0f;
-      min = 0x800;
-    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-      need = 3;
-      cp = b0 & 0x07;
-      min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + need >= n) return false; // truncated sequence
-    for (let k = 1; k <= need; k++) {
-      const b = <u32>bytes[i + k];
-      if ((b & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += need + 1;
-  }
-  return true;
-}
+// reads bodies as strict UTF-8; the SDK's isValidUtf8 tells), else as base64 in `body_base64`. The
+// seed decoded lossily and lost binary (gRPC, images) bodies.
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -1,4 +1,4 @@
-// A growable byte string: events and redacted bodies are assembled as bytes, in linear time.
+// A growable byte string: redacted bodies are assembled as bytes, in linear time.
 
 /** A growable byte string. */
 export class ByteBuilder {
@@ -27,11 +27,6 @@ export class ByteBuilder {
     this.reserve(size);
     memory.copy(this.data.dataStart + <usize>this.length, source.dataStart + <usize>from, <usize>size);
     this.length += size;
-  }
-
-  appendByte(b: u8): void {
-    this.reserve(1);
-    this.data[this.length++] = b;
   }
 
   appendText(text: string): void {
