@@ -4,7 +4,8 @@
  * plugin's callback on the root context that made the call, as Envoy does.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
-import { HeaderMap, toBytes, utf8String } from "./header-map.ts";
+import { toBytes, utf8String } from "./bytes.ts";
+import { HeaderMap } from "./header-map.ts";
 import type { RootContext } from "./root-context.ts";
 import type { TimerHandle } from "./services.ts";
 import { type BytesInput, type HeaderInput, type HeaderPair, MapType, Status } from "./types.ts";

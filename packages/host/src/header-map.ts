@@ -1,76 +1,20 @@
 /**
- * Ordered header maps of raw bytes, and the spec's map serialization. Names are stored lower-cased (Envoy
- * keys every header map with `LowerCaseString`, so lookups are case-insensitive); repeated names stay as
- * separate entries, in order.
+ * Ordered header maps of raw bytes. Names are stored lower-cased (Envoy keys every header map with
+ * `LowerCaseString`, so lookups are case-insensitive); repeated names stay as separate entries, in order.
+ * The text helpers are in `bytes.ts`, the spec's pairs serialization in `pairs.ts`.
  */
-import type { BytesInput, HeaderInput, HeaderPair } from "./types.ts";
-
-const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
-const EMPTY = new Uint8Array(0);
-
-/**
- * UTF-8 encodes a string. Short ASCII strings (nearly every header) are encoded by a plain loop, which is
- * several times faster than `TextEncoder` for them.
- */
-export function encodeString(s: string): Uint8Array {
-  const n = s.length;
-  if (n > 64) return utf8.encode(s);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return utf8.encode(s);
-    out[i] = c;
-  }
-  return out;
-}
-
-/** Decodes UTF-8 bytes (malformed sequences become U+FFFD), with one shared decoder. */
-export function utf8String(bytes: Uint8Array): string {
-  return utf8Decoder.decode(bytes);
-}
-
-/**
- * Encodes a string whose characters are bytes (latin1: every char code is 0-255), as Node's HTTP parser
- * hands header text over, so the result is exactly the bytes on the wire.
- */
-export function encodeLatin1(s: string): Uint8Array {
-  const n = s.length;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/**
- * Node's latin1 decoder, which takes any Uint8Array (Buffer's own method: undocumented, but as old as
- * Buffer, and undici relies on it too). It reads the elements in place: `Buffer.from(bytes.buffer, ...)`
- * would first move a small on-heap array off the V8 heap (a malloc). Under 40 ns for a header name,
- * against 70-140 ns for `String.fromCharCode.apply`.
- */
-const nodeLatin1Slice = (
-  Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }
-).latin1Slice;
-
-/** The latin1 text of bytes (one char per byte), the inverse of `encodeLatin1`. */
-export function latin1String(bytes: Uint8Array): string {
-  return nodeLatin1Slice.call(bytes, 0, bytes.length);
-}
-
-/** The latin1 text of `mem[ptr, ptr+len)`, read in place. */
-function latin1Text(mem: Uint8Array, ptr: number, len: number): string {
-  return nodeLatin1Slice.call(mem, ptr, ptr + len);
-}
-
-/** ASCII A-Z lower-cased, other chars untouched (Envoy's LowerCaseString), for latin1 text. */
-function lowerAsciiText(text: string): string {
-  // Data-plane names are nearly always lower-case already: a char scan finds that faster than a regex.
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a)
-      return text.replace(/[A-Z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) | 0x20));
-  }
-  return text;
-}
+import {
+  encodeLatin1,
+  encodeString,
+  latin1String,
+  latin1Text,
+  lowerAscii,
+  lowerAsciiText,
+  ownedBytes,
+  utf8String,
+} from "./bytes.ts";
+import { serializedListsSize, serializeLists } from "./pairs.ts";
+import type { HeaderInput, HeaderPair } from "./types.ts";
 
 /** True when latin1 `stored` (lower-case) equals `mem[ptr, ptr+len)` compared ASCII-case-insensitively. */
 function sameText(stored: string, mem: Uint8Array, ptr: number, len: number): boolean {
@@ -80,20 +24,6 @@ function sameText(stored: string, mem: Uint8Array, ptr: number, len: number): bo
     if (stored.charCodeAt(j) !== (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)) return false;
   }
   return true;
-}
-
-/** UTF-8 encodes a string; passes bytes through unchanged. */
-export function toBytes(input: BytesInput): Uint8Array {
-  return typeof input === "string" ? encodeString(input) : input;
-}
-
-/**
- * Bytes the caller may keep: strings are encoded fresh, byte arrays copied (the embedder may reuse them).
- * A plain Uint8Array copy: a Node Buffer's `slice` returns a view of the same memory, not a copy, and
- * slicing through the species constructor makes a Buffer, which costs about three times as much.
- */
-export function ownedBytes(input: BytesInput): Uint8Array {
-  return typeof input === "string" ? encodeString(input) : new Uint8Array(input);
 }
 
 // Lower-cased encodings of header names seen from embedders. Names are never mutated in place, so maps can
@@ -113,16 +43,6 @@ function encodeName(name: string, latin1: boolean): Uint8Array {
   return bytes;
 }
 
-/** Returns a copy with ASCII A-Z lower-cased (other bytes untouched, like Envoy's LowerCaseString). */
-export function lowerAscii(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    out[i] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
-  }
-  return out;
-}
-
 /** True when `stored` (already lower-case) equals `key` compared ASCII-case-insensitively. */
 function sameName(stored: Uint8Array, key: Uint8Array): boolean {
   const len = key.length;
@@ -137,48 +57,6 @@ function sameName(stored: Uint8Array, key: Uint8Array): boolean {
 function setPair(target: Array<[string, string]>, i: number, name: string, value: string): void {
   const pair = target[i];
   if (pair === undefined || pair[0] !== name || pair[1] !== value) target[i] = [name, value];
-}
-
-/** A name or value as a byte array, or as latin1 text (one char per byte). */
-type EntryBytes = Uint8Array | string;
-
-/** Size of the spec serialization of parallel name and value lists. */
-function serializedListsSize(names: readonly EntryBytes[], values: readonly EntryBytes[]): number {
-  let size = 4;
-  for (let i = 0; i < names.length; i++) size += 8 + names[i]!.length + values[i]!.length + 2;
-  return size;
-}
-
-function putBytes(out: Uint8Array, at: number, bytes: EntryBytes): number {
-  if (typeof bytes === "string") for (let j = 0; j < bytes.length; j++) out[at + j] = bytes.charCodeAt(j);
-  else out.set(bytes, at);
-  return at + bytes.length;
-}
-
-/**
- * Writes the spec serialization of parallel name and value lists into `out` at `offset`: the count, each
- * pair's two lengths, then each name and value followed by a 0 byte.
- */
-function serializeLists(
-  names: readonly EntryBytes[],
-  values: readonly EntryBytes[],
-  out: Uint8Array,
-  offset: number,
-): void {
-  const count = names.length;
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  dv.setUint32(offset, count, true);
-  let lens = offset + 4;
-  let data = offset + 4 + count * 8;
-  for (let i = 0; i < count; i++) {
-    dv.setUint32(lens, names[i]!.length, true);
-    dv.setUint32(lens + 4, values[i]!.length, true);
-    lens += 8;
-    data = putBytes(out, data, names[i]!);
-    out[data++] = 0;
-    data = putBytes(out, data, values[i]!);
-    out[data++] = 0;
-  }
 }
 
 /**
@@ -488,7 +366,7 @@ export class HeaderMap {
 
   /** First value for `name` decoded as UTF-8, or undefined. */
   getString(name: string): string | undefined {
-    const value = this.get(utf8.encode(name));
+    const value = this.get(encodeString(name));
     return value === undefined ? undefined : utf8String(value);
   }
 
@@ -511,47 +389,3 @@ export class HeaderMap {
     return out;
   }
 }
-
-/** Limits from proxy-wasm-cpp-host `limits.h`: serialized pairs are at most 1 MiB and 1024 entries. */
-export const MAX_PAIRS_SIZE = 1 << 20;
-export const MAX_PAIRS_COUNT = 1024;
-
-/**
- * Parses the spec serialization. Returns null when the bytes are malformed (truncated, counts beyond the
- * data, over the limits). An empty input or a single 0x00 byte is the empty map.
- * Values are copied out of `bytes` (which usually is a view of guest memory).
- */
-export function parsePairs(bytes: Uint8Array): HeaderPair[] | null {
-  const total = bytes.length;
-  if (total === 0 || (total === 1 && bytes[0] === 0)) return [];
-  if (total < 4 || total > MAX_PAIRS_SIZE) return null;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, total);
-  const count = dv.getUint32(0, true);
-  if (count > MAX_PAIRS_COUNT || 4 + count * 8 > total) return null;
-  const pairs: HeaderPair[] = new Array(count);
-  let data = 4 + count * 8;
-  for (let i = 0; i < count; i++) {
-    const nameLen = dv.getUint32(4 + i * 8, true);
-    const valueLen = dv.getUint32(8 + i * 8, true);
-    if (data + nameLen + 1 + valueLen + 1 > total) return null;
-    // Like cpp-host, the terminator byte is skipped, not checked: the lengths are authoritative.
-    const name = bytes.slice(data, data + nameLen);
-    data += nameLen + 1;
-    const value = bytes.slice(data, data + valueLen);
-    data += valueLen + 1;
-    pairs[i] = [name, value];
-  }
-  return pairs;
-}
-
-/** Serializes pairs in the spec format, names as given (used for callouts and tests). */
-export function serializePairs(pairs: HeaderInput): Uint8Array {
-  const map = new HeaderMap();
-  for (const [name, value] of pairs) {
-    map.names.push(toBytes(name));
-    map.values.push(toBytes(value));
-  }
-  return map.serialize();
-}
-
-export { EMPTY as EMPTY_BYTES };

@@ -16,8 +16,9 @@
  * in it (and `modified` says whether there were any). Header lists are copied.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
+import { ownedBytes, toBytes, utf8String } from "./bytes.ts";
 import { Duration, encodeProperty, type Properties } from "./envoy/properties.ts";
-import { HeaderMap, ownedBytes, toBytes, utf8String } from "./header-map.ts";
+import { HeaderMap } from "./header-map.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
 import { StreamContext } from "./stream-context.ts";
 import {

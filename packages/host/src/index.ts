@@ -11,6 +11,7 @@ export {
   type ImportSpec,
 } from "./abi/table.ts";
 export { ByteBuffer } from "./byte-buffer.ts";
+export { latin1String, toBytes } from "./bytes.ts";
 export { GrpcCallout, GrpcStatus, HttpCallout, type HttpCalloutResponse } from "./callouts.ts";
 export { Context, type FilterStateEntry } from "./context.ts";
 export {
@@ -38,11 +39,12 @@ export {
   splitPath,
 } from "./envoy/properties.ts";
 export { readProtoFields, writeProtoFields } from "./envoy/protobuf.ts";
-export { HeaderMap, latin1String, parsePairs, serializePairs, toBytes } from "./header-map.ts";
+export { HeaderMap } from "./header-map.ts";
 export { type HostOptions, ProxyWasmHost } from "./host.ts";
 export { HttpStream, type HttpStreamEvents, type HttpStreamOptions } from "./http-stream.ts";
 export { CUSTOM_STAT_NAMESPACE, Histogram, Metric, MetricsStore } from "./metrics.ts";
 export { capMemory, ModuleLoadError, ProxyWasmModule } from "./module.ts";
+export { parsePairs, serializePairs } from "./pairs.ts";
 export {
   Plugin,
   type PluginConfig,

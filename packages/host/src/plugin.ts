@@ -4,8 +4,9 @@
  * FAIL_CLOSED (streams get a 503 / connections close), FAIL_OPEN (the plugin is bypassed), FAIL_RELOAD (a
  * fresh VM, at most once per backoff period; until then, closed).
  */
+
+import { toBytes } from "./bytes.ts";
 import type { Properties } from "./envoy/properties.ts";
-import { toBytes } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
 import { HttpStream, type HttpStreamOptions } from "./http-stream.ts";
 import type { ProxyWasmModule } from "./module.ts";

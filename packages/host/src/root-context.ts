@@ -5,9 +5,10 @@
  * foreign-function callbacks.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
+import { toBytes, utf8String } from "./bytes.ts";
 import { GrpcCallout, HttpCallout } from "./callouts.ts";
 import { Context, encodedLookup } from "./context.ts";
-import { type HeaderMap, toBytes, utf8String } from "./header-map.ts";
+import type { HeaderMap } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
 import { LiveTable } from "./live-table.ts";
 import type { Plugin } from "./plugin.ts";

@@ -6,8 +6,8 @@
  * is `upstreamCluster`. FAIL_CLOSED closes the connection; FAIL_OPEN passes data through.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
+import { ownedBytes, utf8String } from "./bytes.ts";
 import type { Properties } from "./envoy/properties.ts";
-import { ownedBytes, utf8String } from "./header-map.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
 import { StreamContext } from "./stream-context.ts";
 import { Action, BufferType, type BytesInput, PeerType, Status, StreamType } from "./types.ts";

@@ -4,8 +4,8 @@ import { test } from "node:test";
 import { formatG32, prometheusName, renderPrometheus, StatsTagProducer } from "../src/envoy/prometheus.ts";
 import { Double, Duration, encodeProperty } from "../src/envoy/properties.ts";
 import { readProtoFields, writeProtoFields } from "../src/envoy/protobuf.ts";
-import { parsePairs } from "../src/header-map.ts";
 import { MetricsStore } from "../src/metrics.ts";
+import { parsePairs } from "../src/pairs.ts";
 import { MetricType } from "../src/types.ts";
 
 // The exact text Envoy prints for these inputs (deploy.md §5; numbers from Envoy's prometheus_stats_test.cc).

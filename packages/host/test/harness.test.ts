@@ -1,7 +1,7 @@
 /** The test harness itself: manual clock, recording upstream, shared data and queues, metrics, foreign functions. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { serializePairs } from "../src/header-map.ts";
+import { serializePairs } from "../src/pairs.ts";
 import { ManualClock, RecordingUpstream } from "../src/testing/index.ts";
 import { MetricType, Status } from "../src/types.ts";
 import { startAbiHarness } from "./support/abi-module.ts";

@@ -1,7 +1,7 @@
 /** Success and error paths of the HTTP-call, gRPC, stream-control and local-reply hostcalls. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { serializePairs } from "../src/header-map.ts";
+import { serializePairs } from "../src/pairs.ts";
 import { Status, StreamType } from "../src/types.ts";
 import { type AbiHarness, startAbiHarness } from "./support/abi-module.ts";
 

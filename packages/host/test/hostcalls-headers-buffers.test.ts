@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ByteBuffer } from "../src/byte-buffer.ts";
-import { HeaderMap, parsePairs, serializePairs } from "../src/header-map.ts";
+import { HeaderMap } from "../src/header-map.ts";
+import { parsePairs, serializePairs } from "../src/pairs.ts";
 import { BufferType, MapType, Status } from "../src/types.ts";
 import { type AbiHarness, startAbiHarness } from "./support/abi-module.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { writeProtoFields } from "../src/envoy/protobuf.ts";
-import { serializePairs } from "../src/header-map.ts";
+import { serializePairs } from "../src/pairs.ts";
 import { MetricType, Status } from "../src/types.ts";
 import { type AbiHarness, startAbiHarness } from "./support/abi-module.ts";
 

@@ -3,10 +3,11 @@
  * `set_envoy_filter_state`, `clear_route_cache`, `declare_property`, plus the embedder's own).
  * Unknown name is NOT_FOUND. Results are copied into guest memory (a null result pointer discards them).
  */
+
+import { utf8String } from "../bytes.ts";
 import type { ProxyWasmHost } from "../host.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
-import { decodeText } from "./text.ts";
 
 export function ffiImports(vm: Vm, host: ProxyWasmHost) {
   return {
@@ -21,7 +22,7 @@ export function ffiImports(vm: Vm, host: ProxyWasmHost) {
       const name = vm.read(namePtr, nameSize);
       const args = vm.read(argsPtr, argsSize);
       if (name === null || args === null) return Status.InvalidMemoryAccess;
-      const fn = host.foreignFunctions.get(decodeText(name));
+      const fn = host.foreignFunctions.get(utf8String(name));
       if (!fn) return Status.NotFound;
       let outcome: ReturnType<typeof fn>;
       try {

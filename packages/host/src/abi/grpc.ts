@@ -2,10 +2,11 @@
  * gRPC hostcalls: `proxy_grpc_call`, `proxy_grpc_stream`, `proxy_grpc_send`, `proxy_grpc_cancel`,
  * `proxy_grpc_close`. Calls belong to the caller's root context. Unknown upstream is PARSE_FAILURE (spec).
  */
-import { parsePairs } from "../header-map.ts";
+
+import { utf8String } from "../bytes.ts";
+import { parsePairs } from "../pairs.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
-import { decodeText } from "./text.ts";
 
 export function grpcImports(vm: Vm) {
   /**
@@ -42,9 +43,9 @@ export function grpcImports(vm: Vm) {
     const root = vm.effective().rootContext;
     if (!root) return Status.BadArgument;
     const { status, token } = root.startGrpc(
-      decodeText(upstream),
-      decodeText(service),
-      decodeText(method),
+      utf8String(upstream),
+      utf8String(service),
+      utf8String(method),
       metadata,
       message ? message.slice() : null,
       streaming ? 0 : timeoutMs >>> 0,

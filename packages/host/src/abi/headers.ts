@@ -4,7 +4,7 @@
  * modules, as Envoy keeps for them); a map not available in the current phase is BAD_ARGUMENT (in
  * `proxy_on_log` Envoy's missing maps read as empty, see HttpStream).
  */
-import { parsePairs } from "../header-map.ts";
+import { parsePairs } from "../pairs.ts";
 import { MAX_MAP_TYPE, Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 

@@ -1,8 +1,9 @@
 /** `proxy_http_call`: an HTTP callout from the root context of the caller (as Envoy / cpp-host do). */
-import { parsePairs } from "../header-map.ts";
+
+import { utf8String } from "../bytes.ts";
+import { parsePairs } from "../pairs.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
-import { decodeText } from "./text.ts";
 
 export function httpCallImports(vm: Vm) {
   return {
@@ -33,7 +34,7 @@ export function httpCallImports(vm: Vm) {
       const root = vm.effective().rootContext;
       if (!root) return Status.BadArgument;
       const { status, token } = root.startHttpCall(
-        decodeText(upstream),
+        utf8String(upstream),
         headers,
         body.slice(),
         trailers,

@@ -2,11 +2,12 @@
  * Metric hostcalls. Ids are per VM and carry the type in their low two bits, as Envoy's do; the stats
  * themselves live in the host's shared store (`wasmcustom.<name>`).
  */
+
+import { utf8String } from "../bytes.ts";
 import type { ProxyWasmHost } from "../host.ts";
 import type { Metric } from "../metrics.ts";
 import { MetricType, Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
-import { decodeText } from "./text.ts";
 
 export function metricImports(vm: Vm, host: ProxyWasmHost) {
   const byId = new Map<number, Metric>();
@@ -19,7 +20,7 @@ export function metricImports(vm: Vm, host: ProxyWasmHost) {
       const name = vm.read(namePtr, nameSize);
       if (name === null) return Status.InvalidMemoryAccess;
       if (!vm.inBounds(idPtr, 4)) return Status.InvalidMemoryAccess;
-      const text = decodeText(name);
+      const text = utf8String(name);
       const key = `${t}:${text}`;
       let id = idByKey.get(key);
       if (id === undefined) {

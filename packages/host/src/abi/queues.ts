@@ -2,10 +2,11 @@
  * Shared queue hostcalls. `register` creates or reopens (vm_id, name) for this VM and makes the caller's
  * root context the one notified; `resolve` finds a queue of any VM id; enqueue/dequeue by token.
  */
+
+import { utf8String } from "../bytes.ts";
 import type { ProxyWasmHost } from "../host.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
-import { decodeText } from "./text.ts";
 
 export function queueImports(vm: Vm, host: ProxyWasmHost) {
   const queues = host.queues;
@@ -14,7 +15,7 @@ export function queueImports(vm: Vm, host: ProxyWasmHost) {
       const name = vm.read(namePtr, nameSize);
       if (name === null) return Status.InvalidMemoryAccess;
       if (!vm.inBounds(tokenPtr, 4)) return Status.InvalidMemoryAccess;
-      const queue = queues.register(vm.vmId, decodeText(name), vm.effective().rootContext);
+      const queue = queues.register(vm.vmId, utf8String(name), vm.effective().rootContext);
       vm.writeU32(tokenPtr, queue.token);
       return Status.Ok;
     },
@@ -28,7 +29,7 @@ export function queueImports(vm: Vm, host: ProxyWasmHost) {
       const vmId = vm.read(vmIdPtr, vmIdSize);
       const name = vm.read(namePtr, nameSize);
       if (vmId === null || name === null) return Status.InvalidMemoryAccess;
-      const queue = queues.resolve(decodeText(vmId), decodeText(name));
+      const queue = queues.resolve(utf8String(vmId), utf8String(name));
       if (!queue) return Status.NotFound;
       return vm.writeU32(tokenPtr, queue.token) ? Status.Ok : Status.InvalidMemoryAccess;
     },

@@ -1,8 +1,9 @@
 /** Shared data hostcalls: `proxy_get_shared_data`, `proxy_set_shared_data` (keyed by this VM's id). */
+
+import { utf8String } from "../bytes.ts";
 import type { ProxyWasmHost } from "../host.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
-import { decodeText } from "./text.ts";
 
 export function sharedDataImports(vm: Vm, host: ProxyWasmHost) {
   const store = host.sharedData;
@@ -16,7 +17,7 @@ export function sharedDataImports(vm: Vm, host: ProxyWasmHost) {
     ): number {
       const key = vm.read(keyPtr, keySize);
       if (key === null) return Status.InvalidMemoryAccess;
-      const entry = store.get(vm.vmId, decodeText(key));
+      const entry = store.get(vm.vmId, utf8String(key));
       if (!entry) return Status.NotFound;
       if (!vm.inBounds(casPtr, 4)) return Status.InvalidMemoryAccess;
       const status = vm.copyOut(entry.value, ptrPtr, sizePtr);
@@ -34,7 +35,7 @@ export function sharedDataImports(vm: Vm, host: ProxyWasmHost) {
       const key = vm.read(keyPtr, keySize);
       const value = vm.read(valuePtr, valueSize);
       if (key === null || value === null) return Status.InvalidMemoryAccess;
-      return store.set(vm.vmId, decodeText(key), value, cas >>> 0);
+      return store.set(vm.vmId, utf8String(key), value, cas >>> 0);
     },
   };
 }

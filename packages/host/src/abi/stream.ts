@@ -4,10 +4,10 @@
  * `proxy_clear_route_cache`.
  */
 
-import { parsePairs } from "../header-map.ts";
+import { utf8String } from "../bytes.ts";
+import { parsePairs } from "../pairs.ts";
 import { MAX_STREAM_TYPE, Status, StreamType } from "../types.ts";
 import type { Vm } from "../vm.ts";
-import { decodeText } from "./text.ts";
 
 export function streamImports(vm: Vm) {
   return {
@@ -59,7 +59,7 @@ export function streamImports(vm: Vm) {
       if (pairs === null) return Status.BadArgument;
       return vm.effective().sendLocalResponse({
         statusCode: statusCode >>> 0,
-        details: decodeText(details),
+        details: utf8String(details),
         body: body.slice(),
         headers: pairs,
         // SDKs pass -1 (0xffffffff) for "no gRPC status".

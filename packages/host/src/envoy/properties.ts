@@ -4,7 +4,8 @@
  * 8-byte little-endian, doubles as 8-byte IEEE, booleans as one byte, timestamps and durations as int64
  * nanoseconds, maps as the spec's pair serialization, lists as pairs with empty values.
  */
-import { HeaderMap, toBytes, utf8String } from "../header-map.ts";
+import { toBytes, utf8String } from "../bytes.ts";
+import { HeaderMap } from "../header-map.ts";
 
 /** A duration attribute (e.g. `request.duration`), encoded as int64 nanoseconds. */
 export class Duration {

@@ -9,11 +9,12 @@
  * Time is manual (`advance`, `tick`), callouts are recorded and answered by the test, logs, metrics, shared
  * data and queues are readable, and several plugins can share one VM.
  */
+
+import { toBytes } from "../bytes.ts";
 import type { GrpcCallout, HttpCallout } from "../callouts.ts";
 import type { ForeignFunction } from "../envoy/foreign-functions.ts";
 import type { PrometheusOptions } from "../envoy/prometheus.ts";
 import type { Properties } from "../envoy/properties.ts";
-import { toBytes } from "../header-map.ts";
 import { ProxyWasmHost } from "../host.ts";
 import type { Metric } from "../metrics.ts";
 import { ProxyWasmModule } from "../module.ts";

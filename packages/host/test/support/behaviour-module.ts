@@ -6,7 +6,7 @@
  */
 
 import { writeProtoFields } from "../../src/envoy/protobuf.ts";
-import { serializePairs } from "../../src/header-map.ts";
+import { serializePairs } from "../../src/pairs.ts";
 import { compileWat } from "./wat.ts";
 
 function watString(bytes: Uint8Array): string {
