@@ -30,12 +30,16 @@ export interface UpstreamRequestSpec {
   headers: HeaderList;
   /** Request body; undefined when the request has none. */
   body: Readable | Uint8Array | undefined;
+  /** Request trailers, set before a streamed body ends (sent by HTTP/2 only). */
+  trailers?: HeaderList;
 }
 
 /** What one upstream exchange reports, in this order: a head, data, then an end; or a reset at any point. */
 export interface UpstreamResponseHandler {
-  /** The response head (1xx informational heads are not reported here). */
-  onUpstreamHeaders(status: number, headers: HeaderList): void;
+  /** The response head (1xx informational heads are not reported here); `endStream`: nothing follows. */
+  onUpstreamHeaders(status: number, headers: HeaderList, endStream?: boolean): void;
+  /** Response trailers (HTTP/2), reported before the end. */
+  onUpstreamTrailers?(trailers: HeaderList): void;
   /** A 1xx informational head before the response (reported for requests that carry Expect). */
   onUpstreamInformational?(status: number): void;
   onUpstreamData(chunk: Buffer): void;
@@ -348,7 +352,11 @@ class Http2Exchange implements UpstreamExchange {
     const endStream = spec.body === undefined || (spec.body instanceof Uint8Array && spec.body.length === 0);
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request(headers, { endStream });
+      // A streamed body may end with trailers (known only then): node waits for them (wantTrailers).
+      stream = session.request(headers, {
+        endStream,
+        waitForTrailers: !endStream && !(spec.body instanceof Uint8Array),
+      });
     } catch (err) {
       this.reset(classifyUpstreamError(err, true));
       return;
@@ -358,6 +366,24 @@ class Http2Exchange implements UpstreamExchange {
     if (this.paused) stream.pause();
     stream.on("continue", () => {
       if (!this.aborted) this.handler.onUpstreamInformational?.(100);
+    });
+    stream.on("wantTrailers", () => {
+      const trailers: Record<string, string | string[]> = {};
+      for (const [n, v] of spec.trailers ?? []) {
+        if (n[0] === ":") continue;
+        const existing = trailers[n];
+        if (existing === undefined) trailers[n] = v;
+        else trailers[n] = Array.isArray(existing) ? [...existing, v] : [existing, v];
+      }
+      try {
+        stream.sendTrailers(trailers);
+      } catch {}
+    });
+    stream.on("trailers", (_h, _flags, raw: string[]) => {
+      if (this.aborted) return;
+      const list: HeaderList = [];
+      for (let i = 0; i < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!]);
+      this.handler.onUpstreamTrailers?.(list);
     });
     stream.on("response", (h) => {
       if (this.aborted) return;
@@ -371,7 +397,7 @@ class Http2Exchange implements UpstreamExchange {
           else list.push([name, String(value)]);
         }
       }
-      this.handler.onUpstreamHeaders(status, list);
+      this.handler.onUpstreamHeaders(status, list, stream.endAfterHeaders);
     });
     stream.on("data", (chunk: Buffer) => {
       if (!this.aborted) this.handler.onUpstreamData(chunk);

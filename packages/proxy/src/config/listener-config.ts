@@ -5,6 +5,7 @@
 import { readAccessLogs } from "./access-log-config.ts";
 import type { ConfigMessage, ConfigValue } from "./fields.ts";
 import type {
+  Http2CodecOptions,
   HttpConnectionManagerConfig,
   ListenerConfig,
   TcpProxyConfig,
@@ -67,6 +68,13 @@ function readHttpFilters(value: ConfigValue | undefined, baseDir: string): WasmP
   return wasm;
 }
 
+/** The HTTP/2 codec settings Envoy uses when http2_protocol_options leaves them out. */
+const DEFAULT_HTTP2_OPTIONS: Http2CodecOptions = {
+  maxConcurrentStreams: 2147483647,
+  initialStreamWindowSize: 268435456,
+  initialConnectionWindowSize: 268435456,
+};
+
 /**
  * A connection manager timeout in whole milliseconds, as Envoy reads it (PROTOBUF_GET_MS_OR_DEFAULT truncates
  * to milliseconds); 0 disables the ones documented so.
@@ -77,8 +85,9 @@ function timeoutMs(value: ConfigValue | undefined, defaultMs: number): number {
 
 function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): HttpConnectionManagerConfig {
   const statPrefix = m.required("stat_prefix").string();
-  const codec = m.optional("codec_type");
-  if (codec) codec.oneOf(["AUTO", "HTTP1"]);
+  const codecValue = m.optional("codec_type");
+  // HTTP3 needs a QUIC listener, which this data plane does not have.
+  const codecType = codecValue ? codecValue.oneOf(["AUTO", "HTTP1", "HTTP2"] as const) : "AUTO";
   if (m.has("rds")) m.optional("rds")!.fail("RDS is not supported; use an inline route_config");
   const routeTable = readRouteTable(m.required("route_config"), baseDir);
   const httpFiltersValue = m.optional("http_filters");
@@ -115,10 +124,29 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
     h1.accept("accept_http_10");
     h1.finish();
   }
+  let http2 = DEFAULT_HTTP2_OPTIONS;
+  const h2 = m.optional("http2_protocol_options")?.message();
+  if (h2) {
+    // Envoy's defaults (protocol_options.cc): 2^31-1 streams, 256 MiB stream window, 256 MiB connection window.
+    http2 = {
+      maxConcurrentStreams:
+        h2.optional("max_concurrent_streams")?.wrappedInteger(1) ??
+        DEFAULT_HTTP2_OPTIONS.maxConcurrentStreams,
+      initialStreamWindowSize:
+        h2.optional("initial_stream_window_size")?.wrappedInteger(65535, 2147483647) ??
+        DEFAULT_HTTP2_OPTIONS.initialStreamWindowSize,
+      initialConnectionWindowSize:
+        h2.optional("initial_connection_window_size")?.wrappedInteger(65535, 2147483647) ??
+        DEFAULT_HTTP2_OPTIONS.initialConnectionWindowSize,
+    };
+    h2.finish();
+  }
   m.accept("normalize_path", "merge_slashes", "path_with_escaped_slashes_action");
   m.finish();
   return {
     statPrefix,
+    codecType,
+    http2,
     routeTable,
     wasmFilters,
     accessLogs,

@@ -187,8 +187,22 @@ export interface RouteTableConfig {
   responseHeadersToAdd: HeaderValueOption[];
 }
 
+/** The downstream HTTP/2 codec's settings (http2_protocol_options). */
+export interface Http2CodecOptions {
+  maxConcurrentStreams: number;
+  initialStreamWindowSize: number;
+  initialConnectionWindowSize: number;
+}
+
 export interface HttpConnectionManagerConfig {
   statPrefix: string;
+  /**
+   * codec_type: AUTO (Envoy's default) picks HTTP/2 for a connection that starts with the HTTP/2 preface and
+   * HTTP/1.1 otherwise; HTTP1 and HTTP2 take only that codec.
+   */
+  codecType: "AUTO" | "HTTP1" | "HTTP2";
+  /** http2_protocol_options of the downstream HTTP/2 codec. */
+  http2: Http2CodecOptions;
   routeTable: RouteTableConfig;
   wasmFilters: WasmPluginConfig[];
   accessLogs: AccessLogConfig[];

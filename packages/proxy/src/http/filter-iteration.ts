@@ -13,11 +13,15 @@ export interface FilterStage {
   data(body: BodyBuffer, endStream: boolean): FilterStatus;
   /** After a data stop and resume: the bytes the stage releases. */
   drain?(): Buffer;
+  /** Trailers (the end of the direction); "stop" holds them until the stage resumes. */
+  trailers?(trailers: HeaderList): FilterStatus;
 }
 
 export interface IterationSink {
   headers(headers: HeaderList, endStream: boolean): void;
   data(chunk: Buffer, endStream: boolean): void;
+  /** Trailers end the direction (sinks that take none end it with an empty end-of-stream chunk). */
+  trailers?(trailers: HeaderList): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -35,6 +39,11 @@ export class FilterIteration {
   private dataBufferedBytes = 0;
   private ended = false;
   private endDelivered = false;
+  /** Trailers that arrived (they end the direction instead of an end_stream on data). */
+  private trailersValue: HeaderList | undefined;
+  /** Index of the stage holding the trailers, or -1, and body that passed that stage before it stopped. */
+  private trailersStoppedAt = -1;
+  private trailersCarry: Buffer | undefined;
   /** Set when the stream is over; every entry point becomes a no-op. */
   aborted = false;
 
@@ -118,9 +127,71 @@ export class FilterIteration {
     this.sink.data(current, endStream);
   }
 
+  /**
+   * Trailers end the direction. filter_manager.cc decodeTrailers / encodeTrailers: every filter from the
+   * first sees them, including one that stopped on data (StopIterationAndBuffer); when that one continues,
+   * what it buffered goes on to the next filters (end_stream false), then the trailers. While the headers
+   * are held, they wait with the body.
+   */
+  trailers(trailers: HeaderList): void {
+    if (this.aborted || this.endDelivered || this.trailersValue) return;
+    this.trailersValue = trailers;
+    if (!this.headersDone) return;
+    this.runTrailers(0, undefined);
+  }
+
+  private runTrailers(from: number, carried: Buffer | undefined): void {
+    const trailers = this.trailersValue!;
+    let carry = carried;
+    for (let i = from; i < this.stages.length; i++) {
+      const stage = this.stages[i]!;
+      if (carry !== undefined && carry.length > 0) {
+        const body: BodyBuffer = { data: carry };
+        const status = stage.data(body, false);
+        if (this.aborted) return;
+        if (status === "stop") {
+          this.dataStoppedAt = i;
+          carry = undefined;
+        } else carry = body.data;
+      }
+      const status = stage.trailers ? stage.trailers(trailers) : "continue";
+      if (this.aborted) return;
+      if (status === "stop") {
+        this.trailersStoppedAt = i;
+        this.trailersCarry = carry;
+        return;
+      }
+      if (i === this.dataStoppedAt) {
+        this.dataStoppedAt = -1;
+        this.dataBufferedBytes = 0;
+        const released = stage.drain?.() ?? EMPTY;
+        carry = carry && carry.length > 0 ? Buffer.concat([carry, released]) : released;
+      }
+    }
+    this.trailersStoppedAt = -1;
+    this.endDelivered = true;
+    if (carry !== undefined && carry.length > 0) this.sink.data(carry, false);
+    if (this.aborted) return;
+    if (this.sink.trailers) this.sink.trailers(trailers);
+    else this.sink.data(EMPTY, true);
+  }
+
   /** The stopped filter resumed: continue from the next filter. */
   resume(): void {
     if (this.aborted) return;
+    if (this.trailersStoppedAt >= 0) {
+      const i = this.trailersStoppedAt;
+      this.trailersStoppedAt = -1;
+      if (this.dataStoppedAt === i) {
+        this.dataStoppedAt = -1;
+        this.dataBufferedBytes = 0;
+      }
+      const released = this.stages[i]!.drain?.() ?? EMPTY;
+      const before = this.trailersCarry;
+      this.trailersCarry = undefined;
+      this.runTrailers(i + 1, before && before.length > 0 ? Buffer.concat([before, released]) : released);
+      return;
+    }
     if (!this.headersDone && this.headersStoppedAt >= 0) {
       const stoppedAt = this.headersStoppedAt;
       this.runHeaders(stoppedAt + 1);
@@ -131,7 +202,11 @@ export class FilterIteration {
         this.held = [];
         this.heldBytes = 0;
         this.runData(body, this.ended, stoppedAt);
+        if (this.aborted) return;
       }
+      // Held trailers follow from the first filter (those before the one that held the headers saw no
+      // trailers yet either).
+      if (this.trailersValue && !this.endDelivered) this.runTrailers(0, undefined);
       return;
     }
     if (this.dataStoppedAt >= 0) {

@@ -22,9 +22,12 @@ export interface HttpFilter {
   decodeData(body: BodyBuffer, endStream: boolean): FilterStatus;
   /** Bytes released when the filter resumes after stopping on body. */
   drainDecoded(): Buffer;
+  /** Request trailers (they end the request); "stop" holds them until the filter resumes. */
+  decodeTrailers?(trailers: HeaderList): FilterStatus;
   encodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus;
   encodeData(body: BodyBuffer, endStream: boolean): FilterStatus;
   drainEncoded(): Buffer;
+  encodeTrailers?(trailers: HeaderList): FilterStatus;
   /** Access-log phase (Wasm `on_log`). */
   onLog(): void;
   /** The stream is gone (Wasm `on_done` + `on_delete`). */
@@ -37,8 +40,14 @@ export interface HttpFilterCallbacks {
   continueDecoding(): void;
   /** Resumes the response direction after `stop`. */
   continueEncoding(): void;
-  /** Answers the request locally (status, body, extra headers, response code details). */
-  sendLocalReply(status: number, body: Uint8Array | string, headers: HeaderList, details: string): void;
+  /** Answers the request locally (status, body, extra headers, response code details, gRPC status). */
+  sendLocalReply(
+    status: number,
+    body: Uint8Array | string,
+    headers: HeaderList,
+    details: string,
+    grpcStatus?: number | null,
+  ): void;
   /** Forgets the cached route; the router picks again with the current headers. */
   clearRouteCache(): void;
   /** The route for the current headers (computed on demand and cached). */

@@ -7,6 +7,7 @@ import type { Counter, Gauge, Histogram, StatStore } from "../stats/stat-store.t
 export class HttpListenerStats {
   readonly rqTotal: Counter;
   readonly rqHttp1Total: Counter;
+  readonly rqHttp2Total: Counter;
   readonly rqActive: Gauge;
   readonly rqCompleted: Counter;
   readonly cxTotal: Counter;
@@ -18,6 +19,7 @@ export class HttpListenerStats {
     const p = `http.${statPrefix}`;
     this.rqTotal = stats.counter(`${p}.downstream_rq_total`);
     this.rqHttp1Total = stats.counter(`${p}.downstream_rq_http1_total`);
+    this.rqHttp2Total = stats.counter(`${p}.downstream_rq_http2_total`);
     this.rqActive = stats.gauge(`${p}.downstream_rq_active`);
     this.rqCompleted = stats.counter(`${p}.downstream_rq_completed`);
     this.cxTotal = stats.counter(`${p}.downstream_cx_total`);

@@ -1,5 +1,9 @@
 /**
- * An HTTP/1.1 listener (http_connection_manager) on node:http. Protocol errors get Envoy's codec answers
+ * An HTTP listener (http_connection_manager) with Envoy's two codecs: HTTP/1.1 on node:http and HTTP/2 (h2c,
+ * prior knowledge) on node:http2. codec_type picks one, or AUTO picks per connection from its first bytes as
+ * Envoy does (conn_manager_utility.cc determineNextProtocol: the HTTP/2 preface `PRI * HTTP/2`, else HTTP/1.1).
+ * Both codecs feed the same HttpStream (connection manager, filters, router).
+ * HTTP/1 protocol errors get Envoy's codec answers
  * (400 Bad Request, 431 for headers over max_request_headers_kb) and are access-logged with DPE.
  *
  * Envoy's timers (conn_manager_impl.cc) are kept as timestamps and checked by one periodic sweep per
@@ -15,11 +19,20 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from "node:http";
+import {
+  createServer as createHttp2Server,
+  type IncomingHttpHeaders as Http2Headers,
+  type Http2Server,
+  type Http2Session,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from "node:http2";
 import type { Socket } from "node:net";
 import { ActiveList } from "../active-list.ts";
 import { formatAddress, newConnectionId, StreamInfo } from "../stream-info.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
 import { type ConnectionInfo, HttpStream } from "./http-stream.ts";
+import { Http2Downstream } from "./http2-downstream.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
 import { downstreamPeer } from "./request-headers.ts";
 
@@ -34,6 +47,7 @@ function connectionInfo(socket: Socket): ConnectionInfo {
     remote: formatAddress(socket.remoteAddress, socket.remotePort),
     local: formatAddress(socket.localAddress, socket.localPort),
     peer: downstreamPeer(socket.remoteAddress),
+    socket,
     streams: 0,
     current: undefined,
     idleSinceMs: performance.now(),
@@ -50,6 +64,9 @@ function minTimeout(...timeouts: number[]): number {
 }
 const connections = new WeakMap<Socket, ConnectionInfo>();
 
+/** Http2::CLIENT_MAGIC_PREFIX, what Envoy's AUTO codec looks for at the start of a connection. */
+const HTTP2_MAGIC_PREFIX = Buffer.from("PRI * HTTP/2", "latin1");
+
 /** A codec-level reply written straight to the socket (no request object exists for a parse error). */
 function rawReply(spec: LocalReplySpec, serverName: string): string {
   const body = spec.body;
@@ -62,6 +79,12 @@ function rawReply(spec: LocalReplySpec, serverName: string): string {
 
 export class HttpListener {
   readonly server: Server;
+  /** The HTTP/2 codec (not listening itself: connections are handed to it), unless codec_type is HTTP1. */
+  private readonly http2Server: Http2Server | undefined;
+  private readonly http2Sessions = new Set<ServerHttp2Session>();
+  private readonly sessionConnections = new WeakMap<Http2Session, ConnectionInfo>();
+  /** The connection being handed to the HTTP/2 server (its `session` event comes synchronously). */
+  private handingOver: ConnectionInfo | undefined;
   private readonly sockets = new ActiveList<Socket>();
   private draining = false;
   private readonly sweepTimer: NodeJS.Timeout | undefined;
@@ -123,6 +146,33 @@ export class HttpListener {
         ctx.listenerStats.cxActive.add(-1);
       });
     });
+    if (config.codecType !== "HTTP1") {
+      this.http2Server = this.createHttp2Server();
+      // node:http's own connection listener (which starts its HTTP/1 parser) runs only for HTTP/1
+      // connections; the codec is chosen once the connection's first bytes are in.
+      const http1Connection = this.server.listeners("connection")[0] as (socket: Socket) => void;
+      this.server.removeListener("connection", http1Connection);
+      this.server.on("connection", (socket: Socket) => {
+        if (config.codecType === "HTTP2") {
+          this.startHttp2(socket);
+          return;
+        }
+        socket.once("data", (chunk: Buffer) => {
+          // conn_manager_utility.cc determineNextProtocol: only what arrived so far is looked at.
+          socket.pause();
+          socket.unshift(chunk);
+          if (
+            chunk.length >= HTTP2_MAGIC_PREFIX.length &&
+            chunk.subarray(0, HTTP2_MAGIC_PREFIX.length).equals(HTTP2_MAGIC_PREFIX)
+          )
+            this.startHttp2(socket);
+          else {
+            http1Connection.call(this.server, socket);
+            socket.resume();
+          }
+        });
+      });
+    }
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
       this.onClientError(err, socket),
     );
@@ -136,6 +186,52 @@ export class HttpListener {
     );
   }
 
+  /** The HTTP/2 codec: node:http2 with Envoy's http2_protocol_options as its settings. */
+  private createHttp2Server(): Http2Server {
+    const o = this.ctx.config.http2;
+    const server = createHttp2Server({
+      settings: {
+        maxConcurrentStreams: o.maxConcurrentStreams,
+        initialWindowSize: o.initialStreamWindowSize,
+        maxHeaderListSize: this.ctx.config.maxRequestHeadersKb * 1024,
+      },
+    });
+    server.on("session", (session: ServerHttp2Session) => {
+      const info = this.handingOver;
+      if (info) this.sessionConnections.set(session, info);
+      this.http2Sessions.add(session);
+      session.on("close", () => this.http2Sessions.delete(session));
+      session.on("error", () => {});
+      if (o.initialConnectionWindowSize > 65535) {
+        session.once("localSettings", () => {
+          try {
+            session.setLocalWindowSize(o.initialConnectionWindowSize);
+          } catch {}
+        });
+      }
+      if (this.draining) session.close();
+    });
+    server.on("stream", (stream: ServerHttp2Stream, headers: Http2Headers, _flags: number, raw: string[]) =>
+      this.onHttp2Stream(stream, headers, raw),
+    );
+    return server;
+  }
+
+  private startHttp2(socket: Socket): void {
+    this.ctx.stats.counter(`http.${this.ctx.config.statPrefix}.downstream_cx_http2_total`).inc();
+    this.handingOver = connections.get(socket);
+    this.http2Server!.emit("connection", socket);
+    this.handingOver = undefined;
+  }
+
+  private onHttp2Stream(stream: ServerHttp2Stream, headers: Http2Headers, raw: string[]): void {
+    stream.on("error", () => {});
+    const session = stream.session!;
+    const connection = this.sessionConnections.get(session) ?? connectionInfo(session.socket as Socket);
+    const h2 = new Http2Downstream(stream, raw);
+    new HttpStream(this.ctx, h2.request, h2, connection, h2).startHttp2(headers[":method"] === "HEAD");
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.draining) res.shouldKeepAlive = false;
     // The stream writes a lower-case `date` itself when the upstream sent none, as Envoy does.
@@ -143,7 +239,7 @@ export class HttpListener {
     const socket = req.socket;
     const connection = connections.get(socket) ?? connectionInfo(socket);
     const stream = new HttpStream(this.ctx, req, res, connection);
-    stream.start();
+    stream.start(req);
   }
 
   /** Envoy's stream and connection timers, due or not. */
@@ -292,6 +388,8 @@ export class HttpListener {
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    // GOAWAY: streams in flight finish, no new ones start, then the session closes.
+    for (const session of this.http2Sessions) session.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const deadline = setTimeout(() => {
@@ -306,6 +404,7 @@ export class HttpListener {
   /** Closes at once, resetting open connections. */
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const session of this.http2Sessions) session.destroy();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;

@@ -3,7 +3,8 @@
  * filter chain (request in order, response in reverse) to the router and back to the client; local
  * replies (from the router, a filter or a limit) take Envoy's path through the response filters.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { ActiveEntry } from "../active-list.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
 import { FilterIteration, type FilterStage, type IterationSink } from "./filter-iteration.ts";
@@ -16,6 +17,7 @@ import {
 } from "./header-validation.ts";
 import type { BodyBuffer, FilterStatus, HttpFilter, HttpFilterCallbacks } from "./http-filter.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
+import type { DownstreamRequest, DownstreamResponse, Http2Downstream } from "./http2-downstream.ts";
 import { LOCAL_REPLIES, type LocalReplySpec } from "./local-reply.ts";
 import { type DownstreamPeer, mutateRequestHeaders } from "./request-headers.ts";
 import { parseRequestTarget } from "./request-target.ts";
@@ -23,6 +25,49 @@ import type { SelectedRoute } from "./route-table.ts";
 import { Router, type RouterCallbacks } from "./router.ts";
 
 const EMPTY = Buffer.alloc(0);
+
+/** grpc/status.cc Utility::httpToGrpcStatus (gRPC's http-grpc-status-mapping.md). */
+export function httpToGrpcStatus(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400:
+      return 13; // Internal
+    case 401:
+      return 16; // Unauthenticated
+    case 403:
+      return 7; // PermissionDenied
+    case 404:
+      return 12; // Unimplemented
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return 14; // Unavailable
+    default:
+      return 2; // Unknown
+  }
+}
+
+/**
+ * http/utility.cc PercentEncoding::encode as used for grpc-message: bytes below ' ', from '~' up (so every
+ * non-ASCII byte, `char` being signed), and '%' become %XX.
+ */
+export function grpcPercentEncode(body: Uint8Array): string {
+  let out = "";
+  for (const b of body) {
+    if (b < 0x20 || b >= 0x7e || b === 0x25) out += `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+    else out += String.fromCharCode(b);
+  }
+  return out;
+}
+
+/**
+ * grpc/common.cc hasGrpcContentType: "application/grpc" exactly or followed by "+" (application/grpc+proto);
+ * application/grpc-web is not gRPC.
+ */
+function isGrpcContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined || !contentType.startsWith("application/grpc")) return false;
+  return contentType.length === 16 || contentType[16] === "+";
+}
 
 /** A filter's request side as a stage of the request iteration. */
 class DecodingStage implements FilterStage {
@@ -35,6 +80,9 @@ class DecodingStage implements FilterStage {
   }
   drain(): Buffer {
     return this.filter.drainDecoded();
+  }
+  trailers(trailers: HeaderList): FilterStatus {
+    return this.filter.decodeTrailers?.(trailers) ?? "continue";
   }
 }
 
@@ -50,6 +98,9 @@ class EncodingStage implements FilterStage {
   drain(): Buffer {
     return this.filter.drainEncoded();
   }
+  trailers(trailers: HeaderList): FilterStatus {
+    return this.filter.encodeTrailers?.(trailers) ?? "continue";
+  }
 }
 
 /** The end of the response iteration: the client. */
@@ -60,6 +111,9 @@ class ResponseWriter implements IterationSink {
   }
   data(chunk: Buffer, endStream: boolean): void {
     this.stream.writeResponseData(chunk, endStream);
+  }
+  trailers(trailers: HeaderList): void {
+    this.stream.writeResponseTrailers(trailers);
   }
 }
 
@@ -89,6 +143,7 @@ export interface ConnectionInfo {
   remote: string;
   local: string;
   peer: DownstreamPeer;
+  socket: Socket;
   /** Streams in flight on the connection, and the latest one. */
   streams: number;
   current: HttpStream | undefined;
@@ -121,6 +176,9 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   private resetByProxy = false;
   /** The whole request arrived (Envoy's remote complete). */
   private remoteComplete = false;
+  /** The request's content-type is gRPC: local replies are trailers-only gRPC responses. */
+  private isGrpcRequest = false;
+  private isHeadRequest = false;
   /** Invalid headers filters left, checked again where Envoy checks them (a later filter may fix them). */
   private invalidHeaderNotes: InvalidHeaderNote[] | undefined;
   /** This stream in the listener's active list (for the stream_idle_timeout sweep). */
@@ -128,12 +186,13 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
 
   constructor(
     private readonly ctx: HttpListenerContext,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: DownstreamRequest,
+    private readonly res: DownstreamResponse,
     private readonly connection: ConnectionInfo,
+    /** The HTTP/2 stream, when the HTTP/2 codec carries this request (res is the same object then). */
+    private readonly h2?: Http2Downstream,
   ) {
     this.streamInfo = new StreamInfo(connection.id, connection.remote, connection.local, ctx.listener);
-    this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
     this.router = new Router(ctx, this);
     this.activeEntry = ctx.activeStreams.add(this);
     // Envoy arms these timers when the stream begins (ActiveStream's constructor).
@@ -179,11 +238,12 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.replyBeforeFilters(spec);
   }
 
-  /** Starts processing: called once per request by the listener. */
-  start(): void {
-    const { req, res, ctx } = this;
+  /** Starts an HTTP/1 request: called once per request by the listener. */
+  start(req: IncomingMessage): void {
+    const { res, ctx } = this;
     const config = ctx.config;
     const ls = ctx.listenerStats;
+    this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
     ls.rqTotal.inc();
     ls.rqHttp1Total.inc();
     ls.rqActive.add(1);
@@ -235,6 +295,77 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       this.encode100Continue();
       removeHeader(headers, "expect");
     }
+    this.isHeadRequest = method === "HEAD";
+    // No upgrade_configs: Envoy refuses an upgrade (and closes the connection), once the filters exist.
+    const upgrade = req.headers.upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? "");
+    this.decodeHeaders(headers, authority, path, hasBody, req.headers["content-type"], upgrade);
+  }
+
+  /**
+   * Starts an HTTP/2 request. Envoy's HTTP/2 codec hands the connection manager the header block as
+   * received: pseudo-headers first (`:method`, `:scheme`, `:authority`, `:path` in the client's order), then
+   * the rest; `cookie` fields are joined with "; " (RFC 9113 §8.2.3, Http2 codec_impl.cc).
+   */
+  startHttp2(isHead: boolean): void {
+    const h2 = this.h2!;
+    const ctx = this.ctx;
+    const ls = ctx.listenerStats;
+    this.streamInfo.protocol = "HTTP/2";
+    ls.rqTotal.inc();
+    ls.rqHttp2Total.inc();
+    ls.rqActive.add(1);
+    h2.on("close", () => this.onDownstreamClose());
+    const raw = h2.rawHeaders;
+    const headers: HeaderList = [];
+    let authority: string | undefined;
+    let path = "";
+    let cookie = -1;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      const value = raw[i + 1]!;
+      if (name === ":authority") authority = value;
+      else if (name === ":path") path = value;
+      if (name === "cookie") {
+        if (cookie >= 0) {
+          headers[cookie]![1] += `; ${value}`;
+          continue;
+        }
+        cookie = headers.length;
+      }
+      headers.push([name, value]);
+    }
+    // An HTTP/2 request may carry Host instead of :authority (RFC 9113 §8.3.1).
+    if (authority === undefined) {
+      const host = getHeader(headers, "host");
+      if (host !== undefined) {
+        authority = host;
+        removeHeader(headers, "host");
+        headers.unshift([":authority", host]);
+      }
+    }
+    this.isHeadRequest = isHead;
+    this.requestHeadersValue = headers;
+    this.streamInfo.requestHeaders = headers;
+    const hasBody = !h2.endAfterHeaders;
+    this.remoteComplete = !hasBody;
+    this.decodeHeaders(headers, authority, path, hasBody, getHeader(headers, "content-type"), false);
+  }
+
+  /**
+   * The connection manager's part of a request, whichever codec brought it (conn_manager_impl.cc
+   * ActiveStream::decodeHeaders): checks, header edits, route, filter chain, then the request into it.
+   * `refuseUpgrade`: an HTTP/1 upgrade request, answered 403 once the chain exists.
+   */
+  private decodeHeaders(
+    headers: HeaderList,
+    authority: string | undefined,
+    path: string,
+    hasBody: boolean,
+    contentType: string | undefined,
+    refuseUpgrade: boolean,
+  ): void {
+    const ctx = this.ctx;
+    const config = ctx.config;
     if (authority === undefined) {
       // "Require host header. For HTTP/1.1 Host has already been translated to :authority."
       this.replyBeforeFilters({ status: 400, body: "", details: "missing_host_header" });
@@ -256,13 +387,15 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       this.idleTimeoutMs = action.route.idleTimeoutMs;
       this.lastActivityMs = performance.now();
     }
+    // filter_manager.cc decodeHeaders: a gRPC request gets its local replies as gRPC (trailers-only) responses.
+    this.isGrpcRequest = isGrpcContentType(contentType);
     this.createFilterChain(true);
-    if (req.headers.upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? "")) {
-      // No upgrade_configs: Envoy refuses the upgrade (and closes the connection).
-      res.shouldKeepAlive = false;
+    if (refuseUpgrade) {
+      this.res.shouldKeepAlive = false;
       this.sendLocal({ status: 403, body: "", details: "upgrade_failed" });
       return;
     }
+    const req = this.req;
     if (hasBody) {
       // Without content-length or transfer-encoding an HTTP/1.1 request has no body; node discards what is
       // left of an unread request itself, so body-less requests skip the stream machinery.
@@ -273,7 +406,11 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       });
       req.on("end", () => {
         this.remoteComplete = true;
-        this.decoder.data(EMPTY, true);
+        // HTTP/2 request trailers (HTTP/1 ones are dropped, as Envoy's http_protocol_options.enable_trailers
+        // defaults to false).
+        const trailers = this.h2?.requestTrailers;
+        if (trailers) this.decoder.trailers(trailers);
+        else this.decoder.data(EMPTY, true);
       });
       req.on("error", () => {});
     }
@@ -290,9 +427,17 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.encoder.resume();
   }
 
-  sendLocalReply(status: number, body: Uint8Array | string, headers: HeaderList, details: string): void {
+  sendLocalReply(
+    status: number,
+    body: Uint8Array | string,
+    headers: HeaderList,
+    details: string,
+    grpcStatus?: number | null,
+  ): void {
     const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body);
-    this.sendLocal({ status, body: "", details }, headers, bytes);
+    const spec: LocalReplySpec = { status, body: "", details };
+    if (grpcStatus !== undefined && grpcStatus !== null) spec.grpcStatus = grpcStatus;
+    this.sendLocal(spec, headers, bytes);
   }
 
   clearRouteCache(): void {
@@ -405,6 +550,10 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.encoder.data(chunk, endStream);
   }
 
+  responseTrailers(trailers: HeaderList): void {
+    this.encoder.trailers(trailers);
+  }
+
   pauseRequest(): void {
     this.req.pause();
   }
@@ -497,6 +646,10 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     const body = rawBody ?? Buffer.from(spec.body, "utf8");
     const headers: HeaderList = [[":status", String(spec.status)]];
     for (const pair of extraHeaders) headers.push(pair);
+    if (this.isGrpcRequest) {
+      this.sendGrpcLocal(spec, headers, body, first);
+      return;
+    }
     if (body.length > 0 && getHeader(headers, "content-type") === undefined) {
       headers.push(["content-type", "text/plain"]);
     }
@@ -517,6 +670,33 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.encodingStarted = true;
     this.encoder.headers(headers, body.length === 0);
     if (body.length > 0) this.encoder.data(body, true);
+  }
+
+  /**
+   * http/utility.cc prepareLocalReply / encodeLocalReply for a gRPC request: a trailers-only response, one
+   * HEADERS block ending the stream, with `:status` 200, `content-type: application/grpc`, `grpc-status`
+   * (unless the reply's headers carry one: the plugin's grpc_status, else Grpc::Utility::httpToGrpcStatus of
+   * the HTTP status) and the body as a percent-encoded `grpc-message` (not for HEAD); no content-length.
+   */
+  private sendGrpcLocal(spec: LocalReplySpec, headers: HeaderList, body: Buffer, first: boolean): void {
+    headers[0]![1] = "200";
+    setHeader(headers, "content-type", "application/grpc");
+    if (!getHeader(headers, "grpc-status"))
+      setHeader(headers, "grpc-status", String(spec.grpcStatus ?? httpToGrpcStatus(spec.status)));
+    if (body.length > 0 && !this.isHeadRequest) setHeader(headers, "grpc-message", grpcPercentEncode(body));
+    removeHeader(headers, "content-length");
+    setHeader(headers, "server", this.ctx.config.serverName);
+    if (this.res.headersSent || !first) {
+      this.resetDownstream();
+      return;
+    }
+    if (this.encodingStarted) {
+      this.encoder.aborted = true;
+      this.writeResponseHeaders(headers, true);
+      return;
+    }
+    this.encodingStarted = true;
+    this.encoder.headers(headers, true);
   }
 
   /** A filter buffered more than the buffer limit: 413 for requests, 500 (or a reset) for responses. */
@@ -555,8 +735,23 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     // connection ("we don't want to wait around for the request to finish").
     if (!this.remoteComplete) this.res.shouldKeepAlive = false;
     this.streamInfo.firstDownstreamTxMs = performance.now();
-    this.res.writeHead(status, flat);
-    if (endStream) this.res.end();
+    if (endStream && this.h2) this.h2.respond(status, flat, true);
+    else {
+      this.res.writeHead(status, flat);
+      if (endStream) this.res.end();
+    }
+  }
+
+  /**
+   * Response trailers end the response: sent on HTTP/2; HTTP/1 ends the body without them (Envoy's HTTP/1
+   * codec drops trailers unless http_protocol_options.enable_trailers, which defaults to false).
+   */
+  writeResponseTrailers(trailers: HeaderList): void {
+    const res = this.res;
+    if (res.destroyed || res.writableEnded) return;
+    this.streamInfo.responseTrailers = trailers;
+    if (this.h2) this.h2.endWithTrailers(trailers);
+    else res.end();
   }
 
   writeResponseData(chunk: Buffer, endStream: boolean): void {
@@ -587,7 +782,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     if (connection.streams === 0) {
       // Envoy re-arms the connection's idle timer when its last stream goes (doDeferredStreamDestroy).
       connection.idleSinceMs = performance.now();
-      connection.bytesReadAtIdle = this.req.socket?.bytesRead ?? 0;
+      connection.bytesReadAtIdle = connection.socket.bytesRead;
     }
     const ls = this.ctx.listenerStats;
     ls.rqActive.add(-1);

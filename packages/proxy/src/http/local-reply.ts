@@ -10,6 +10,8 @@ export interface LocalReplySpec {
   body: string;
   details: string;
   flag?: ResponseFlag;
+  /** The gRPC status a plugin gave its local reply (gRPC requests only; else mapped from `status`). */
+  grpcStatus?: number;
 }
 
 export const LOCAL_REPLIES = {

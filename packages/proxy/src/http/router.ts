@@ -40,6 +40,8 @@ export interface RouterCallbacks {
   /** Upstream response headers and body, into the response filters. */
   upstreamResponseHeaders(headers: HeaderList, endStream: boolean): void;
   responseData(chunk: Buffer, endStream: boolean): void;
+  /** Upstream response trailers (they end the response). */
+  responseTrailers(trailers: HeaderList): void;
   /** The response already started and cannot be replaced: reset the downstream stream with `flag`. */
   resetDownstream(flag: ResponseFlag): void;
   /** True once response headers went into the response filters. */
@@ -71,6 +73,8 @@ export class Router implements UpstreamResponseHandler {
   /** Response data is held back for the downstream (see pauseResponse). */
   private responsePaused = false;
   private noBody = false;
+  /** Upstream trailers, delivered when the upstream stream ends. */
+  private responseTrailers: HeaderList | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timeoutMs = 0;
   private spec: UpstreamRequestSpec | undefined;
@@ -185,6 +189,19 @@ export class Router implements UpstreamResponseHandler {
     }
   }
 
+  /**
+   * Request trailers leaving the filter chain: they end the request. An HTTP/2 upstream gets them; Envoy's
+   * HTTP/1 codec drops them unless enable_trailers is set, and so does the HTTP/1 upstream here.
+   */
+  trailers(trailers: HeaderList): void {
+    const body = this.body;
+    if (!body || !this.spec) return;
+    this.spec.trailers = trailers;
+    this.stream.disarmRequestTimeout();
+    body.end();
+    this.armTimer();
+  }
+
   /** Downstream is slower than upstream: hold the upstream body until `resume` (backpressure). */
   pauseResponse(resume: (go: () => void) => void): void {
     const exchange = this.exchange;
@@ -275,7 +292,7 @@ export class Router implements UpstreamResponseHandler {
 
   // ---- UpstreamResponseHandler --------------------------------------------------------------------
 
-  onUpstreamHeaders(status: number, upstreamHeaders: HeaderList): void {
+  onUpstreamHeaders(status: number, upstreamHeaders: HeaderList, endStream = false): void {
     if (this.stream.finished) {
       // The downstream went away while the response head was on its way.
       this.abort();
@@ -298,6 +315,7 @@ export class Router implements UpstreamResponseHandler {
     setHeader(headers, "x-envoy-upstream-service-time", String(serviceMs));
     this.applyResponseHeaderOptions(headers);
     this.noBody =
+      endStream ||
       this.spec!.method === "HEAD" ||
       status === 204 ||
       status === 304 ||
@@ -318,11 +336,20 @@ export class Router implements UpstreamResponseHandler {
     this.stream.responseData(chunk, false);
   }
 
+  onUpstreamTrailers(trailers: HeaderList): void {
+    if (this.done) return;
+    this.responseTrailers = trailers;
+  }
+
   onUpstreamEnd(): void {
     if (this.done) return;
     this.done = true;
     this.clearTimer();
-    if (!this.noBody) this.stream.responseData(EMPTY, true);
+    const trailers = this.responseTrailers;
+    if (trailers) {
+      this.responseTrailers = undefined;
+      this.stream.responseTrailers(trailers);
+    } else if (!this.noBody) this.stream.responseData(EMPTY, true);
   }
 
   onUpstreamReset(reset: UpstreamResetError, afterHeaders: boolean): void {

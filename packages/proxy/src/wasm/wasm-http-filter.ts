@@ -79,7 +79,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
       latin1String(v),
     ]);
     if (headers.length > 0) this.cb.headersEdited?.("response", this.name, headers);
-    this.cb.sendLocalReply(reply.statusCode, reply.body, headers, reply.details);
+    this.cb.sendLocalReply(reply.statusCode, reply.body, headers, reply.details, reply.grpcStatus);
   }
 
   onReset(): void {
@@ -108,6 +108,13 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     return drainedBuffer(this.stream.drainRequestBody());
   }
 
+  /** `proxy_on_request_trailers`: the plugin sees and may edit the list the data plane forwards. */
+  decodeTrailers(trailers: HeaderList): FilterStatus {
+    const action = this.stream.requestTrailers(HeaderMap.latin1View(trailers));
+    syncHeaders(trailers, this.stream.request.trailers);
+    return status(action);
+  }
+
   encodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
     // A stream the plugin (or its failure policy) already answered is not shown the reply again.
     if (this.stream.localReply || this.stream.mode !== "ok") return "continue";
@@ -128,6 +135,15 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
 
   drainEncoded(): Buffer {
     return drainedBuffer(this.stream.drainResponseBody());
+  }
+
+  /** `proxy_on_response_trailers`. */
+  encodeTrailers(trailers: HeaderList): FilterStatus {
+    if (this.stream.localReply || (this.stream.mode !== "ok" && this.stream.mode !== "fail-open"))
+      return "continue";
+    const action = this.stream.responseTrailers(HeaderMap.latin1View(trailers));
+    syncHeaders(trailers, this.stream.response.trailers);
+    return status(action);
   }
 
   onLog(): void {

@@ -41,6 +41,7 @@ function module(data: Record<number, string>, funcs: Record<string, string>): st
   (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
   (import "env" "proxy_replace_header_map_value" (func $replace (param i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_remove_header_map_value" (func $remove (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_header_map_value" (func $get_header (param i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_get_buffer_bytes" (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
@@ -304,6 +305,80 @@ export function invalidHeaderPluginWat(
       [callback]: `(func (export "${callback}") (param i32 i32 i32) (result i32)
     (drop (call $replace (i32.const ${map}) (i32.const 16) (i32.const ${name.length}) (i32.const 64) (i32.const ${value.length})))
     (i32.const 0))`,
+    },
+  );
+}
+
+/**
+ * Shows what a plugin sees of a request and its trailers. Request headers: copies `request.protocol` into
+ * `x-seen-protocol` and the `:scheme`, `:authority`, `:method` and `:path` pseudo-headers into `x-seen-scheme`,
+ * `x-seen-authority`, `x-seen-method` and `x-seen-path`. Request trailers: copies trailer `x-client-trailer` into
+ * `x-seen-client-trailer` and adds `x-plugin-request-trailer: req`. Response trailers: copies `grpc-status` into
+ * `x-seen-grpc-status` and adds `x-plugin-response-trailer: resp`. With `bufferResponse`, the response body
+ * is held (StopIterationAndBuffer) until the trailers come.
+ */
+export function trailersPluginWat(bufferResponse = false): string {
+  // Map types: 0 request headers, 1 request trailers, 2 response headers, 3 response trailers.
+  const copy = (map: number, from: number, fromLen: number, to: number, toLen: number) =>
+    `(if (i32.eqz (call $get_header (i32.const ${map}) (i32.const ${from}) (i32.const ${fromLen}) (i32.const 1024) (i32.const 1028)))
+      (then (drop (call $replace (i32.const ${map}) (i32.const ${to}) (i32.const ${toLen}) (i32.load (i32.const 1024)) (i32.load (i32.const 1028))))))`;
+  return module(
+    {
+      16: "request\u0000protocol",
+      48: "x-seen-protocol",
+      80: ":scheme",
+      96: "x-seen-scheme",
+      128: ":authority",
+      144: "x-seen-authority",
+      176: ":method",
+      192: "x-seen-method",
+      224: ":path",
+      240: "x-seen-path",
+      272: "x-client-trailer",
+      304: "x-seen-client-trailer",
+      336: "x-plugin-request-trailer",
+      368: "req",
+      384: "grpc-status",
+      400: "x-seen-grpc-status",
+      432: "x-plugin-response-trailer",
+      464: "resp",
+    },
+    {
+      proxy_on_request_headers: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (if (i32.eqz (call $get_property (i32.const 16) (i32.const 16) (i32.const 1024) (i32.const 1028)))
+      (then (drop (call $replace (i32.const 0) (i32.const 48) (i32.const 15) (i32.load (i32.const 1024)) (i32.load (i32.const 1028))))))
+    ${copy(0, 80, 7, 96, 13)}
+    ${copy(0, 128, 10, 144, 16)}
+    ${copy(0, 176, 7, 192, 13)}
+    ${copy(0, 224, 5, 240, 11)}
+    (i32.const 0))`,
+      proxy_on_request_trailers: `(func (export "proxy_on_request_trailers") (param i32 i32) (result i32)
+    ${copy(1, 272, 16, 304, 21)}
+    (drop (call $replace (i32.const 1) (i32.const 336) (i32.const 24) (i32.const 368) (i32.const 3)))
+    (i32.const 0))`,
+      proxy_on_response_body: `(func (export "proxy_on_response_body") (param i32 i32) (param $end i32) (result i32)
+    ${bufferResponse ? "(if (i32.eqz (local.get $end)) (then (return (i32.const 1))))" : ""}
+    (i32.const 0))`,
+      proxy_on_response_trailers: `(func (export "proxy_on_response_trailers") (param i32 i32) (result i32)
+    ${copy(3, 384, 11, 400, 18)}
+    (drop (call $replace (i32.const 3) (i32.const 432) (i32.const 25) (i32.const 464) (i32.const 4)))
+    (i32.const 0))`,
+    },
+  );
+}
+
+/**
+ * Answers every request from on_request_headers with `status`, body `message`, and gRPC status
+ * `grpcStatus` (-1: none, Envoy then maps the HTTP status).
+ */
+export function localReplyPluginWat(status: number, message: string, grpcStatus: number): string {
+  return module(
+    { 16: message },
+    {
+      proxy_on_request_headers: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (call $local_response (i32.const ${status}) (i32.const 0) (i32.const 0) (i32.const 16)
+      (i32.const ${Buffer.byteLength(message)}) (i32.const 0) (i32.const 0) (i32.const ${grpcStatus})))
+    (i32.const 1))`,
     },
   );
 }

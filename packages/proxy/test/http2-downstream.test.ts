@@ -1,0 +1,243 @@
+import assert from "node:assert/strict";
+import {
+  type ClientHttp2Session,
+  connect,
+  createServer as createH2Server,
+  type Http2Server,
+  type IncomingHttpHeaders,
+} from "node:http2";
+import { after, before, describe, test } from "node:test";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
+import { trailersPluginWat, writePlugins } from "./support/plugins.ts";
+import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
+import { startUpstream, type TestUpstream } from "./support/upstream.ts";
+
+const H2_CLUSTER = `
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }`;
+
+interface H2Response {
+  headers: IncomingHttpHeaders;
+  body: string;
+  trailers: IncomingHttpHeaders | undefined;
+  /** The response was one HEADERS frame with END_STREAM. */
+  endAfterHeaders: boolean;
+}
+
+/** One HTTP/2 request (prior knowledge) with optional body and trailers. */
+function h2Request(
+  session: ClientHttp2Session,
+  headers: Record<string, string>,
+  body?: string,
+  trailers?: Record<string, string>,
+): Promise<H2Response> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request(headers, {
+      endStream: body === undefined,
+      waitForTrailers: trailers !== undefined,
+    });
+    if (trailers) stream.on("wantTrailers", () => stream.sendTrailers(trailers));
+    let responseHeaders: IncomingHttpHeaders = {};
+    let responseTrailers: IncomingHttpHeaders | undefined;
+    let endAfterHeaders = false;
+    const chunks: Buffer[] = [];
+    stream.on("response", (h) => {
+      responseHeaders = h;
+      endAfterHeaders = stream.endAfterHeaders;
+    });
+    stream.on("trailers", (t) => {
+      responseTrailers = t;
+    });
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () =>
+      resolve({
+        headers: responseHeaders,
+        body: Buffer.concat(chunks).toString("utf8"),
+        trailers: responseTrailers,
+        endAfterHeaders,
+      }),
+    );
+    stream.on("error", reject);
+    if (body !== undefined) stream.end(body);
+  });
+}
+
+function h2Connect(url: string): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = connect(url);
+    session.once("connect", () => resolve(session));
+    session.once("error", reject);
+  });
+}
+
+describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
+  let upstream: TestUpstream;
+  let h2Upstream: Http2Server;
+  let h2Port = 0;
+  const seenTrailers: IncomingHttpHeaders[] = [];
+  let auto: RunningTestProxy;
+  let http1Only: RunningTestProxy;
+  let http2Only: RunningTestProxy;
+  const plugins = writePlugins({ trailers: trailersPluginWat(), buffering: trailersPluginWat(true) });
+
+  before(async () => {
+    upstream = await startUpstream("h1");
+    // An HTTP/2 upstream that records request trailers and ends its response with trailers.
+    h2Upstream = createH2Server();
+    h2Upstream.on("stream", (stream, headers) => {
+      stream.on("trailers", (t) => seenTrailers.push(t));
+      stream.resume();
+      stream.on("end", () => {
+        stream.respond({ ":status": 200, "content-type": "text/plain" }, { waitForTrailers: true });
+        stream.on("wantTrailers", () =>
+          stream.sendTrailers({ "grpc-status": "0", "x-upstream-trailer": "up" }),
+        );
+        stream.end(`h2 upstream saw ${headers[":path"]}`);
+      });
+    });
+    await new Promise<void>((resolve) => h2Upstream.listen(0, "127.0.0.1", resolve));
+    h2Port = (h2Upstream.address() as { port: number }).port;
+    const routes = `
+              - match: { prefix: "/h2/" }
+                route: { cluster: h2 }
+              - match: { prefix: "/" }
+                route: { cluster: h1 }`;
+    const clusters =
+      staticCluster("h1", upstream.port) + staticCluster("h2", h2Port, "127.0.0.1", H2_CLUSTER);
+    auto = await startTestProxy(
+      httpBootstrap({
+        filters: wasmHttpFilter(plugins.path.trailers, { name: "trailers" }),
+        routes,
+        clusters,
+        accessLogFormat: "%PROTOCOL% %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE%\\n",
+      }),
+    );
+    http1Only = await startTestProxy(
+      httpBootstrap({ routes, clusters, hcmExtra: "\n          codec_type: HTTP1", admin: false }),
+    );
+    http2Only = await startTestProxy(
+      httpBootstrap({
+        filters: wasmHttpFilter(plugins.path.buffering, { name: "buffering" }),
+        routes,
+        clusters,
+        hcmExtra:
+          "\n          codec_type: HTTP2\n          http2_protocol_options: { max_concurrent_streams: 100 }",
+        admin: false,
+      }),
+    );
+  });
+
+  after(async () => {
+    await auto?.close();
+    await http1Only?.close();
+    await http2Only?.close();
+    await upstream?.close();
+    h2Upstream?.close();
+  });
+
+  test("codec_type AUTO serves HTTP/1.1 and prior-knowledge HTTP/2 on one port; the plugin sees the pseudo-headers and request.protocol HTTP/2", async () => {
+    const h1 = await fetch(`${auto.url()}/over-h1`);
+    assert.equal(h1.status, 200);
+    const h1Seen = (await h1.json()) as { headers: Record<string, string> };
+    assert.equal(h1Seen.headers["x-seen-protocol"], "HTTP/1.1");
+
+    const session = await h2Connect(auto.url());
+    try {
+      const r = await h2Request(session, {
+        ":method": "GET",
+        ":path": "/over-h2?q=1",
+        ":authority": "example.test",
+      });
+      assert.equal(r.headers[":status"], 200);
+      assert.equal(r.headers.server, "envoy");
+      assert.ok(r.headers.date);
+      const seen = JSON.parse(r.body) as { url: string; headers: Record<string, string> };
+      assert.equal(seen.url, "/over-h2?q=1");
+      assert.equal(seen.headers.host, "example.test");
+      assert.equal(seen.headers["x-seen-protocol"], "HTTP/2");
+      assert.equal(seen.headers["x-seen-scheme"], "http");
+      assert.equal(seen.headers["x-seen-authority"], "example.test");
+      assert.equal(seen.headers["x-seen-method"], "GET");
+      assert.equal(seen.headers["x-seen-path"], "/over-h2?q=1");
+      // Several streams on one connection.
+      const both = await Promise.all([
+        h2Request(session, { ":method": "POST", ":path": "/a", ":authority": "example.test" }, "one"),
+        h2Request(session, { ":method": "POST", ":path": "/b", ":authority": "example.test" }, "two"),
+      ]);
+      assert.deepEqual(
+        both.map((x) => (JSON.parse(x.body) as { body: string }).body),
+        ["one", "two"],
+      );
+    } finally {
+      session.close();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(
+      auto.stdout.some((l) => l.startsWith("HTTP/2 GET /over-h2?q=1 200")),
+      auto.stdout.join(""),
+    );
+    assert.ok(auto.stdout.some((l) => l.startsWith("HTTP/1.1 GET /over-h1 200")));
+    const stats = await (await fetch(`${auto.adminUrl()}/stats?filter=downstream_rq_http`)).text();
+    assert.match(stats, /http\.ingress_http\.downstream_rq_http2_total: 3/);
+  });
+
+  test("codec_type HTTP1 refuses the HTTP/2 preface; codec_type HTTP2 speaks only HTTP/2", async () => {
+    const viaH1 = await fetch(`${http1Only.url()}/ok`);
+    assert.equal(viaH1.status, 200);
+    await assert.rejects(async () => {
+      const s = await h2Connect(http1Only.url());
+      try {
+        await h2Request(s, { ":method": "GET", ":path": "/", ":authority": "x" });
+      } finally {
+        s.destroy();
+      }
+    });
+    await assert.rejects(fetch(`${http2Only.url()}/nope`));
+    const s = await h2Connect(http2Only.url());
+    try {
+      const r = await h2Request(s, { ":method": "GET", ":path": "/only-h2", ":authority": "x" });
+      assert.equal(r.headers[":status"], 200);
+    } finally {
+      s.close();
+    }
+  });
+
+  test("trailers pass both ways through the plugin's trailer callbacks over HTTP/2", async () => {
+    seenTrailers.length = 0;
+    const session = await h2Connect(auto.url());
+    try {
+      const r = await h2Request(
+        session,
+        { ":method": "POST", ":path": "/h2/echo", ":authority": "example.test", te: "trailers" },
+        "request body",
+        { "x-client-trailer": "from-client" },
+      );
+      assert.equal(r.headers[":status"], 200);
+      assert.equal(r.body, "h2 upstream saw /h2/echo");
+      assert.equal(r.trailers?.["grpc-status"], "0");
+      assert.equal(r.trailers?.["x-upstream-trailer"], "up");
+      assert.equal(r.trailers?.["x-seen-grpc-status"], "0");
+      assert.equal(r.trailers?.["x-plugin-response-trailer"], "resp");
+    } finally {
+      session.close();
+    }
+    assert.equal(seenTrailers.length, 1);
+    assert.equal(seenTrailers[0]!["x-client-trailer"], "from-client");
+    assert.equal(seenTrailers[0]!["x-seen-client-trailer"], "from-client");
+    assert.equal(seenTrailers[0]!["x-plugin-request-trailer"], "req");
+  });
+
+  test("a body the plugin buffers until the trailers goes out with them", async () => {
+    const session = await h2Connect(http2Only.url());
+    try {
+      const r = await h2Request(session, { ":method": "GET", ":path": "/h2/buffered", ":authority": "x" });
+      assert.equal(r.body, "h2 upstream saw /h2/buffered");
+      assert.equal(r.trailers?.["x-upstream-trailer"], "up");
+      assert.equal(r.trailers?.["x-plugin-response-trailer"], "resp");
+    } finally {
+      session.close();
+    }
+  });
+});
