@@ -250,6 +250,22 @@ export class HeaderMap {
     return undefined;
   }
 
+  /** Every value for `name`, in order (none when absent). `name` may be in any case. */
+  getAll(name: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const text = this.text;
+    if (text !== null) {
+      // Read in place: a map over the embedder's latin1 list stays attached to it.
+      const pairs = text.pairs;
+      for (let i = 0; i < pairs.length; i++)
+        if (sameText(pairs[i]![0], name, 0, name.length)) out.push(encodeLatin1(pairs[i]![1]));
+      return out;
+    }
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (sameName(names[i]!, name)) out.push(this.values[i]!);
+    return out;
+  }
+
   /** First value for the name at `mem[ptr, ptr+len)` (guest memory), without copying the name out. */
   getAt(mem: Uint8Array, ptr: number, len: number): Uint8Array | undefined {
     const text = this.text;

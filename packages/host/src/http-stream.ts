@@ -16,8 +16,9 @@
  * in it (and `modified` says whether there were any). Header lists are copied.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
-import { ownedBytes, toBytes, utf8String } from "./bytes.ts";
-import { Duration, encodeProperty, type Properties } from "./envoy/properties.ts";
+import { ownedBytes } from "./bytes.ts";
+import { httpAttribute } from "./envoy/http-attributes.ts";
+import type { Properties } from "./envoy/properties.ts";
 import { HeaderMap } from "./header-map.ts";
 import type { Plugin, PluginHealth } from "./plugin.ts";
 import { StreamContext } from "./stream-context.ts";
@@ -109,7 +110,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
   /** Number of route-cache clears the plugin asked for. */
   routeCacheClears = 0;
   /** Wall time the stream started (`request.time`), in nanoseconds. */
-  private readonly startWallNs: bigint;
+  readonly startWallNs: bigint;
 
   constructor(plugin: Plugin, health: PluginHealth, options: HttpStreamOptions) {
     super(plugin, health, options);
@@ -451,112 +452,10 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
     this.vm.post(() => this.events.onClearRouteCache?.());
   }
 
+  /** Envoy's `request.*` / `response.*` attributes (`envoy/http-attributes.ts`). */
   protected override ownProperty(segments: readonly string[]): Uint8Array | undefined {
     const given = super.ownProperty(segments);
     if (given !== undefined) return given;
-    const [head, attr, sub] = segments;
-    if (head === "request") return this.requestAttribute(attr, sub, segments.length);
-    if (head === "response") return this.responseAttribute(attr, sub, segments.length);
-    return undefined;
+    return httpAttribute(this, segments);
   }
-
-  private requestAttribute(
-    attr: string | undefined,
-    sub: string | undefined,
-    depth: number,
-  ): Uint8Array | undefined {
-    const h = this.request.headers;
-    const header = (name: string) => (h ? h.get(toBytes(name)) : undefined);
-    if (depth === 2) {
-      switch (attr) {
-        case "path":
-          return header(":path");
-        case "url_path": {
-          const path = header(":path");
-          if (!path) return undefined;
-          const q = path.indexOf(0x3f);
-          return q < 0 ? path : path.subarray(0, q);
-        }
-        case "query": {
-          const path = header(":path");
-          if (!path) return undefined;
-          const q = path.indexOf(0x3f);
-          return q < 0 ? new Uint8Array(0) : path.subarray(q + 1);
-        }
-        case "host":
-          return header(":authority");
-        case "scheme":
-          return header(":scheme");
-        case "method":
-          return header(":method");
-        case "referer":
-          return header("referer");
-        case "useragent":
-          return header("user-agent");
-        case "id":
-          return header("x-request-id");
-        case "protocol":
-          return toBytes("HTTP/1.1");
-        case "time":
-          return encodeProperty(this.startWallNs);
-        case "size":
-          return encodeProperty(this.request.bodySize);
-        case "duration": {
-          const now = this.host.clock.wallNanoseconds();
-          return encodeProperty(new Duration(now - this.startWallNs));
-        }
-        case "headers":
-          return h ? mapProperty(h) : undefined;
-      }
-      return undefined;
-    }
-    if (depth === 3 && attr === "headers" && h && sub !== undefined) return joinedHeader(h, sub);
-    return undefined;
-  }
-
-  private responseAttribute(
-    attr: string | undefined,
-    sub: string | undefined,
-    depth: number,
-  ): Uint8Array | undefined {
-    const h = this.response.headers;
-    if (depth === 2) {
-      switch (attr) {
-        case "code": {
-          const status = h?.get(toBytes(":status"));
-          if (this.localReply) return encodeProperty(this.localReply.statusCode);
-          return status ? encodeProperty(Number(utf8String(status))) : undefined;
-        }
-        case "code_details":
-          return this.localReply ? toBytes(this.localReply.details) : toBytes("via_upstream");
-        case "size":
-          return encodeProperty(this.response.bodySize);
-        case "headers":
-          return h ? mapProperty(h) : undefined;
-        case "trailers":
-          return this.response.trailers ? mapProperty(this.response.trailers) : undefined;
-      }
-      return undefined;
-    }
-    if (depth === 3 && attr === "headers" && h && sub !== undefined) return joinedHeader(h, sub);
-    return undefined;
-  }
-}
-
-/** A header map as a property value (the pair serialization). */
-function mapProperty(map: HeaderMap): Uint8Array {
-  return map.serialize();
-}
-
-/** All values of a header joined with "," (Envoy's `request.headers[name]`). */
-function joinedHeader(map: HeaderMap, name: string): Uint8Array | undefined {
-  const key = toBytes(name.toLowerCase());
-  const values: Uint8Array[] = [];
-  for (let i = 0; i < map.names.length; i++) {
-    const n = map.names[i]!;
-    if (n.length === key.length && n.every((b, j) => b === key[j])) values.push(map.values[i]!);
-  }
-  if (values.length === 0) return undefined;
-  if (values.length === 1) return values[0];
-  return toBytes(values.map(utf8String).join(","));
 }

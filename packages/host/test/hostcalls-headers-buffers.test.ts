@@ -1,6 +1,6 @@
 /** Success and error paths of the header-map and buffer hostcalls, driven through real Wasm. */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { ByteBuffer } from "../src/byte-buffer.ts";
 import { HeaderMap } from "../src/header-map.ts";
 import { parsePairs, serializePairs } from "../src/pairs.ts";
@@ -444,5 +444,36 @@ test("proxy_get_buffer_status: size; NOT_FOUND; BAD_ARGUMENT; INVALID_MEMORY_ACC
     assert.equal(t.call("proxy_get_buffer_status", 10, size, flags), Status.BadArgument);
     assert.equal(t.call("proxy_get_buffer_status", 0, t.badPointer, flags), Status.InvalidMemoryAccess);
     assert.equal(t.call("proxy_get_buffer_status", 0, size, t.badPointer), Status.InvalidMemoryAccess);
+  });
+});
+
+describe("HeaderMap.getAll: every value of a name, in order, the name in any case", () => {
+  const bytes = (map: HeaderMap, name: string) => map.getAll(new TextEncoder().encode(name)).map(dec);
+
+  test("a map of byte arrays", () => {
+    const map = HeaderMap.from([
+      ["Accept", "a"],
+      ["x", "1"],
+      ["accept", new Uint8Array([0x62])],
+    ]);
+    assert.deepEqual(bytes(map, "ACCEPT"), ["a", "b"]);
+  });
+
+  test("an absent name has none", () => {
+    assert.deepEqual(bytes(HeaderMap.from([["a", "1"]]), "b"), []);
+  });
+
+  test("a latin1 view is read in place and stays attached to the embedder's list", () => {
+    const list: Array<[string, string]> = [
+      ["accept", "a"],
+      ["accept", "\xe9"],
+    ];
+    const map = HeaderMap.latin1View(list);
+    assert.deepEqual(
+      map.getAll(new TextEncoder().encode("Accept")).map((v) => [...v]),
+      [[0x61], [0xe9]],
+    );
+    map.add(new TextEncoder().encode("x"), new Uint8Array([0x31]));
+    assert.deepEqual(list.at(-1), ["x", "1"], "later edits still land in the list");
   });
 });
