@@ -385,7 +385,7 @@ class Http2Exchange implements UpstreamExchange {
       for (let i = 0; i < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!]);
       this.handler.onUpstreamTrailers?.(list);
     });
-    stream.on("response", (h) => {
+    stream.on("response", (h, flags: number) => {
       if (this.aborted) return;
       this.headersSeen = true;
       const list: HeaderList = [];
@@ -397,7 +397,8 @@ class Http2Exchange implements UpstreamExchange {
           else list.push([name, String(value)]);
         }
       }
-      this.handler.onUpstreamHeaders(status, list, stream.endAfterHeaders);
+      // A trailers-only response (gRPC errors): HEADERS with END_STREAM, which the client must see as such.
+      this.handler.onUpstreamHeaders(status, list, (flags & h2.NGHTTP2_FLAG_END_STREAM) !== 0);
     });
     stream.on("data", (chunk: Buffer) => {
       if (!this.aborted) this.handler.onUpstreamData(chunk);

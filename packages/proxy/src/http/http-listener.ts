@@ -24,6 +24,7 @@ import {
   type IncomingHttpHeaders as Http2Headers,
   type Http2Server,
   type Http2Session,
+  constants as http2Constants,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from "node:http2";
@@ -63,6 +64,8 @@ function minTimeout(...timeouts: number[]): number {
   return min;
 }
 const connections = new WeakMap<Socket, ConnectionInfo>();
+
+const { NGHTTP2_FLAG_END_STREAM } = http2Constants;
 
 /** Http2::CLIENT_MAGIC_PREFIX, what Envoy's AUTO codec looks for at the start of a connection. */
 const HTTP2_MAGIC_PREFIX = Buffer.from("PRI * HTTP/2", "latin1");
@@ -211,8 +214,8 @@ export class HttpListener {
       }
       if (this.draining) session.close();
     });
-    server.on("stream", (stream: ServerHttp2Stream, headers: Http2Headers, _flags: number, raw: string[]) =>
-      this.onHttp2Stream(stream, headers, raw),
+    server.on("stream", (stream: ServerHttp2Stream, headers: Http2Headers, flags: number, raw: string[]) =>
+      this.onHttp2Stream(stream, headers, flags, raw),
     );
     return server;
   }
@@ -224,11 +227,16 @@ export class HttpListener {
     this.handingOver = undefined;
   }
 
-  private onHttp2Stream(stream: ServerHttp2Stream, headers: Http2Headers, raw: string[]): void {
+  private onHttp2Stream(
+    stream: ServerHttp2Stream,
+    headers: Http2Headers,
+    flags: number,
+    raw: string[],
+  ): void {
     stream.on("error", () => {});
     const session = stream.session!;
     const connection = this.sessionConnections.get(session) ?? connectionInfo(session.socket as Socket);
-    const h2 = new Http2Downstream(stream, raw);
+    const h2 = new Http2Downstream(stream, raw, (flags & NGHTTP2_FLAG_END_STREAM) !== 0);
     new HttpStream(this.ctx, h2.request, h2, connection, h2).startHttp2(headers[":method"] === "HEAD");
   }
 

@@ -79,6 +79,8 @@ export class Http2Downstream implements DownstreamResponse {
     readonly stream: ServerHttp2Stream,
     /** The request's header block as received: name, value, name, value... */
     readonly rawHeaders: string[],
+    /** The request ends with its HEADERS frame (END_STREAM set): it has no body. */
+    readonly endAfterHeaders: boolean,
   ) {
     stream.on("trailers", (_headers: unknown, _flags: number, raw: string[]) => {
       const list: HeaderList = [];
@@ -89,11 +91,6 @@ export class Http2Downstream implements DownstreamResponse {
 
   get request(): DownstreamRequest {
     return this.stream;
-  }
-
-  /** The request ends with its HEADERS frame (END_STREAM set). */
-  get endAfterHeaders(): boolean {
-    return this.stream.endAfterHeaders;
   }
 
   get headersSent(): boolean {
