@@ -1,6 +1,6 @@
 /** Success and error paths of the header-map and buffer hostcalls, driven through real Wasm. */
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { ByteBuffer } from "../src/byte-buffer.ts";
 import { HeaderMap } from "../src/header-map.ts";
 import { parsePairs, serializePairs } from "../src/pairs.ts";
@@ -28,6 +28,17 @@ async function withBody(body: string) {
   return { t, http, run: <T>(fn: () => T) => t.inContext(http.stream, fn) };
 }
 
+type Stream = Awaited<ReturnType<typeof withRequest>>;
+
+/** A stream (from `setup`) shared by the cases of a `describe`, made before they run. */
+function shared(setup: () => Promise<Stream>): Stream {
+  const stream = {} as Stream;
+  before(async () => {
+    Object.assign(stream, await setup());
+  });
+  return stream;
+}
+
 function getValue(t: AbiHarness, type: number, key: string): { status: number; value?: string } {
   const [k, kl] = t.put(key);
   const pp = t.out();
@@ -36,100 +47,159 @@ function getValue(t: AbiHarness, type: number, key: string): { status: number; v
   return status === Status.Ok ? { status, value: t.text(pp, sp) } : { status };
 }
 
-test(
-  "proxy_get_header_map_value: first value, case-insensitive; NOT_FOUND; BAD_ARGUMENT; INVALID_MEMORY_ACCESS",
-  opts,
-  async () => {
-    const { t, run } = await withRequest([
+describe("proxy_get_header_map_value", opts, () => {
+  const s = shared(() =>
+    withRequest([
       [":path", "/a"],
       ["Set-Cookie", "a=1"],
       ["set-cookie", "b=2"],
-    ]);
-    run(() => {
-      assert.deepEqual(getValue(t, MapType.HttpRequestHeaders, "SET-COOKIE"), {
+    ]),
+  );
+
+  test("the first value, the name in any case", () =>
+    s.run(() =>
+      assert.deepEqual(getValue(s.t, MapType.HttpRequestHeaders, "SET-COOKIE"), {
         status: Status.Ok,
         value: "a=1",
-      });
-      assert.deepEqual(getValue(t, MapType.HttpRequestHeaders, "missing"), { status: Status.NotFound });
-      assert.equal(getValue(t, 8, ":path").status, Status.BadArgument, "unknown map type");
-      assert.equal(
-        getValue(t, MapType.HttpResponseHeaders, ":status").status,
-        Status.BadArgument,
-        "map not available yet",
-      );
-      const [k, kl] = t.put(":path");
-      assert.equal(
-        t.call("proxy_get_header_map_value", 0, t.badPointer, 4, t.out(), t.out()),
-        Status.InvalidMemoryAccess,
-      );
-      assert.equal(
-        t.call("proxy_get_header_map_value", 0, k, kl, t.badPointer, t.out()),
-        Status.InvalidMemoryAccess,
-      );
-      assert.equal(
-        t.call("proxy_get_header_map_value", 0, k, -1, t.out(), t.out()),
-        Status.InvalidMemoryAccess,
-        "u32 length",
-      );
-    });
-  },
-);
+      }),
+    ));
 
-test(
-  "proxy_get_header_map_value on an ABI v0.1.0 module: a missing header is OK and empty",
-  opts,
-  async () => {
+  test("NOT_FOUND for a missing name", () =>
+    s.run(() =>
+      assert.deepEqual(getValue(s.t, MapType.HttpRequestHeaders, "missing"), { status: Status.NotFound }),
+    ));
+
+  test("BAD_ARGUMENT for an unknown map type", () =>
+    s.run(() => assert.equal(getValue(s.t, 8, ":path").status, Status.BadArgument)));
+
+  test("BAD_ARGUMENT for a map not available yet", () =>
+    s.run(() =>
+      assert.equal(getValue(s.t, MapType.HttpResponseHeaders, ":status").status, Status.BadArgument),
+    ));
+
+  test("INVALID_MEMORY_ACCESS for a key out of bounds", () =>
+    s.run(() =>
+      assert.equal(
+        s.t.call("proxy_get_header_map_value", 0, s.t.badPointer, 4, s.t.out(), s.t.out()),
+        Status.InvalidMemoryAccess,
+      ),
+    ));
+
+  test("INVALID_MEMORY_ACCESS for an out-pointer out of bounds", () =>
+    s.run(() => {
+      const [k, kl] = s.t.put(":path");
+      assert.equal(
+        s.t.call("proxy_get_header_map_value", 0, k, kl, s.t.badPointer, s.t.out()),
+        Status.InvalidMemoryAccess,
+      );
+    }));
+
+  test("INVALID_MEMORY_ACCESS for a key length of -1 (read as u32)", () =>
+    s.run(() => {
+      const [k] = s.t.put(":path");
+      assert.equal(
+        s.t.call("proxy_get_header_map_value", 0, k, -1, s.t.out(), s.t.out()),
+        Status.InvalidMemoryAccess,
+      );
+    }));
+
+  test("on an ABI v0.1.0 module: a missing header is OK and empty", async () => {
     const t = await startAbiHarness({ abi: "0.1.0" });
     const http = t.harness.http();
     http.requestHeaders([[":path", "/"]]);
     t.inContext(http.stream, () =>
       assert.deepEqual(getValue(t, 0, "nope"), { status: Status.Ok, value: "" }),
     );
-  },
-);
-
-test("proxy_add/replace/remove_header_map_value: ordered byte pairs; errors", opts, async () => {
-  const { t, http, run } = await withRequest([
-    [":path", "/"],
-    ["a", "1"],
-    ["b", "2"],
-    ["a", "3"],
-  ]);
-  run(() => {
-    const [ka, kal] = t.put("A");
-    const [v, vl] = t.put(new Uint8Array([0xff, 0x00, 0x41]));
-    assert.equal(t.call("proxy_add_header_map_value", 0, ka, kal, v, vl), Status.Ok);
-    const [r, rl] = t.put("r");
-    assert.equal(t.call("proxy_replace_header_map_value", 0, ka, kal, r, rl), Status.Ok);
-    const [kb, kbl] = t.put("b");
-    assert.equal(t.call("proxy_remove_header_map_value", 0, kb, kbl), Status.Ok);
-    const [kz, kzl] = t.put("zz");
-    assert.equal(
-      t.call("proxy_remove_header_map_value", 0, kz, kzl),
-      Status.Ok,
-      "removing a missing key is OK",
-    );
-    assert.equal(
-      t.call("proxy_replace_header_map_value", 0, kz, kzl, r, rl),
-      Status.Ok,
-      "replace adds when absent",
-    );
-    for (const fn of ["proxy_add_header_map_value", "proxy_replace_header_map_value"]) {
-      assert.equal(t.call(fn, 9, ka, kal, r, rl), Status.BadArgument);
-      assert.equal(t.call(fn, MapType.HttpResponseTrailers, ka, kal, r, rl), Status.BadArgument);
-      assert.equal(t.call(fn, 0, t.badPointer, 1, r, rl), Status.InvalidMemoryAccess);
-      assert.equal(t.call(fn, 0, ka, kal, r, 0x7fffffff), Status.InvalidMemoryAccess);
-    }
-    assert.equal(t.call("proxy_remove_header_map_value", 9, ka, kal), Status.BadArgument);
-    assert.equal(t.call("proxy_remove_header_map_value", 0, t.badPointer, 2), Status.InvalidMemoryAccess);
   });
-  const headers = http.stream.request.headers!;
-  assert.deepEqual(
-    headers.names.map(dec),
-    [":path", "a", "zz"],
-    "replace kept the first position and dropped duplicates; remove dropped b",
+});
+
+describe("proxy_add/replace/remove_header_map_value", opts, () => {
+  const s = shared(() =>
+    withRequest([
+      [":path", "/"],
+      ["a", "1"],
+      ["b", "2"],
+      ["a", "3"],
+    ]),
   );
-  assert.equal(dec(headers.values[1]!), "r");
+  const put = (data: Uint8Array | string) => s.t.put(data);
+
+  test("add, replace and remove: OK", () =>
+    s.run(() => {
+      const [ka, kal] = put("A");
+      const [v, vl] = put(new Uint8Array([0xff, 0x00, 0x41]));
+      assert.equal(s.t.call("proxy_add_header_map_value", 0, ka, kal, v, vl), Status.Ok);
+      const [r, rl] = put("r");
+      assert.equal(s.t.call("proxy_replace_header_map_value", 0, ka, kal, r, rl), Status.Ok);
+      const [kb, kbl] = put("b");
+      assert.equal(s.t.call("proxy_remove_header_map_value", 0, kb, kbl), Status.Ok);
+    }));
+
+  test("removing a missing key is OK", () =>
+    s.run(() => {
+      const [kz, kzl] = put("zz");
+      assert.equal(s.t.call("proxy_remove_header_map_value", 0, kz, kzl), Status.Ok);
+    }));
+
+  test("replace adds when absent", () =>
+    s.run(() => {
+      const [kz, kzl] = put("zz");
+      const [r, rl] = put("r");
+      assert.equal(s.t.call("proxy_replace_header_map_value", 0, kz, kzl, r, rl), Status.Ok);
+    }));
+
+  for (const fn of ["proxy_add_header_map_value", "proxy_replace_header_map_value"]) {
+    describe(fn, () => {
+      test("BAD_ARGUMENT for an unknown map type", () =>
+        s.run(() => {
+          const [ka, kal] = put("A");
+          const [r, rl] = put("r");
+          assert.equal(s.t.call(fn, 9, ka, kal, r, rl), Status.BadArgument);
+        }));
+
+      test("BAD_ARGUMENT for a map not available (response trailers)", () =>
+        s.run(() => {
+          const [ka, kal] = put("A");
+          const [r, rl] = put("r");
+          assert.equal(s.t.call(fn, MapType.HttpResponseTrailers, ka, kal, r, rl), Status.BadArgument);
+        }));
+
+      test("INVALID_MEMORY_ACCESS for a key out of bounds", () =>
+        s.run(() => {
+          const [r, rl] = put("r");
+          assert.equal(s.t.call(fn, 0, s.t.badPointer, 1, r, rl), Status.InvalidMemoryAccess);
+        }));
+
+      test("INVALID_MEMORY_ACCESS for a value past the end of memory", () =>
+        s.run(() => {
+          const [ka, kal] = put("A");
+          const [r] = put("r");
+          assert.equal(s.t.call(fn, 0, ka, kal, r, 0x7fffffff), Status.InvalidMemoryAccess);
+        }));
+    });
+  }
+
+  describe("proxy_remove_header_map_value", () => {
+    test("BAD_ARGUMENT for an unknown map type", () =>
+      s.run(() => {
+        const [ka, kal] = put("A");
+        assert.equal(s.t.call("proxy_remove_header_map_value", 9, ka, kal), Status.BadArgument);
+      }));
+
+    test("INVALID_MEMORY_ACCESS for a key out of bounds", () =>
+      s.run(() =>
+        assert.equal(
+          s.t.call("proxy_remove_header_map_value", 0, s.t.badPointer, 2),
+          Status.InvalidMemoryAccess,
+        ),
+      ));
+  });
+
+  test("the map: ordered byte pairs; replace kept the first position and dropped duplicates; remove dropped b", () => {
+    const headers = s.http.stream.request.headers!;
+    assert.deepEqual(headers.names.map(dec), [":path", "a", "zz"]);
+    assert.equal(dec(headers.values[1]!), "r");
+  });
 });
 
 test(
@@ -245,69 +315,113 @@ test(
   },
 );
 
-test("proxy_get_header_map_pairs / _size: the spec serialization, byte-exact", opts, async () => {
-  const { t, run } = await withRequest([
-    ["a", "1"],
-    ["b", "22"],
-    ["a", "x"],
-  ]);
+describe("proxy_get_header_map_pairs / _size", opts, () => {
+  const s = shared(() =>
+    withRequest([
+      ["a", "1"],
+      ["b", "22"],
+      ["a", "x"],
+    ]),
+  );
   const expected = serializePairs([
     ["a", "1"],
     ["b", "22"],
     ["a", "x"],
   ]);
-  run(() => {
-    const pp = t.out();
-    const sp = t.out();
-    assert.equal(t.call("proxy_get_header_map_pairs", 0, pp, sp), Status.Ok);
-    assert.deepEqual([...t.returned(pp, sp)], [...expected]);
-    const size = t.out();
-    assert.equal(t.call("proxy_get_header_map_size", 0, size), Status.Ok);
-    assert.equal(t.u32(size), expected.length);
-    assert.equal(t.call("proxy_get_header_map_pairs", 8, pp, sp), Status.BadArgument);
-    assert.equal(
-      t.call("proxy_get_header_map_pairs", MapType.HttpCallResponseHeaders, pp, sp),
-      Status.BadArgument,
-    );
-    assert.equal(t.call("proxy_get_header_map_pairs", 0, t.badPointer, sp), Status.InvalidMemoryAccess);
-    assert.equal(t.call("proxy_get_header_map_size", 8, size), Status.BadArgument);
-    assert.equal(t.call("proxy_get_header_map_size", 3, size), Status.BadArgument);
-    assert.equal(t.call("proxy_get_header_map_size", 0, t.badPointer), Status.InvalidMemoryAccess);
+
+  test("the spec serialization, byte-exact", () => {
+    // 4 + 3*8 + (1+1+1+1) + (1+1+2+1) + (1+1+1+1)
+    assert.equal(expected.length, 41);
+    s.run(() => {
+      const pp = s.t.out();
+      const sp = s.t.out();
+      assert.equal(s.t.call("proxy_get_header_map_pairs", 0, pp, sp), Status.Ok);
+      assert.deepEqual([...s.t.returned(pp, sp)], [...expected]);
+    });
   });
-  // 4 + 3*8 + (1+1+1+1) + (1+1+2+1) + (1+1+1+1)
-  assert.equal(expected.length, 41);
+
+  test("_size: the serialization's length", () =>
+    s.run(() => {
+      const size = s.t.out();
+      assert.equal(s.t.call("proxy_get_header_map_size", 0, size), Status.Ok);
+      assert.equal(s.t.u32(size), expected.length);
+    }));
+
+  test("BAD_ARGUMENT for an unknown map type", () =>
+    s.run(() => {
+      assert.equal(s.t.call("proxy_get_header_map_pairs", 8, s.t.out(), s.t.out()), Status.BadArgument);
+      assert.equal(s.t.call("proxy_get_header_map_size", 8, s.t.out()), Status.BadArgument);
+    }));
+
+  test("BAD_ARGUMENT for a map not available (callout response headers, response trailers)", () =>
+    s.run(() => {
+      assert.equal(
+        s.t.call("proxy_get_header_map_pairs", MapType.HttpCallResponseHeaders, s.t.out(), s.t.out()),
+        Status.BadArgument,
+      );
+      assert.equal(s.t.call("proxy_get_header_map_size", 3, s.t.out()), Status.BadArgument);
+    }));
+
+  test("INVALID_MEMORY_ACCESS for an out-pointer out of bounds", () =>
+    s.run(() => {
+      assert.equal(
+        s.t.call("proxy_get_header_map_pairs", 0, s.t.badPointer, s.t.out()),
+        Status.InvalidMemoryAccess,
+      );
+      assert.equal(s.t.call("proxy_get_header_map_size", 0, s.t.badPointer), Status.InvalidMemoryAccess);
+    }));
 });
 
-test(
-  "proxy_set_header_map_pairs: replaces the map; malformed is BAD_ARGUMENT; empty forms",
-  opts,
-  async () => {
-    const { t, http, run } = await withRequest([["old", "1"]]);
-    run(() => {
-      const [p, n] = t.put(
+describe("proxy_set_header_map_pairs", opts, () => {
+  const s = shared(() => withRequest([["old", "1"]]));
+
+  test("replaces the map", () =>
+    s.run(() => {
+      const [p, n] = s.t.put(
         serializePairs([
           ["X-New", "v"],
           [":path", "/p"],
         ]),
       );
-      assert.equal(t.call("proxy_set_header_map_pairs", 0, p, n), Status.Ok);
-      assert.deepEqual(http.requestHeadersList, [
+      assert.equal(s.t.call("proxy_set_header_map_pairs", 0, p, n), Status.Ok);
+      assert.deepEqual(s.http.requestHeadersList, [
         ["x-new", "v"],
         [":path", "/p"],
       ]);
-      const truncated = t.put(serializePairs([["k", "v"]]).subarray(0, 10));
-      assert.equal(t.call("proxy_set_header_map_pairs", 0, ...truncated), Status.BadArgument);
-      const hugeCount = t.put(new Uint8Array([0xff, 0xff, 0xff, 0x7f]));
-      assert.equal(t.call("proxy_set_header_map_pairs", 0, ...hugeCount), Status.BadArgument);
-      assert.equal(t.call("proxy_set_header_map_pairs", 8, p, n), Status.BadArgument);
-      assert.equal(t.call("proxy_set_header_map_pairs", 0, t.badPointer, 8), Status.InvalidMemoryAccess);
-      const zero = t.put(new Uint8Array([0]));
-      assert.equal(t.call("proxy_set_header_map_pairs", 0, ...zero), Status.Ok);
-      assert.deepEqual(http.requestHeadersList, []);
-    });
-    assert.deepEqual(parsePairs(new Uint8Array(0)), []);
-  },
-);
+    }));
+
+  test("BAD_ARGUMENT for truncated pairs", () =>
+    s.run(() => {
+      const truncated = s.t.put(serializePairs([["k", "v"]]).subarray(0, 10));
+      assert.equal(s.t.call("proxy_set_header_map_pairs", 0, ...truncated), Status.BadArgument);
+    }));
+
+  test("BAD_ARGUMENT for a count beyond the data", () =>
+    s.run(() => {
+      const hugeCount = s.t.put(new Uint8Array([0xff, 0xff, 0xff, 0x7f]));
+      assert.equal(s.t.call("proxy_set_header_map_pairs", 0, ...hugeCount), Status.BadArgument);
+    }));
+
+  test("BAD_ARGUMENT for an unknown map type", () =>
+    s.run(() => {
+      const [p, n] = s.t.put(serializePairs([["k", "v"]]));
+      assert.equal(s.t.call("proxy_set_header_map_pairs", 8, p, n), Status.BadArgument);
+    }));
+
+  test("INVALID_MEMORY_ACCESS for pairs out of bounds", () =>
+    s.run(() =>
+      assert.equal(s.t.call("proxy_set_header_map_pairs", 0, s.t.badPointer, 8), Status.InvalidMemoryAccess),
+    ));
+
+  test("a single 0 byte is the empty map", () =>
+    s.run(() => {
+      const zero = s.t.put(new Uint8Array([0]));
+      assert.equal(s.t.call("proxy_set_header_map_pairs", 0, ...zero), Status.Ok);
+      assert.deepEqual(s.http.requestHeadersList, []);
+    }));
+
+  test("no bytes at all parse as the empty map", () => assert.deepEqual(parsePairs(new Uint8Array(0)), []));
+});
 
 test("trailers can be added from the last body callback only", opts, async () => {
   const { t, http } = await withRequest([[":path", "/"]]);
@@ -327,99 +441,129 @@ test("trailers can be added from the last body callback only", opts, async () =>
   assert.deepEqual(http.requestTrailersList, [["grpc-status", "0"]]);
 });
 
-test(
-  "proxy_get_buffer_bytes: slices, clamps, NOT_FOUND, BAD_ARGUMENT, INVALID_MEMORY_ACCESS",
-  opts,
-  async () => {
+describe("proxy_get_buffer_bytes", opts, () => {
+  const s = shared(async () => {
     const t = await startAbiHarness();
     const http = t.harness.http();
-    const run = <T>(fn: () => T) => t.inContext(http.stream, fn);
     t.hold(0);
     http.requestHeaders([[":path", "/"]]);
-    run(() => {
-      assert.equal(
-        t.call("proxy_get_buffer_bytes", BufferType.HttpRequestBody, 0, 10, t.out(), t.out()),
-        Status.NotFound,
-        "no body yet",
-      );
-    });
-    t.hold(1);
-    http.requestBody("0123456789", false);
-    http.requestBody("abc", false);
-    assert.equal(dec(http.stream.request.body.bytes), "0123456789abc", "held chunks accumulate");
-    run(() => {
-      const pp = t.out();
-      const sp = t.out();
-      assert.equal(t.call("proxy_get_buffer_bytes", 0, 11, 2, pp, sp), Status.Ok);
-      assert.equal(t.text(pp, sp), "bc");
-      assert.equal(
-        t.call("proxy_get_buffer_bytes", 0, 1, -1, pp, sp),
-        Status.BadArgument,
-        "start + max_size overflows",
-      );
-      assert.equal(t.call("proxy_get_buffer_bytes", 0, 12, 100, pp, sp), Status.Ok);
-      assert.equal(t.text(pp, sp), "c", "clamped to the buffer");
-      assert.equal(t.call("proxy_get_buffer_bytes", 0, 13, 5, pp, sp), Status.Ok);
-      assert.equal(t.u32(sp), 0);
-      assert.equal(
-        t.call("proxy_get_buffer_bytes", 0, 14, 1, pp, sp),
-        Status.BadArgument,
-        "start past the end",
-      );
-      assert.equal(t.call("proxy_get_buffer_bytes", 9, 0, 1, pp, sp), Status.BadArgument);
-      assert.equal(t.call("proxy_get_buffer_bytes", BufferType.UpstreamData, 0, 1, pp, sp), Status.NotFound);
-      assert.equal(
-        t.call("proxy_get_buffer_bytes", BufferType.VmConfiguration, 0, 1, pp, sp),
-        Status.NotFound,
-      );
-      const before = t.mallocCount();
-      assert.equal(t.call("proxy_get_buffer_bytes", 0, 0, 3, t.badPointer, sp), Status.InvalidMemoryAccess);
-      assert.equal(t.mallocCount(), before, "no guest allocation leaked for a bad out-pointer");
-    });
-  },
-);
+    return { t, http, run: <T>(fn: () => T) => t.inContext(http.stream, fn) };
+  });
+  const get = (type: number, start: number, size: number, pp = s.t.out(), sp = s.t.out()) =>
+    s.t.call("proxy_get_buffer_bytes", type, start, size, pp, sp);
 
-test(
-  "proxy_set_buffer_bytes: prepend, append, inject, replace; read-only and missing buffers",
-  opts,
-  async () => {
-    const { t, http, run } = await withBody("hello");
-    const body = () => dec(http.stream.request.body.bytes);
-    run(() => {
-      const [x, xl] = t.put(">");
-      assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 0, x, xl), Status.Ok);
+  test("NOT_FOUND before the body arrives", () =>
+    s.run(() => assert.equal(get(BufferType.HttpRequestBody, 0, 10), Status.NotFound)));
+
+  test("held chunks accumulate", () => {
+    s.t.hold(1);
+    s.http.requestBody("0123456789", false);
+    s.http.requestBody("abc", false);
+    assert.equal(dec(s.http.stream.request.body.bytes), "0123456789abc");
+  });
+
+  test("a slice", () =>
+    s.run(() => {
+      const pp = s.t.out();
+      const sp = s.t.out();
+      assert.equal(get(0, 11, 2, pp, sp), Status.Ok);
+      assert.equal(s.t.text(pp, sp), "bc");
+    }));
+
+  test("BAD_ARGUMENT when start + max_size overflows", () =>
+    s.run(() => assert.equal(get(0, 1, -1), Status.BadArgument)));
+
+  test("clamped to the buffer", () =>
+    s.run(() => {
+      const pp = s.t.out();
+      const sp = s.t.out();
+      assert.equal(get(0, 12, 100, pp, sp), Status.Ok);
+      assert.equal(s.t.text(pp, sp), "c");
+    }));
+
+  test("empty at the end", () =>
+    s.run(() => {
+      const pp = s.t.out();
+      const sp = s.t.out();
+      assert.equal(get(0, 13, 5, pp, sp), Status.Ok);
+      assert.equal(s.t.u32(sp), 0);
+    }));
+
+  test("BAD_ARGUMENT for a start past the end", () =>
+    s.run(() => assert.equal(get(0, 14, 1), Status.BadArgument)));
+
+  test("BAD_ARGUMENT for an unknown buffer type", () =>
+    s.run(() => assert.equal(get(9, 0, 1), Status.BadArgument)));
+
+  test("NOT_FOUND for a buffer this context does not have (upstream data, VM configuration)", () =>
+    s.run(() => {
+      assert.equal(get(BufferType.UpstreamData, 0, 1), Status.NotFound);
+      assert.equal(get(BufferType.VmConfiguration, 0, 1), Status.NotFound);
+    }));
+
+  test("INVALID_MEMORY_ACCESS for an out-pointer out of bounds, without leaking a guest allocation", () =>
+    s.run(() => {
+      const before = s.t.mallocCount();
+      assert.equal(get(0, 0, 3, s.t.badPointer), Status.InvalidMemoryAccess);
+      assert.equal(s.t.mallocCount(), before);
+    }));
+});
+
+describe("proxy_set_buffer_bytes", opts, () => {
+  const s = shared(() => withBody("hello"));
+  const body = () => dec(s.http.stream.request.body.bytes);
+  const set = (type: number, start: number, size: number, data: string) => {
+    const [p, n] = s.t.put(data);
+    return s.t.call("proxy_set_buffer_bytes", type, start, size, p, n);
+  };
+
+  test("prepend", () =>
+    s.run(() => {
+      assert.equal(set(0, 0, 0, ">"), Status.Ok);
       assert.equal(body(), ">hello");
-      const [y, yl] = t.put("<");
-      assert.equal(
-        t.call("proxy_set_buffer_bytes", 0, -1, -1, y, yl),
-        Status.Ok,
-        "append with size_t max start",
-      );
+    }));
+
+  test("append, with size_t max as start", () =>
+    s.run(() => {
+      assert.equal(set(0, -1, -1, "<"), Status.Ok);
       assert.equal(body(), ">hello<");
-      const [z, zl] = t.put("J");
-      assert.equal(t.call("proxy_set_buffer_bytes", 0, 1, 5, z, zl), Status.Ok);
+    }));
+
+  test("inject in place of a range", () =>
+    s.run(() => {
+      assert.equal(set(0, 1, 5, "J"), Status.Ok);
       assert.equal(body(), ">J<");
-      const [w, wl] = t.put("all");
-      assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 100, w, wl), Status.Ok);
+    }));
+
+  test("replace the whole buffer", () =>
+    s.run(() => {
+      assert.equal(set(0, 0, 100, "all"), Status.Ok);
       assert.equal(body(), "all");
-      assert.equal(t.call("proxy_set_buffer_bytes", 9, 0, 0, w, wl), Status.BadArgument);
+    }));
+
+  test("BAD_ARGUMENT for an unknown buffer type", () =>
+    s.run(() => assert.equal(set(9, 0, 0, "all"), Status.BadArgument)));
+
+  test("NOT_FOUND for a buffer not available (response body)", () =>
+    s.run(() => assert.equal(set(BufferType.HttpResponseBody, 0, 0, "all"), Status.NotFound)));
+
+  test("INVALID_MEMORY_ACCESS for data out of bounds", () =>
+    s.run(() =>
       assert.equal(
-        t.call("proxy_set_buffer_bytes", BufferType.HttpResponseBody, 0, 0, w, wl),
-        Status.NotFound,
-      );
-      assert.equal(t.call("proxy_set_buffer_bytes", 0, 0, 0, t.badPointer, 1), Status.InvalidMemoryAccess);
-    });
-    t.vm.callbackBuffers[BufferType.HttpCallResponseBody] = new ByteBuffer(new Uint8Array([1]), false);
-    run(() => {
-      const [w, wl] = t.put("no");
-      assert.equal(
-        t.call("proxy_set_buffer_bytes", BufferType.HttpCallResponseBody, 0, 0, w, wl),
-        Status.BadArgument,
-      );
-    });
-    t.vm.callbackBuffers[BufferType.HttpCallResponseBody] = null;
-  },
-);
+        s.t.call("proxy_set_buffer_bytes", 0, 0, 0, s.t.badPointer, 1),
+        Status.InvalidMemoryAccess,
+      ),
+    ));
+
+  test("BAD_ARGUMENT for a read-only buffer (callout response body)", () => {
+    s.t.vm.callbackBuffers[BufferType.HttpCallResponseBody] = new ByteBuffer(new Uint8Array([1]), false);
+    try {
+      s.run(() => assert.equal(set(BufferType.HttpCallResponseBody, 0, 0, "no"), Status.BadArgument));
+    } finally {
+      s.t.vm.callbackBuffers[BufferType.HttpCallResponseBody] = null;
+    }
+  });
+});
 
 test("a body chunk given as a Node Buffer is copied: the embedder may reuse its memory", opts, async () => {
   const t = await startAbiHarness();
@@ -433,18 +577,29 @@ test("a body chunk given as a Node Buffer is copied: the embedder may reuse its 
   assert.equal(dec(http.stream.request.body.bytes), "0123456789");
 });
 
-test("proxy_get_buffer_status: size; NOT_FOUND; BAD_ARGUMENT; INVALID_MEMORY_ACCESS", opts, async () => {
-  const { t, run } = await withBody("four");
-  run(() => {
-    const size = t.out();
-    const flags = t.out();
-    assert.equal(t.call("proxy_get_buffer_status", 0, size, flags), Status.Ok);
-    assert.equal(t.u32(size), 4);
-    assert.equal(t.call("proxy_get_buffer_status", 1, size, flags), Status.NotFound);
-    assert.equal(t.call("proxy_get_buffer_status", 10, size, flags), Status.BadArgument);
-    assert.equal(t.call("proxy_get_buffer_status", 0, t.badPointer, flags), Status.InvalidMemoryAccess);
-    assert.equal(t.call("proxy_get_buffer_status", 0, size, t.badPointer), Status.InvalidMemoryAccess);
-  });
+describe("proxy_get_buffer_status", opts, () => {
+  const s = shared(() => withBody("four"));
+  const status = (type: number, size = s.t.out(), flags = s.t.out()) =>
+    s.t.call("proxy_get_buffer_status", type, size, flags);
+
+  test("the buffer's size", () =>
+    s.run(() => {
+      const size = s.t.out();
+      assert.equal(status(0, size), Status.Ok);
+      assert.equal(s.t.u32(size), 4);
+    }));
+
+  test("NOT_FOUND for a buffer not available (response body)", () =>
+    s.run(() => assert.equal(status(1), Status.NotFound)));
+
+  test("BAD_ARGUMENT for an unknown buffer type", () =>
+    s.run(() => assert.equal(status(10), Status.BadArgument)));
+
+  test("INVALID_MEMORY_ACCESS for a size pointer out of bounds", () =>
+    s.run(() => assert.equal(status(0, s.t.badPointer), Status.InvalidMemoryAccess)));
+
+  test("INVALID_MEMORY_ACCESS for a flags pointer out of bounds", () =>
+    s.run(() => assert.equal(status(0, s.t.out(), s.t.badPointer), Status.InvalidMemoryAccess)));
 });
 
 describe("HeaderMap.getAll: every value of a name, in order, the name in any case", () => {
