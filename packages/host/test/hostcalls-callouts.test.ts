@@ -1,9 +1,10 @@
 /** Success and error paths of the HTTP-call, gRPC, stream-control and local-reply hostcalls. */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { serializePairs } from "../src/pairs.ts";
 import { Status, StreamType } from "../src/types.ts";
 import { type AbiHarness, startAbiHarness } from "./support/abi-module.ts";
+import { shared } from "./support/shared-setup.ts";
 
 const opts = { timeout: 30_000 };
 const GOOD_HEADERS = serializePairs([
@@ -20,54 +21,92 @@ function httpCall(t: AbiHarness, cluster: string, headers: Uint8Array, tokenPtr 
   return t.call("proxy_http_call", c, cl, h, hl, b, bl, tr, trl, 1000, tokenPtr);
 }
 
-test(
-  "proxy_http_call: OK with a token; BAD_ARGUMENT for unknown cluster or missing pseudo-headers; memory errors",
-  opts,
-  async () => {
+describe("proxy_http_call", opts, () => {
+  const s = shared(async () => {
     const t = await startAbiHarness({ clusters: ["svc_cluster"] });
     const root = t.harness.plugin.root;
-    t.inContext(root, () => {
-      const token = t.out();
-      assert.equal(httpCall(t, "svc_cluster", GOOD_HEADERS, token), Status.Ok);
-      assert.equal(t.u32(token), 1);
-      assert.equal(httpCall(t, "nope", GOOD_HEADERS), Status.BadArgument);
-      assert.equal(httpCall(t, "svc_cluster", serializePairs([[":method", "GET"]])), Status.BadArgument);
+    return { t, run: <T>(fn: () => T) => t.inContext(root, fn) };
+  });
+
+  test("OK with a token", () =>
+    s.run(() => {
+      const token = s.t.out();
+      assert.equal(httpCall(s.t, "svc_cluster", GOOD_HEADERS, token), Status.Ok);
+      assert.equal(s.t.u32(token), 1);
+    }));
+
+  test("BAD_ARGUMENT for an unknown cluster", () =>
+    s.run(() => assert.equal(httpCall(s.t, "nope", GOOD_HEADERS), Status.BadArgument)));
+
+  test("BAD_ARGUMENT for missing pseudo-headers", () =>
+    s.run(() =>
+      assert.equal(httpCall(s.t, "svc_cluster", serializePairs([[":method", "GET"]])), Status.BadArgument),
+    ));
+
+  test("BAD_ARGUMENT for malformed headers", () =>
+    s.run(() =>
+      assert.equal(httpCall(s.t, "svc_cluster", new Uint8Array([9, 0, 0, 0])), Status.BadArgument),
+    ));
+
+  test("INVALID_MEMORY_ACCESS for a token pointer out of bounds", () =>
+    s.run(() =>
+      assert.equal(httpCall(s.t, "svc_cluster", GOOD_HEADERS, s.t.badPointer), Status.InvalidMemoryAccess),
+    ));
+
+  test("INVALID_MEMORY_ACCESS for a cluster name out of bounds", () =>
+    s.run(() => {
+      const [h, hl] = s.t.put(GOOD_HEADERS);
       assert.equal(
-        httpCall(t, "svc_cluster", new Uint8Array([9, 0, 0, 0])),
-        Status.BadArgument,
-        "malformed headers",
-      );
-      assert.equal(httpCall(t, "svc_cluster", GOOD_HEADERS, t.badPointer), Status.InvalidMemoryAccess);
-      const [h, hl] = t.put(GOOD_HEADERS);
-      assert.equal(
-        t.call("proxy_http_call", t.badPointer, 3, h, hl, 0, 0, 0, 0, 1000, t.out()),
+        s.t.call("proxy_http_call", s.t.badPointer, 3, h, hl, 0, 0, 0, 0, 1000, s.t.out()),
         Status.InvalidMemoryAccess,
       );
-    });
-    const [call] = t.harness.httpCalls;
+    }));
+
+  test("the call the upstream got: cluster, body, timeout", () => {
+    const [call] = s.t.harness.httpCalls;
     assert.ok(call);
     assert.equal(call.cluster, "svc_cluster");
     assert.equal(new TextDecoder().decode(call.body), "payload");
     assert.equal(call.timeoutMs, 1000);
-    assert.equal(t.harness.httpCalls.length, 1, "failed calls are not dispatched");
-  },
-);
-
-test("proxy_get_status after a failed callout; INVALID_MEMORY_ACCESS", opts, async () => {
-  const t = await startAbiHarness();
-  const root = t.harness.plugin.root;
-  t.inContext(root, () => httpCall(t, "c", GOOD_HEADERS));
-  t.harness.httpCalls[0]!.fail("reset");
-  t.inContext(root, () => {
-    const code = t.out();
-    const pp = t.out();
-    const sp = t.out();
-    assert.equal(t.call("proxy_get_status", code, pp, sp), Status.Ok);
-    assert.equal(t.u32(code), Status.BrokenConnection);
-    assert.equal(t.text(pp, sp), "reset");
-    assert.equal(t.call("proxy_get_status", t.badPointer, pp, sp), Status.InvalidMemoryAccess);
-    assert.equal(t.call("proxy_get_status", code, t.badPointer, sp), Status.InvalidMemoryAccess);
   });
+
+  test("failed calls are not dispatched", () => assert.equal(s.t.harness.httpCalls.length, 1));
+});
+
+describe("proxy_get_status", opts, () => {
+  const s = shared(async () => {
+    const t = await startAbiHarness();
+    const root = t.harness.plugin.root;
+    t.inContext(root, () => httpCall(t, "c", GOOD_HEADERS));
+    t.harness.httpCalls[0]!.fail("reset");
+    return { t, run: <T>(fn: () => T) => t.inContext(root, fn) };
+  });
+
+  test("the code and message of a failed callout", () =>
+    s.run(() => {
+      const code = s.t.out();
+      const pp = s.t.out();
+      const sp = s.t.out();
+      assert.equal(s.t.call("proxy_get_status", code, pp, sp), Status.Ok);
+      assert.equal(s.t.u32(code), Status.BrokenConnection);
+      assert.equal(s.t.text(pp, sp), "reset");
+    }));
+
+  test("INVALID_MEMORY_ACCESS for a code pointer out of bounds", () =>
+    s.run(() =>
+      assert.equal(
+        s.t.call("proxy_get_status", s.t.badPointer, s.t.out(), s.t.out()),
+        Status.InvalidMemoryAccess,
+      ),
+    ));
+
+  test("INVALID_MEMORY_ACCESS for a message pointer out of bounds", () =>
+    s.run(() =>
+      assert.equal(
+        s.t.call("proxy_get_status", s.t.out(), s.t.badPointer, s.t.out()),
+        Status.InvalidMemoryAccess,
+      ),
+    ));
 });
 
 const GRPC_CALLBACKS = `
@@ -92,104 +131,170 @@ function grpcStart(t: AbiHarness, stream: boolean, cluster = "grpc_cluster", tok
   return t.call("proxy_grpc_call", c, cl, s, sl, m, ml, md, mdl, msg, msgl, 500, tokenPtr);
 }
 
-test(
-  "gRPC: call/stream tokens, send, cancel, close, callbacks; PARSE_FAILURE, NOT_FOUND, BAD_ARGUMENT",
-  opts,
-  async () => {
+describe("gRPC hostcalls", opts, () => {
+  const s = shared(async () => {
     // $f6 is proxy_get_buffer_bytes in the generated import order.
     const t = await startAbiHarness({ clusters: ["grpc_cluster"], callbacks: GRPC_CALLBACKS });
-    const g = (name: string) => (t.vm.instance.exports[name] as { value: number }).value;
     const root = t.harness.plugin.root;
-    const callToken = t.out();
-    const streamToken = t.out();
-    t.inContext(root, () => {
-      assert.equal(grpcStart(t, false, "grpc_cluster", callToken), Status.Ok);
-      assert.equal(grpcStart(t, true, "grpc_cluster", streamToken), Status.Ok);
-      assert.equal(t.u32(callToken) % 2, 1, "calls get odd tokens");
-      assert.equal(t.u32(streamToken) % 2, 0, "streams get even tokens");
-      assert.equal(grpcStart(t, false, "unknown"), Status.ParseFailure);
-      assert.equal(grpcStart(t, true, "unknown"), Status.ParseFailure);
-      assert.equal(grpcStart(t, false, "grpc_cluster", t.badPointer), Status.InvalidMemoryAccess);
-      const [m, ml] = t.put("more");
-      assert.equal(t.call("proxy_grpc_send", t.u32(streamToken), m, ml, 0), Status.Ok);
-      assert.equal(
-        t.call("proxy_grpc_send", t.u32(callToken), m, ml, 0),
-        Status.BadArgument,
-        "send on a unary call",
-      );
-      assert.equal(t.call("proxy_grpc_send", 999, m, ml, 0), Status.NotFound);
-      assert.equal(
-        t.call("proxy_grpc_send", t.u32(streamToken), t.badPointer, 2, 0),
-        Status.InvalidMemoryAccess,
-      );
-    });
-    const [call, stream] = t.harness.grpcCalls;
+    return {
+      t,
+      g: (name: string) => (t.vm.instance.exports[name] as { value: number }).value,
+      run: <T>(fn: () => T) => t.inContext(root, fn),
+      callToken: t.out(),
+      streamToken: t.out(),
+    };
+  });
+  const send = (token: number, data: string) => {
+    const [m, ml] = s.t.put(data);
+    return s.t.call("proxy_grpc_send", token, m, ml, 0);
+  };
+  const calls = () => {
+    const [call, stream] = s.t.harness.grpcCalls;
     assert.ok(call && stream);
+    return { call, stream };
+  };
+
+  test("proxy_grpc_call and proxy_grpc_stream: OK; calls get odd tokens, streams even ones", () =>
+    s.run(() => {
+      assert.equal(grpcStart(s.t, false, "grpc_cluster", s.callToken), Status.Ok);
+      assert.equal(grpcStart(s.t, true, "grpc_cluster", s.streamToken), Status.Ok);
+      assert.equal(s.t.u32(s.callToken) % 2, 1);
+      assert.equal(s.t.u32(s.streamToken) % 2, 0);
+    }));
+
+  test("PARSE_FAILURE for an unknown cluster", () =>
+    s.run(() => {
+      assert.equal(grpcStart(s.t, false, "unknown"), Status.ParseFailure);
+      assert.equal(grpcStart(s.t, true, "unknown"), Status.ParseFailure);
+    }));
+
+  test("INVALID_MEMORY_ACCESS for a token pointer out of bounds", () =>
+    s.run(() =>
+      assert.equal(grpcStart(s.t, false, "grpc_cluster", s.t.badPointer), Status.InvalidMemoryAccess),
+    ));
+
+  describe("proxy_grpc_send", () => {
+    test("OK on a stream", () => s.run(() => assert.equal(send(s.t.u32(s.streamToken), "more"), Status.Ok)));
+
+    test("BAD_ARGUMENT on a unary call", () =>
+      s.run(() => assert.equal(send(s.t.u32(s.callToken), "more"), Status.BadArgument)));
+
+    test("NOT_FOUND for an unknown token", () =>
+      s.run(() => assert.equal(send(999, "more"), Status.NotFound)));
+
+    test("INVALID_MEMORY_ACCESS for a message out of bounds", () =>
+      s.run(() =>
+        assert.equal(
+          s.t.call("proxy_grpc_send", s.t.u32(s.streamToken), s.t.badPointer, 2, 0),
+          Status.InvalidMemoryAccess,
+        ),
+      ));
+  });
+
+  test("the upstream got the service, the method and the messages", () => {
+    const { call, stream } = calls();
     assert.equal(call.service, "pkg.Service");
     assert.equal(call.method, "Method");
     assert.deepEqual([...call.sent[0]!], [8, 1]);
     assert.equal(new TextDecoder().decode(stream.sent[0]), "more");
-    call.receiveInitialMetadata([
-      ["a", "1"],
-      ["b", "2"],
-    ]);
-    assert.deepEqual([g("last_cb"), g("last_arg")], [1, 2]);
-    call.receive(new Uint8Array([1, 2, 3]));
-    assert.deepEqual([g("last_cb"), g("last_arg"), g("msg_status")], [2, 3, Status.Ok]);
-    assert.deepEqual(
-      [...t.bytes(t.u32(7000), t.u32(7004))],
-      [1, 2, 3],
-      "message readable as GRPC_CALL_MESSAGE",
-    );
-    call.receiveTrailingMetadata([["grpc-status", "0"]]);
-    assert.deepEqual([g("last_cb"), g("last_arg")], [3, 1]);
-    assert.equal(call.close(0), true);
-    assert.deepEqual([g("last_cb"), g("last_arg")], [4, 0]);
-    t.inContext(root, () => {
-      assert.equal(t.call("proxy_grpc_cancel", t.u32(callToken)), Status.NotFound, "already closed");
-      assert.equal(t.call("proxy_grpc_close", t.u32(streamToken)), Status.Ok, "half-close a stream");
-      const [m, ml] = t.put("x");
-      assert.equal(
-        t.call("proxy_grpc_send", t.u32(streamToken), m, ml, 0),
-        Status.BadArgument,
-        "closed for sending",
-      );
-      assert.equal(t.call("proxy_grpc_cancel", t.u32(streamToken)), Status.Ok);
-      assert.equal(t.call("proxy_grpc_cancel", t.u32(streamToken)), Status.NotFound);
-      assert.equal(t.call("proxy_grpc_close", 12345), Status.NotFound);
-    });
-    assert.equal(stream.cancelled, true);
-    assert.equal(stream.receive("late"), false, "no callbacks after cancel");
-  },
-);
+  });
 
-test(
-  "proxy_continue_stream / proxy_close_stream: OK, BAD_ARGUMENT, UNIMPLEMENTED; events after the call",
-  opts,
-  async () => {
+  describe("callbacks", () => {
+    test("initial metadata: proxy_on_grpc_receive_initial_metadata with the count", () => {
+      calls().call.receiveInitialMetadata([
+        ["a", "1"],
+        ["b", "2"],
+      ]);
+      assert.deepEqual([s.g("last_cb"), s.g("last_arg")], [1, 2]);
+    });
+
+    test("a message: proxy_on_grpc_receive, the message readable as GRPC_CALL_MESSAGE", () => {
+      calls().call.receive(new Uint8Array([1, 2, 3]));
+      assert.deepEqual([s.g("last_cb"), s.g("last_arg"), s.g("msg_status")], [2, 3, Status.Ok]);
+      assert.deepEqual([...s.t.bytes(s.t.u32(7000), s.t.u32(7004))], [1, 2, 3]);
+    });
+
+    test("trailing metadata: proxy_on_grpc_receive_trailing_metadata with the count", () => {
+      calls().call.receiveTrailingMetadata([["grpc-status", "0"]]);
+      assert.deepEqual([s.g("last_cb"), s.g("last_arg")], [3, 1]);
+    });
+
+    test("close: proxy_on_grpc_close with the status", () => {
+      assert.equal(calls().call.close(0), true);
+      assert.deepEqual([s.g("last_cb"), s.g("last_arg")], [4, 0]);
+    });
+  });
+
+  describe("cancel and close", () => {
+    test("proxy_grpc_cancel: NOT_FOUND for a call already closed", () =>
+      s.run(() => assert.equal(s.t.call("proxy_grpc_cancel", s.t.u32(s.callToken)), Status.NotFound)));
+
+    test("proxy_grpc_close half-closes a stream: OK, then sending is BAD_ARGUMENT", () =>
+      s.run(() => {
+        assert.equal(s.t.call("proxy_grpc_close", s.t.u32(s.streamToken)), Status.Ok);
+        assert.equal(send(s.t.u32(s.streamToken), "x"), Status.BadArgument);
+      }));
+
+    test("proxy_grpc_cancel: OK, then NOT_FOUND", () =>
+      s.run(() => {
+        assert.equal(s.t.call("proxy_grpc_cancel", s.t.u32(s.streamToken)), Status.Ok);
+        assert.equal(s.t.call("proxy_grpc_cancel", s.t.u32(s.streamToken)), Status.NotFound);
+      }));
+
+    test("proxy_grpc_close: NOT_FOUND for an unknown token", () =>
+      s.run(() => assert.equal(s.t.call("proxy_grpc_close", 12345), Status.NotFound)));
+
+    test("a cancelled stream gets no callbacks", () => {
+      const { stream } = calls();
+      assert.equal(stream.cancelled, true);
+      assert.equal(stream.receive("late"), false);
+    });
+  });
+});
+
+describe("proxy_continue_stream / proxy_close_stream", opts, () => {
+  const s = shared(async () => {
     const t = await startAbiHarness();
     const http = t.harness.http();
     http.requestHeaders([[":path", "/"]]);
     http.stream.request.stop = 1;
-    t.inContext(http.stream, () => {
-      assert.equal(t.call("proxy_continue_stream", StreamType.HttpRequest), Status.Ok);
-      assert.equal(t.call("proxy_continue_stream", 4), Status.BadArgument);
-      assert.equal(t.call("proxy_close_stream", StreamType.HttpResponse), Status.Ok);
-      assert.equal(t.call("proxy_close_stream", 7), Status.BadArgument);
+    return { t, http, run: <T>(fn: () => T) => t.inContext(http.stream, fn) };
+  });
+
+  test("continue REQUEST: OK; the embedder hears of the resume after the call", () => {
+    s.run(() => {
+      assert.equal(s.t.call("proxy_continue_stream", StreamType.HttpRequest), Status.Ok);
     });
-    assert.equal(http.events.requestResumed, 1);
-    assert.deepEqual(http.events.resets, ["response"]);
-    t.inContext(t.harness.plugin.root, () => {
-      assert.equal(t.call("proxy_continue_stream", StreamType.HttpRequest), Status.Ok, "root context");
+    assert.equal(s.http.events.requestResumed, 1);
+  });
+
+  test("continue: BAD_ARGUMENT for an unknown stream type", () =>
+    s.run(() => assert.equal(s.t.call("proxy_continue_stream", 4), Status.BadArgument)));
+
+  test("close RESPONSE: OK; the embedder hears of the reset after the call", () => {
+    s.run(() => {
+      assert.equal(s.t.call("proxy_close_stream", StreamType.HttpResponse), Status.Ok);
     });
-    const tcp = t.harness.tcp();
+    assert.deepEqual(s.http.events.resets, ["response"]);
+  });
+
+  test("close: BAD_ARGUMENT for an unknown stream type", () =>
+    s.run(() => assert.equal(s.t.call("proxy_close_stream", 7), Status.BadArgument)));
+
+  test("continue REQUEST on the root context: OK", () =>
+    s.t.inContext(s.t.harness.plugin.root, () =>
+      assert.equal(s.t.call("proxy_continue_stream", StreamType.HttpRequest), Status.Ok),
+    ));
+
+  test("close UPSTREAM on a TCP stream: OK, and the upstream side closes", () => {
+    const tcp = s.t.harness.tcp();
     tcp.newConnection();
-    t.inContext(tcp.stream, () => {
-      assert.equal(t.call("proxy_close_stream", StreamType.Upstream), Status.Ok);
+    s.t.inContext(tcp.stream, () => {
+      assert.equal(s.t.call("proxy_close_stream", StreamType.Upstream), Status.Ok);
     });
     assert.deepEqual(tcp.events.closes, ["upstream"]);
-  },
-);
+  });
+});
 
 test(
   "proxy_continue_stream answers as Envoy's Context::continueStream, whatever the context",
@@ -235,32 +340,54 @@ test(
   },
 );
 
-test(
-  "proxy_send_local_response: OK with gRPC status; INVALID_MEMORY_ACCESS; BAD_ARGUMENT outside HTTP",
-  opts,
-  async () => {
+describe("proxy_send_local_response", opts, () => {
+  const s = shared(async () => {
     const t = await startAbiHarness();
     const http = t.harness.http();
     http.requestHeaders([[":path", "/"]]);
     const [d, dl] = t.put("rate_limited");
     const [b, bl] = t.put("slow down");
     const [h, hl] = t.put(serializePairs([["retry-after", "1"]]));
-    t.inContext(http.stream, () => {
-      assert.equal(t.call("proxy_send_local_response", 429, d, dl, b, bl, h, hl, 8), Status.Ok);
+    return { t, http, d, dl, b, bl, h, hl, run: <T>(fn: () => T) => t.inContext(http.stream, fn) };
+  });
+
+  test("OK with a gRPC status: the embedder gets the reply", () => {
+    s.run(() => {
+      const { d, dl, b, bl, h, hl } = s;
+      assert.equal(s.t.call("proxy_send_local_response", 429, d, dl, b, bl, h, hl, 8), Status.Ok);
+    });
+    assert.equal(s.http.localReply?.statusCode, 429);
+    assert.equal(s.http.localReply?.grpcStatus, 8);
+    assert.equal(s.http.localReplyBodyText, "slow down");
+  });
+
+  test("INVALID_MEMORY_ACCESS for a body out of bounds", () =>
+    s.run(() => {
+      const { d, dl, h, hl } = s;
       assert.equal(
-        t.call("proxy_send_local_response", 429, d, dl, t.badPointer, 4, h, hl, 8),
+        s.t.call("proxy_send_local_response", 429, d, dl, s.t.badPointer, 4, h, hl, 8),
         Status.InvalidMemoryAccess,
       );
+    }));
+
+  test("INVALID_MEMORY_ACCESS for headers out of bounds", () =>
+    s.run(() => {
+      const { d, dl, b, bl } = s;
       assert.equal(
-        t.call("proxy_send_local_response", 429, d, dl, b, bl, t.badPointer, 8, -1),
+        s.t.call("proxy_send_local_response", 429, d, dl, b, bl, s.t.badPointer, 8, -1),
         Status.InvalidMemoryAccess,
       );
-    });
-    assert.equal(http.localReply?.statusCode, 429);
-    assert.equal(http.localReply?.grpcStatus, 8);
-    assert.equal(http.localReplyBodyText, "slow down");
-    t.inContext(t.harness.plugin.root, () => {
-      assert.equal(t.call("proxy_send_local_response", 500, d, dl, b, bl, h, hl, -1), Status.BadArgument);
-    });
-  },
-);
+    }));
+
+  test("a failed call leaves the reply as it was", () => {
+    assert.equal(s.http.localReply?.statusCode, 429);
+    assert.equal(s.http.localReply?.grpcStatus, 8);
+    assert.equal(s.http.localReplyBodyText, "slow down");
+  });
+
+  test("BAD_ARGUMENT outside HTTP (root context)", () =>
+    s.t.inContext(s.t.harness.plugin.root, () => {
+      const { d, dl, b, bl, h, hl } = s;
+      assert.equal(s.t.call("proxy_send_local_response", 500, d, dl, b, bl, h, hl, -1), Status.BadArgument);
+    }));
+});

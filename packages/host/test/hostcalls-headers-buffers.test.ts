@@ -1,11 +1,12 @@
 /** Success and error paths of the header-map and buffer hostcalls, driven through real Wasm. */
 import assert from "node:assert/strict";
-import { before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { ByteBuffer } from "../src/byte-buffer.ts";
 import { HeaderMap } from "../src/header-map.ts";
 import { parsePairs, serializePairs } from "../src/pairs.ts";
 import { BufferType, MapType, Status } from "../src/types.ts";
 import { type AbiHarness, startAbiHarness } from "./support/abi-module.ts";
+import { shared } from "./support/shared-setup.ts";
 
 const opts = { timeout: 30_000 };
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -26,17 +27,6 @@ async function withBody(body: string) {
   t.hold(1);
   http.requestBody(body, false);
   return { t, http, run: <T>(fn: () => T) => t.inContext(http.stream, fn) };
-}
-
-type Stream = Awaited<ReturnType<typeof withRequest>>;
-
-/** A stream (from `setup`) shared by the cases of a `describe`, made before they run. */
-function shared(setup: () => Promise<Stream>): Stream {
-  const stream = {} as Stream;
-  before(async () => {
-    Object.assign(stream, await setup());
-  });
-  return stream;
 }
 
 function getValue(t: AbiHarness, type: number, key: string): { status: number; value?: string } {
