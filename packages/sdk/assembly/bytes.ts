@@ -65,9 +65,13 @@ export function utf8Sequence(p: usize, left: i32): i32 {
 /**
  * True when `bytes` (an `ArrayBuffer` or a `Uint8Array`) is well-formed UTF-8: no stray or
  * overlong bytes, no encoded surrogates, nothing past U+10FFFF, no sequence cut short. What a
- * strict reader (`new TextDecoder("utf-8", { fatal: true })`) accepts.
+ * strict reader (`new TextDecoder("utf-8", { fatal: true })`) accepts. False for null.
  */
 export function isValidUtf8<T>(bytes: T): bool {
+  if (isNullable<T>()) {
+    if (bytes === null) return false;
+    return isValidUtf8<NonNullable<T>>(changetype<NonNullable<T>>(bytes));
+  }
   if (bytes instanceof Uint8Array) return validUtf8At(bytes.dataStart, bytes.length);
   else if (bytes instanceof ArrayBuffer) return validUtf8At(changetype<usize>(bytes), bytes.byteLength);
   else ERROR("isValidUtf8 takes an ArrayBuffer or a Uint8Array");

@@ -379,7 +379,6 @@ function storeEscape(p: usize, c: u32): i32 {
   return 6;
 }
 
-
 /**
  * Quotes and escapes `text` as a JSON string: `"`, `\` and control characters are escaped, and so
  * are unpaired surrogates (as `\uXXXX`), so the result stays valid JSON once UTF-8 encoded.
@@ -612,8 +611,15 @@ export class JsonWriter {
    * JSON: each maximal ill-formed subpart (a stray or overlong byte, an encoded surrogate, a
    * sequence cut short) becomes one U+FFFD, exactly as `TextDecoder` and Node decode the bytes. To
    * tell text from binary first (e.g. to send binary as base64 instead), use `isValidUtf8`.
+   * A null buffer (`requestBody.read()` without a body) is written as `null`, as `stringOrNull`
+   * writes a null string.
    */
   utf8String<T>(bytes: T): JsonWriter {
+    // A nullable T even after a null check: inference takes the declared type, not the narrowed one.
+    if (isNullable<T>()) {
+      if (bytes === null) return this.null();
+      return this.utf8String<NonNullable<T>>(changetype<NonNullable<T>>(bytes));
+    }
     this.separate();
     if (bytes instanceof Uint8Array) this.utf8(bytes.dataStart, bytes.length);
     else if (bytes instanceof ArrayBuffer) this.utf8(changetype<usize>(bytes), bytes.byteLength);
