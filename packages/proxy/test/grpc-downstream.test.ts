@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
 import { localReplyPluginWat, trailersPluginWat, writePlugins } from "./support/plugins.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
+import { type PwtsProcess, startPwts } from "./support/pwts-process.ts";
 
 const bytes = (b: Buffer) => b;
 function method(name: string, responseStream: boolean) {
@@ -70,6 +71,7 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
   let proxy: RunningTestProxy;
   let denyProxy: RunningTestProxy;
   let mappedProxy: RunningTestProxy;
+  let pwts: PwtsProcess;
   const clients: grpc.Client[] = [];
   const plugins = writePlugins({
     trailers: trailersPluginWat(),
@@ -134,6 +136,15 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
         admin: false,
       }),
     );
+    pwts = await startPwts(
+      httpBootstrap({
+        filters: wasmHttpFilter(plugins.path.trailers, { name: "trailers" }),
+        routes,
+        clusters,
+        accessLogFormat: "%PROTOCOL% %REQ(:PATH)% %RESPONSE_CODE% %RESP(GRPC-STATUS)%\\n",
+      }),
+      plugins.dir,
+    );
     mappedProxy = await startTestProxy(
       httpBootstrap({
         filters: wasmHttpFilter(plugins.path.mapped, { name: "mapped" }),
@@ -149,6 +160,8 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
     await proxy?.close();
     await denyProxy?.close();
     await mappedProxy?.close();
+    const code = await pwts?.stop();
+    assert.equal(code, 0, pwts?.stderr.join("\n"));
     await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
   });
 
@@ -161,6 +174,14 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
     // The plugin saw the response trailers (proxy_on_response_trailers) and added one.
     assert.deepEqual(r.status.metadata.get("x-seen-grpc-status"), ["0"]);
     assert.deepEqual(r.status.metadata.get("x-plugin-response-trailer"), ["resp"]);
+  });
+
+  test("pwts run carries a grpc-js call through its Wasm filter and logs it as HTTP/2", async () => {
+    const r = await unary(client(`http://127.0.0.1:${pwts.ports.web}`), "say", "via pwts");
+    assert.equal(r.err, null);
+    assert.equal(r.response?.toString(), "echo:via pwts:HTTP/2");
+    assert.deepEqual(r.status.metadata.get("x-plugin-response-trailer"), ["resp"]);
+    await pwts.waitFor("stdout", /^HTTP\/2 \/test\.Echo\/Say 200 -$/);
   });
 
   test("a server-streaming call delivers every message, then the status and trailers", async () => {

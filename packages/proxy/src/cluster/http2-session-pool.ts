@@ -61,6 +61,11 @@ export class Http2SessionPool {
     const s = this.session;
     this.session = undefined;
     this.ready = undefined;
-    if (s && !s.destroyed) await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (s && !s.destroyed) {
+      // The idle session is unref'd; while it closes it must keep the process alive, or a shutdown that
+      // awaits this ends with an empty event loop (exit 13) before the close is reported.
+      s.ref();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
   }
 }
