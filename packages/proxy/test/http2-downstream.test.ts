@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   type ClientHttp2Session,
   connect,
+  constants,
   createServer as createH2Server,
   type Http2Server,
   type IncomingHttpHeaders,
@@ -111,7 +112,8 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
         filters: wasmHttpFilter(plugins.path.trailers, { name: "trailers" }),
         routes,
         clusters,
-        accessLogFormat: "%PROTOCOL% %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE%\\n",
+        accessLogFormat:
+          "%PROTOCOL% %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%\\n",
       }),
     );
     http1Only = await startTestProxy(
@@ -175,12 +177,34 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     }
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(
-      auto.stdout.some((l) => l.startsWith("HTTP/2 GET /over-h2?q=1 200")),
+      auto.stdout.some((l) => l.startsWith("HTTP/2 GET /over-h2?q=1 200 - via_upstream")),
       auto.stdout.join(""),
     );
     assert.ok(auto.stdout.some((l) => l.startsWith("HTTP/1.1 GET /over-h1 200")));
     const stats = await (await fetch(`${auto.adminUrl()}/stats?filter=downstream_rq_http`)).text();
     assert.match(stats, /http\.ingress_http\.downstream_rq_http2_total: 3/);
+  });
+
+  test("a client's RST_STREAM is logged DR http2.remote_reset; a client that drops the connection, DC", async () => {
+    const session = await h2Connect(auto.url());
+    const reset = session.request({ ":path": "/slow/400", ":authority": "x" });
+    reset.on("error", () => {});
+    reset.resume();
+    await new Promise((r) => setTimeout(r, 60));
+    reset.close(constants.NGHTTP2_CANCEL);
+    const dropped = await h2Connect(auto.url());
+    const lost = dropped.request({ ":path": "/slow/401", ":authority": "x" });
+    lost.on("error", () => {});
+    lost.resume();
+    await new Promise((r) => setTimeout(r, 60));
+    dropped.destroy();
+    await new Promise((r) => setTimeout(r, 150));
+    session.close();
+    const lines = auto.stdout.join("");
+    assert.match(lines, /^HTTP\/2 GET \/slow\/400 0 DR http2\.remote_reset$/m);
+    assert.match(lines, /^HTTP\/2 GET \/slow\/401 0 DC downstream_remote_disconnect$/m);
+    const stats = await (await fetch(`${auto.adminUrl()}/stats?filter=downstream_rq_rx_reset`)).text();
+    assert.match(stats, /downstream_rq_rx_reset: 1/);
   });
 
   test("codec_type HTTP1 refuses the HTTP/2 preface; codec_type HTTP2 speaks only HTTP/2", async () => {

@@ -770,8 +770,17 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     const info = this.streamInfo;
     info.finish();
     if (!this.res.writableFinished && !this.resetByProxy) {
-      info.setFlag("DC");
-      if (!info.responseCodeDetails) info.responseCodeDetails = "downstream_remote_disconnect";
+      if (this.h2?.resetByPeer) {
+        // The client reset the stream (RST_STREAM) on a live connection: the HTTP/2 codec reports a remote
+        // reset ("http2.remote_reset", Http2ResponseCodeDetailValues) and the stream is flagged DR
+        // (DownstreamRemoteReset), as in conn_manager_impl.cc ActiveStream::onResetStream.
+        info.setFlag("DR");
+        info.responseCodeDetails = "http2.remote_reset";
+        this.ctx.stats.counter(`http.${this.ctx.config.statPrefix}.downstream_rq_rx_reset`).inc();
+      } else {
+        info.setFlag("DC");
+        if (!info.responseCodeDetails) info.responseCodeDetails = "downstream_remote_disconnect";
+      }
     }
     this.router.finish();
     this.decoder.aborted = true;

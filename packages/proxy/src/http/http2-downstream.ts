@@ -3,7 +3,7 @@
  * ServerResponse for HTTP/1.1 (they fit these interfaces as they are, so the HTTP/1 path allocates nothing
  * more), and one Http2Downstream over a node:http2 server stream for HTTP/2.
  */
-import { constants as h2, type ServerHttp2Stream } from "node:http2";
+import { constants as h2, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import type { HeaderList } from "./header-list.ts";
 
 /** The request body's source: `data` chunks, then `end`; flow control. */
@@ -82,11 +82,22 @@ export class Http2Downstream implements DownstreamResponse {
     /** The request ends with its HEADERS frame (END_STREAM set): it has no body. */
     readonly endAfterHeaders: boolean,
   ) {
+    this.session = stream.session;
     stream.on("trailers", (_headers: unknown, _flags: number, raw: string[]) => {
       const list: HeaderList = [];
       for (let i = 0; i < raw.length; i += 2) list.push([raw[i]!, raw[i + 1]!]);
       this.requestTrailers = list;
     });
+  }
+
+  /** The response ended (END_STREAM sent or being sent with the trailers). */
+  private finished = false;
+  private readonly session: Http2Session | undefined;
+
+  /** The client reset this stream (RST_STREAM) while its connection stayed up. */
+  get resetByPeer(): boolean {
+    const session = this.session;
+    return !this.finished && session !== undefined && !session.destroyed && !session.closed;
   }
 
   get request(): DownstreamRequest {
@@ -102,8 +113,9 @@ export class Http2Downstream implements DownstreamResponse {
   get writableEnded(): boolean {
     return this.stream.writableEnded;
   }
+  /** node reports a stream the peer reset as finished too; this is whether the response was complete. */
   get writableFinished(): boolean {
-    return this.stream.writableFinished;
+    return this.finished;
   }
   /** HTTP/2 streams end without ending their connection; a draining connection gets GOAWAY instead. */
   get shouldKeepAlive(): boolean {
@@ -123,12 +135,14 @@ export class Http2Downstream implements DownstreamResponse {
     const stream = this.stream;
     if (stream.headersSent || stream.destroyed) return;
     if (endStream) {
+      this.finished = true;
       stream.respond(headerObject(status, headers), { endStream: true });
       return;
     }
     stream.respond(headerObject(status, headers), { waitForTrailers: true });
     // Without trailers node ends the stream with an empty DATA frame carrying END_STREAM.
     stream.once("wantTrailers", () => {
+      this.finished = true;
       const t = this.trailers;
       try {
         stream.sendTrailers(t ? trailerObject(t) : {});
