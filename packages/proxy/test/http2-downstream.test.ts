@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
 import { trailersPluginWat, writePlugins } from "./support/plugins.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
+import { RawConnection } from "./support/raw-http.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
 
 const H2_CLUSTER = `
@@ -81,6 +82,7 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
   let auto: RunningTestProxy;
   let http1Only: RunningTestProxy;
   let http2Only: RunningTestProxy;
+  let http1Trailers: RunningTestProxy;
   const plugins = writePlugins({ trailers: trailersPluginWat(), buffering: trailersPluginWat(true) });
 
   before(async () => {
@@ -119,6 +121,15 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     http1Only = await startTestProxy(
       httpBootstrap({ routes, clusters, hcmExtra: "\n          codec_type: HTTP1", admin: false }),
     );
+    http1Trailers = await startTestProxy(
+      httpBootstrap({
+        filters: wasmHttpFilter(plugins.path.trailers, { name: "trailers" }),
+        routes,
+        clusters,
+        hcmExtra: "\n          http_protocol_options: { enable_trailers: true }",
+        admin: false,
+      }),
+    );
     http2Only = await startTestProxy(
       httpBootstrap({
         filters: wasmHttpFilter(plugins.path.buffering, { name: "buffering" }),
@@ -135,6 +146,7 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     await auto?.close();
     await http1Only?.close();
     await http2Only?.close();
+    await http1Trailers?.close();
     await upstream?.close();
     h2Upstream?.close();
   });
@@ -251,6 +263,37 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     assert.equal(seenTrailers[0]!["x-client-trailer"], "from-client");
     assert.equal(seenTrailers[0]!["x-seen-client-trailer"], "from-client");
     assert.equal(seenTrailers[0]!["x-plugin-request-trailer"], "req");
+  });
+
+  test("HTTP/1.1 chunked trailers pass both ways through the plugin only with http_protocol_options.enable_trailers", async () => {
+    const request =
+      "POST /h2/chunked HTTP/1.1\r\nhost: example.test\r\ntransfer-encoding: chunked\r\nte: trailers\r\n\r\n" +
+      "5\r\nhello\r\n0\r\nx-client-trailer: from-h1\r\n\r\n";
+    seenTrailers.length = 0;
+    const on = await RawConnection.open(http1Trailers.port());
+    try {
+      on.write(request);
+      const text = await on.waitFor(/\r\n0\r\n[^]*\r\n\r\n$/);
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      assert.match(text, /transfer-encoding: chunked/i);
+      assert.match(text, /\r\n0\r\n[^]*x-upstream-trailer: up\r\n/);
+      assert.match(text, /\r\n0\r\n[^]*x-plugin-response-trailer: resp\r\n/);
+    } finally {
+      on.close();
+    }
+    assert.equal(seenTrailers[0]?.["x-client-trailer"], "from-h1");
+    assert.equal(seenTrailers[0]?.["x-seen-client-trailer"], "from-h1");
+    // Envoy's default: the HTTP/1 codec drops trailers both ways.
+    seenTrailers.length = 0;
+    const off = await RawConnection.open(auto.port());
+    try {
+      off.write(request);
+      const text = await off.waitFor(/\r\n0\r\n\r\n$/);
+      assert.doesNotMatch(text, /x-upstream-trailer/);
+    } finally {
+      off.close();
+    }
+    assert.equal(seenTrailers[0]?.["x-client-trailer"], undefined);
   });
 
   test("a body the plugin buffers until the trailers goes out with them", async () => {

@@ -116,10 +116,12 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
   const proxy100Continue = m.optional("proxy_100_continue")?.bool() ?? false;
   let allowAbsoluteUrl = true;
   let defaultHostForHttp10 = "";
+  let http1EnableTrailers = false;
   const h1 = m.optional("http_protocol_options")?.message();
   if (h1) {
     allowAbsoluteUrl = h1.optional("allow_absolute_url")?.wrappedBool() ?? true;
     defaultHostForHttp10 = h1.optional("default_host_for_http_10")?.string() ?? "";
+    http1EnableTrailers = h1.optional("enable_trailers")?.bool() ?? false;
     // HTTP/1.0 is accepted whatever accept_http_10 says (see the README's differences).
     h1.accept("accept_http_10");
     h1.finish();
@@ -165,6 +167,7 @@ function readHcm(m: ConfigMessage, baseDir: string, bufferLimitBytes: number): H
     proxy100Continue,
     allowAbsoluteUrl,
     defaultHostForHttp10,
+    http1EnableTrailers,
     bufferLimitBytes,
     path: m.path,
   };

@@ -228,6 +228,11 @@ export interface HttpConnectionManagerConfig {
   allowAbsoluteUrl: boolean;
   /** http_protocol_options.default_host_for_http_10: the authority of an HTTP/1.0 request without Host ("" = none). */
   defaultHostForHttp10: string;
+  /**
+   * http_protocol_options.enable_trailers (default false): the HTTP/1 codec reads chunked request trailers and
+   * writes response trailers on a chunked response; otherwise it drops them, as Envoy does.
+   */
+  http1EnableTrailers: boolean;
   /** Forward `Expect: 100-continue` upstream and relay its 100 (true), or answer 100 here (false, Envoy's default). */
   proxy100Continue: boolean;
   /** Listener per_connection_buffer_limit_bytes (Envoy default 1 MiB): the filter buffer limit. */

@@ -179,6 +179,8 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   /** The request's content-type is gRPC: local replies are trailers-only gRPC responses. */
   private isGrpcRequest = false;
   private isHeadRequest = false;
+  /** The HTTP/1 request, kept only when the codec handles trailers (enable_trailers). */
+  private http1Request: IncomingMessage | undefined;
   /** Invalid headers filters left, checked again where Envoy checks them (a later filter may fix them). */
   private invalidHeaderNotes: InvalidHeaderNote[] | undefined;
   /** This stream in the listener's active list (for the stream_idle_timeout sweep). */
@@ -241,6 +243,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   /** Starts an HTTP/1 request: called once per request by the listener. */
   start(req: IncomingMessage): void {
     const { res, ctx } = this;
+    if (ctx.config.http1EnableTrailers) this.http1Request = req;
     const config = ctx.config;
     const ls = ctx.listenerStats;
     this.streamInfo.protocol = `HTTP/${req.httpVersion}`;
@@ -406,9 +409,8 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       });
       req.on("end", () => {
         this.remoteComplete = true;
-        // HTTP/2 request trailers (HTTP/1 ones are dropped, as Envoy's http_protocol_options.enable_trailers
-        // defaults to false).
-        const trailers = this.h2?.requestTrailers;
+        // HTTP/2 request trailers; HTTP/1 ones only with http_protocol_options.enable_trailers (default off).
+        const trailers = this.h2 ? this.h2.requestTrailers : this.http1Trailers();
         if (trailers) this.decoder.trailers(trailers);
         else this.decoder.data(EMPTY, true);
       });
@@ -743,15 +745,32 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   }
 
   /**
-   * Response trailers end the response: sent on HTTP/2; HTTP/1 ends the body without them (Envoy's HTTP/1
-   * codec drops trailers unless http_protocol_options.enable_trailers, which defaults to false).
+   * Response trailers end the response: sent on HTTP/2; on HTTP/1 only with enable_trailers and a chunked
+   * body (http1/codec_impl.cc StreamEncoderImpl::encodeTrailers), else the body ends without them.
    */
   writeResponseTrailers(trailers: HeaderList): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
     this.streamInfo.responseTrailers = trailers;
     if (this.h2) this.h2.endWithTrailers(trailers);
-    else res.end();
+    else {
+      if (this.ctx.config.http1EnableTrailers && this.http1Request) {
+        const pairs: Array<[string, string]> = [];
+        for (const [n, v] of trailers) if (n[0] !== ":") pairs.push([n, v]);
+        res.addTrailers(pairs);
+      }
+      res.end();
+    }
+  }
+
+  /** Chunked HTTP/1 request trailers, when the codec keeps them (enable_trailers). */
+  private http1Trailers(): HeaderList | undefined {
+    const req = this.http1Request;
+    if (!req || !this.ctx.config.http1EnableTrailers || req.rawTrailers.length === 0) return undefined;
+    const list: HeaderList = [];
+    const raw = req.rawTrailers;
+    for (let i = 0; i < raw.length; i += 2) list.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+    return list;
   }
 
   writeResponseData(chunk: Buffer, endStream: boolean): void {

@@ -3,7 +3,7 @@
  * ServerResponse for HTTP/1.1 (they fit these interfaces as they are, so the HTTP/1 path allocates nothing
  * more), and one Http2Downstream over a node:http2 server stream for HTTP/2.
  */
-import { constants as h2, type Http2Session, type ServerHttp2Stream } from "node:http2";
+import { type Http2Session, constants as h2, type ServerHttp2Stream } from "node:http2";
 import type { HeaderList } from "./header-list.ts";
 
 /** The request body's source: `data` chunks, then `end`; flow control. */
@@ -24,6 +24,8 @@ export interface DownstreamResponse {
   writeHead(status: number, headers: string[]): unknown;
   write(chunk: Buffer): boolean;
   end(): unknown;
+  /** Trailers for the end of a chunked HTTP/1 body (node writes them only with chunked encoding). */
+  addTrailers(trailers: Array<[string, string]>): void;
   destroy(): unknown;
   writeContinue(): void;
   on(event: "close", listener: () => void): unknown;
@@ -156,6 +158,10 @@ export class Http2Downstream implements DownstreamResponse {
 
   end(): void {
     this.stream.end();
+  }
+
+  addTrailers(trailers: Array<[string, string]>): void {
+    this.trailers = trailers;
   }
 
   /** Ends the body with trailers (a HEADERS frame with END_STREAM). */
