@@ -72,6 +72,7 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
   let denyProxy: RunningTestProxy;
   let mappedProxy: RunningTestProxy;
   let pwts: PwtsProcess;
+  let failingProxy: RunningTestProxy;
   const clients: grpc.Client[] = [];
   const plugins = writePlugins({
     trailers: trailersPluginWat(),
@@ -145,6 +146,22 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
       }),
       plugins.dir,
     );
+    // A route to a cluster nobody listens on, and no route for anything else.
+    const deadPort = await new Promise<number>((resolve) => {
+      const probe = new grpc.Server();
+      probe.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (_e, p) =>
+        probe.tryShutdown(() => resolve(p)),
+      );
+    });
+    failingProxy = await startTestProxy(
+      httpBootstrap({
+        routes: `
+              - match: { path: "/test.Echo/Say" }
+                route: { cluster: dead }`,
+        clusters: staticCluster("dead", deadPort, "127.0.0.1", H2_CLUSTER),
+        admin: false,
+      }),
+    );
     mappedProxy = await startTestProxy(
       httpBootstrap({
         filters: wasmHttpFilter(plugins.path.mapped, { name: "mapped" }),
@@ -160,6 +177,7 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
     await proxy?.close();
     await denyProxy?.close();
     await mappedProxy?.close();
+    await failingProxy?.close();
     const code = await pwts?.stop();
     assert.equal(code, 0, pwts?.stderr.join("\n"));
     await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
@@ -247,6 +265,18 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
     const r = await unary(client(mappedProxy.url()), "say", "hello");
     assert.equal(r.err?.code, grpc.status.UNAUTHENTICATED);
     assert.equal(r.err?.details, "who are you");
+  });
+
+  test("Envoy's own answers to a gRPC request are gRPC statuses: no route is UNIMPLEMENTED, a refused connection UNAVAILABLE", async () => {
+    const c = client(failingProxy.url());
+    const noRoute = await unary(c, "fail", "x");
+    assert.equal(noRoute.err?.code, grpc.status.UNIMPLEMENTED);
+    const refused = await unary(c, "say", "x");
+    assert.equal(refused.err?.code, grpc.status.UNAVAILABLE);
+    assert.equal(
+      refused.err?.details,
+      "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused",
+    );
   });
 
   test("a non-gRPC request still gets the plain local reply", async () => {
