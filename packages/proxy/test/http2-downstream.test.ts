@@ -197,6 +197,59 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     assert.match(stats, /http\.ingress_http\.downstream_rq_http2_total: 3/);
   });
 
+  test("an HTTP/2 request with Expect: 100-continue gets the connection manager's own 100, as over HTTP/1.1", async () => {
+    const session = await h2Connect(auto.url());
+    try {
+      const continued = await new Promise<string>((resolve, reject) => {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/expect",
+          ":authority": "x",
+          expect: "100-continue",
+        });
+        const chunks: Buffer[] = [];
+        stream.on("continue", () => stream.end("after continue"));
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => resolve(Buffer.concat(chunks).toString()));
+        stream.on("error", reject);
+      });
+      const seen = JSON.parse(continued) as { body: string; headers: Record<string, string> };
+      assert.equal(seen.body, "after continue");
+      assert.equal(seen.headers.expect, undefined);
+    } finally {
+      session.close();
+    }
+  });
+
+  test("drain sends GOAWAY: a stream in flight finishes, the connection then closes", async () => {
+    const p = await startTestProxy(
+      httpBootstrap({
+        routes: `
+              - match: { prefix: "/" }
+                route: { cluster: h1 }`,
+        clusters: staticCluster("h1", upstream.port),
+        admin: false,
+      }),
+    );
+    const session = await h2Connect(p.url());
+    const goaway = new Promise<void>((resolve) => session.once("goaway", () => resolve()));
+    const closed = new Promise<void>((resolve) => session.once("close", () => resolve()));
+    try {
+      const inFlight = h2Request(session, { ":method": "GET", ":path": "/slow/300", ":authority": "x" });
+      await new Promise((r) => setTimeout(r, 100));
+      const drained = p.proxy.drain(5000);
+      await goaway;
+      const r = await inFlight;
+      assert.equal(r.headers[":status"], 200);
+      assert.match(r.body, /"url":"\/slow\/300"/);
+      await drained;
+      await closed;
+    } finally {
+      session.destroy();
+      await p.close();
+    }
+  });
+
   test("a client's RST_STREAM is logged DR http2.remote_reset; a client that drops the connection, DC", async () => {
     const session = await h2Connect(auto.url());
     const reset = session.request({ ":path": "/slow/400", ":authority": "x" });

@@ -350,6 +350,14 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.requestHeadersValue = headers;
     this.streamInfo.requestHeaders = headers;
     const hasBody = !h2.endAfterHeaders;
+    // The connection manager's 100-continue handling is the same for both codecs (see start).
+    if (!this.ctx.config.proxy100Continue) {
+      const expect = getHeader(headers, "expect");
+      if (expect !== undefined && expect.toLowerCase() === "100-continue") {
+        this.encode100Continue();
+        removeHeader(headers, "expect");
+      }
+    }
     this.remoteComplete = !hasBody;
     this.decodeHeaders(headers, authority, path, hasBody, getHeader(headers, "content-type"), false);
   }
