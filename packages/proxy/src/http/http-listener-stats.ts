@@ -11,6 +11,7 @@ export class HttpListenerStats {
   readonly rqActive: Gauge;
   readonly rqCompleted: Counter;
   readonly cxTotal: Counter;
+  readonly cxHttp2Total: Counter;
   readonly cxActive: Gauge;
   readonly rqTime: Histogram;
   private readonly byClass: Counter[];
@@ -23,6 +24,7 @@ export class HttpListenerStats {
     this.rqActive = stats.gauge(`${p}.downstream_rq_active`);
     this.rqCompleted = stats.counter(`${p}.downstream_rq_completed`);
     this.cxTotal = stats.counter(`${p}.downstream_cx_total`);
+    this.cxHttp2Total = stats.counter(`${p}.downstream_cx_http2_total`);
     this.cxActive = stats.gauge(`${p}.downstream_cx_active`);
     this.rqTime = stats.histogram(`${p}.downstream_rq_time`);
     this.byClass = [1, 2, 3, 4, 5].map((c) => stats.counter(`${p}.downstream_rq_${c}xx`));

@@ -221,7 +221,7 @@ export class HttpListener {
   }
 
   private startHttp2(socket: Socket): void {
-    this.ctx.stats.counter(`http.${this.ctx.config.statPrefix}.downstream_cx_http2_total`).inc();
+    this.ctx.listenerStats.cxHttp2Total.inc();
     this.handingOver = connections.get(socket);
     // node:http's server accepts half-open connections (for HTTP/1); an HTTP/2 session must end with its
     // socket, or a client that goes away leaves the session and its streams open.

@@ -94,12 +94,16 @@ export class Http2Downstream implements DownstreamResponse {
 
   /** The response ended (END_STREAM sent or being sent with the trailers). */
   private finished = false;
+  /** This side reset the stream. */
+  private resetLocally = false;
   private readonly session: Http2Session | undefined;
 
   /** The client reset this stream (RST_STREAM) while its connection stayed up. */
   get resetByPeer(): boolean {
     const session = this.session;
-    return !this.finished && session !== undefined && !session.destroyed && !session.closed;
+    return (
+      !this.finished && !this.resetLocally && session !== undefined && !session.destroyed && !session.closed
+    );
   }
 
   get request(): DownstreamRequest {
@@ -136,12 +140,20 @@ export class Http2Downstream implements DownstreamResponse {
   respond(status: number, headers: string[], endStream: boolean): void {
     const stream = this.stream;
     if (stream.headersSent || stream.destroyed) return;
-    if (endStream) {
-      this.finished = true;
-      stream.respond(headerObject(status, headers), { endStream: true });
+    try {
+      stream.respond(
+        headerObject(status, headers),
+        endStream ? { endStream: true } : { waitForTrailers: true },
+      );
+    } catch {
+      // A header HTTP/2 cannot carry (node refuses it): the stream is reset rather than the process crashing.
+      this.destroy();
       return;
     }
-    stream.respond(headerObject(status, headers), { waitForTrailers: true });
+    if (endStream) {
+      this.finished = true;
+      return;
+    }
     // Without trailers node ends the stream with an empty DATA frame carrying END_STREAM.
     stream.once("wantTrailers", () => {
       this.finished = true;
@@ -172,6 +184,7 @@ export class Http2Downstream implements DownstreamResponse {
 
   /** Envoy resets the stream (Http2 codec_impl.cc: RST_STREAM NO_ERROR for a local reset). */
   destroy(): void {
+    this.resetLocally = true;
     if (!this.stream.destroyed) this.stream.close(h2.NGHTTP2_NO_ERROR);
   }
 
