@@ -250,6 +250,39 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     }
   });
 
+  test("an idle HTTP/2 connection gets the shutdown GOAWAY at idle_timeout, then closes after drain_timeout", async () => {
+    const p = await startTestProxy(
+      httpBootstrap({
+        routes: `
+              - match: { prefix: "/" }
+                route: { cluster: h1 }`,
+        clusters: staticCluster("h1", upstream.port),
+        hcmExtra:
+          "\n          common_http_protocol_options: { idle_timeout: 0.2s }\n          drain_timeout: 0.3s",
+      }),
+    );
+    const session = await h2Connect(p.url());
+    try {
+      const started = performance.now();
+      const goaway = new Promise<number>((resolve) =>
+        session.once("goaway", (_code: number, lastStreamId: number) => resolve(lastStreamId)),
+      );
+      const closed = new Promise<number>((resolve) =>
+        session.once("close", () => resolve(performance.now())),
+      );
+      const r = await h2Request(session, { ":method": "GET", ":path": "/before-idle", ":authority": "x" });
+      assert.equal(r.headers[":status"], 200);
+      assert.equal(await goaway, 2 ** 31 - 1);
+      const closedAt = await closed;
+      assert.ok(closedAt - started >= 450, `closed after ${closedAt - started} ms`);
+      const stats = await (await fetch(`${p.adminUrl()}/stats?filter=idle_timeout`)).text();
+      assert.match(stats, /downstream_cx_idle_timeout: 1/);
+    } finally {
+      session.destroy();
+      await p.close();
+    }
+  });
+
   test("a client's RST_STREAM is logged DR http2.remote_reset; a client that drops the connection, DC", async () => {
     const session = await h2Connect(auto.url());
     const reset = session.request({ ":path": "/slow/400", ":authority": "x" });

@@ -65,7 +65,7 @@ function minTimeout(...timeouts: number[]): number {
 }
 const connections = new WeakMap<Socket, ConnectionInfo>();
 
-const { NGHTTP2_FLAG_END_STREAM } = http2Constants;
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = http2Constants;
 
 /** Http2::CLIENT_MAGIC_PREFIX, what Envoy's AUTO codec looks for at the start of a connection. */
 const HTTP2_MAGIC_PREFIX = Buffer.from("PRI * HTTP/2", "latin1");
@@ -201,7 +201,10 @@ export class HttpListener {
     });
     server.on("session", (session: ServerHttp2Session) => {
       const info = this.handingOver;
-      if (info) this.sessionConnections.set(session, info);
+      if (info) {
+        this.sessionConnections.set(session, info);
+        info.http2Session = session;
+      }
       this.http2Sessions.add(session);
       session.on("close", () => this.http2Sessions.delete(session));
       session.on("error", () => {});
@@ -262,25 +265,43 @@ export class HttpListener {
       const info = connections.get(socket);
       if (!info || info.streams > 0) continue;
       if (info.closeAtMs > 0) {
-        if (now >= info.closeAtMs) socket.destroy();
+        if (now >= info.closeAtMs) {
+          // onDrainTimeout: HTTP/2 sends its final GOAWAY and closes once no stream is left.
+          if (info.http2Session) info.http2Session.close();
+          else socket.destroy();
+        }
         continue;
       }
       if (idleMs <= 0 || now - info.idleSinceMs < idleMs) continue;
-      // Bytes of a new request arrived: Envoy has a stream for it (its timers, not this one, apply).
-      if (socket.bytesRead !== info.bytesReadAtIdle) continue;
+      // Bytes of a new HTTP/1 request arrived: Envoy has a stream for it (its timers, not this one, apply).
+      // HTTP/2 streams are counted as they open; other frames (WINDOW_UPDATE, PING) are not activity.
+      if (!info.http2Session && socket.bytesRead !== info.bytesReadAtIdle) continue;
       this.onConnectionIdle(socket, info, now);
     }
   }
 
   /**
    * conn_manager_impl.cc onIdleTimeout: a connection that never sent a byte (no codec yet) closes now; one
-   * that did starts the drain sequence, which for HTTP/1 closes it after drain_timeout (onDrainTimeout) and
-   * the delayed close. A request arriving meanwhile is served with `connection: close`.
+   * that did starts the drain sequence (startDrainSequence), which for HTTP/1 closes it after drain_timeout
+   * (onDrainTimeout) and the delayed close; a request arriving meanwhile is served with `connection: close`.
+   * HTTP/2 gets the shutdown notice first (a GOAWAY with the highest stream id: no new streams, please),
+   * then after drain_timeout the final GOAWAY, and closes when its streams are done.
    */
   private onConnectionIdle(socket: Socket, info: ConnectionInfo, now: number): void {
     this.ctx.stats.counter(`http.${this.ctx.config.statPrefix}.downstream_cx_idle_timeout`).inc();
-    if (socket.bytesRead === 0) socket.destroy();
-    else info.closeAtMs = now + this.ctx.config.drainTimeoutMs + DELAYED_CLOSE_MS;
+    if (socket.bytesRead === 0) {
+      socket.destroy();
+      return;
+    }
+    const session = info.http2Session;
+    if (session) {
+      try {
+        session.goaway(NGHTTP2_NO_ERROR, 2 ** 31 - 1);
+      } catch {}
+      info.closeAtMs = now + this.ctx.config.drainTimeoutMs;
+      return;
+    }
+    info.closeAtMs = now + this.ctx.config.drainTimeoutMs + DELAYED_CLOSE_MS;
   }
 
   /**

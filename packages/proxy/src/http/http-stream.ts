@@ -4,6 +4,7 @@
  * replies (from the router, a filter or a limit) take Envoy's path through the response filters.
  */
 import type { IncomingMessage } from "node:http";
+import type { Http2Session } from "node:http2";
 import type { Socket } from "node:net";
 import type { ActiveEntry } from "../active-list.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
@@ -152,6 +153,8 @@ export interface ConnectionInfo {
   bytesReadAtIdle: number;
   /** When idle_timeout started the drain sequence: the time the connection closes (0 = not draining). */
   closeAtMs: number;
+  /** The HTTP/2 session on this connection, when the HTTP/2 codec serves it. */
+  http2Session?: Http2Session;
 }
 
 export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
