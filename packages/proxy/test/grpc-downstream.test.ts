@@ -12,10 +12,10 @@ import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { type PwtsProcess, startPwts } from "./support/pwts-process.ts";
 
 const bytes = (b: Buffer) => b;
-function method(name: string, responseStream: boolean) {
+function method(name: string, responseStream: boolean, requestStream = false) {
   return {
     path: `/test.Echo/${name}`,
-    requestStream: false,
+    requestStream,
     responseStream,
     requestSerialize: bytes,
     requestDeserialize: bytes,
@@ -28,12 +28,14 @@ const ECHO_SERVICE = {
   say: method("Say", false),
   count: method("Count", true),
   fail: method("Fail", false),
+  chat: method("Chat", true, true),
 } as const;
 const EchoClient = grpc.makeGenericClientConstructor(ECHO_SERVICE, "Echo");
 type Echo = grpc.Client & {
   say(req: Buffer, cb: (err: grpc.ServiceError | null, res?: Buffer) => void): grpc.ClientUnaryCall;
   count(req: Buffer): grpc.ClientReadableStream<Buffer>;
   fail(req: Buffer, cb: (err: grpc.ServiceError | null, res?: Buffer) => void): grpc.ClientUnaryCall;
+  chat(): grpc.ClientDuplexStream<Buffer, Buffer>;
 };
 
 interface UnaryResult {
@@ -107,6 +109,10 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
         const trailer = new grpc.Metadata();
         trailer.set("x-server-trailer", "stream");
         call.end(trailer);
+      },
+      chat: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+        call.on("data", (b: Buffer) => call.write(Buffer.from(`re: ${b.toString()}`)));
+        call.on("end", () => call.end());
       },
       fail: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: (err: grpc.ServerErrorResponse) => void) => {
         cb({ code: grpc.status.NOT_FOUND, details: "no such thing", name: "", message: "" });
@@ -211,6 +217,22 @@ describe("gRPC through the data plane", { timeout: 60_000 }, () => {
     assert.equal(status.code, grpc.status.OK);
     assert.deepEqual(status.metadata.get("x-server-trailer"), ["stream"]);
     assert.deepEqual(status.metadata.get("x-plugin-response-trailer"), ["resp"]);
+  });
+
+  test("a bidirectional stream is full duplex through the data plane: each reply arrives before the next message is sent", async () => {
+    const call = client(proxy.url()).chat();
+    const replies: string[] = [];
+    const next = () =>
+      new Promise<string>((resolve) => call.once("data", (b: Buffer) => resolve(b.toString())));
+    for (const word of ["one", "two", "three"]) {
+      const reply = next();
+      call.write(Buffer.from(word));
+      replies.push(await reply);
+    }
+    call.end();
+    const status = await new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+    assert.deepEqual(replies, ["re: one", "re: two", "re: three"]);
+    assert.equal(status.code, grpc.status.OK);
   });
 
   test("an error status from the server (trailers-only) reaches the client with its message", async () => {
