@@ -7,6 +7,7 @@ import {
   type Http2Server,
   type IncomingHttpHeaders,
 } from "node:http2";
+import { connect as netConnect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
 import { trailersPluginWat, writePlugins } from "./support/plugins.ts";
@@ -303,6 +304,15 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     assert.match(lines, /^HTTP\/2 GET \/slow\/401 0 DC downstream_remote_disconnect$/m);
     const stats = await (await fetch(`${auto.adminUrl()}/stats?filter=downstream_rq_rx_reset`)).text();
     assert.match(stats, /downstream_rq_rx_reset: 1/);
+  });
+
+  test("with codec_type AUTO a connection reset before its first byte does not take the listener down", async () => {
+    const socket = netConnect(auto.port(), "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const res = await fetch(`${auto.url()}/still-up`);
+    assert.equal(res.status, 200);
   });
 
   test("codec_type HTTP1 refuses the HTTP/2 preface; codec_type HTTP2 speaks only HTTP/2", async () => {

@@ -160,10 +160,14 @@ export class HttpListener {
           this.startHttp2(socket);
           return;
         }
+        // Until a codec owns the socket, its errors (a reset before any byte) are this listener's to absorb.
+        const onEarlyError = () => socket.destroy();
+        socket.on("error", onEarlyError);
         socket.once("data", (chunk: Buffer) => {
           // conn_manager_utility.cc determineNextProtocol: only what arrived so far is looked at.
           socket.pause();
           socket.unshift(chunk);
+          socket.removeListener("error", onEarlyError);
           if (
             chunk.length >= HTTP2_MAGIC_PREFIX.length &&
             chunk.subarray(0, HTTP2_MAGIC_PREFIX.length).equals(HTTP2_MAGIC_PREFIX)
