@@ -138,7 +138,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           },
         });
       } catch (err) {
-        if (err instanceof ListenError && err.code === "EADDRINUSE") {
+        if (err instanceof ListenError && err.systemCode === "EADDRINUSE") {
           throw new DemoPortInUseError(`${plugin} listener ${err.listener}`, err.address);
         }
         throw err;

@@ -63,7 +63,7 @@ test("a user installs pwts from a registry, then inits, tests, builds, runs, pus
     const names = readdirSync(join(REPO, "packages")).filter(
       (name) => !JSON.parse(readFileSync(join(REPO, "packages", name, "package.json"), "utf8")).private,
     );
-    assert.deepEqual(names.sort(), ["cli", "host", "proxy", "sdk", "ship"]);
+    assert.deepEqual(names.sort(), ["cli", "errors", "host", "proxy", "sdk", "ship"]);
     for (const name of names) {
       const { stdout } = await sh(
         "npm",

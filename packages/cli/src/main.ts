@@ -6,7 +6,7 @@
  */
 import { PLUGIN_OUTPUT } from "@proxy-wasm-ts/sdk";
 import { Command, CommanderError } from "commander";
-import { UserError } from "./user-error.ts";
+import { userErrorOf } from "./user-error.ts";
 
 interface CommandEntry {
   name: string;
@@ -79,10 +79,12 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof UserError) {
-      process.stderr.write(`pwts: ${err.message}\n`);
-      return err.exitCode;
+    const userError = userErrorOf(err);
+    if (userError) {
+      process.stderr.write(`pwts: ${userError.message}\n`);
+      return userError.exitCode;
     }
+    // A bug: thrown on, so Node prints its stack and pwts exits with 1.
     throw err;
   }
 }

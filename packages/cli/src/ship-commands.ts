@@ -7,7 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { PLUGIN_OUTPUT } from "./plugin-build/build-plugin.ts";
-import { UserError } from "./user-error.ts";
+import { isSystemError, UserError, userErrorOf } from "./user-error.ts";
 
 /** Reads the module a PLUGIN argument names: a `.wasm` file, or a plugin folder's built module. */
 export async function readPluginModule(
@@ -82,12 +82,10 @@ export async function registryAccess(image: string, options: RegistryCliOptions,
   }
 }
 
-/** Registry failures and rejected input are user errors: one line, no stack. */
+/**
+ * Registry failures, rejected input (a `PWTS_ERR_*` code says which) and files that cannot be read or written
+ * are user errors: one line, no stack. Anything else is returned as it is, a bug with its stack.
+ */
 export function asUserError(err: unknown): unknown {
-  if (err instanceof UserError) return err;
-  if (err instanceof Error && err.name === "RegistryError") return new UserError(err.message);
-  if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError)) {
-    return new UserError(err.message);
-  }
-  return err;
+  return userErrorOf(err) ?? (isSystemError(err) ? new UserError(err.message) : err);
 }

@@ -6,6 +6,7 @@
 // Typings of the WebAssembly global (a `.js` specifier, so the emitted .d.ts points at a file that exists).
 import "./webassembly.js";
 import { readFile } from "node:fs/promises";
+import { PwtsError } from "@proxy-wasm-ts/errors";
 import { ABI_MARKERS, findImport, type ImportSpec } from "./abi/table.ts";
 import type { AbiVersion } from "./types.ts";
 import {
@@ -19,8 +20,10 @@ import {
 } from "./wasm-binary.ts";
 
 /** A module that cannot load in Envoy (or here): the message names the cause. */
-export class ModuleLoadError extends Error {
-  override name = "ModuleLoadError";
+export class ModuleLoadError extends PwtsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("PWTS_ERR_MODULE_LOAD", message, options);
+  }
 }
 
 /** A compiled plugin module, ready to be instantiated into VMs. */

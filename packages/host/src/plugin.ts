@@ -5,6 +5,7 @@
  * fresh VM, at most once per backoff period; until then, closed).
  */
 
+import { PwtsError } from "@proxy-wasm-ts/errors";
 import { toBytes } from "./bytes.ts";
 import type { Properties } from "./envoy/properties.ts";
 import type { ProxyWasmHost } from "./host.ts";
@@ -54,8 +55,10 @@ export interface ResolvedPluginConfig {
 }
 
 /** A plugin failed to start (load error, `proxy_on_vm_start`/`proxy_on_configure` false or trapped). */
-export class PluginStartError extends Error {
-  override name = "PluginStartError";
+export class PluginStartError extends PwtsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("PWTS_ERR_PLUGIN_START", message, options);
+  }
 }
 
 const POLICIES: readonly FailurePolicy[] = ["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"];

@@ -7,10 +7,13 @@
  */
 // Typings of the WebAssembly global (a `.js` specifier, so the emitted .d.ts points at a file that exists).
 import "./webassembly.js";
+import { PwtsError } from "@proxy-wasm-ts/errors";
 
 /** A malformed binary: the message says where reading stopped. */
-export class WasmBinaryError extends Error {
-  override name = "WasmBinaryError";
+export class WasmBinaryError extends PwtsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("PWTS_ERR_WASM_BINARY", message, options);
+  }
 }
 
 /** A function signature as written in a module's type section (value types as in the text format). */

@@ -2,6 +2,7 @@
  * The local data plane as a whole: builds clusters, plugins, listeners and the admin server from a
  * validated bootstrap, starts them, and stops them (gracefully with drain, or at once).
  */
+import { PwtsError } from "@proxy-wasm-ts/errors";
 import type { LogLevel } from "@proxy-wasm-ts/host";
 import { AccessLogger, type OutputStreams } from "./access-log/access-logger.ts";
 import { ActiveList } from "./active-list.ts";
@@ -29,19 +30,22 @@ export interface ProxyOptions {
   pluginLogLevel?: LogLevel;
 }
 
-/** A listener that failed to bind (port in use, address not available). */
-export class ListenError extends Error {
+/**
+ * A listener that failed to bind (port in use, address not available). `systemCode` is the socket error's
+ * code (EADDRINUSE, ...); `code` is PWTS_ERR_LISTEN, as for every error of ours.
+ */
+export class ListenError extends PwtsError {
   constructor(
     readonly listener: string,
     readonly address: string,
-    readonly code: string,
+    readonly systemCode: string,
   ) {
     super(
-      code === "EADDRINUSE"
+      "PWTS_ERR_LISTEN",
+      systemCode === "EADDRINUSE"
         ? `listener ${listener}: address ${address} is already in use`
-        : `listener ${listener}: cannot listen on ${address}: ${code}`,
+        : `listener ${listener}: cannot listen on ${address}: ${systemCode}`,
     );
-    this.name = "ListenError";
   }
 }
 

@@ -3,7 +3,9 @@
  * options in the SDK's asconfig.json (runtime, and the abort/trace/seed replacements that keep
  * `env.abort` & co. out of the module). Users never pin an AssemblyScript version themselves.
  */
+
 import { fileURLToPath } from "node:url";
+import { PwtsError } from "@proxy-wasm-ts/errors";
 
 /** The compiler options every plugin is built with (usable as `asc --config <this>`). */
 export const ASCONFIG_PATH = fileURLToPath(new URL("../asconfig.json", import.meta.url));
@@ -30,10 +32,9 @@ export interface CompileResult {
 }
 
 /** Thrown when the plugin does not compile; `message` holds asc's diagnostics. */
-export class CompileError extends Error {
+export class CompileError extends PwtsError {
   constructor(message: string) {
-    super(message);
-    this.name = "CompileError";
+    super("PWTS_ERR_COMPILE", message);
   }
 }
 

@@ -8,13 +8,13 @@
  * module loader, so this command and the host can never disagree.
  */
 import { readFile } from "node:fs/promises";
+import { hasErrorCode } from "@proxy-wasm-ts/errors";
 import {
   ABI_MARKERS,
   type AbiVersion,
   EXPORT_TABLE,
   findImport,
   formatSignature,
-  ModuleLoadError,
   ProxyWasmModule,
   readImportSignatures,
   type Signature,
@@ -191,7 +191,7 @@ export async function inspectModule(file: string, bytes: Uint8Array): Promise<In
   try {
     await ProxyWasmModule.load(bytes);
   } catch (err) {
-    if (!(err instanceof ModuleLoadError)) throw err;
+    if (!(hasErrorCode(err) && err.code === "PWTS_ERR_MODULE_LOAD")) throw err;
     hostLoadError = err.message;
   }
   return {

@@ -3,14 +3,9 @@
  * plugins, until SIGINT/SIGTERM, then drains in-flight requests and exits.
  */
 
+import { hasErrorCode } from "@proxy-wasm-ts/errors";
 import type { LogLevel } from "@proxy-wasm-ts/host";
-import {
-  ConfigError,
-  ListenError,
-  type LocalDataPlane,
-  loadBootstrap,
-  startProxy,
-} from "@proxy-wasm-ts/proxy";
+import { type LocalDataPlane, loadBootstrap, startProxy } from "@proxy-wasm-ts/proxy";
 import type { Command } from "commander";
 import { UserError } from "../user-error.ts";
 
@@ -42,8 +37,14 @@ async function run(file: string, options: RunOptions): Promise<void> {
     const config = await loadBootstrap(file);
     proxy = await startProxy(config, { progress: say, pluginLogLevel: level as LogLevel });
   } catch (err) {
-    if (err instanceof ConfigError) throw new UserError(`${file}: ${err.message}`);
-    if (err instanceof ListenError) throw new UserError(err.message);
+    if (hasErrorCode(err)) {
+      switch (err.code) {
+        case "PWTS_ERR_CONFIG":
+          throw new UserError(`${file}: ${err.message}`);
+        case "PWTS_ERR_LISTEN":
+          throw new UserError(err.message);
+      }
+    }
     throw err;
   }
   say("ready");

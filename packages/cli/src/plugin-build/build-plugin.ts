@@ -7,6 +7,7 @@
  */
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { hasErrorCode } from "@proxy-wasm-ts/errors";
 import { PLUGIN_ENTRY, PLUGIN_OUTPUT } from "@proxy-wasm-ts/sdk";
 import { UserError } from "../user-error.ts";
 import { checkModule, type ModuleCheck } from "./module-check.ts";
@@ -41,7 +42,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     compiled = await sdk.compilePlugin({ baseDir: pluginDir, entry: PLUGIN_ENTRY, debug: options.debug });
   } catch (err) {
     // Compile errors are the user's: show asc's diagnostics without a stack trace.
-    if (err instanceof Error && err.name === "CompileError") throw new UserError(err.message);
+    if (hasErrorCode(err) && err.code === "PWTS_ERR_COMPILE") throw new UserError(err.message);
     throw err;
   }
   const check = checkModule(compiled.wasm);

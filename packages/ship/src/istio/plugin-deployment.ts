@@ -3,9 +3,11 @@
  * runs it on plain Envoy), so the WasmPlugin carries the same root id, configuration, filter type, failure
  * policy and environment, and callout clusters can be recreated in the mesh.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { PwtsError } from "@proxy-wasm-ts/errors";
 import { parseDocument } from "yaml";
 import { wasmFilters } from "../envoy/bootstrap-filters.ts";
 import { envoyRegistry } from "../envoy/envoy-descriptor.ts";
@@ -59,7 +61,8 @@ export async function readPluginDeployment(
   if (!existsSync(file)) {
     // Without an envoy.yaml only what the caller says is known; callouts cannot be recreated.
     if (options.extraCallouts?.length) {
-      throw new Error(
+      throw new PwtsError(
+        "PWTS_ERR_PLUGIN_DEPLOYMENT",
         `${dir}: no envoy.yaml, so callout clusters (${options.extraCallouts.join(", ")}) have no definition`,
       );
     }
@@ -73,7 +76,8 @@ export async function readPluginDeployment(
     };
   }
   const doc = parseDocument(readFileSync(file, "utf8"), { merge: true });
-  if (doc.errors.length) throw new Error(`${file}: not valid YAML: ${doc.errors[0]?.message}`);
+  if (doc.errors.length)
+    throw new PwtsError("PWTS_ERR_PLUGIN_DEPLOYMENT", `${file}: not valid YAML: ${doc.errors[0]?.message}`);
   const registry = await envoyRegistry();
   const bootstrapDesc = registry.getMessage("envoy.config.bootstrap.v3.Bootstrap");
   if (!bootstrapDesc) throw new Error("descriptor set lacks the Envoy bootstrap");
@@ -82,22 +86,30 @@ export async function readPluginDeployment(
     const message = fromJson(bootstrapDesc, doc.toJS() as JsonValue, { registry });
     bootstrap = toJson(bootstrapDesc, message, { registry, useProtoFieldName: true }) as Json;
   } catch (err) {
-    throw new Error(
+    throw new PwtsError(
+      "PWTS_ERR_PLUGIN_DEPLOYMENT",
       `${file} is not a valid Envoy bootstrap (run pwts validate ${file}): ${(err as Error).message}`,
     );
   }
   const filters = wasmFilters(bootstrap);
   if (filters.length === 0)
-    throw new Error(`${file}: no Wasm filter (envoy.filters.{http,network}.wasm) found`);
+    throw new PwtsError(
+      "PWTS_ERR_PLUGIN_DEPLOYMENT",
+      `${file}: no Wasm filter (envoy.filters.{http,network}.wasm) found`,
+    );
   const chosen = options.rootId
     ? filters.find((f) => (f.config.root_id ?? "") === options.rootId)
     : filters[0];
   if (!chosen) {
     const ids = filters.map((f) => JSON.stringify(f.config.root_id ?? "")).join(", ");
-    throw new Error(`${file}: no Wasm filter with root_id "${options.rootId}" (found ${ids})`);
+    throw new PwtsError(
+      "PWTS_ERR_PLUGIN_DEPLOYMENT",
+      `${file}: no Wasm filter with root_id "${options.rootId}" (found ${ids})`,
+    );
   }
   if (filters.length > 1 && !options.rootId) {
-    throw new Error(
+    throw new PwtsError(
+      "PWTS_ERR_PLUGIN_DEPLOYMENT",
       `${file}: ${filters.length} Wasm filters; choose one with --root-id (${filters.map((f) => f.config.root_id ?? "").join(", ")})`,
     );
   }
@@ -107,7 +119,10 @@ export async function readPluginDeployment(
   const named = new Set([...stringsIn(pluginConfig), ...(options.extraCallouts ?? [])]);
   for (const extra of options.extraCallouts ?? []) {
     if (!clusters.some((c) => c.name === extra))
-      throw new Error(`${file}: no cluster named "${extra}" to call out to`);
+      throw new PwtsError(
+        "PWTS_ERR_PLUGIN_DEPLOYMENT",
+        `${file}: no cluster named "${extra}" to call out to`,
+      );
   }
   const callouts = clusters.filter((c) => named.has(String(c.name))).map(calloutCluster);
   const vm = asObject(config.vm_config) ?? {};
@@ -142,13 +157,17 @@ function pluginConfigOf(configuration: unknown, file: string): Json | undefined 
     } catch {
       // fall through to the error below
     }
-    throw new Error(
+    throw new PwtsError(
+      "PWTS_ERR_PLUGIN_DEPLOYMENT",
       `${file}: the Wasm filter's configuration is not a JSON object; WasmPlugin.pluginConfig can only carry JSON objects (pass --config FILE)`,
     );
   }
   if (typeUrl.endsWith("google.protobuf.Struct")) return asObject(any.value) ?? {};
   if (typeUrl.endsWith("TypedStruct")) return asObject(any.value) ?? {};
-  throw new Error(`${file}: configuration of type ${typeUrl} cannot be expressed as WasmPlugin.pluginConfig`);
+  throw new PwtsError(
+    "PWTS_ERR_PLUGIN_DEPLOYMENT",
+    `${file}: configuration of type ${typeUrl} cannot be expressed as WasmPlugin.pluginConfig`,
+  );
 }
 
 function failStrategyOf(config: Json): Pick<PluginDeployment, "failStrategy"> {

@@ -4,7 +4,9 @@
  * every callout cluster a ServiceEntry plus an EnvoyFilter adding the cluster under the name the plugin
  * calls. A WasmPlugin cannot create clusters, and Istio names its own `outbound|PORT||HOST`.
  */
+
 import { isIP } from "node:net";
+import { PwtsError } from "@proxy-wasm-ts/errors";
 import type { CalloutCluster, PluginDeployment } from "./plugin-deployment.ts";
 
 type Json = Record<string, unknown>;
@@ -43,10 +45,16 @@ export function generateIstioResources(plugin: PluginDeployment, options: WasmPl
   const image = options.image.replace(/^oci:\/\//, "");
   const digestMatch = /@sha256:([a-f0-9]{64})$/.exec(image);
   if (!digestMatch?.[1]) {
-    throw new Error(`image "${options.image}" is not pinned by digest (expected …@sha256:<64 hex>)`);
+    throw new PwtsError(
+      "PWTS_ERR_WASMPLUGIN_OPTIONS",
+      `image "${options.image}" is not pinned by digest (expected …@sha256:<64 hex>)`,
+    );
   }
   if (options.selector && options.targetRefs?.length) {
-    throw new Error("choose either a workload selector or targetRefs, not both (Istio rejects both)");
+    throw new PwtsError(
+      "PWTS_ERR_WASMPLUGIN_OPTIONS",
+      "choose either a workload selector or targetRefs, not both (Istio rejects both)",
+    );
   }
   const name = options.name ?? dnsLabel(plugin.name);
   const metadata = { name, ...(options.namespace ? { namespace: options.namespace } : {}) };
@@ -96,7 +104,8 @@ export function generateIstioResources(plugin: PluginDeployment, options: WasmPl
 
 function serviceEntry(cluster: CalloutCluster, pluginName: string, namespace: string | undefined): Json {
   if (!cluster.host || !cluster.port) {
-    throw new Error(
+    throw new PwtsError(
+      "PWTS_ERR_PLUGIN_DEPLOYMENT",
       `callout cluster "${cluster.name}" has no socket address endpoint to build a ServiceEntry from`,
     );
   }

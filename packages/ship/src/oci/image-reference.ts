@@ -2,6 +2,7 @@
  * Image references as `docker`/`oras` spell them: `[registry/]repository[:tag][@sha256:<hex>]`,
  * optionally prefixed with `oci://` (the scheme WasmPlugin URLs use).
  */
+import { PwtsError } from "@proxy-wasm-ts/errors";
 
 /** A parsed image reference. */
 export interface ImageReference {
@@ -25,7 +26,7 @@ const digestPattern = /^sha256:[a-f0-9]{64}$/;
  */
 export function parseImageReference(input: string): ImageReference {
   const fail = (why: string): never => {
-    throw new Error(`image reference "${input}": ${why}`);
+    throw new PwtsError("PWTS_ERR_IMAGE_REFERENCE", `image reference "${input}": ${why}`);
   };
   let rest = input.startsWith("oci://") ? input.slice("oci://".length) : input;
   let digest: string | undefined;

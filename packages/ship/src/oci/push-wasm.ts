@@ -1,3 +1,4 @@
+import { PwtsError } from "@proxy-wasm-ts/errors";
 import { formatImageReference, type ImageReference, parseImageReference } from "./image-reference.ts";
 import type { RegistryCredentials } from "./registry-auth.ts";
 import { RegistryClient, type UploadProgress } from "./registry-client.ts";
@@ -32,7 +33,11 @@ export async function pushWasm(
   options: PushWasmOptions = {},
 ): Promise<PushWasmResult> {
   const reference = parseImageReference(image);
-  if (reference.digest) throw new Error(`image reference "${image}": push needs a tag, not a digest`);
+  if (reference.digest)
+    throw new PwtsError(
+      "PWTS_ERR_IMAGE_REFERENCE",
+      `image reference "${image}": push needs a tag, not a digest`,
+    );
   const layout = options.layout ?? "compat";
   const built = await buildWasmImage(wasm, layout, {
     ...(options.rootIds ? { rootIds: options.rootIds } : {}),

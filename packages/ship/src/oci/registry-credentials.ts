@@ -4,9 +4,11 @@
  * registry in Docker's config (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, as `docker login`
  * and `oras login` write it). Credential helpers (`credsStore`) are not run.
  */
+
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { PwtsError } from "@proxy-wasm-ts/errors";
 import type { RegistryCredentials } from "./registry-auth.ts";
 
 export function resolveCredentials(
@@ -17,9 +19,14 @@ export function resolveCredentials(
   const username = explicit.username ?? env.PWTS_REGISTRY_USERNAME;
   const password = explicit.password ?? env.PWTS_REGISTRY_PASSWORD;
   if (username !== undefined || password !== undefined) {
-    if (!username) throw new Error("a registry password was given without a username (--username)");
+    if (!username)
+      throw new PwtsError(
+        "PWTS_ERR_REGISTRY_CREDENTIALS",
+        "a registry password was given without a username (--username)",
+      );
     if (password === undefined) {
-      throw new Error(
+      throw new PwtsError(
+        "PWTS_ERR_REGISTRY_CREDENTIALS",
         `no password for registry user ${username} (--password-stdin or PWTS_REGISTRY_PASSWORD)`,
       );
     }
@@ -43,6 +50,10 @@ function dockerConfigCredentials(registry: string, env: NodeJS.ProcessEnv): Regi
   if (!entry.auth) return undefined;
   const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  if (colon < 0) throw new Error(`${file}: auths["${registry}"].auth is not base64 of user:password`);
+  if (colon < 0)
+    throw new PwtsError(
+      "PWTS_ERR_REGISTRY_CREDENTIALS",
+      `${file}: auths["${registry}"].auth is not base64 of user:password`,
+    );
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

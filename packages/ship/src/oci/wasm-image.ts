@@ -10,7 +10,9 @@
  * Bytes are deterministic (tar mtime 0, gzip mtime 0, fixed key order) so the same module always gives the
  * same manifest digest.
  */
+
 import { gunzipSync, gzipSync } from "node:zlib";
+import { PwtsError } from "@proxy-wasm-ts/errors";
 import { extract, pack } from "tar-stream";
 import { assertProxyWasmModule, assertWasmModule } from "../wasm-module.ts";
 import { sha256Digest } from "./digest.ts";
@@ -135,15 +137,21 @@ export function parseImageManifest(bytes: Uint8Array, mediaType: string): ImageM
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new Error("manifest is not JSON");
+    throw new PwtsError("PWTS_ERR_NOT_WASM_IMAGE", "manifest is not JSON");
   }
   const m = value as Partial<ImageManifest> & { manifests?: unknown };
   const type = m.mediaType ?? mediaType;
   if (type === MediaType.ociIndex || type === MediaType.dockerManifestList || m.manifests) {
-    throw new Error(`manifest is an index (${type}); a Wasm image must be a single image manifest`);
+    throw new PwtsError(
+      "PWTS_ERR_NOT_WASM_IMAGE",
+      `manifest is an index (${type}); a Wasm image must be a single image manifest`,
+    );
   }
   if (m.schemaVersion !== 2 || !m.config || !Array.isArray(m.layers)) {
-    throw new Error(`manifest (${type || "no media type"}) lacks schemaVersion 2, config or layers`);
+    throw new PwtsError(
+      "PWTS_ERR_NOT_WASM_IMAGE",
+      `manifest (${type || "no media type"}) lacks schemaVersion 2, config or layers`,
+    );
   }
   return m as ImageManifest;
 }
@@ -161,7 +169,8 @@ export function wasmLayerOf(manifest: ImageManifest): { layout: WasmImageLayout;
   const content = layers.find((l) => l.mediaType === MediaType.wasmContentLayer);
   if (layers.length === 2 && content) return { layout: "wasm-layers", layer: content };
   const types = layers.map((l) => l.mediaType).join(", ") || "none";
-  throw new Error(
+  throw new PwtsError(
+    "PWTS_ERR_NOT_WASM_IMAGE",
     `image is not a Wasm image Istio accepts: expected one tar+gzip layer holding ${compatWasmFileName}, ` +
       `or two layers with ${MediaType.wasmContentLayer}; found ${layers.length} layer(s): ${types}`,
   );
@@ -174,10 +183,10 @@ export async function wasmFromLayer(layout: WasmImageLayout, layer: Uint8Array):
   try {
     tar = gunzipSync(layer);
   } catch {
-    throw new Error("compat layer is not gzip data");
+    throw new PwtsError("PWTS_ERR_NOT_WASM_IMAGE", "compat layer is not gzip data");
   }
   const found = await readTarFile(tar, (name) => name.split("/").pop() === compatWasmFileName);
-  if (!found) throw new Error(`compat layer holds no ${compatWasmFileName}`);
+  if (!found) throw new PwtsError("PWTS_ERR_NOT_WASM_IMAGE", `compat layer holds no ${compatWasmFileName}`);
   return found;
 }
 
