@@ -72,3 +72,37 @@ export function upstreamResetReply(
     flag: FLAG_BY_RESET[reason],
   };
 }
+
+/** grpc/status.cc Utility::httpToGrpcStatus (gRPC's http-grpc-status-mapping.md). */
+export function httpToGrpcStatus(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400:
+      return 13; // Internal
+    case 401:
+      return 16; // Unauthenticated
+    case 403:
+      return 7; // PermissionDenied
+    case 404:
+      return 12; // Unimplemented
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return 14; // Unavailable
+    default:
+      return 2; // Unknown
+  }
+}
+
+/**
+ * http/utility.cc PercentEncoding::encode as used for grpc-message: bytes below ' ', from '~' up (so every
+ * non-ASCII byte, `char` being signed), and '%' become %XX.
+ */
+export function grpcPercentEncode(body: Uint8Array): string {
+  let out = "";
+  for (const b of body) {
+    if (b < 0x20 || b >= 0x7e || b === 0x25) out += `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+    else out += String.fromCharCode(b);
+  }
+  return out;
+}
