@@ -36,7 +36,8 @@ function aptRunner() {
 }
 
 function apt(prefix, args) {
-  const [cmd, ...rest] = [...prefix, "apt-get", ...args];
+  // Another apt run (a second `npm test`, unattended upgrades) holds the lock for a while: wait, don't fail.
+  const [cmd, ...rest] = [...prefix, "apt-get", "-o", "DPkg::Lock::Timeout=600", ...args];
   return spawnSync(cmd, rest, {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
