@@ -284,7 +284,37 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     }
   });
 
+  test("an HTTP/2 request over max_headers_count is reset by the codec and logged DPE http2.too_many_headers", async () => {
+    const session = await h2Connect(auto.url());
+    try {
+      const headers: Record<string, string> = { ":method": "GET", ":path": "/too-many", ":authority": "x" };
+      for (let i = 0; i < 97; i++) headers[`x-h${i}`] = "v";
+      const code = await new Promise<number>((resolve) => {
+        const stream = session.request(headers);
+        stream.on("error", () => {});
+        stream.on("close", () => resolve(stream.rstCode ?? -1));
+        stream.resume();
+      });
+      assert.equal(code, constants.NGHTTP2_INTERNAL_ERROR);
+      // 100 entries (pseudo-headers included) are still fine.
+      delete headers["x-h96"];
+      const ok = await h2Request(session, headers);
+      assert.equal(ok.headers[":status"], 200);
+    } finally {
+      session.close();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    assert.match(auto.stdout.join(""), /^HTTP\/2 GET \/too-many 0 DPE http2\.too_many_headers$/m);
+    const stats = await (await fetch(`${auto.adminUrl()}/stats?filter=header_overflow`)).text();
+    assert.match(stats, /http2\.header_overflow: 1/);
+  });
+
   test("a client's RST_STREAM is logged DR http2.remote_reset; a client that drops the connection, DC", async () => {
+    const rxResets = async () => {
+      const stats = await (await fetch(`${auto.adminUrl()}/stats?filter=downstream_rq_rx_reset`)).text();
+      return Number(/downstream_rq_rx_reset: (\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const resetsBefore = await rxResets();
     const session = await h2Connect(auto.url());
     const reset = session.request({ ":path": "/slow/400", ":authority": "x" });
     reset.on("error", () => {});
@@ -302,8 +332,7 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     const lines = auto.stdout.join("");
     assert.match(lines, /^HTTP\/2 GET \/slow\/400 0 DR http2\.remote_reset$/m);
     assert.match(lines, /^HTTP\/2 GET \/slow\/401 0 DC downstream_remote_disconnect$/m);
-    const stats = await (await fetch(`${auto.adminUrl()}/stats?filter=downstream_rq_rx_reset`)).text();
-    assert.match(stats, /downstream_rq_rx_reset: 1/);
+    assert.equal((await rxResets()) - resetsBefore, 1);
   });
 
   test("with codec_type AUTO a connection reset before its first byte does not take the listener down", async () => {

@@ -197,10 +197,12 @@ export class HttpListener {
   private createHttp2Server(): Http2Server {
     const o = this.ctx.config.http2;
     const server = createHttp2Server({
+      // The connection manager applies max_headers_count and max_request_headers_kb itself, as Envoy's codec
+      // does (node's own limits would answer differently): node's limits only need to be above them.
+      maxHeaderListPairs: this.ctx.config.maxHeadersCount * 2 + 16,
       settings: {
         maxConcurrentStreams: o.maxConcurrentStreams,
         initialWindowSize: o.initialStreamWindowSize,
-        maxHeaderListSize: this.ctx.config.maxRequestHeadersKb * 1024,
       },
     });
     server.on("session", (session: ServerHttp2Session) => {

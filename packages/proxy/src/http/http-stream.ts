@@ -4,7 +4,7 @@
  * replies (from the router, a filter or a limit) take Envoy's path through the response filters.
  */
 import type { IncomingMessage } from "node:http";
-import type { Http2Session } from "node:http2";
+import { type Http2Session, constants as http2Constants } from "node:http2";
 import type { Socket } from "node:net";
 import type { ActiveEntry } from "../active-list.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
@@ -26,6 +26,7 @@ import type { SelectedRoute } from "./route-table.ts";
 import { Router, type RouterCallbacks } from "./router.ts";
 
 const EMPTY = Buffer.alloc(0);
+const { NGHTTP2_INTERNAL_ERROR } = http2Constants;
 
 /**
  * grpc/common.cc hasGrpcContentType: "application/grpc" exactly or followed by "+" (application/grpc+proto);
@@ -318,6 +319,22 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     this.isHeadRequest = isHead;
     this.requestHeadersValue = headers;
     this.streamInfo.requestHeaders = headers;
+    // http2/codec_impl.cc saveHeader: more than max_headers_count entries (pseudo-headers included) or more
+    // than max_request_headers_kb of names and values resets the stream (RST_STREAM INTERNAL_ERROR from
+    // nghttp2), logged DPE with the codec's details.
+    const config = this.ctx.config;
+    let bytes = 0;
+    for (const [n, v] of headers) bytes += n.length + v.length;
+    if (headers.length > config.maxHeadersCount || bytes > config.maxRequestHeadersKb * 1024) {
+      this.ctx.stats.counter("http2.header_overflow").inc();
+      this.ctx.stats.counter(`http.${config.statPrefix}.downstream_rq_rx_reset`).inc();
+      this.streamInfo.setFlag("DPE");
+      this.streamInfo.responseCodeDetails = "http2.too_many_headers";
+      this.createFilterChain(false);
+      this.resetByProxy = true;
+      h2.resetWith(NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
     const hasBody = !h2.endAfterHeaders;
     // The connection manager's 100-continue handling is the same for both codecs (see start).
     if (!this.ctx.config.proxy100Continue) {

@@ -184,8 +184,13 @@ export class Http2Downstream implements DownstreamResponse {
 
   /** Envoy resets the stream (Http2 codec_impl.cc: RST_STREAM NO_ERROR for a local reset). */
   destroy(): void {
+    this.resetWith(h2.NGHTTP2_NO_ERROR);
+  }
+
+  /** RST_STREAM with `code`. */
+  resetWith(code: number): void {
     this.resetLocally = true;
-    if (!this.stream.destroyed) this.stream.close(h2.NGHTTP2_NO_ERROR);
+    if (!this.stream.destroyed) this.stream.close(code);
   }
 
   writeContinue(): void {
