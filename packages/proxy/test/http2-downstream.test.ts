@@ -80,6 +80,7 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
   let h2Upstream: Http2Server;
   let h2Port = 0;
   const seenTrailers: IncomingHttpHeaders[] = [];
+  const seenH2Headers: IncomingHttpHeaders[] = [];
   let auto: RunningTestProxy;
   let http1Only: RunningTestProxy;
   let http2Only: RunningTestProxy;
@@ -91,6 +92,7 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     // An HTTP/2 upstream that records request trailers and ends its response with trailers.
     h2Upstream = createH2Server();
     h2Upstream.on("stream", (stream, headers) => {
+      seenH2Headers.push(headers);
       stream.on("trailers", (t) => seenTrailers.push(t));
       stream.resume();
       stream.on("end", () => {
@@ -385,6 +387,8 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
       session.close();
     }
     assert.equal(seenTrailers.length, 1);
+    // te: trailers is the one hop-by-hop header that goes upstream.
+    assert.equal(seenH2Headers.at(-1)?.te, "trailers");
     assert.equal(seenTrailers[0]!["x-client-trailer"], "from-client");
     assert.equal(seenTrailers[0]!["x-seen-client-trailer"], "from-client");
     assert.equal(seenTrailers[0]!["x-plugin-request-trailer"], "req");

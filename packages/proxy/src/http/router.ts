@@ -152,9 +152,12 @@ export class Router implements UpstreamResponseHandler {
     applyHeaderOptions(headers, this.ctx.routeTable.config.requestHeadersToAdd, expandNothing);
 
     if (this.stream.rejectInvalidRequestHeaders(headers)) return;
+    // `te: trailers` is the one hop-by-hop header Envoy forwards (conn_manager_utility.cc sanitizeTEHeader
+    // keeps it; gRPC servers require it).
     const upstreamHeaders: HeaderList = [];
     for (const [n, v] of headers)
-      if (n[0] !== ":" && !isHopByHop(n) && n !== "host") upstreamHeaders.push([n, v]);
+      if (n[0] !== ":" && n !== "host" && (!isHopByHop(n) || (n === "te" && v === "trailers")))
+        upstreamHeaders.push([n, v]);
     // A streamed body without content-length goes out chunked (undici's default).
     if (!endStream) this.body = new PassThrough();
     cluster.active++;
