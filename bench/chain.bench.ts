@@ -12,7 +12,7 @@
  */
 
 import { join } from "node:path";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "../packages/proxy/test/support/config.ts";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite, figureCases } from "./benchmark.ts";

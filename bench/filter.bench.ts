@@ -11,7 +11,8 @@
  * the listener builds them.
  */
 import { type Plugin, ProxyWasmHost } from "@proxy-wasm-ts/host";
-import { compileWat } from "../packages/host/test/support/wat.ts";
+import { noopPluginWat } from "@proxy-wasm-ts/test-support/proxy-plugins";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 import type { HeaderList } from "../packages/proxy/src/http/header-list.ts";
 import type {
   BodyBuffer,
@@ -21,7 +22,6 @@ import type {
 } from "../packages/proxy/src/http/http-filter.ts";
 import { StreamInfo } from "../packages/proxy/src/stream-info.ts";
 import { WasmHttpFilter } from "../packages/proxy/src/wasm/wasm-http-filter.ts";
-import { noopPluginWat } from "../packages/proxy/test/support/plugins.ts";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { cpuNsPerCall, defineSuite } from "./benchmark.ts";
 

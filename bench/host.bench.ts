@@ -16,7 +16,7 @@
  */
 import type { Plugin } from "@proxy-wasm-ts/host";
 import { type PluginHarness, startPlugin } from "@proxy-wasm-ts/host/testing";
-import { compileWat } from "../packages/host/test/support/wat.ts";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 import { cpuNsPerCall, cpuNsPerOperation, defineSuite } from "./benchmark.ts";
 
 const READS_PER_SAMPLE = 1_000_000;

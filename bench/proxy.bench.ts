@@ -10,8 +10,8 @@
  * "CPU µs/req" is the proxy process's own CPU time per request, the steadiest figure on a shared machine.
  */
 
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "../packages/proxy/test/support/config.ts";
-import { noopPluginWat, writePlugins } from "../packages/proxy/test/support/plugins.ts";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import { noopPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite, figureCases, type TargetSet } from "./benchmark.ts";

@@ -11,7 +11,7 @@
  */
 import { connect } from "node:net";
 import { join } from "node:path";
-import { staticCluster } from "../packages/proxy/test/support/config.ts";
+import { staticCluster } from "@proxy-wasm-ts/test-support/envoy-config";
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { defineSuite, figureCases, latestFigure } from "./benchmark.ts";
 import { processCpuMicros } from "./process-cpu.ts";

@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { freePort, startRegistry, type TestRegistry } from "../packages/ship/test/support/registry.ts";
+import { startRegistry, type TestRegistry } from "@proxy-wasm-ts/test-support/docker-registry";
+import { freePort } from "@proxy-wasm-ts/test-support/server-process";
 import { type NpmRegistry, startNpmRegistry } from "./support/npm-registry.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));

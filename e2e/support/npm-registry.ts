@@ -3,14 +3,14 @@
  * `@proxy-wasm-ts` scope are served only from what the test publishes; every other package is proxied from
  * the registry npm itself is configured with, so a user's `npm install` resolves as it would in real life.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "../../packages/ship/test/support/registry.ts";
+import { answers, freePort, startServerProcess } from "@proxy-wasm-ts/test-support/server-process";
 
 const execFileAsync = promisify(execFile);
 
@@ -59,21 +59,16 @@ log: { type: stdout, format: pretty, level: error }
   const manifest = createRequire(import.meta.url).resolve("verdaccio/package.json");
   const bin = join(dirname(manifest), "bin", "verdaccio");
   const args = [bin, "--config", config, "--listen", `127.0.0.1:${port}`];
-  const child: ChildProcess = spawn(await nodeForVerdaccio(), args, { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
+  const server = await startServerProcess({
+    name: `Verdaccio on ${url}`,
+    command: await nodeForVerdaccio(),
+    args,
+    dir,
+    ready: answers(`${url}-/ping`),
+    attempts: 600,
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  const { stop } = server;
   try {
-    await waitUntilServing(url, child);
     // Verdaccio's htpasswd plugin registers a user on first login and answers with a token.
     const res = await fetch(`${url}-/user/org.couchdb.user:journey`, {
       method: "PUT",
@@ -95,7 +90,7 @@ log: { type: stdout, format: pretty, level: error }
     return { url, userConfig, env, stop };
   } catch (err) {
     await stop();
-    throw new Error(`Verdaccio on ${url}: ${(err as Error).message}\n${stderr.trim()}`);
+    throw new Error(`Verdaccio on ${url}: ${(err as Error).message}\n${server.stderr().trim()}`);
   }
 }
 
@@ -119,19 +114,4 @@ async function nodeForVerdaccio(): Promise<string> {
     ]);
   }
   return binary;
-}
-
-async function waitUntilServing(url: string, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}-/ping`);
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("did not answer /-/ping within 60 s");
 }

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { compileWat } from "../../host/test/support/wat.ts";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 
 const run = promisify(execFile);
 const pwts = join(import.meta.dirname, "..", "bin", "pwts.js");

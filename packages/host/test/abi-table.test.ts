@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 import { findImport, IMPORT_TABLE } from "../src/abi/table.ts";
 import { ProxyWasmModule } from "../src/module.ts";
 import { abiModuleWat, startAbiHarness } from "./support/abi-module.ts";
-import { compileWat } from "./support/wat.ts";
 
 /** The spec's 47 host functions: name and Wasm parameter types (every one returns i32 except proc_exit). */
 const SPEC_V021: Array<[string, string]> = [

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ModuleLoadError, PeerType, Status } from "@proxy-wasm-ts/host";
 import { type HarnessOptions, type PluginHarness, startPlugin } from "@proxy-wasm-ts/host/testing";
-import { compileWat } from "./support/wat.ts";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 
 const TIMEOUT = { timeout: 30_000 };
 const decoder = new TextDecoder();

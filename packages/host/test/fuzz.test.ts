@@ -17,7 +17,7 @@ import {
   type TestHttpStream,
   type TestTcpStream,
 } from "@proxy-wasm-ts/host/testing";
-import { compileWat } from "./support/wat.ts";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 
 /** Override with FUZZ_SEED=<n> to explore further; a failure message names the seed, round and call. */
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_2026);

@@ -1,10 +1,10 @@
 /** Module loading, start-up, memory safety, re-entrant allocation and trace mode. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 import { ModuleLoadError, ProxyWasmModule } from "../src/module.ts";
 import { startPlugin } from "../src/testing/index.ts";
 import { Action, Status } from "../src/types.ts";
-import { compileWat } from "./support/wat.ts";
 
 const opts = { timeout: 30_000 };
 const BASE = `

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { httpBootstrap, staticCluster } from "@proxy-wasm-ts/test-support/envoy-config";
 import { parseBootstrapText } from "../src/config/load-config.ts";
 import type { BootstrapConfig } from "../src/config/model.ts";
-import { httpBootstrap, staticCluster } from "./support/config.ts";
 
 const parse = (yaml: string): BootstrapConfig => parseBootstrapText(yaml, "test.yaml", "/tmp");
 const route = `

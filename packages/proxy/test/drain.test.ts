@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { httpBootstrap, staticCluster } from "@proxy-wasm-ts/test-support/envoy-config";
 import { Client } from "undici";
-import { httpBootstrap, staticCluster } from "./support/config.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
+import { httpBootstrap, staticCluster } from "@proxy-wasm-ts/test-support/envoy-config";
 import { request } from "undici";
-import { httpBootstrap, staticCluster } from "./support/config.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { RawConnection } from "./support/raw-http.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";

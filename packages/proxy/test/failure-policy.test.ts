@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import { flakyPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { Pool } from "undici";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
-import { flakyPluginWat, writePlugins } from "./support/plugins.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
 

@@ -6,12 +6,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ProxyWasmHost } from "@proxy-wasm-ts/host";
-import { compileWat } from "../../host/test/support/wat.ts";
+import { httpBootstrap, staticCluster } from "@proxy-wasm-ts/test-support/envoy-config";
+import { noopPluginWat } from "@proxy-wasm-ts/test-support/proxy-plugins";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 import { parseBootstrapText } from "../src/config/load-config.ts";
 import { StreamInfo } from "../src/stream-info.ts";
 import { streamProperties } from "../src/wasm/stream-properties.ts";
-import { httpBootstrap, staticCluster } from "./support/config.ts";
-import { noopPluginWat } from "./support/plugins.ts";
 
 const routes = `
               - match: { prefix: "/" }

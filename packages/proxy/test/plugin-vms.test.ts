@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, test } from "node:test";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import { flakyPluginWat, headerPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { request } from "undici";
 import { sha256Hex } from "../src/wasm/plugin-code.ts";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
-import { flakyPluginWat, headerPluginWat, writePlugins } from "./support/plugins.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
 

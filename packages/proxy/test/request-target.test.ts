@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
-import { headerPluginWat, writePlugins } from "./support/plugins.ts";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import { headerPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { RawConnection } from "./support/raw-http.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";

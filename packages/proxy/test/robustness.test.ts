@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { httpBootstrap, staticCluster } from "@proxy-wasm-ts/test-support/envoy-config";
 import { Client, type Dispatcher } from "undici";
-import { httpBootstrap, staticCluster } from "./support/config.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { compileWat } from "../../host/test/support/wat.ts";
-import { writePlugins } from "./support/plugins.ts";
+import { writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 import { type PwtsProcess, startPwts } from "./support/pwts-process.ts";
 
 // The host's TCP routing fixture (seeds 000/001): even last octet of source.address -> egress-router1,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import { regionPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { request } from "undici";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
-import { regionPluginWat, writePlugins } from "./support/plugins.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { RawConnection } from "./support/raw-http.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";

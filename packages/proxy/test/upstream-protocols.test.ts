@@ -7,8 +7,8 @@ import {
 } from "node:http2";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { after, before, describe, test } from "node:test";
+import { httpBootstrap } from "@proxy-wasm-ts/test-support/envoy-config";
 import { request } from "undici";
-import { httpBootstrap } from "./support/config.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { makeCertificates } from "./support/tls.ts";
 

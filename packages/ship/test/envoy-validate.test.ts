@@ -3,9 +3,9 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { tinyPluginWasm } from "@proxy-wasm-ts/test-support/wasm-fixture";
 import { parse, stringify } from "yaml";
 import { type ConfigProblem, validateConfigFiles } from "../src/index.ts";
-import { tinyPluginWasm } from "./support/wasm-fixture.ts";
 
 const seeds = new URL("./fixtures/seeds/", import.meta.url).pathname;
 const errors = (problems: ConfigProblem[]) => problems.filter((p) => p.severity === "error");

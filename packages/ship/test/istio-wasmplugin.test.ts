@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { startRegistry, type TestRegistry } from "@proxy-wasm-ts/test-support/docker-registry";
+import { tinyPluginWasm } from "@proxy-wasm-ts/test-support/wasm-fixture";
 import { parseAllDocuments } from "yaml";
 import { istioManifests, pushWasm, validateConfigFiles, validateWasmPlugin } from "../src/index.ts";
-import { startRegistry, type TestRegistry } from "./support/registry.ts";
-import { tinyPluginWasm } from "./support/wasm-fixture.ts";
 
 const digest = `sha256:${"ab".repeat(32)}`;
 

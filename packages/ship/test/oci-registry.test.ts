@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { startRegistry, type TestRegistry } from "@proxy-wasm-ts/test-support/docker-registry";
+import { freePort } from "@proxy-wasm-ts/test-support/server-process";
+import { tinyPluginWasm } from "@proxy-wasm-ts/test-support/wasm-fixture";
 import { pullWasm, pushWasm, RegistryError, sha256Digest, type UploadProgress } from "../src/index.ts";
-import { freePort, startRegistry, type TestRegistry } from "./support/registry.ts";
 import { type RegistryFront, startRegistryFront } from "./support/registry-front.ts";
-import { tinyPluginWasm } from "./support/wasm-fixture.ts";
 
 const run = promisify(execFile);
 
@@ -255,7 +256,7 @@ describe("a registry that refuses single-request uploads", { timeout: 300_000 },
 test("a module without a Proxy-Wasm ABI marker is refused before anything is sent", {
   timeout: 60_000,
 }, async () => {
-  const { compileWat } = await import("../../host/test/support/wat.ts");
+  const { compileWat } = await import("@proxy-wasm-ts/test-support/wat");
   const plain = compileWat(`(module (func (export "main")))`);
   await assert.rejects(pushWasm(plain, "127.0.0.1:1/x/y:1"), /exports no proxy_abi_version_\* marker/);
 });

@@ -5,8 +5,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { startRegistry, type TestRegistry } from "./support/registry.ts";
-import { tinyPluginWasm } from "./support/wasm-fixture.ts";
+import { startRegistry, type TestRegistry } from "@proxy-wasm-ts/test-support/docker-registry";
+import { tinyPluginWasm } from "@proxy-wasm-ts/test-support/wasm-fixture";
 
 let registry: TestRegistry;
 let dir: string;

@@ -9,6 +9,8 @@ import { lookup as dnsLookup } from "node:dns";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LookupFunction } from "node:net";
 import { after, before, describe, type TestContext, test } from "node:test";
+import { startRegistry, type TestRegistry } from "@proxy-wasm-ts/test-support/docker-registry";
+import { tinyPluginWasm } from "@proxy-wasm-ts/test-support/wasm-fixture";
 import { Agent } from "undici";
 import { pullWasm, pushWasm, RegistryClient, RegistryError } from "../src/index.ts";
 import {
@@ -16,8 +18,6 @@ import {
   type RecordingFrontOptions,
   startRecordingFront,
 } from "./support/recording-front.ts";
-import { startRegistry, type TestRegistry } from "./support/registry.ts";
-import { tinyPluginWasm } from "./support/wasm-fixture.ts";
 
 const credentials = { username: "shipper", password: "s3cret-pass" };
 const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
+import { tinyPluginWasm } from "@proxy-wasm-ts/test-support/wasm-fixture";
 import { pack } from "tar-stream";
 import { buildWasmImage, wasmFromLayer } from "../src/oci/wasm-image.ts";
-import { tinyPluginWasm } from "./support/wasm-fixture.ts";
 
 async function tarGz(files: Record<string, Uint8Array>): Promise<Uint8Array> {
   const archive = pack();

@@ -4,12 +4,13 @@
  * (i32/i64 conversions included) with chosen pointers. It has a bump allocator (`malloc`), two pages of
  * memory, a scratch area at 16..8191 for test inputs, and HTTP callbacks that return `hold` (Pause by default).
  */
+
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 import { IMPORT_TABLE, type ImportSpec } from "../../src/abi/table.ts";
 import type { Context } from "../../src/context.ts";
 import { type HarnessOptions, type PluginHarness, startPlugin } from "../../src/testing/index.ts";
 import type { AbiVersion } from "../../src/types.ts";
 import type { Vm } from "../../src/vm.ts";
-import { compileWat } from "./wat.ts";
 
 export const HEAP_START = 8192;
 

@@ -5,9 +5,9 @@
  * exact callback sequence.
  */
 
+import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 import { writeProtoFields } from "../../src/envoy/protobuf.ts";
 import { serializePairs } from "../../src/pairs.ts";
-import { compileWat } from "./wat.ts";
 
 function watString(bytes: Uint8Array): string {
   return [...bytes].map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");

@@ -4,9 +4,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { main } from "../../cli/src/main.ts";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
-import { headerPluginWat, rejectConfigurePluginWat, writePlugins } from "./support/plugins.ts";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import {
+  headerPluginWat,
+  rejectConfigurePluginWat,
+  writePlugins,
+} from "@proxy-wasm-ts/test-support/proxy-plugins";
+import { main } from "../src/main.ts";
 
 const plugins = writePlugins({ header: headerPluginWat(), reject: rejectConfigurePluginWat() });
 const dir = mkdtempSync(join(tmpdir(), "pwts-bad-config-"));

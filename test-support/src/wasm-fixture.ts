@@ -1,5 +1,5 @@
 /** A tiny but valid Proxy-Wasm-shaped module for shipping tests (compiled from .wat with wabt). */
-import { compileWat } from "../../../host/test/support/wat.ts";
+import { compileWat } from "./wat.ts";
 
 export function tinyPluginWasm(marker = "pwts"): Uint8Array {
   return compileWat(`(module
