@@ -402,11 +402,11 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     const on = await RawConnection.open(http1Trailers.port());
     try {
       on.write(request);
-      const text = await on.waitFor(/\r\n0\r\n[^]*\r\n\r\n$/);
+      const text = await on.waitFor(/\r\n0\r\n[\s\S]*\r\n\r\n$/);
       assert.match(text, /^HTTP\/1\.1 200 /);
       assert.match(text, /transfer-encoding: chunked/i);
-      assert.match(text, /\r\n0\r\n[^]*x-upstream-trailer: up\r\n/);
-      assert.match(text, /\r\n0\r\n[^]*x-plugin-response-trailer: resp\r\n/);
+      assert.match(text, /\r\n0\r\n[\s\S]*x-upstream-trailer: up\r\n/);
+      assert.match(text, /\r\n0\r\n[\s\S]*x-plugin-response-trailer: resp\r\n/);
     } finally {
       on.close();
     }
