@@ -337,6 +337,25 @@ describe("HTTP/2 downstream (h2c) and trailers", { timeout: 60_000 }, () => {
     assert.equal((await rxResets()) - resetsBefore, 1);
   });
 
+  test("an HTTP/1.1 request asking to upgrade to h2c is served over HTTP/1.1 without the upgrade headers", async () => {
+    const c = await RawConnection.open(auto.port());
+    try {
+      c.write(
+        "GET /h2c-upgrade HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\n" +
+          "http2-settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+      );
+      const text = await c.waitFor(/\r\n0\r\n\r\n$/);
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      const json = text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1);
+      const seen = JSON.parse(json) as { headers: Record<string, string> };
+      assert.equal(seen.headers.upgrade, undefined);
+      assert.equal(seen.headers["http2-settings"], undefined);
+      assert.equal(seen.headers["x-seen-protocol"], "HTTP/1.1");
+    } finally {
+      c.close();
+    }
+  });
+
   test("with codec_type AUTO a connection reset before its first byte does not take the listener down", async () => {
     const socket = netConnect(auto.port(), "127.0.0.1");
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));

@@ -270,7 +270,15 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     }
     this.isHeadRequest = method === "HEAD";
     // No upgrade_configs: Envoy refuses an upgrade (and closes the connection), once the filters exist.
-    const upgrade = req.headers.upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? "");
+    let upgrade = req.headers.upgrade !== undefined && /\bupgrade\b/i.test(req.headers.connection ?? "");
+    if (upgrade && req.headers.upgrade!.toLowerCase() === "h2c") {
+      // http1/codec_impl.cc onHeadersCompleteBase: "Ignore h2c upgrade requests until we support them": the
+      // request is served over HTTP/1.1 without Upgrade and HTTP2-Settings (Connection goes with the other
+      // hop-by-hop headers).
+      upgrade = false;
+      removeHeader(headers, "upgrade");
+      removeHeader(headers, "http2-settings");
+    }
     this.decodeHeaders(headers, authority, path, hasBody, req.headers["content-type"], upgrade);
   }
 
