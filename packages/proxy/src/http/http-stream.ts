@@ -739,7 +739,9 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     // connection ("we don't want to wait around for the request to finish").
     if (!this.remoteComplete) this.res.shouldKeepAlive = false;
     this.streamInfo.firstDownstreamTxMs = performance.now();
-    if (endStream && this.h2) this.h2.respond(status, flat, true);
+    // Response trailers come only from an HTTP/2 upstream; a local reply or an HTTP/1 upstream has none.
+    if (this.h2)
+      this.h2.respond(status, flat, endStream, !this.localReplySent && this.router.upstreamIsHttp2);
     else {
       this.res.writeHead(status, flat);
       if (endStream) this.res.end();

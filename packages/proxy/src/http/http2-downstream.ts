@@ -96,6 +96,8 @@ export class Http2Downstream implements DownstreamResponse {
   private finished = false;
   /** This side reset the stream. */
   private resetLocally = false;
+  /** The response was started with `waitForTrailers` (it may end with trailers). */
+  private waitsForTrailers = false;
   private readonly session: Http2Session | undefined;
 
   /** The client reset this stream (RST_STREAM) while its connection stayed up. */
@@ -130,20 +132,23 @@ export class Http2Downstream implements DownstreamResponse {
   set shouldKeepAlive(_keep: boolean) {}
 
   writeHead(status: number, headers: string[]): void {
-    this.respond(status, headers, false);
+    this.respond(status, headers, false, true);
   }
 
   /**
    * HEADERS, with END_STREAM when nothing follows (a gRPC trailers-only response is one HEADERS frame).
-   * Otherwise trailers may follow the body, so node waits for them (`wantTrailers`).
+   * When trailers may follow the body (`mayHaveTrailers`: the response comes from an HTTP/2 upstream), node
+   * waits for them (`wantTrailers`) and, if none come, ends with an empty DATA frame; otherwise END_STREAM
+   * rides on the last DATA frame, as Envoy's codec sends it.
    */
-  respond(status: number, headers: string[], endStream: boolean): void {
+  respond(status: number, headers: string[], endStream: boolean, mayHaveTrailers: boolean): void {
     const stream = this.stream;
     if (stream.headersSent || stream.destroyed) return;
+    this.waitsForTrailers = !endStream && mayHaveTrailers;
     try {
       stream.respond(
         headerObject(status, headers),
-        endStream ? { endStream: true } : { waitForTrailers: true },
+        endStream ? { endStream: true } : this.waitsForTrailers ? { waitForTrailers: true } : {},
       );
     } catch {
       // A header HTTP/2 cannot carry (node refuses it): the stream is reset rather than the process crashing.
@@ -154,7 +159,7 @@ export class Http2Downstream implements DownstreamResponse {
       this.finished = true;
       return;
     }
-    // Without trailers node ends the stream with an empty DATA frame carrying END_STREAM.
+    if (!this.waitsForTrailers) return;
     stream.once("wantTrailers", () => {
       this.finished = true;
       const t = this.trailers;
@@ -169,6 +174,7 @@ export class Http2Downstream implements DownstreamResponse {
   }
 
   end(): void {
+    if (!this.waitsForTrailers) this.finished = true;
     this.stream.end();
   }
 
@@ -179,7 +185,7 @@ export class Http2Downstream implements DownstreamResponse {
   /** Ends the body with trailers (a HEADERS frame with END_STREAM). */
   endWithTrailers(trailers: HeaderList): void {
     this.trailers = trailers;
-    this.stream.end();
+    this.end();
   }
 
   /** Envoy resets the stream (Http2 codec_impl.cc: RST_STREAM NO_ERROR for a local reset). */

@@ -87,6 +87,11 @@ export class Router implements UpstreamResponseHandler {
     private readonly stream: RouterCallbacks,
   ) {}
 
+  /** The upstream speaks HTTP/2 (its response may end with trailers). */
+  get upstreamIsHttp2(): boolean {
+    return this.cluster?.config.http2 === true;
+  }
+
   /** Request headers leave the filter chain (`endStream`: no body follows). */
   headers(headers: HeaderList, endStream: boolean): void {
     if (endStream) this.stream.disarmRequestTimeout();
