@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createServer, type Http2Server } from "node:http2";
 import { after, before, describe, test } from "node:test";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import { grpcPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { request } from "undici";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
-import { grpcPluginWat, writePlugins } from "./support/plugins.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
 

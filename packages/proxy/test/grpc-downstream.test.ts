@@ -6,8 +6,12 @@ import assert from "node:assert/strict";
 import { connect, constants } from "node:http2";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
-import { localReplyPluginWat, trailersPluginWat, writePlugins } from "./support/plugins.ts";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import {
+  localReplyPluginWat,
+  trailersPluginWat,
+  writePlugins,
+} from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { type PwtsProcess, startPwts } from "./support/pwts-process.ts";
 

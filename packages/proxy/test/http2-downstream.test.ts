@@ -9,8 +9,8 @@ import {
 } from "node:http2";
 import { connect as netConnect } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { httpBootstrap, staticCluster, wasmHttpFilter } from "./support/config.ts";
-import { trailersPluginWat, writePlugins } from "./support/plugins.ts";
+import { httpBootstrap, staticCluster, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import { trailersPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { RawConnection } from "./support/raw-http.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
