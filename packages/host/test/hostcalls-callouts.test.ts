@@ -13,12 +13,18 @@ const GOOD_HEADERS = serializePairs([
   [":authority", "svc"],
 ]);
 
-function httpCall(t: AbiHarness, cluster: string, headers: Uint8Array, tokenPtr = t.out()): number {
+function httpCall(
+  t: AbiHarness,
+  cluster: string,
+  headers: Uint8Array,
+  tokenPtr = t.out(),
+  timeoutMs = 1000,
+): number {
   const [c, cl] = t.put(cluster);
   const [h, hl] = t.put(headers);
   const [b, bl] = t.put("payload");
   const [tr, trl] = t.put(serializePairs([["t", "1"]]));
-  return t.call("proxy_http_call", c, cl, h, hl, b, bl, tr, trl, 1000, tokenPtr);
+  return t.call("proxy_http_call", c, cl, h, hl, b, bl, tr, trl, timeoutMs, tokenPtr);
 }
 
 describe("proxy_http_call", opts, () => {
@@ -52,6 +58,12 @@ describe("proxy_http_call", opts, () => {
     s.run(() =>
       assert.equal(httpCall(s.t, "svc_cluster", GOOD_HEADERS, s.t.badPointer), Status.InvalidMemoryAccess),
     ));
+
+  test("BAD_ARGUMENT for a negative timeout (a signed int in Envoy)", () =>
+    s.run(() => {
+      assert.equal(httpCall(s.t, "svc_cluster", GOOD_HEADERS, s.t.out(), -1), Status.BadArgument);
+      assert.equal(httpCall(s.t, "svc_cluster", GOOD_HEADERS, s.t.out(), -2147483648), Status.BadArgument);
+    }));
 
   test("INVALID_MEMORY_ACCESS for a cluster name out of bounds", () =>
     s.run(() => {

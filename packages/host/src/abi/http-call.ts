@@ -31,6 +31,9 @@ export function httpCallImports(vm: Vm) {
       const headers = parsePairs(headerBytes);
       const trailers = parsePairs(trailerBytes);
       if (headers === null || trailers === null) return Status.BadArgument;
+      // The timeout is a signed int in Envoy (context.cc Context::httpCall, `int timeout_milliseconds`;
+      // cpp-host exports.cc http_call passes the i32 through): a negative one is BAD_ARGUMENT.
+      if ((timeoutMs | 0) < 0) return Status.BadArgument;
       const root = vm.effective().rootContext;
       if (!root) return Status.BadArgument;
       const { status, token } = root.startHttpCall(
@@ -38,7 +41,7 @@ export function httpCallImports(vm: Vm) {
         headers,
         body.slice(),
         trailers,
-        timeoutMs >>> 0,
+        timeoutMs | 0,
       );
       if (status === Status.Ok) vm.writeU32(tokenPtr, token);
       return status;
