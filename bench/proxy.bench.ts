@@ -6,6 +6,8 @@
  *
  * Targets (issue 4), as ratios to compare in the table: no filter ≥ 0.9× the baseline's throughput (µs/req
  * ratio ≤ 1.11); one Wasm filter costs ≤ 10% of the no-filter throughput.
+ * HTTP/2 (h2c, h2load with the same number of requests in flight) through the same no-filter and no-op
+ * proxies, as the no-op filter's cost on HTTP/2 next to its cost on HTTP/1.1.
  * The p99 and CPU cases report figures of the latest throughput sample of the same target (no extra load run);
  * "CPU µs/req" is the proxy process's own CPU time per request, the steadiest figure on a shared machine.
  */
@@ -15,6 +17,7 @@ import { noopPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-p
 import { buildPlugin } from "../plugins/test-support/plugin-build.ts";
 import { BASELINE_REVERSE_PROXY_JS } from "./baseline-reverse-proxy.ts";
 import { defineSuite, figureCases, type TargetSet } from "./benchmark.ts";
+import { H2Load, requireH2load } from "./h2-load.ts";
 import { CONNECTIONS, DURATION_S, fixedResponseUpstreamJs, HttpLoad } from "./http-load.ts";
 import { ProcessTargets } from "./process-targets.ts";
 
@@ -38,6 +41,18 @@ function proxyYaml(upstreamPort: number, filters: string): string {
 type Target = "baseline" | "none" | "noop" | "header";
 const targets = new ProcessTargets<Target>();
 const load = new HttpLoad(targets, { path: "/bench" });
+// The same no-filter and no-op proxies answer HTTP/2 too (codec_type AUTO, h2c with prior knowledge).
+const h2 = new H2Load(targets, "/bench");
+const H2_SET: TargetSet<Target> = {
+  targets: ["none", "noop"],
+  label: {
+    baseline: "",
+    none: "HTTP/2 pwts run, no filter",
+    noop: "HTTP/2 pwts run, no-op Wasm filter",
+    header: "",
+  },
+  comparedWith: { baseline: undefined, none: undefined, noop: "none", header: undefined },
+};
 
 const TARGET_SET: TargetSet<Target> = {
   targets: ["baseline", "none", "noop", "header"],
@@ -52,9 +67,10 @@ const TARGET_SET: TargetSet<Target> = {
 
 export default defineSuite({
   name: "proxy",
-  description: `µs per request (1/throughput), proxy CPU µs per request and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon ${CONNECTIONS} connections, ${DURATION_S} s per sample.`,
+  description: `µs per request (1/throughput), proxy CPU µs per request and p99 ms through pwts run (no filter, one no-op Wasm filter, header mutation) vs node:http + undici reverse proxy, autocannon ${CONNECTIONS} connections, ${DURATION_S} s per sample; HTTP/2 (h2c) no filter and no-op filter with h2load, the same requests in flight.`,
   runs: 9,
   async setup() {
+    await requireH2load();
     const plugins = writePlugins({ noop: noopPluginWat() });
     await buildPlugin(HEADER_MUTATION_DIR); // built unless up to date
     const upstreamPort = await targets.helper(UPSTREAM_JS);
@@ -71,5 +87,7 @@ export default defineSuite({
     ...figureCases(TARGET_SET, "µs/req", "µs/req", (t) => load.measure(t)),
     ...figureCases(TARGET_SET, "CPU µs/req", "CPU µs/req", (t) => load.lastCpu(t)),
     ...figureCases(TARGET_SET, "p99", "ms", (t) => load.lastP99(t)),
+    ...figureCases(H2_SET, "µs/req", "µs/req", (t) => h2.measure(t)),
+    ...figureCases(H2_SET, "CPU µs/req", "CPU µs/req", (t) => h2.lastCpu(t)),
   ],
 });
