@@ -106,7 +106,7 @@ export class HttpCallout extends Callout {
 }
 
 /** gRPC status codes used by the host. */
-export const GrpcStatus = { Ok: 0, Cancelled: 1, DeadlineExceeded: 4, Unavailable: 14 } as const;
+export const GrpcStatus = { Ok: 0, Cancelled: 1, DeadlineExceeded: 4, Internal: 13, Unavailable: 14 } as const;
 
 /** A `proxy_grpc_call` (unary) or `proxy_grpc_stream` in flight. */
 export class GrpcCallout extends Callout {
@@ -125,6 +125,8 @@ export class GrpcCallout extends Callout {
   onSend: ((message: Uint8Array, endOfStream: boolean) => void) | undefined;
   /** Embedder hook: told when the plugin cancels or closes. */
   onCancel: (() => void) | undefined;
+  /** A unary call's response message, kept until the call closes (see `close`). */
+  private response: Uint8Array | null = null;
 
   constructor(
     root: RootContext,
@@ -143,35 +145,63 @@ export class GrpcCallout extends Callout {
     this.streaming = streaming;
   }
 
-  /** Delivers response initial metadata (`proxy_on_grpc_receive_initial_metadata`). */
+  /**
+   * Delivers response initial metadata (`proxy_on_grpc_receive_initial_metadata`). On a unary call the
+   * plugin never sees it: Envoy's AsyncRequestImpl::onReceiveInitialMetadata (source/common/grpc/
+   * async_client_impl.cc) drops it, and context.h's GrpcCallClientHandler has no metadata callbacks.
+   */
   receiveInitialMetadata(metadata: HeaderInput): boolean {
     if (this.finished) return false;
-    this.root.deliverGrpcMetadata(this, MapType.GrpcCallInitialMetadata, HeaderMap.from(metadata));
+    if (this.streaming)
+      this.root.deliverGrpcMetadata(this, MapType.GrpcCallInitialMetadata, HeaderMap.from(metadata));
     return true;
   }
 
-  /** Delivers one response message (`proxy_on_grpc_receive`). */
+  /**
+   * Delivers one response message (`proxy_on_grpc_receive`). A unary call keeps it until `close`: Envoy's
+   * AsyncRequestImpl::onReceiveMessageRaw stores the response and hands it over only on an OK close.
+   */
   receive(message: BytesInput): boolean {
     if (this.finished) return false;
-    this.root.deliverGrpcMessage(this, new ByteBuffer(toBytes(message), false));
+    if (this.streaming) this.root.deliverGrpcMessage(this, new ByteBuffer(toBytes(message), false));
+    else this.response = toBytes(message).slice();
     return true;
   }
 
-  /** Delivers trailing metadata (`proxy_on_grpc_receive_trailing_metadata`). */
+  /** Delivers trailing metadata (`proxy_on_grpc_receive_trailing_metadata`); dropped on a unary call. */
   receiveTrailingMetadata(metadata: HeaderInput): boolean {
     if (this.finished) return false;
-    this.root.deliverGrpcMetadata(this, MapType.GrpcCallTrailingMetadata, HeaderMap.from(metadata));
+    if (this.streaming)
+      this.root.deliverGrpcMetadata(this, MapType.GrpcCallTrailingMetadata, HeaderMap.from(metadata));
     return true;
   }
 
-  /** Ends the call with a gRPC status (`proxy_on_grpc_close`; message via `proxy_get_status`). */
+  /**
+   * Ends the call with a gRPC status. A stream gets `proxy_on_grpc_close` (message via `proxy_get_status`).
+   * A unary call gets one callback, as Envoy's AsyncRequestImpl::onRemoteClose decides: OK with a response
+   * is `proxy_on_grpc_receive` only (onSuccessRaw -> Context::onGrpcReceiveWrapper); any other status is
+   * `proxy_on_grpc_close` only (onFailure -> Context::onGrpcCloseWrapper), and OK without a response is
+   * INTERNAL with an empty message.
+   */
   close(status: number, message = ""): boolean {
     if (!this.finish()) return false;
-    this.root.deliverGrpcClose(this, status, message);
+    if (this.streaming) {
+      this.root.deliverGrpcClose(this, status, message);
+      return true;
+    }
+    const response = this.response;
+    this.response = null;
+    if (status === GrpcStatus.Ok && response !== null) {
+      this.root.deliverGrpcSuccess(this, new ByteBuffer(response, false));
+    } else if (status === GrpcStatus.Ok) {
+      this.root.deliverGrpcClose(this, GrpcStatus.Internal, "");
+    } else {
+      this.root.deliverGrpcClose(this, status, message);
+    }
     return true;
   }
 
-  /** Unary convenience: initial metadata, the response message, then close with OK. */
+  /** Convenience: initial metadata, the response message, then close with OK. */
   respond(message: BytesInput, metadata: HeaderInput = []): boolean {
     if (this.finished) return false;
     if (metadata.length > 0) this.receiveInitialMetadata(metadata);

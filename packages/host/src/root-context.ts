@@ -256,6 +256,26 @@ export class RootContext extends Context implements QueueOwner {
       return;
     }
     if (this.deleted || callout.cancelled) return;
+    this.runGrpcReceive(callout, message);
+  }
+
+  /**
+   * A unary call's OK answer: `proxy_on_grpc_receive` alone, then the call is gone (Envoy's
+   * Context::onGrpcReceiveWrapper erases a call id once the callback returns).
+   */
+  deliverGrpcSuccess(callout: GrpcCallout, message: ByteBuffer): void {
+    const vm = this.vm;
+    if (vm.busy) {
+      vm.post(() => this.deliverGrpcSuccess(callout, message));
+      return;
+    }
+    if (this.deleted || callout.cancelled) return;
+    this.runGrpcReceive(callout, message);
+    this.grpcCalls.delete(callout.id);
+  }
+
+  private runGrpcReceive(callout: GrpcCallout, message: ByteBuffer): void {
+    const vm = this.vm;
     vm.callbackBuffers[BufferType.GrpcCallMessage] = message;
     vm.invoke(
       this,

@@ -212,8 +212,8 @@ describe("gRPC hostcalls", opts, () => {
   });
 
   describe("callbacks", () => {
-    test("initial metadata: proxy_on_grpc_receive_initial_metadata with the count", () => {
-      calls().call.receiveInitialMetadata([
+    test("initial metadata: proxy_on_grpc_receive_initial_metadata with the count (a stream)", () => {
+      calls().stream.receiveInitialMetadata([
         ["a", "1"],
         ["b", "2"],
       ]);
@@ -221,19 +221,22 @@ describe("gRPC hostcalls", opts, () => {
     });
 
     test("a message: proxy_on_grpc_receive, the message readable as GRPC_CALL_MESSAGE", () => {
-      calls().call.receive(new Uint8Array([1, 2, 3]));
+      calls().stream.receive(new Uint8Array([1, 2, 3]));
       assert.deepEqual([s.g("last_cb"), s.g("last_arg"), s.g("msg_status")], [2, 3, Status.Ok]);
       assert.deepEqual([...s.t.bytes(s.t.u32(7000), s.t.u32(7004))], [1, 2, 3]);
     });
 
-    test("trailing metadata: proxy_on_grpc_receive_trailing_metadata with the count", () => {
-      calls().call.receiveTrailingMetadata([["grpc-status", "0"]]);
+    test("trailing metadata: proxy_on_grpc_receive_trailing_metadata with the count (a stream)", () => {
+      calls().stream.receiveTrailingMetadata([["grpc-status", "0"]]);
       assert.deepEqual([s.g("last_cb"), s.g("last_arg")], [3, 1]);
     });
 
-    test("close: proxy_on_grpc_close with the status", () => {
-      assert.equal(calls().call.close(0), true);
-      assert.deepEqual([s.g("last_cb"), s.g("last_arg")], [4, 0]);
+    test("a unary call closed OK: its message arrives then, as proxy_on_grpc_receive", () => {
+      const { call } = calls();
+      call.receive(new Uint8Array([4, 5]));
+      assert.deepEqual([s.g("last_cb"), s.g("last_arg")], [3, 1], "nothing before the close");
+      assert.equal(call.close(0), true);
+      assert.deepEqual([s.g("last_cb"), s.g("last_arg")], [2, 2]);
     });
   });
 
@@ -402,4 +405,77 @@ describe("proxy_send_local_response", opts, () => {
       const { d, dl, b, bl, h, hl } = s;
       assert.equal(s.t.call("proxy_send_local_response", 500, d, dl, b, bl, h, hl, -1), Status.BadArgument);
     }));
+});
+
+describe("gRPC callback order (Envoy's)", opts, () => {
+  const s = shared(async () => {
+    const t = await startAbiHarness({ clusters: ["grpc_cluster"], callbacks: GRPC_CALLBACKS, trace: true });
+    const root = t.harness.plugin.root;
+    return { t, run: <T>(fn: () => T) => t.inContext(root, fn) };
+  });
+  /** The gRPC callbacks the plugin got while `fn` ran, with their arguments. */
+  const callbacks = (fn: () => void): string[] => {
+    const lines = s.t.harness.traceLines;
+    const from = lines.length;
+    fn();
+    return lines
+      .slice(from)
+      .filter((l) => l.startsWith("[host->vm] proxy_on_grpc"))
+      .map((l) => l.slice("[host->vm] ".length));
+  };
+  const start = (stream: boolean) => {
+    const token = s.t.out();
+    s.run(() => assert.equal(grpcStart(s.t, stream, "grpc_cluster", token), Status.Ok));
+    const call = s.t.harness.grpcCalls.at(-1);
+    assert.ok(call);
+    return { call, token: s.t.u32(token) };
+  };
+  const root = () => s.t.harness.plugin.root.id;
+
+  test("a unary call that succeeds: proxy_on_grpc_receive only", () => {
+    const { call, token } = start(false);
+    const seen = callbacks(() => {
+      call.receiveInitialMetadata([["x", "1"]]);
+      call.receive("pong");
+      call.receiveTrailingMetadata([["grpc-status", "0"]]);
+      call.close(0);
+    });
+    assert.deepEqual(seen, [`proxy_on_grpc_receive(${root()}, ${token}, 4)`]);
+  });
+
+  test("a unary call that fails: proxy_on_grpc_close only, even after metadata and a message", () => {
+    const { call, token } = start(false);
+    const seen = callbacks(() => {
+      call.receiveInitialMetadata([["x", "1"]]);
+      call.receive("partial");
+      call.receiveTrailingMetadata([["grpc-status", "14"]]);
+      call.close(14, "unavailable");
+    });
+    assert.deepEqual(seen, [`proxy_on_grpc_close(${root()}, ${token}, 14)`]);
+  });
+
+  test("a unary call closed OK without a message: proxy_on_grpc_close with INTERNAL", () => {
+    const { call, token } = start(false);
+    assert.deepEqual(
+      callbacks(() => call.close(0)),
+      [`proxy_on_grpc_close(${root()}, ${token}, 13)`],
+    );
+  });
+
+  test("a stream keeps the full sequence", () => {
+    const { call, token } = start(true);
+    const seen = callbacks(() => {
+      call.receiveInitialMetadata([["x", "1"]]);
+      call.receive("m1");
+      call.receiveTrailingMetadata([["grpc-status", "0"]]);
+      call.close(0);
+    });
+    const r = root();
+    assert.deepEqual(seen, [
+      `proxy_on_grpc_receive_initial_metadata(${r}, ${token}, 1)`,
+      `proxy_on_grpc_receive(${r}, ${token}, 2)`,
+      `proxy_on_grpc_receive_trailing_metadata(${r}, ${token}, 1)`,
+      `proxy_on_grpc_close(${r}, ${token}, 0)`,
+    ]);
+  });
 });
