@@ -293,7 +293,6 @@ export class RootContext extends Context implements QueueOwner {
       this.vm.post(() => this.deliverGrpcClose(callout, status, message));
       return;
     }
-    this.grpcCalls.delete(callout.id);
     if (this.deleted || callout.cancelled) return;
     this.statusCode = status;
     this.statusMessage = toBytes(message);
@@ -305,6 +304,9 @@ export class RootContext extends Context implements QueueOwner {
       callout.id,
       status,
     );
+    // The token lived through the callback; then a call is gone, and so is a stream the plugin had closed
+    // (Envoy's Context::onGrpcCloseWrapper cleanup). An open stream waits for proxy_grpc_close/cancel.
+    if (!callout.streaming || callout.localClosed) this.grpcCalls.delete(callout.id);
   }
 
   // ---- queues and foreign functions ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /** Success and error paths of the HTTP-call, gRPC, stream-control and local-reply hostcalls. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { IMPORT_TABLE } from "../src/abi/table.ts";
 import { serializePairs } from "../src/pairs.ts";
 import { Status, StreamType } from "../src/types.ts";
 import { type AbiHarness, startAbiHarness } from "./support/abi-module.ts";
@@ -477,5 +478,89 @@ describe("gRPC callback order (Envoy's)", opts, () => {
       `proxy_on_grpc_receive_trailing_metadata(${r}, ${token}, 1)`,
       `proxy_on_grpc_close(${r}, ${token}, 0)`,
     ]);
+  });
+});
+
+/** Index of a host function in the trampoline module's imports (`$f<index>`). */
+function importIndex(name: string): number {
+  return IMPORT_TABLE.filter((spec) => spec.abi.includes("0.2.1") && spec.module !== "wasi_unstable").findIndex(
+    (spec) => spec.name === name,
+  );
+}
+
+describe("gRPC token lifetime", opts, () => {
+  // proxy_on_grpc_close and proxy_on_grpc_receive run `$op` on the token they got: 1 = proxy_grpc_cancel,
+  // 2 = proxy_grpc_close; the result goes to `op_status`.
+  const cancel = importIndex("proxy_grpc_cancel");
+  const close = importIndex("proxy_grpc_close");
+  const callbacks = `
+  (global $op (export "op") (mut i32) (i32.const 0))
+  (global $op_status (export "op_status") (mut i32) (i32.const -1))
+  (func $run_op (param $token i32)
+    (if (i32.eq (global.get $op) (i32.const 1)) (then (global.set $op_status (call $f${cancel} (local.get $token)))))
+    (if (i32.eq (global.get $op) (i32.const 2)) (then (global.set $op_status (call $f${close} (local.get $token))))))
+  (func (export "proxy_on_grpc_receive") (param i32 i32 i32) (call $run_op (local.get 1)))
+  (func (export "proxy_on_grpc_close") (param i32 i32 i32) (call $run_op (local.get 1)))
+  `;
+  const s = shared(async () => {
+    const t = await startAbiHarness({ clusters: ["grpc_cluster"], callbacks });
+    const root = t.harness.plugin.root;
+    return { t, run: <T>(fn: () => T) => t.inContext(root, fn) };
+  });
+  const global = (name: string) => s.t.vm.instance.exports[name] as { value: number };
+  const start = (stream: boolean) => {
+    const token = s.t.out();
+    s.run(() => assert.equal(grpcStart(s.t, stream, "grpc_cluster", token), Status.Ok));
+    const call = s.t.harness.grpcCalls.at(-1);
+    assert.ok(call);
+    return { call, token: s.t.u32(token) };
+  };
+  const opInCallback = (op: number, answer: () => void): number => {
+    global("op").value = op;
+    global("op_status").value = -1;
+    answer();
+    global("op").value = 0;
+    return global("op_status").value;
+  };
+
+  for (const [name, op] of [
+    ["proxy_grpc_cancel", 1],
+    ["proxy_grpc_close", 2],
+  ] as const) {
+    test(`${name} from a failed call's proxy_on_grpc_close: OK, then NOT_FOUND`, () => {
+      const { call, token } = start(false);
+      assert.equal(opInCallback(op, () => call.close(14, "unavailable")), Status.Ok);
+      assert.equal(call.cancelled, false, "the upstream is not told: the call had ended");
+      s.run(() => assert.equal(s.t.call(name, token), Status.NotFound));
+    });
+
+    test(`${name} from a unary call's proxy_on_grpc_receive: OK, then NOT_FOUND`, () => {
+      const { call, token } = start(false);
+      call.receive("pong");
+      assert.equal(opInCallback(op, () => call.close(0)), Status.Ok);
+      s.run(() => assert.equal(s.t.call(name, token), Status.NotFound));
+    });
+
+    test(`${name} from a stream's proxy_on_grpc_close: OK, then NOT_FOUND`, () => {
+      const { call, token } = start(true);
+      assert.equal(opInCallback(op, () => call.close(0)), Status.Ok);
+      s.run(() => assert.equal(s.t.call(name, token), Status.NotFound));
+    });
+  }
+
+  test("a stream the plugin had not closed stays valid after its close, until the plugin closes it", () => {
+    const { call, token } = start(true);
+    call.close(0);
+    s.run(() => {
+      assert.equal(s.t.call("proxy_grpc_close", token), Status.Ok);
+      assert.equal(s.t.call("proxy_grpc_close", token), Status.NotFound);
+    });
+  });
+
+  test("a stream the plugin had closed is gone once its close callback returns", () => {
+    const { call, token } = start(true);
+    s.run(() => assert.equal(s.t.call("proxy_grpc_close", token), Status.Ok));
+    call.close(0);
+    s.run(() => assert.equal(s.t.call("proxy_grpc_cancel", token), Status.NotFound));
   });
 });

@@ -100,23 +100,29 @@ export function grpcImports(vm: Vm) {
       call.onSend?.(copy, endStream !== 0);
       return Status.Ok;
     },
+    // A token is valid while it is in the root context's table: until the plugin cancels or closes it, and
+    // after the upstream closed, until the proxy_on_grpc_close callback has returned (Envoy's
+    // Context::onGrpcCloseWrapper erases it in an after-VM-call action), so cancel/close from inside that
+    // callback answer OK. A stream the plugin had not closed stays valid after it (the cleanup erases a
+    // stream only when local_closed_) until the plugin closes or cancels it (Context::grpcClose/grpcCancel).
     proxy_grpc_cancel(token: number): number {
       const call = find(token);
-      if (!call || call.finished) return Status.NotFound;
+      if (!call) return Status.NotFound;
       vm.effective().rootContext?.grpcCalls.delete(call.id);
-      call.cancelByPlugin();
+      if (!call.finished) call.cancelByPlugin();
       return Status.Ok;
     },
     proxy_grpc_close(token: number): number {
       const call = find(token);
-      if (!call || call.finished) return Status.NotFound;
-      if (call.streaming) {
+      if (!call) return Status.NotFound;
+      if (call.streaming && !call.finished) {
         // A stream is half-closed: the plugin sends no more, answers still arrive.
         call.localClosed = true;
         return Status.Ok;
       }
+      // A unary call is cancelled (Context::grpcClose); a stream the upstream closed is forgotten.
       vm.effective().rootContext?.grpcCalls.delete(call.id);
-      call.cancelByPlugin();
+      if (!call.finished) call.cancelByPlugin();
       return Status.Ok;
     },
   };
