@@ -654,26 +654,37 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       this.sendGrpcLocal(spec, headers, body, first);
       return;
     }
-    if (body.length > 0 && getHeader(headers, "content-type") === undefined) {
-      headers.push(["content-type", "text/plain"]);
+    // http/utility.cc prepareLocalReply: `:status`, the caller's headers (modify_headers: a plugin's, a
+    // direct_response's), then content-length and, if absent, content-type; an empty body has neither.
+    // `server` and `date` are not here: the connection manager adds them after the response filters
+    // (writeResponseHeaders), so a filter never sees them on a local reply.
+    if (body.length > 0) {
+      setHeader(headers, "content-length", String(body.length));
+      if (getHeader(headers, "content-type") === undefined) headers.push(["content-type", "text/plain"]);
+    } else {
+      removeHeader(headers, "content-length");
+      removeHeader(headers, "content-type");
     }
-    setHeader(headers, "content-length", String(body.length));
-    setHeader(headers, "server", this.ctx.config.serverName);
     if (this.res.headersSent || !first) {
       // Too late for a reply: Envoy resets the stream.
       this.resetDownstream();
       return;
     }
+    // encodeLocalReply: a HEAD request gets the headers alone (end_stream), no body through the filters.
+    const headersOnly = body.length === 0 || this.isHeadRequest;
     if (this.encodingStarted) {
       // A reply during response processing bypasses the (already running) response filters.
       this.encoder.aborted = true;
-      this.writeResponseHeaders(headers, body.length === 0);
-      if (body.length > 0) this.writeResponseData(body, true);
+      this.writeResponseHeaders(headers, headersOnly);
+      if (!headersOnly) this.writeResponseData(body, true);
       return;
     }
+    // filter_manager.cc DownstreamFilterManager::sendLocalReplyViaFilterChain: the reply starts at the first
+    // encoder filter (encodeHeaders(nullptr, ...)), so every response filter sees it, the one that sent it
+    // included (a Wasm filter whose request headers it never saw is not entered: WasmHttpFilter).
     this.encodingStarted = true;
-    this.encoder.headers(headers, body.length === 0);
-    if (body.length > 0) this.encoder.data(body, true);
+    this.encoder.headers(headers, headersOnly);
+    if (!headersOnly) this.encoder.data(body, true);
   }
 
   /**
@@ -689,7 +700,6 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       setHeader(headers, "grpc-status", String(spec.grpcStatus ?? httpToGrpcStatus(spec.status)));
     if (body.length > 0 && !this.isHeadRequest) setHeader(headers, "grpc-message", grpcPercentEncode(body));
     removeHeader(headers, "content-length");
-    setHeader(headers, "server", this.ctx.config.serverName);
     if (this.res.headersSent || !first) {
       this.resetDownstream();
       return;
@@ -727,14 +737,31 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     const status = Number(getHeader(headers, ":status") ?? 502);
     this.streamInfo.responseCode = status;
     if (!this.streamInfo.responseCodeDetails) this.streamInfo.responseCodeDetails = "via_upstream";
-    const flat: string[] = [];
+    // conn_manager_impl.cc ActiveStream::encodeHeaders, once the response filters ran: `date` unless the
+    // response has one, then `server` (server_header_transformation OVERWRITE, the default). They go into the
+    // response headers themselves, so access logs and a plugin's on_log see them as in Envoy.
     let hasDate = false;
-    for (const [n, v] of headers) {
-      if (n[0] === ":") continue;
+    let hasLength = false;
+    for (const [n] of headers) {
       if (n === "date") hasDate = true;
-      flat.push(n, v);
+      else if (n === "content-length" || n === "transfer-encoding") hasLength = true;
     }
-    if (!hasDate) flat.push("date", new Date().toUTCString());
+    if (!hasDate) headers.push(["date", new Date().toUTCString()]);
+    setHeader(headers, "server", this.ctx.config.serverName);
+    const flat: string[] = [];
+    for (const [n, v] of headers) if (n[0] !== ":") flat.push(n, v);
+    // http1/codec_impl.cc StreamEncoderImpl::encodeHeadersBase: a headers-only response without a length
+    // gets an explicit `content-length: 0` on the wire (not for HEAD, 1xx, 204, 304); node would chunk it.
+    if (
+      !this.h2 &&
+      endStream &&
+      !hasLength &&
+      !this.isHeadRequest &&
+      status >= 200 &&
+      status !== 204 &&
+      status !== 304
+    )
+      flat.push("content-length", "0");
     // conn_manager_impl.cc encodeHeaders: a response before the whole request arrived ends the HTTP/1
     // connection ("we don't want to wait around for the request to finish").
     if (!this.remoteComplete) this.res.shouldKeepAlive = false;

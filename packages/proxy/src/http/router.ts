@@ -376,9 +376,12 @@ export class Router implements UpstreamResponseHandler {
     this.stream.resetDownstream("UC");
   }
 
-  /** `server` and the route's / virtual host's / table's response header options. */
+  /**
+   * The route's / virtual host's / table's response header options. `server` is not set here: the
+   * connection manager sets it after the response filters (HttpStream.writeResponseHeaders), so plugins see
+   * the upstream's own `server` header as they do in Envoy.
+   */
   applyResponseHeaderOptions(headers: HeaderList): void {
-    setHeader(headers, "server", this.ctx.config.serverName);
     const selected = this.stream.route();
     if (!selected) return;
     for (const name of selected.route.responseHeadersToRemove) removeHeader(headers, name);

@@ -38,6 +38,12 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
   private requestHeaderList: HeaderList | undefined;
   private responseHeaderList: HeaderList | undefined;
   private done = false;
+  /**
+   * The plugin saw the request headers (Envoy creates the VM context in Context::decodeHeaders, onCreate).
+   * context.cc encodeHeaders / encodeData / encodeTrailers return Continue without entering the VM when it
+   * never did: a local reply an earlier filter sent passes by this one.
+   */
+  private started = false;
 
   constructor(
     plugin: Plugin,
@@ -91,6 +97,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
   }
 
   decodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
+    this.started = true;
     this.requestHeaderList = headers;
     const action = this.stream.requestHeaders(HeaderMap.latin1View(headers), endStream);
     syncHeaders(headers, this.stream.request.headers);
@@ -115,20 +122,41 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
     return status(action);
   }
 
+  /**
+   * The plugin's own local reply comes back through its response callbacks, as in Envoy (the reply runs the
+   * whole encoder chain: filter_manager.cc sendLocalReplyViaFilterChain; context.cc encodeHeaders skips the
+   * VM only after failStream's reply, failure_local_reply_sent_). The host stops every callback of a stream
+   * with a recorded local reply, where cpp-host stops only the callback that sent it (send_local_response
+   * sets stopNextIteration, which DeferAfterCallActions clears after that call), so the reply is set aside
+   * while the plugin is shown it; a reply sent from inside these callbacks is kept.
+   */
+  private withoutRecordedReply(): LocalReply | null {
+    const sent = this.stream.localReply;
+    this.stream.localReply = null;
+    return sent;
+  }
+
+  private restoreRecordedReply(sent: LocalReply | null): void {
+    if (sent && !this.stream.localReply) this.stream.localReply = sent;
+  }
+
   encodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
-    // A stream the plugin (or its failure policy) already answered is not shown the reply again.
-    if (this.stream.localReply || this.stream.mode !== "ok") return "continue";
+    // A stream its failure policy answered (failStream) is not shown that reply.
+    if (!this.started || this.stream.mode !== "ok") return "continue";
     this.responseHeaderList = headers;
+    const sent = this.withoutRecordedReply();
     const action = this.stream.responseHeaders(HeaderMap.latin1View(headers), endStream);
+    this.restoreRecordedReply(sent);
     syncHeaders(headers, this.stream.response.headers);
     this.edited("response", headers, this.stream.response.headers);
     return status(action);
   }
 
   encodeData(body: BodyBuffer, endStream: boolean): FilterStatus {
-    if (this.stream.localReply || (this.stream.mode !== "ok" && this.stream.mode !== "fail-open"))
-      return "continue";
+    if (!this.started || (this.stream.mode !== "ok" && this.stream.mode !== "fail-open")) return "continue";
+    const sent = this.withoutRecordedReply();
     const action = this.stream.responseBody(body.data, endStream);
+    this.restoreRecordedReply(sent);
     if (action === Action.Continue) body.data = drainedBuffer(this.stream.drainResponseBody());
     return status(action);
   }
@@ -139,8 +167,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
 
   /** `proxy_on_response_trailers`. */
   encodeTrailers(trailers: HeaderList): FilterStatus {
-    if (this.stream.localReply || (this.stream.mode !== "ok" && this.stream.mode !== "fail-open"))
-      return "continue";
+    if (!this.started || (this.stream.mode !== "ok" && this.stream.mode !== "fail-open")) return "continue";
     const action = this.stream.responseTrailers(HeaderMap.latin1View(trailers));
     syncHeaders(trailers, this.stream.response.trailers);
     return status(action);
