@@ -123,6 +123,12 @@ describe("shared queues", opts, () => {
       assert.equal(s.t.u32(resolved), token());
     });
 
+    test("an empty vm_id means the caller's own VM", () => {
+      const resolved = s.t.out();
+      assert.equal(s.t.call("proxy_resolve_shared_queue", 0, 0, s.n, s.nl, resolved), Status.Ok);
+      assert.equal(s.t.u32(resolved), token());
+    });
+
     test("NOT_FOUND under another vm_id", () => {
       const [other, otherLen] = s.t.put("elsewhere");
       assert.equal(

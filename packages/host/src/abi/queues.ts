@@ -1,6 +1,7 @@
 /**
  * Shared queue hostcalls. `register` creates or reopens (vm_id, name) for this VM and makes the caller's
- * root context the one notified; `resolve` finds a queue of any VM id; enqueue/dequeue by token.
+ * root context the one notified; `resolve` finds a queue of any VM id (an empty one: the caller's own);
+ * enqueue/dequeue by token.
  */
 
 import { utf8String } from "../bytes.ts";
@@ -29,7 +30,9 @@ export function queueImports(vm: Vm, host: ProxyWasmHost) {
       const vmId = vm.read(vmIdPtr, vmIdSize);
       const name = vm.read(namePtr, nameSize);
       if (vmId === null || name === null) return Status.InvalidMemoryAccess;
-      const queue = queues.resolve(utf8String(vmId), utf8String(name));
+      // An empty vm_id means the caller's own VM (cpp-host context.cc ContextBase::lookupSharedQueue:
+      // `vm_id.empty() ? wasm_->vm_id() : vm_id`).
+      const queue = queues.resolve(vmIdSize === 0 ? vm.vmId : utf8String(vmId), utf8String(name));
       if (!queue) return Status.NotFound;
       return vm.writeU32(tokenPtr, queue.token) ? Status.Ok : Status.InvalidMemoryAccess;
     },
