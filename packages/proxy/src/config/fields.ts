@@ -11,6 +11,9 @@ function camelCase(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** A protobuf enum value name (UPPER_SNAKE_CASE). */
+const ENUM_NAME = /^[A-Z][A-Z0-9_]*$/;
+
 export function describe(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
   if (Array.isArray(value)) return "a list";
@@ -75,8 +78,16 @@ export class ConfigValue {
     return this.bool();
   }
 
+  /**
+   * One of a set of names (an enum). Envoy parses with protobuf's case_insensitive_enum_parsing (protobuf
+   * utility.cc MessageUtil::loadFromJsonNoThrow), which retries an unknown enum name upper-cased, so `auto`
+   * reads as AUTO; names that are not enum-like (lower-case extension names) still match exactly.
+   */
   oneOf<T extends string>(allowed: readonly T[]): T {
-    const s = this.string();
+    let s = this.string();
+    if (!(allowed as readonly string[]).includes(s) && allowed.every((a) => ENUM_NAME.test(a))) {
+      s = s.toUpperCase();
+    }
     if (!(allowed as readonly string[]).includes(s)) {
       this.fail(`expected one of ${allowed.join(", ")}, got ${JSON.stringify(s)}`);
     }
@@ -100,8 +111,13 @@ export class ConfigValue {
     return this.fail(`expected a duration such as "5s", got ${describe(this.raw)}`);
   }
 
+  /**
+   * A repeated field. Envoy reads YAML as protobuf JSON with the legacy parser, which takes a single value
+   * where a list is expected as a list of that one value (the Rust SDK's example envoy.yaml files write
+   * `listeners:` as one map), so a value that is not a list is read as `[value]` (path `name[0]`).
+   */
   list(): ConfigValue[] {
-    if (!Array.isArray(this.raw)) return this.fail(`expected a list, got ${describe(this.raw)}`);
+    if (!Array.isArray(this.raw)) return [new ConfigValue(`${this.path}[0]`, this.raw)];
     return this.raw.map((item, i) => new ConfigValue(`${this.path}[${i}]`, item));
   }
 
