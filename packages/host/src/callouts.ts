@@ -24,6 +24,10 @@ abstract class Callout {
   readonly timeoutMs: number;
   /** True once answered, failed, timed out or cancelled: later answers are ignored. */
   finished = false;
+  /** True once cancelled, by the plugin or by the end of its root context or VM: no callback follows. */
+  cancelled = false;
+  /** Embedder hook: told when the call is cancelled (stop the request upstream). */
+  onCancel: (() => void) | undefined;
   timer: TimerHandle | undefined;
   protected readonly root: RootContext;
 
@@ -37,6 +41,17 @@ abstract class Callout {
   /** The root context id the answer is delivered to. */
   get contextId(): number {
     return this.root.id;
+  }
+
+  /**
+   * Cancels the call: no callback follows, and the embedder's `onCancel` hears of it. Returns false if the
+   * call had already finished.
+   */
+  cancel(): boolean {
+    if (!this.finish()) return false;
+    this.cancelled = true;
+    this.onCancel?.();
+    return true;
   }
 
   protected finish(): boolean {
@@ -119,12 +134,8 @@ export class GrpcCallout extends Callout {
   readonly sent: Uint8Array[] = [];
   /** True once the plugin half-closed the stream (`end_stream` or `proxy_grpc_close`). */
   localClosed = false;
-  /** True once the plugin cancelled (no more callbacks are delivered). */
-  cancelled = false;
   /** Embedder hook: told about each message the plugin sends on a stream. */
   onSend: ((message: Uint8Array, endOfStream: boolean) => void) | undefined;
-  /** Embedder hook: told when the plugin cancels or closes. */
-  onCancel: (() => void) | undefined;
   /** A unary call's response message, kept until the call closes (see `close`). */
   private response: Uint8Array | null = null;
 
@@ -214,10 +225,8 @@ export class GrpcCallout extends Callout {
     return this.close(GrpcStatus.DeadlineExceeded, "timeout");
   }
 
-  /** The plugin cancelled: no further callbacks. */
+  /** The plugin cancelled (or closed a unary call): no further callbacks. */
   cancelByPlugin(): void {
-    this.cancelled = true;
-    this.finish();
-    this.onCancel?.();
+    this.cancel();
   }
 }

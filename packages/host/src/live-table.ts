@@ -40,4 +40,11 @@ export class LiveTable<V> {
     box.value = undefined;
     return this.boxes.delete(id);
   }
+
+  /** The live values, in insertion order (a copy: the caller may delete while walking it). */
+  values(): V[] {
+    const out: V[] = [];
+    for (const box of this.boxes.values()) if (box.value !== undefined) out.push(box.value);
+    return out;
+  }
 }

@@ -44,6 +44,8 @@ export class RootContext extends Context implements QueueOwner {
     this.plugin = plugin;
     this.rootId = plugin.config.rootId;
     vm.contexts.set(this.id, this);
+    // A failed VM never runs a callback again: its callouts are cancelled as at a tear-down.
+    vm.failureListeners.push(() => vm.post(() => this.cancelCallouts()));
   }
 
   override get host(): ProxyWasmHost {
@@ -371,5 +373,27 @@ export class RootContext extends Context implements QueueOwner {
     this.deleted = true;
     vm.contexts.delete(this.id);
     if (vm.rootContexts.get(this.rootId) === this) vm.rootContexts.delete(this.rootId);
+    this.cancelCallouts();
+  }
+
+  /**
+   * Cancels every pending HTTP and gRPC callout of this root context (they all belong to it: cpp-host
+   * exports.cc http_call / grpc_call use `root_context()`), as Envoy's Context::~Context does when the
+   * context goes (context.cc: `request_->cancel()`, gRPC `request_->cancel()`, `stream_->resetStream()`).
+   * No callback follows; the embedder's `onCancel` hears of each.
+   */
+  cancelCallouts(): void {
+    if (this.httpCalls.size > 0) {
+      for (const call of this.httpCalls.values()) {
+        this.httpCalls.delete(call.id);
+        call.cancel();
+      }
+    }
+    if (this.grpcCalls.size > 0) {
+      for (const call of this.grpcCalls.values()) {
+        this.grpcCalls.delete(call.id);
+        call.cancel();
+      }
+    }
   }
 }

@@ -564,3 +564,72 @@ describe("gRPC token lifetime", opts, () => {
     s.run(() => assert.equal(s.t.call("proxy_grpc_cancel", token), Status.NotFound));
   });
 });
+
+describe("pending callouts at a tear-down", opts, () => {
+  // proxy_on_done answers `$done` (1 = done now, 0 = the plugin calls proxy_done later); `trap` traps.
+  const callbacks = `
+  (global $done (export "done") (mut i32) (i32.const 1))
+  (global $callbacks (export "callbacks") (mut i32) (i32.const 0))
+  (func (export "proxy_on_done") (param i32) (result i32) (global.get $done))
+  (func (export "trap") unreachable)
+  (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32)
+    (global.set $callbacks (i32.add (global.get $callbacks) (i32.const 1))))
+  (func (export "proxy_on_grpc_receive") (param i32 i32 i32)
+    (global.set $callbacks (i32.add (global.get $callbacks) (i32.const 1))))
+  (func (export "proxy_on_grpc_close") (param i32 i32 i32)
+    (global.set $callbacks (i32.add (global.get $callbacks) (i32.const 1))))
+  `;
+  /** Starts a plugin with an HTTP call, a gRPC call and a gRPC stream in flight, each watched for a cancel. */
+  async function withCallouts() {
+    const t = await startAbiHarness({ clusters: ["svc_cluster", "grpc_cluster"], callbacks });
+    const root = t.harness.plugin.root;
+    t.inContext(root, () => {
+      assert.equal(httpCall(t, "svc_cluster", GOOD_HEADERS), Status.Ok);
+      assert.equal(grpcStart(t, false), Status.Ok);
+      assert.equal(grpcStart(t, true), Status.Ok);
+    });
+    const calls = [...t.harness.httpCalls, ...t.harness.grpcCalls];
+    const upstreamCancels: string[] = [];
+    for (const call of calls) call.onCancel = () => upstreamCancels.push(call.cluster);
+    const answerAll = () => {
+      const [http] = t.harness.httpCalls;
+      const [unary, stream] = t.harness.grpcCalls;
+      return [
+        http!.respond({ headers: [[":status", "200"]] }),
+        unary!.respond("late"),
+        stream!.receive("late"),
+        stream!.close(0),
+      ];
+    };
+    const callbackCount = () => (t.vm.instance.exports.callbacks as { value: number }).value;
+    return { t, calls, upstreamCancels, answerAll, callbackCount };
+  }
+
+  test("plugin shutdown cancels them: the upstream hears of it, no callback follows", async () => {
+    const { t, calls, upstreamCancels, answerAll, callbackCount } = await withCallouts();
+    t.harness.shutdown();
+    assert.deepEqual(upstreamCancels, ["svc_cluster", "grpc_cluster", "grpc_cluster"]);
+    assert.ok(calls.every((c) => c.cancelled));
+    assert.deepEqual(answerAll(), [false, false, false, false]);
+    assert.equal(callbackCount(), 0);
+    assert.equal(t.harness.plugin.root.httpCalls.size + t.harness.plugin.root.grpcCalls.size, 0);
+  });
+
+  test("a shutdown the plugin defers (proxy_on_done false) keeps them until proxy_done", async () => {
+    const { t, upstreamCancels } = await withCallouts();
+    (t.vm.instance.exports.done as { value: number }).value = 0;
+    t.harness.shutdown();
+    assert.deepEqual(upstreamCancels, []);
+    t.inContext(t.harness.plugin.root, () => assert.equal(t.call("proxy_done"), Status.Ok));
+    assert.equal(upstreamCancels.length, 3);
+  });
+
+  test("a failed VM cancels them", async () => {
+    const { t, upstreamCancels, answerAll, callbackCount } = await withCallouts();
+    t.vm.invoke(t.harness.plugin.root, "trap", t.vm.instance.exports.trap as () => void);
+    assert.equal(t.harness.plugin.failed, true);
+    assert.equal(upstreamCancels.length, 3);
+    assert.deepEqual(answerAll(), [false, false, false, false]);
+    assert.equal(callbackCount(), 0);
+  });
+});
