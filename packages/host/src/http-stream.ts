@@ -54,6 +54,17 @@ export interface HttpStreamEvents {
   onClearRouteCache?(): void;
 }
 
+/**
+ * What the access-log phase (`proxy_on_log`) shows, when the embedder has it from elsewhere: Envoy's
+ * Context::log reads the maps of the log context (the connection manager's), not the filter's, so a stream
+ * whose request never reached the plugin still shows the request headers there.
+ */
+export interface HttpAccessLogHeaders {
+  requestHeaders?: HeaderInput | HeaderMap;
+  responseHeaders?: HeaderInput | HeaderMap;
+  responseTrailers?: HeaderInput | HeaderMap;
+}
+
 export interface HttpStreamOptions {
   /** Stream attributes: `source.address`, `destination.address`, `request.protocol`, `connection.*`, ... */
   properties?: Properties;
@@ -111,6 +122,15 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
   routeCacheClears = 0;
   /** Wall time the stream started (`request.time`), in nanoseconds. */
   readonly startWallNs: bigint;
+  /**
+   * True once the request headers reached the plugin. Envoy creates the VM context there (context.cc
+   * Context::decodeHeaders -> onCreate, `in_vm_context_created_`); its decodeData/decodeTrailers and
+   * encodeHeaders/encodeData/encodeTrailers return Continue without entering the VM until then, so a stream
+   * an earlier filter answered passes by this plugin (only `proxy_on_log` and the end run, Context::log).
+   */
+  started = false;
+  /** Set by `reset()`: the stream ended before it completed. */
+  incomplete = false;
 
   constructor(plugin: Plugin, health: PluginHealth, options: HttpStreamOptions) {
     super(plugin, health, options);
@@ -125,6 +145,8 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
     const dir = this.request;
     dir.headers = ownMap(headers);
     dir.endOfStream = endOfStream;
+    if (this.completed) return Action.Continue;
+    this.started = true;
     return this.runHeaders(
       dir,
       "proxy_on_request_headers",
@@ -150,6 +172,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
     const dir = this.response;
     dir.headers = ownMap(headers);
     dir.endOfStream = endOfStream;
+    if (!this.started || this.completed) return Action.Continue;
     return this.runHeaders(
       dir,
       "proxy_on_response_headers",
@@ -185,6 +208,32 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
 
   get responsePaused(): boolean {
     return this.response.stop !== Stop.None;
+  }
+
+  /**
+   * The stream ended: `proxy_on_log`, `proxy_on_done`, `proxy_on_delete` (see StreamContext). `accessLog`
+   * gives the maps the access-log phase shows when the embedder has them from elsewhere (a stream whose
+   * request never reached the plugin); those given replace the stream's own for `proxy_on_log`.
+   */
+  override complete(accessLog?: HttpAccessLogHeaders): void {
+    if (accessLog !== undefined && !this.completed) {
+      if (accessLog.requestHeaders) this.request.headers = ownMap(accessLog.requestHeaders);
+      if (accessLog.responseHeaders) this.response.headers = ownMap(accessLog.responseHeaders);
+      if (accessLog.responseTrailers) this.response.trailers = ownMap(accessLog.responseTrailers);
+    }
+    super.complete();
+  }
+
+  /**
+   * The stream was reset (downstream or upstream) before it completed: it ends now, incomplete. Phases the
+   * plugin held stay unfinished and no later phase reaches it; `proxy_on_log` then shows what arrived (no
+   * response headers if none came), then `proxy_on_done` and `proxy_on_delete`, as Envoy logs and destroys a
+   * reset stream (conn_manager_impl.cc doDeferredStreamDestroy).
+   */
+  reset(accessLog?: HttpAccessLogHeaders): void {
+    if (this.completed) return;
+    this.incomplete = true;
+    this.complete(accessLog);
   }
 
   /** In `proxy_on_log` the plugin sees only what Envoy's access-log phase keeps (see `getMap`). */
@@ -241,6 +290,11 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
   private feedBody(dir: Direction, chunk: Uint8Array, endOfStream: boolean, isRequest: boolean): Action {
     dir.bodySize += chunk.length;
     if (endOfStream) dir.endOfStream = true;
+    if (!this.started || this.completed) {
+      // Not the plugin's stream (or over): the bytes pass by.
+      dir.released.appendOwned(chunk);
+      return Action.Continue;
+    }
     if (!this.usable) {
       dir.body.appendOwned(chunk);
       return this.bypass(dir);
@@ -290,6 +344,7 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
   private feedTrailers(dir: Direction, trailers: HeaderMap, isRequest: boolean): Action {
     dir.trailers = trailers;
     dir.endOfStream = true;
+    if (!this.started || this.completed) return Action.Continue;
     if (!this.usable) return this.bypass(dir);
     if (dir.stop === Stop.Headers) {
       dir.heldTrailers = true;

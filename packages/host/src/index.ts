@@ -41,7 +41,12 @@ export {
 export { readProtoFields, writeProtoFields } from "./envoy/protobuf.ts";
 export { HeaderMap } from "./header-map.ts";
 export { type HostOptions, ProxyWasmHost } from "./host.ts";
-export { HttpStream, type HttpStreamEvents, type HttpStreamOptions } from "./http-stream.ts";
+export {
+  type HttpAccessLogHeaders,
+  HttpStream,
+  type HttpStreamEvents,
+  type HttpStreamOptions,
+} from "./http-stream.ts";
 export { CUSTOM_STAT_NAMESPACE, Histogram, Metric, MetricsStore } from "./metrics.ts";
 export { capMemory, ModuleLoadError, ProxyWasmModule } from "./module.ts";
 export { parsePairs, serializePairs } from "./pairs.ts";

@@ -392,3 +392,58 @@ test(
     assert.equal(http.events.requestResumed, 1);
   },
 );
+
+test(
+  "a stream whose request never reached the plugin: later phases pass by it; on_log sees the access-log maps",
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule(), { trace: true });
+    const http = t.http();
+    const id = http.id;
+    t.traceLines.length = 0;
+    // An earlier filter answered: the data plane runs the reply (and anything else) through this filter.
+    assert.equal(http.requestBody("early", false), Action.Continue);
+    assert.equal(http.requestTrailers([["t", "1"]]), Action.Continue);
+    assert.equal(http.responseHeaders([[":status", "403"]], false), Action.Continue);
+    assert.equal(http.responseBody("denied", false), Action.Continue);
+    assert.equal(http.responseTrailers([["grpc-status", "7"]]), Action.Continue);
+    assert.equal(http.responseBodyText, "denied", "the body passed through untouched");
+    assert.deepEqual(callbacks(t.traceLines), [], "no phase entered the plugin");
+    assert.equal(http.localReply, null, "nor was the stream failed for it");
+
+    const vm = t.plugin.vm;
+    const seen: Array<string | undefined> = [];
+    const onLog = vm.exports.proxy_on_log;
+    vm.exports.proxy_on_log = (ctx: number) => {
+      seen.push(http.stream.getMap(0)?.getString(":path"), http.stream.getMap(2)?.getString(":status"));
+      onLog?.(ctx);
+    };
+    http.complete({ requestHeaders: [[":path", "/denied"]] });
+    assert.deepEqual(seen, ["/denied", "403"], "on_log shows the access log's request and response headers");
+    assert.deepEqual(callbacks(t.traceLines), [
+      `proxy_on_log(${id})`,
+      `proxy_on_done(${id})`,
+      `proxy_on_delete(${id})`,
+    ]);
+  },
+);
+
+test("a stream reset before it completed ends incomplete: on_log, done, delete, and no later phase", opts, async () => {
+  const t = await startPlugin(behaviourModule(), { trace: true });
+  const http = t.http();
+  const id = http.id;
+  assert.equal(http.requestHeaders([[":path", "/"]], false), Action.Continue);
+  t.traceLines.length = 0;
+  http.reset();
+  assert.equal(http.stream.incomplete, true);
+  assert.deepEqual(callbacks(t.traceLines), [
+    `proxy_on_log(${id})`,
+    `proxy_on_done(${id})`,
+    `proxy_on_delete(${id})`,
+  ]);
+  t.traceLines.length = 0;
+  assert.equal(http.responseHeaders([[":status", "200"]]), Action.Continue);
+  assert.equal(http.responseBody("late", true), Action.Continue);
+  assert.deepEqual(callbacks(t.traceLines), []);
+  assert.equal(http.localReply, null, "a phase after the end is no failure");
+});

@@ -1,6 +1,6 @@
 /** Test-friendly wrappers of HttpStream and TcpStream that record what the plugin did. */
 import { HeaderMap } from "../header-map.ts";
-import type { HttpStream, HttpStreamEvents } from "../http-stream.ts";
+import type { HttpAccessLogHeaders, HttpStream, HttpStreamEvents } from "../http-stream.ts";
 import type { TcpStream, TcpStreamEvents } from "../tcp-stream.ts";
 import type { Action, BytesInput, HeaderInput, LocalReply, PeerType } from "../types.ts";
 
@@ -99,9 +99,17 @@ export class TestHttpStream {
   responseTrailers(trailers: HeaderInput): Action {
     return this.collect(this.stream.responseTrailers(trailers));
   }
-  /** Ends the stream: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`. */
-  complete(): void {
-    this.collect(this.stream.complete());
+  /**
+   * Ends the stream: `proxy_on_log`, `proxy_on_done`, `proxy_on_delete`. `accessLog` gives the maps
+   * `proxy_on_log` shows, e.g. the request headers of a stream an earlier filter answered (whose request
+   * never reached this plugin).
+   */
+  complete(accessLog?: HttpAccessLogHeaders): void {
+    this.collect(this.stream.complete(accessLog));
+  }
+  /** Ends the stream incomplete, as a reset (downstream or upstream) does: no later phase, then as `complete`. */
+  reset(accessLog?: HttpAccessLogHeaders): void {
+    this.collect(this.stream.reset(accessLog));
   }
 
   /** Request headers after mutation, as UTF-8 pairs. */
