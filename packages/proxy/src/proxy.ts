@@ -137,6 +137,14 @@ export class LocalDataPlane {
     try {
       await this.clusters.initialize();
       this.progress(`clusters: ${this.config.clusters.length} initialized`);
+      // Bootstrap extensions start before the listeners take connections (server.cc InstanceImpl
+      // initialization; a Wasm service's plugin is configured by then).
+      for (const s of this.config.wasmServices ?? []) {
+        await this.plugins.startService(s.plugin, s.singleton);
+        this.progress(
+          `wasm service ${s.plugin.name || s.plugin.rootId} started${s.singleton ? " (singleton)" : ""}`,
+        );
+      }
       for (const l of this.config.listeners) {
         const server = await this.buildListener(l);
         const plugins = l.http?.wasmFilters.length ?? l.networkWasmFilters.length;

@@ -10,6 +10,7 @@ import { ConfigMessage, ConfigValue } from "./fields.ts";
 import { readListener } from "./listener-config.ts";
 import type { AdminConfig, BootstrapConfig, ListenerConfig, NodeConfig, StatsTagConfig } from "./model.ts";
 import { readAddress } from "./socket-address.ts";
+import { readBootstrapExtension } from "./wasm-config.ts";
 
 function readNode(value: ConfigValue | undefined): NodeConfig {
   if (!value) return { id: "", cluster: "", metadata: {} };
@@ -134,6 +135,17 @@ export function parseBootstrap(document: unknown, baseDir: string): BootstrapCon
   }
   const listeners = (sr.optional("listeners")?.list() ?? []).map((l, i) => readListener(l, baseDir, i));
   sr.finish();
+  const wasmServices = (root.optional("bootstrap_extensions")?.list() ?? []).map((e) =>
+    readBootstrapExtension(e, baseDir),
+  );
+  for (const s of wasmServices) {
+    const code = s.plugin.code;
+    if (code.kind === "remote" && !names.has(code.cluster!))
+      throw new ConfigError(
+        `${code.path}.remote.http_uri.cluster`,
+        `cluster ${JSON.stringify(code.cluster)} is not defined in static_resources.clusters`,
+      );
+  }
   root.accept("layered_runtime", "stats_flush_interval", "overload_manager");
   if (root.has("dynamic_resources"))
     root.optional("dynamic_resources")!.fail("xDS (dynamic_resources) is not supported");
@@ -148,6 +160,7 @@ export function parseBootstrap(document: unknown, baseDir: string): BootstrapCon
   return {
     node,
     ...(admin ? { admin: readAdmin(admin, baseDir) } : {}),
+    ...(wasmServices.length > 0 ? { wasmServices } : {}),
     listeners,
     clusters,
     statsTags: stats.tags,

@@ -272,9 +272,22 @@ export interface ListenerConfig {
   path: string;
 }
 
+/**
+ * A `bootstrap_extensions` entry `envoy.bootstrap.wasm` (`envoy.extensions.wasm.v3.WasmService`): a plugin
+ * with no filter, started beside the listeners.
+ */
+export interface WasmServiceConfig {
+  plugin: WasmPluginConfig;
+  /** One instance in a VM of its own (true), or one per worker in the worker's VM (false). */
+  singleton: boolean;
+  path: string;
+}
+
 export interface BootstrapConfig {
   node: NodeConfig;
   admin?: AdminConfig;
+  /** Wasm services (bootstrap_extensions), in file order. */
+  wasmServices?: WasmServiceConfig[];
   listeners: ListenerConfig[];
   clusters: ClusterConfig[];
   statsTags: StatsTagConfig[];

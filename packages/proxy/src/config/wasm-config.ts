@@ -5,8 +5,8 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { ConfigMessage, ConfigValue } from "./fields.ts";
-import type { FailurePolicy, PluginCode, WasmPluginConfig } from "./model.ts";
-import { readTypedConfig } from "./typed-config.ts";
+import type { FailurePolicy, PluginCode, WasmPluginConfig, WasmServiceConfig } from "./model.ts";
+import { expectType, readTypedConfig } from "./typed-config.ts";
 
 const encoder = new TextEncoder();
 
@@ -141,4 +141,23 @@ export function readWasmFilter(message: ConfigMessage, baseDir: string): WasmPlu
   const config = message.required("config").message();
   message.finish();
   return readWasmPluginConfig(config, baseDir);
+}
+
+const WASM_SERVICE = "envoy.extensions.wasm.v3.WasmService";
+
+/**
+ * One `bootstrap_extensions` entry. Only `envoy.bootstrap.wasm` (a WasmService: `config` PluginConfig and
+ * `singleton`) runs here; source/extensions/bootstrap/wasm/config.cc WasmServiceExtension::createWasm.
+ */
+export function readBootstrapExtension(value: ConfigValue, baseDir: string): WasmServiceConfig {
+  const m = value.message();
+  m.optional("name")?.string();
+  const typed = readTypedConfig(m.required("typed_config"));
+  m.finish();
+  expectType(typed, [WASM_SERVICE]);
+  const service = typed.message;
+  const plugin = readWasmPluginConfig(service.required("config").message(), baseDir);
+  const singleton = service.optional("singleton")?.bool() ?? false;
+  service.finish();
+  return { plugin, singleton, path: value.path };
 }

@@ -42,6 +42,8 @@ export function formatPluginLog(entry: LogEntry, now = new Date()): string {
 export class PluginRuntime {
   readonly host: ProxyWasmHost;
   private readonly modules = new Map<string, ProxyWasmModule>();
+  /** Modules of singleton Wasm services: loaded apart, so the host gives them VMs apart from the filters'. */
+  private readonly serviceModules = new Map<string, ProxyWasmModule>();
   readonly plugins: Plugin[] = [];
 
   constructor(
@@ -64,11 +66,27 @@ export class PluginRuntime {
     });
   }
 
+  /**
+   * Starts a Wasm service (bootstrap_extensions, envoy.bootstrap.wasm), as
+   * source/extensions/bootstrap/wasm/config.cc WasmServiceExtension::createWasm does:
+   * - `singleton: true`: one plugin on the main thread's VM (getOrCreateThreadLocalPlugin with the main
+   *   dispatcher), a VM apart from the workers' VMs the filters run in. Here its module is loaded apart, so
+   *   the host gives it a VM of its own; services with the same code and vm_id share it, as they would on
+   *   Envoy's main thread. Shared data and queues are keyed by vm_id, so it shares them with filters that use
+   *   the same vm_id.
+   * - `singleton: false`: one plugin per worker, on that worker's VM for the vm_id and code (shared with
+   *   filters that have the same ones). This data plane has one worker, so that is one plugin started as the
+   *   filters' plugins are.
+   */
+  startService(config: WasmPluginConfig, singleton: boolean): Promise<Plugin> {
+    return this.start(config, singleton ? this.serviceModules : this.modules);
+  }
+
   /** Loads the code and starts the plugin; every failure is a ConfigError naming the filter. */
-  async start(config: WasmPluginConfig): Promise<Plugin> {
+  async start(config: WasmPluginConfig, modules = this.modules): Promise<Plugin> {
     const bytes = await loadPluginCode(config.code, this.clusters);
     const hash = sha256Hex(bytes);
-    let module = this.modules.get(hash);
+    let module = modules.get(hash);
     if (!module) {
       try {
         module = await this.host.loadModule(bytes);
@@ -76,7 +94,7 @@ export class PluginRuntime {
         const reason = err instanceof ModuleLoadError ? err.message : String(err);
         throw new ConfigError(config.code.path, `cannot load Wasm module ${config.code.location}: ${reason}`);
       }
-      this.modules.set(hash, module);
+      modules.set(hash, module);
     }
     try {
       const plugin = this.host.startPlugin(module, {
