@@ -121,7 +121,13 @@ export class HttpCallout extends Callout {
 }
 
 /** gRPC status codes used by the host. */
-export const GrpcStatus = { Ok: 0, Cancelled: 1, DeadlineExceeded: 4, Internal: 13, Unavailable: 14 } as const;
+export const GrpcStatus = {
+  Ok: 0,
+  Cancelled: 1,
+  DeadlineExceeded: 4,
+  Internal: 13,
+  Unavailable: 14,
+} as const;
 
 /** A `proxy_grpc_call` (unary) or `proxy_grpc_stream` in flight. */
 export class GrpcCallout extends Callout {

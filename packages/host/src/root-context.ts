@@ -147,6 +147,8 @@ export class RootContext extends Context implements QueueOwner {
       return { status: Status.BadArgument, token: 0 };
     let token = this.nextHttpToken++ >>> 0;
     while (token === 0 || this.httpCalls.has(token)) token = this.nextHttpToken++ >>> 0;
+    // Envoy takes the token before its client may refuse the call (Context::httpCall).
+    if (!this.canStart(cluster, "http")) return { status: Status.InternalFailure, token: 0 };
     const callout = new HttpCallout(this, token, cluster, headers, body, trailers, timeoutMs);
     this.httpCalls.set(token, callout);
     if (timeoutMs > 0) callout.timer = this.host.timers.setTimer(timeoutMs, () => callout.timeout());
@@ -176,12 +178,24 @@ export class RootContext extends Context implements QueueOwner {
         this.nextGrpcCallToken = (this.nextGrpcCallToken + 2) >>> 0;
       }
     } while (token === 0 || this.grpcCalls.has(token));
+    if (!this.canStart(cluster, "grpc")) return { status: Status.InternalFailure, token: 0 };
     const callout = new GrpcCallout(this, token, cluster, service, method, metadata, streaming, timeoutMs);
     if (message) callout.sent.push(message);
     this.grpcCalls.set(token, callout);
     if (timeoutMs > 0) callout.timer = this.host.timers.setTimer(timeoutMs, () => callout.timeout());
     this.vm.post(() => upstream.grpcCall(callout));
     return { status: Status.Ok, token };
+  }
+
+  private canStart(cluster: string, kind: "http" | "grpc"): boolean {
+    const upstream = this.host.upstream;
+    if (upstream.canStart === undefined) return true;
+    try {
+      return upstream.canStart(cluster, kind);
+    } catch (err) {
+      this.host.reportEmbedderError(err);
+      return false;
+    }
   }
 
   private clusterExists(cluster: string): boolean {

@@ -26,6 +26,13 @@ export type TimerHandle = unknown;
  */
 export interface Upstream {
   hasCluster(name: string): boolean;
+  /**
+   * Optional: whether a call to an existing `cluster` can start now. False makes `proxy_http_call`,
+   * `proxy_grpc_call` and `proxy_grpc_stream` answer INTERNAL_FAILURE with nothing dispatched, as Envoy does
+   * when its async client cannot start the call (context.cc Context::httpCall / grpcCall / grpcStream: `send`
+   * / `sendRaw` / `startRaw` returned null, e.g. the call failed inline for want of a healthy host).
+   */
+  canStart?(cluster: string, kind: "http" | "grpc"): boolean;
   httpCall(callout: HttpCallout): void;
   grpcCall(callout: GrpcCallout): void;
 }

@@ -162,11 +162,7 @@ test("gRPC: call, stream, send, cancel and close; the four callbacks", TIMEOUT, 
 
   stream.receive("chat-1");
   assert.equal(stream.localClosed, true, "proxy_grpc_close half-closed the stream");
-  assert.deepEqual(t.logs("info").slice(4), [
-    "message call: pong",
-    "message stream: chat-1",
-    "grpc_close=0",
-  ]);
+  assert.deepEqual(t.logs("info").slice(4), ["message call: pong", "message stream: chat-1", "grpc_close=0"]);
   assert.ok(!t.logs("info").some((l) => l.includes("too late")));
   stream.close(14, "unavailable");
   assert.equal(t.logs("info").at(-1), "close stream status=14");

@@ -112,3 +112,43 @@ test("a plugin that was shut down refuses new streams with a clear error", opts,
   assert.equal(t.harness.plugin.root.deleted, true);
   assert.throws(() => t.harness.http(), /plugin gone was shut down/);
 });
+
+test(
+  "failDispatch: calls to an existing cluster answer INTERNAL_FAILURE and are not dispatched",
+  opts,
+  async () => {
+    const t = await startAbiHarness({ clusters: ["svc", "grpc"] });
+    const root = t.harness.plugin.root;
+    const headers = serializePairs([
+      [":method", "GET"],
+      [":path", "/"],
+      [":authority", "svc"],
+    ]);
+    const httpCall = (token: number) => {
+      const [c, cl] = t.put("svc");
+      const [h, hl] = t.put(headers);
+      return t.call("proxy_http_call", c, cl, h, hl, 0, 0, 0, 0, 100, token);
+    };
+    const grpc = (stream: boolean, token: number) => {
+      const [c, cl] = t.put("grpc");
+      const [sv, svl] = t.put("pkg.S");
+      const [m, ml] = t.put("M");
+      if (stream) return t.call("proxy_grpc_stream", c, cl, sv, svl, m, ml, 0, 0, token);
+      return t.call("proxy_grpc_call", c, cl, sv, svl, m, ml, 0, 0, 0, 0, 100, token);
+    };
+    t.harness.failDispatch("svc", "http");
+    t.harness.failDispatch("grpc", "grpc");
+    const token = t.out();
+    t.inContext(root, () => {
+      assert.equal(httpCall(token), Status.InternalFailure);
+      assert.equal(grpc(false, token), Status.InternalFailure);
+      assert.equal(grpc(true, token), Status.InternalFailure);
+    });
+    assert.equal(t.u32(token), 0, "no token written");
+    assert.equal(t.harness.httpCalls.length + t.harness.grpcCalls.length, 0, "nothing dispatched");
+    t.harness.upstream.allow("svc");
+    t.inContext(root, () => assert.equal(httpCall(token), Status.Ok));
+    assert.equal(t.u32(token), 2, "Envoy took token 1 for the call its client refused");
+    assert.equal(t.harness.httpCalls.length, 1);
+  },
+);

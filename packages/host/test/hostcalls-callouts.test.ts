@@ -483,9 +483,9 @@ describe("gRPC callback order (Envoy's)", opts, () => {
 
 /** Index of a host function in the trampoline module's imports (`$f<index>`). */
 function importIndex(name: string): number {
-  return IMPORT_TABLE.filter((spec) => spec.abi.includes("0.2.1") && spec.module !== "wasi_unstable").findIndex(
-    (spec) => spec.name === name,
-  );
+  return IMPORT_TABLE.filter(
+    (spec) => spec.abi.includes("0.2.1") && spec.module !== "wasi_unstable",
+  ).findIndex((spec) => spec.name === name);
 }
 
 describe("gRPC token lifetime", opts, () => {
@@ -529,7 +529,10 @@ describe("gRPC token lifetime", opts, () => {
   ] as const) {
     test(`${name} from a failed call's proxy_on_grpc_close: OK, then NOT_FOUND`, () => {
       const { call, token } = start(false);
-      assert.equal(opInCallback(op, () => call.close(14, "unavailable")), Status.Ok);
+      assert.equal(
+        opInCallback(op, () => call.close(14, "unavailable")),
+        Status.Ok,
+      );
       assert.equal(call.cancelled, false, "the upstream is not told: the call had ended");
       s.run(() => assert.equal(s.t.call(name, token), Status.NotFound));
     });
@@ -537,13 +540,19 @@ describe("gRPC token lifetime", opts, () => {
     test(`${name} from a unary call's proxy_on_grpc_receive: OK, then NOT_FOUND`, () => {
       const { call, token } = start(false);
       call.receive("pong");
-      assert.equal(opInCallback(op, () => call.close(0)), Status.Ok);
+      assert.equal(
+        opInCallback(op, () => call.close(0)),
+        Status.Ok,
+      );
       s.run(() => assert.equal(s.t.call(name, token), Status.NotFound));
     });
 
     test(`${name} from a stream's proxy_on_grpc_close: OK, then NOT_FOUND`, () => {
       const { call, token } = start(true);
-      assert.equal(opInCallback(op, () => call.close(0)), Status.Ok);
+      assert.equal(
+        opInCallback(op, () => call.close(0)),
+        Status.Ok,
+      );
       s.run(() => assert.equal(s.t.call(name, token), Status.NotFound));
     });
   }

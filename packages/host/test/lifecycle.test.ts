@@ -428,22 +428,26 @@ test(
   },
 );
 
-test("a stream reset before it completed ends incomplete: on_log, done, delete, and no later phase", opts, async () => {
-  const t = await startPlugin(behaviourModule(), { trace: true });
-  const http = t.http();
-  const id = http.id;
-  assert.equal(http.requestHeaders([[":path", "/"]], false), Action.Continue);
-  t.traceLines.length = 0;
-  http.reset();
-  assert.equal(http.stream.incomplete, true);
-  assert.deepEqual(callbacks(t.traceLines), [
-    `proxy_on_log(${id})`,
-    `proxy_on_done(${id})`,
-    `proxy_on_delete(${id})`,
-  ]);
-  t.traceLines.length = 0;
-  assert.equal(http.responseHeaders([[":status", "200"]]), Action.Continue);
-  assert.equal(http.responseBody("late", true), Action.Continue);
-  assert.deepEqual(callbacks(t.traceLines), []);
-  assert.equal(http.localReply, null, "a phase after the end is no failure");
-});
+test(
+  "a stream reset before it completed ends incomplete: on_log, done, delete, and no later phase",
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule(), { trace: true });
+    const http = t.http();
+    const id = http.id;
+    assert.equal(http.requestHeaders([[":path", "/"]], false), Action.Continue);
+    t.traceLines.length = 0;
+    http.reset();
+    assert.equal(http.stream.incomplete, true);
+    assert.deepEqual(callbacks(t.traceLines), [
+      `proxy_on_log(${id})`,
+      `proxy_on_done(${id})`,
+      `proxy_on_delete(${id})`,
+    ]);
+    t.traceLines.length = 0;
+    assert.equal(http.responseHeaders([[":status", "200"]]), Action.Continue);
+    assert.equal(http.responseBody("late", true), Action.Continue);
+    assert.deepEqual(callbacks(t.traceLines), []);
+    assert.equal(http.localReply, null, "a phase after the end is no failure");
+  },
+);

@@ -154,6 +154,15 @@ export class PluginHarness {
     return this.upstream.grpcCalls;
   }
 
+  /**
+   * Makes calls to an existing `cluster` fail to start: `proxy_http_call` ("http"), `proxy_grpc_call` /
+   * `proxy_grpc_stream` ("grpc") or both answer INTERNAL_FAILURE and nothing is dispatched, as when Envoy's
+   * async client cannot start the call. `t.upstream.allow(cluster)` undoes it.
+   */
+  failDispatch(cluster: string, kind: "http" | "grpc" | "both" = "both"): void {
+    this.upstream.failDispatch(cluster, kind);
+  }
+
   /** The stat named `name` by the plugin, of the given type (any type if omitted). */
   metric(name: string, type?: MetricType): Metric | undefined {
     return this.host.metrics.find(name, type);

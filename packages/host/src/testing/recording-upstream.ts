@@ -17,8 +17,31 @@ export class RecordingUpstream implements Upstream {
     this.clusters = clusters ? new Set(clusters) : undefined;
   }
 
+  /** Clusters whose calls cannot start (INTERNAL_FAILURE), by kind. */
+  private readonly unstartable = { http: new Set<string>(), grpc: new Set<string>() };
+
   hasCluster(name: string): boolean {
     return this.clusters === undefined || this.clusters.has(name);
+  }
+
+  /**
+   * Makes calls to `cluster` (which exists) fail to start from now on: `proxy_http_call` (kind "http"),
+   * `proxy_grpc_call` / `proxy_grpc_stream` (kind "grpc") or both answer INTERNAL_FAILURE, as Envoy does when
+   * its async client cannot start the call. `allow` undoes it.
+   */
+  failDispatch(cluster: string, kind: "http" | "grpc" | "both" = "both"): void {
+    if (kind !== "grpc") this.unstartable.http.add(cluster);
+    if (kind !== "http") this.unstartable.grpc.add(cluster);
+  }
+
+  /** Lets calls to `cluster` start again (undoes `failDispatch`). */
+  allow(cluster: string): void {
+    this.unstartable.http.delete(cluster);
+    this.unstartable.grpc.delete(cluster);
+  }
+
+  canStart(cluster: string, kind: "http" | "grpc"): boolean {
+    return !this.unstartable[kind].has(cluster);
   }
 
   httpCall(callout: HttpCallout): void {
