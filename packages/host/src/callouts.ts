@@ -140,7 +140,10 @@ export class GrpcCallout extends Callout {
   readonly sent: Uint8Array[] = [];
   /** True once the plugin half-closed the stream (`end_stream` or `proxy_grpc_close`). */
   localClosed = false;
-  /** Embedder hook: told about each message the plugin sends on a stream. */
+  /**
+   * Embedder hook: told about each message the plugin sends on a stream; `proxy_grpc_close` ends it with an
+   * empty message and `endOfStream`.
+   */
   onSend: ((message: Uint8Array, endOfStream: boolean) => void) | undefined;
   /** A unary call's response message, kept until the call closes (see `close`). */
   private response: Uint8Array | null = null;

@@ -192,8 +192,11 @@ describe("gRPC hostcalls", opts, () => {
     test("BAD_ARGUMENT on a unary call", () =>
       s.run(() => assert.equal(send(s.t.u32(s.callToken), "more"), Status.BadArgument)));
 
-    test("NOT_FOUND for an unknown token", () =>
-      s.run(() => assert.equal(send(999, "more"), Status.NotFound)));
+    test("NOT_FOUND for an unknown stream token", () =>
+      s.run(() => assert.equal(send(998, "more"), Status.NotFound)));
+
+    test("BAD_ARGUMENT for a call token (odd), known or not, as Envoy's grpcSend checks it first", () =>
+      s.run(() => assert.equal(send(999, "more"), Status.BadArgument)));
 
     test("INVALID_MEMORY_ACCESS for a message out of bounds", () =>
       s.run(() =>
@@ -245,11 +248,17 @@ describe("gRPC hostcalls", opts, () => {
     test("proxy_grpc_cancel: NOT_FOUND for a call already closed", () =>
       s.run(() => assert.equal(s.t.call("proxy_grpc_cancel", s.t.u32(s.callToken)), Status.NotFound)));
 
-    test("proxy_grpc_close half-closes a stream: OK, then sending is BAD_ARGUMENT", () =>
+    test("proxy_grpc_close half-closes a stream: the upstream hears the end; a later send is OK and dropped", () => {
+      const { stream } = calls();
+      const heard: Array<[string, boolean]> = [];
+      stream.onSend = (message, end) => heard.push([new TextDecoder().decode(message), end]);
       s.run(() => {
         assert.equal(s.t.call("proxy_grpc_close", s.t.u32(s.streamToken)), Status.Ok);
-        assert.equal(send(s.t.u32(s.streamToken), "x"), Status.BadArgument);
-      }));
+        assert.equal(send(s.t.u32(s.streamToken), "x"), Status.Ok);
+      });
+      assert.deepEqual(heard, [["", true]]);
+      assert.equal(stream.sent.length, 1, "nothing sent after the half-close");
+    });
 
     test("proxy_grpc_cancel: OK, then NOT_FOUND", () =>
       s.run(() => {

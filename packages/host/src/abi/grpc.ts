@@ -8,6 +8,8 @@ import { parsePairs } from "../pairs.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 
+const EMPTY = new Uint8Array(0);
+
 export function grpcImports(vm: Vm) {
   /**
    * `proxy_grpc_call`, and with `streaming` set `proxy_grpc_stream` (no message, no timeout). The message is
@@ -91,9 +93,13 @@ export function grpcImports(vm: Vm) {
     proxy_grpc_send(token: number, messagePtr: number, messageSize: number, endStream: number): number {
       const message = vm.read(messagePtr, messageSize);
       if (message === null) return Status.InvalidMemoryAccess;
+      // Envoy's Context::grpcSend: a call token (odd) is BAD_ARGUMENT whether or not it exists, an unknown
+      // stream token NOT_FOUND; a known stream answers OK even once half-closed or closed by the upstream,
+      // where its async stream drops the message (Http::AsyncStreamImpl::sendData after local close).
+      if ((token & 1) === 1) return Status.BadArgument;
       const call = find(token);
-      if (!call || call.finished) return Status.NotFound;
-      if (!call.streaming || call.localClosed) return Status.BadArgument;
+      if (!call) return Status.NotFound;
+      if (call.finished || call.localClosed) return Status.Ok;
       const copy = message.slice();
       call.sent.push(copy);
       if (endStream !== 0) call.localClosed = true;
@@ -116,8 +122,12 @@ export function grpcImports(vm: Vm) {
       const call = find(token);
       if (!call) return Status.NotFound;
       if (call.streaming && !call.finished) {
-        // A stream is half-closed: the plugin sends no more, answers still arrive.
-        call.localClosed = true;
+        // A stream is half-closed: the plugin sends no more, answers still arrive. Envoy's Context::grpcClose
+        // calls the stream's closeStream(), which ends it upstream: the embedder hears an empty last send.
+        if (!call.localClosed) {
+          call.localClosed = true;
+          call.onSend?.(EMPTY, true);
+        }
         return Status.Ok;
       }
       // A unary call is cancelled (Context::grpcClose); a stream the upstream closed is forgotten.
