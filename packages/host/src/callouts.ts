@@ -10,6 +10,14 @@ import type { RootContext } from "./root-context.ts";
 import type { TimerHandle } from "./services.ts";
 import { type BytesInput, type HeaderInput, type HeaderPair, MapType, Status } from "./types.ts";
 
+/** Envoy's router local reply on a timeout, in its header order. */
+const TIMEOUT_BODY = "upstream request timeout";
+const TIMEOUT_HEADERS: HeaderInput = [
+  [":status", "504"],
+  ["content-length", String(TIMEOUT_BODY.length)],
+  ["content-type", "text/plain"],
+];
+
 /** An HTTP response to a callout. */
 export interface HttpCalloutResponse {
   headers: HeaderInput;
@@ -100,23 +108,36 @@ export class HttpCallout extends Callout {
     return true;
   }
 
-  /** Fails the call (reset / no healthy upstream): the plugin sees zero headers. */
+  /** Why the call failed (`fail(reason)`), for the embedder; the plugin always reads "reset". */
+  failureReason: string | undefined;
+
+  /**
+   * Fails the call (a reset after the response started): the plugin sees zero headers, and
+   * `proxy_get_status` gives BROKEN_CONNECTION with the message "reset" whatever `reason` says, as Envoy's
+   * Context::onHttpCallFailure sets them. (Envoy answers a call that fails before any response, such as no
+   * healthy upstream or a connect failure, with its router's local reply instead: a 503 through `respond`.)
+   */
   fail(reason = "reset"): boolean {
     if (!this.finish()) return false;
+    this.failureReason = reason;
     this.root.deliverHttpCallResponse(
       this,
       new HeaderMap(),
       new Uint8Array(0),
       new HeaderMap(),
       Status.BrokenConnection,
-      reason,
+      "reset",
     );
     return true;
   }
 
-  /** Called by the host when the callout's timeout elapses. */
+  /**
+   * Called by the host when the callout's timeout elapses: the answer is the router's local reply, 504
+   * "upstream request timeout" (router.cc onResponseTimeout; the async client's AsyncStreamImpl::
+   * sendLocalReply turns it into a response, delivered as a success).
+   */
   timeout(): boolean {
-    return this.fail("timeout");
+    return this.respond({ headers: TIMEOUT_HEADERS, body: TIMEOUT_BODY });
   }
 }
 
@@ -229,9 +250,13 @@ export class GrpcCallout extends Callout {
     return this.close(GrpcStatus.Ok);
   }
 
-  /** Called by the host when the timeout elapses: closes with DEADLINE_EXCEEDED. */
+  /**
+   * Called by the host when the timeout elapses. Envoy's gRPC client runs over its HTTP async client, whose
+   * router answers a timeout with a 504 local reply; gRPC maps 504 to UNAVAILABLE (grpc/common.cc
+   * Utility::httpToGrpcStatus), so the call closes with UNAVAILABLE and the reply's text.
+   */
   timeout(): boolean {
-    return this.close(GrpcStatus.DeadlineExceeded, "timeout");
+    return this.close(GrpcStatus.Unavailable, TIMEOUT_BODY);
   }
 
   /** The plugin cancelled (or closed a unary call): no further callbacks. */

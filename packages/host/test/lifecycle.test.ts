@@ -124,22 +124,39 @@ test("an unknown callout cluster is BAD_ARGUMENT", opts, async () => {
   assert.equal(t.httpCalls.length, 0);
 });
 
-test("a callout timeout fails the call (zero headers) when the clock passes it", opts, async () => {
-  const t = await startPlugin(behaviourModule({ callout: 1, request_headers_result: 1 }), { trace: true });
-  const http = t.http();
-  http.requestHeaders([[":path", "/"]]);
-  const call = t.httpCalls[0]!;
-  t.traceLines.length = 0;
-  t.advance(4999);
-  assert.equal(call.finished, false);
-  t.advance(1);
-  assert.equal(call.finished, true);
-  assert.deepEqual(callbacks(t.traceLines).slice(0, 1), [
-    `proxy_on_http_call_response(${t.plugin.root.id}, ${call.id}, 0, 0, 0)`,
-  ]);
-  assert.equal(t.plugin.root.statusCode, Status.BrokenConnection);
-  assert.equal(new TextDecoder().decode(t.plugin.root.statusMessage), "timeout");
-});
+test(
+  "a callout timeout answers 504 upstream request timeout (Envoy's router reply) when the clock passes it",
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule({ callout: 1, request_headers_result: 1 }), { trace: true });
+    const http = t.http();
+    http.requestHeaders([[":path", "/"]]);
+    const call = t.httpCalls[0]!;
+    t.traceLines.length = 0;
+    t.advance(4999);
+    assert.equal(call.finished, false);
+    t.advance(1);
+    assert.equal(call.finished, true);
+    assert.deepEqual(callbacks(t.traceLines).slice(0, 1), [
+      `proxy_on_http_call_response(${t.plugin.root.id}, ${call.id}, 3, 24, 0)`,
+    ]);
+    assert.equal(t.plugin.root.statusCode, Status.Ok);
+  },
+);
+
+test(
+  'a failed callout reads BROKEN_CONNECTION and "reset" whatever the embedder\'s reason',
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule({ callout: 1, request_headers_result: 1 }));
+    t.http().requestHeaders([[":path", "/"]]);
+    const call = t.httpCalls[0]!;
+    call.fail("no healthy upstream");
+    assert.equal(call.failureReason, "no healthy upstream");
+    assert.equal(t.plugin.root.statusCode, Status.BrokenConnection);
+    assert.equal(new TextDecoder().decode(t.plugin.root.statusMessage), "reset");
+  },
+);
 
 test("a local reply from request headers pauses the stream and reaches the embedder", opts, async () => {
   const t = await startPlugin(behaviourModule({ local_reply: 1 }));
