@@ -57,7 +57,8 @@ export abstract class StreamContext<Events extends object> extends Context {
 
   /**
    * The stream ended: `proxy_on_log` (access-log phase), then `proxy_on_done` and `proxy_on_delete`, as
-   * Envoy runs them (its filter destroy ignores the result of `proxy_on_done` for stream contexts).
+   * Envoy runs them for HTTP (its filter destroy ignores the result of `proxy_on_done` for stream contexts);
+   * a TCP connection runs `proxy_on_done` first (see `doneBeforeLog`).
    */
   complete(): void {
     if (this.completed) return;
@@ -66,10 +67,20 @@ export abstract class StreamContext<Events extends object> extends Context {
       return;
     }
     const vm = this.vm;
-    this.runLog();
-    vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
+    if (this.doneBeforeLog) {
+      vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
+      this.runLog();
+    } else {
+      this.runLog();
+      vm.invoke(this, "proxy_on_done", vm.exports.proxy_on_done, this.id);
+    }
     vm.invoke(this, "proxy_on_delete", vm.exports.proxy_on_delete, this.id);
     this.finish();
+  }
+
+  /** True where Envoy runs `proxy_on_done` before `proxy_on_log` (a TCP connection's end). */
+  protected get doneBeforeLog(): boolean {
+    return false;
   }
 
   /** `proxy_on_log`; HTTP narrows what the plugin sees around it. */

@@ -49,6 +49,18 @@ export class TcpStream extends StreamContext<TcpStreamEvents> {
     if (health === "fail-closed") this.onCallFailure();
   }
 
+  /**
+   * True once `newConnection()` ran: Envoy creates the VM context in Context::onNewConnection (onCreate),
+   * and its onData / onWrite / onEvent return Continue without entering the VM until then (context.cc,
+   * `in_vm_context_created_`).
+   */
+  started = false;
+
+  /** Envoy ends a connection with onDone, onLog, onDelete (context.cc Context::onCloseTCP). */
+  protected override get doneBeforeLog(): boolean {
+    return true;
+  }
+
   /** The cluster chosen with `set_envoy_filter_state("envoy.tcp_proxy.cluster", ...)`, if any. */
   get upstreamCluster(): string | undefined {
     const entry = this.filterState.get("envoy.tcp_proxy.cluster");
@@ -57,6 +69,7 @@ export class TcpStream extends StreamContext<TcpStreamEvents> {
 
   /** The connection was accepted (`proxy_on_new_connection`). */
   newConnection(): Action {
+    this.started = true;
     if (!this.usable) return this.bypass(null);
     const r = this.vm.invoke(
       this,
@@ -81,7 +94,7 @@ export class TcpStream extends StreamContext<TcpStreamEvents> {
   /** The client side closed (`proxy_on_downstream_connection_close`). */
   downstreamClose(peer: PeerType = PeerType.Remote): void {
     this.downstream.closed = true;
-    if (!this.usable) return;
+    if (!this.usable || !this.started) return;
     this.vm.invoke(
       this,
       "proxy_on_downstream_connection_close",
@@ -94,7 +107,7 @@ export class TcpStream extends StreamContext<TcpStreamEvents> {
   /** The backend side closed (`proxy_on_upstream_connection_close`). */
   upstreamClose(peer: PeerType = PeerType.Remote): void {
     this.upstream.closed = true;
-    if (!this.usable) return;
+    if (!this.usable || !this.started) return;
     this.vm.invoke(
       this,
       "proxy_on_upstream_connection_close",
@@ -130,6 +143,10 @@ export class TcpStream extends StreamContext<TcpStreamEvents> {
   }
 
   private feed(side: Side, chunk: Uint8Array, endOfStream: boolean, isDownstream: boolean): Action {
+    if (!this.started || this.completed) {
+      side.released.appendOwned(chunk);
+      return Action.Continue;
+    }
     side.data.appendOwned(chunk);
     if (!this.usable) return this.bypass(side);
     const vm = this.vm;

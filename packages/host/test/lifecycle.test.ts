@@ -254,8 +254,9 @@ test("TCP: data both ways, pause and resume, routing via set_envoy_filter_state,
   assert.deepEqual(callbacks(t.traceLines), [
     `proxy_on_downstream_connection_close(${tcp.id}, 2)`,
     `proxy_on_upstream_connection_close(${tcp.id}, 1)`,
-    `proxy_on_log(${tcp.id})`,
+    // Envoy's Context::onCloseTCP: onDone, onLog, onDelete (HTTP logs first).
     `proxy_on_done(${tcp.id})`,
+    `proxy_on_log(${tcp.id})`,
     `proxy_on_delete(${tcp.id})`,
   ]);
 });
@@ -466,5 +467,21 @@ test(
     assert.equal(http.responseBody("late", true), Action.Continue);
     assert.deepEqual(callbacks(t.traceLines), []);
     assert.equal(http.localReply, null, "a phase after the end is no failure");
+  },
+);
+
+test(
+  "TCP: data before newConnection passes by the plugin (Envoy creates its context there)",
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule({ downstream_result: 1 }), { trace: true });
+    const tcp = t.tcp();
+    t.traceLines.length = 0;
+    assert.equal(tcp.downstreamData("early"), Action.Continue);
+    assert.equal(tcp.upstreamData("back"), Action.Continue);
+    assert.deepEqual(callbacks(t.traceLines), []);
+    assert.equal(new TextDecoder().decode(tcp.forwardedUpstream), "early");
+    assert.equal(tcp.newConnection(), Action.Continue);
+    assert.equal(tcp.downstreamData("held"), Action.Pause, "from then on the plugin sees the data");
   },
 );
