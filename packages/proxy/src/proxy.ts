@@ -9,11 +9,13 @@ import { ActiveList } from "./active-list.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import { ClusterManager } from "./cluster/cluster-manager.ts";
 import { ConfigError } from "./config/config-error.ts";
+import { chainClusterReferences, type FilterChainConfig } from "./config/filter-chain-config.ts";
 import type { AccessLogConfig, BootstrapConfig, ListenerConfig } from "./config/model.ts";
 import type { HttpFilterFactory } from "./http/http-filter.ts";
 import { HttpListener } from "./http/http-listener.ts";
 import { HttpListenerStats } from "./http/http-listener-stats.ts";
 import { RouteTable } from "./http/route-table.ts";
+import { ActiveListener } from "./listener/active-listener.ts";
 import { formatLogLine } from "./log.ts";
 import { StatStore } from "./stats/stat-store.ts";
 import { TagProducer } from "./stats/tag-extraction.ts";
@@ -68,7 +70,7 @@ export class LocalDataPlane {
   readonly tags: TagProducer;
   readonly listeners: BoundListener[] = [];
   admin: { host: string; port: number } | undefined;
-  private readonly servers: Array<HttpListener | TcpListener> = [];
+  private readonly servers: Array<HttpListener | TcpListener | ActiveListener> = [];
   private adminServer: AdminServer | undefined;
   private readonly accessLoggers: AccessLogger[] = [];
   private state: "PRE_INITIALIZING" | "LIVE" | "DRAINING" = "PRE_INITIALIZING";
@@ -98,28 +100,33 @@ export class LocalDataPlane {
     });
   }
 
-  private async buildListener(l: ListenerConfig): Promise<HttpListener | TcpListener> {
-    const listenerLogs = this.loggers(l.accessLogs, l.path);
-    if (l.http) {
+  /** One filter chain's terminal filter: its HTTP connection manager or its tcp_proxy. */
+  private async buildChain(
+    l: ListenerConfig,
+    chain: Pick<ListenerConfig, "networkWasmFilters" | "http" | "tcp">,
+    listenerLogs: AccessLogger[],
+  ): Promise<HttpListener | TcpListener> {
+    if (chain.http) {
+      const http = chain.http;
       const factories: HttpFilterFactory[] = [];
-      for (const p of l.http.wasmFilters)
+      for (const p of http.wasmFilters)
         factories.push(this.plugins.httpFilterFactory(await this.plugins.start(p)));
       return new HttpListener({
         listener: { name: l.name, direction: l.trafficDirection },
-        config: l.http,
-        routeTable: new RouteTable(l.http.routeTable),
+        config: http,
+        routeTable: new RouteTable(http.routeTable),
         clusters: this.clusters,
         stats: this.stats,
-        listenerStats: new HttpListenerStats(this.stats, l.http.statPrefix),
-        accessLogs: [...this.loggers(l.http.accessLogs, l.http.path), ...listenerLogs],
+        listenerStats: new HttpListenerStats(this.stats, http.statPrefix),
+        accessLogs: [...this.loggers(http.accessLogs, http.path), ...listenerLogs],
         filterFactories: factories,
         activeStreams: new ActiveList(),
         log: (level, component, message) => this.output.stderr(formatLogLine(level, component, message)),
       });
     }
-    const tcp = l.tcp!;
+    const tcp = chain.tcp!;
     const factories: NetworkFilterFactory[] = [];
-    for (const p of l.networkWasmFilters)
+    for (const p of chain.networkWasmFilters)
       factories.push(this.plugins.networkFilterFactory(await this.plugins.start(p)));
     return new TcpListener({
       listener: { name: l.name, direction: l.trafficDirection },
@@ -129,6 +136,36 @@ export class LocalDataPlane {
       accessLogs: [...this.loggers(tcp.accessLogs, tcp.path), ...listenerLogs],
       filterFactories: factories,
       bufferLimitBytes: l.bufferLimitBytes,
+    });
+  }
+
+  private async buildListener(l: ListenerConfig): Promise<HttpListener | TcpListener | ActiveListener> {
+    const listenerLogs = this.loggers(l.accessLogs, l.path);
+    const fc = l.filterChains;
+    if (!fc) return this.buildChain(l, l, listenerLogs);
+    // The bootstrap reader checked the first chain's cluster names; the other chains' are checked here.
+    const clusterNames = new Set(this.config.clusters.map((c) => c.name));
+    const build = async (chain: FilterChainConfig) => {
+      for (const ref of chainClusterReferences(chain))
+        if (!clusterNames.has(ref.cluster))
+          throw new ConfigError(
+            ref.path,
+            `cluster ${JSON.stringify(ref.cluster)} is not defined in static_resources.clusters`,
+          );
+      const handler = await this.buildChain(l, chain, listenerLogs);
+      if (handler instanceof HttpListener) handler.startHandOff();
+      return { config: chain, handler };
+    };
+    const chains = [];
+    for (const c of fc.chains) chains.push(await build(c));
+    const defaultChain = fc.defaultChain ? await build(fc.defaultChain) : undefined;
+    return new ActiveListener({
+      listener: { name: l.name, direction: l.trafficDirection },
+      config: fc,
+      chains,
+      ...(defaultChain ? { defaultChain } : {}),
+      stats: this.stats,
+      accessLogs: listenerLogs,
     });
   }
 

@@ -1,9 +1,17 @@
 /**
- * `envoy.config.listener.v3.Listener` with one filter chain: network Wasm filters, then a terminal
- * `http_connection_manager` (HTTP Wasm filters + router) or `tcp_proxy`.
+ * `envoy.config.listener.v3.Listener`: filter chains (each network Wasm filters, then a terminal
+ * `http_connection_manager` (HTTP Wasm filters + router) or `tcp_proxy`), `default_filter_chain`, TLS
+ * transport sockets and the TLS inspector (read in filter-chain-config.ts).
  */
 import { readAccessLogs } from "./access-log-config.ts";
 import type { ConfigMessage, ConfigValue } from "./fields.ts";
+import {
+  type ChainFilters,
+  checkDistinctMatches,
+  type FilterChainConfig,
+  readFilterChain,
+  readListenerFilters,
+} from "./filter-chain-config.ts";
 import type {
   Http2CodecOptions,
   HttpConnectionManagerConfig,
@@ -217,52 +225,79 @@ export function readListener(value: ConfigValue, baseDir: string, index: number)
   const address = readAddress(l.required("address"));
   const bufferLimitBytes =
     l.optional("per_connection_buffer_limit_bytes")?.wrappedInteger(1) ?? DEFAULT_BUFFER_LIMIT_BYTES;
-  const chains = l.required("filter_chains").list();
-  if (chains.length !== 1)
-    l.required("filter_chains").fail(`exactly one filter chain is supported, got ${chains.length}`);
-  const chain = chains[0]!.message();
-  if (chain.has("filter_chain_match"))
-    chain.optional("filter_chain_match")!.fail("filter_chain_match is not supported");
-  if (chain.has("transport_socket"))
-    chain.optional("transport_socket")!.fail("downstream TLS is not supported");
-  chain.accept("name");
-  const filters = chain.required("filters").list();
-  chain.finish();
+  const readFilters = (filters: ConfigValue[], chain: ConfigMessage): ChainFilters =>
+    readChainFilters(filters, chain, baseDir, bufferLimitBytes);
+  const chains = (l.optional("filter_chains")?.list() ?? []).map((c) =>
+    readFilterChain(c, baseDir, readFilters),
+  );
+  const defaultValue = l.optional("default_filter_chain");
+  const defaultChain = defaultValue ? readFilterChain(defaultValue, baseDir, readFilters) : undefined;
+  const first = chains[0] ?? defaultChain;
+  if (!first) l.fail("filter_chains or default_filter_chain is required");
+  checkDistinctMatches(chains);
   const accessLogs = readAccessLogs(l.optional("access_log"), baseDir);
   const direction = l.optional("traffic_direction")?.oneOf(TRAFFIC_DIRECTIONS) ?? "UNSPECIFIED";
-  l.accept("listener_filters_timeout", "continue_on_listener_filters_timeout");
-  if (l.has("listener_filters")) {
-    const lf = l.optional("listener_filters")!;
-    if (lf.list().length > 0) lf.fail("listener filters are not supported");
-  }
+  const timeout = l.optional("listener_filters_timeout");
+  const continueOnTimeout = l.optional("continue_on_listener_filters_timeout")?.bool() ?? false;
+  const tlsInspector = readListenerFilters(l.optional("listener_filters"));
   l.finish();
 
   const listener: ListenerConfig = {
     name,
     trafficDirection: TRAFFIC_DIRECTIONS.indexOf(direction) as TrafficDirection,
     address,
-    networkWasmFilters: [],
+    networkWasmFilters: first.networkWasmFilters,
+    ...(first.http ? { http: first.http } : {}),
+    ...(first.tcp ? { tcp: first.tcp } : {}),
     accessLogs,
     bufferLimitBytes,
     path: value.path,
   };
+  const plain = (c: FilterChainConfig) =>
+    !c.tls &&
+    c.match.destinationPort === 0 &&
+    c.match.serverNames.length === 0 &&
+    c.match.transportProtocol === "" &&
+    c.match.applicationProtocols.length === 0 &&
+    c.match.sourcePrefixRanges.length === 0;
+  // One chain that matches everything, no default, no listener filter: the connection goes straight to it.
+  if (chains.length !== 1 || defaultChain || tlsInspector || !plain(first)) {
+    listener.filterChains = {
+      chains,
+      ...(defaultChain ? { defaultChain } : {}),
+      tlsInspector,
+      // Envoy's default listener_filters_timeout is 15 s.
+      listenerFiltersTimeoutMs: timeout ? timeout.durationMs() : 15_000,
+      continueOnListenerFiltersTimeout: continueOnTimeout,
+    };
+  }
+  return listener;
+}
+
+/** A chain's `filters`: network Wasm filters, then a terminal http_connection_manager or tcp_proxy. */
+function readChainFilters(
+  filters: ConfigValue[],
+  chain: ConfigMessage,
+  baseDir: string,
+  bufferLimitBytes: number,
+): ChainFilters {
+  const out: ChainFilters = { networkWasmFilters: [] };
   for (const [i, f] of filters.entries()) {
     const { name: filterName, typed } = readFilterConfig(f.message());
     if (!typed) return f.fail(`filter ${JSON.stringify(filterName)} needs a typed_config`);
     const last = i === filters.length - 1;
     if (typed.type === NETWORK_WASM) {
       if (last) f.fail("a network Wasm filter must be followed by tcp_proxy or http_connection_manager");
-      listener.networkWasmFilters.push(readWasmFilter(typed.message, baseDir));
+      out.networkWasmFilters.push(readWasmFilter(typed.message, baseDir));
       continue;
     }
     expectType(typed, [HCM, TCP_PROXY, NETWORK_WASM]);
     if (!last) f.fail(`${typed.type} is a terminal filter and must be last in the chain`);
-    if (typed.type === HCM) listener.http = readHcm(typed.message, baseDir, bufferLimitBytes);
-    else listener.tcp = readTcpProxy(typed.message, baseDir);
+    if (typed.type === HCM) out.http = readHcm(typed.message, baseDir, bufferLimitBytes);
+    else out.tcp = readTcpProxy(typed.message, baseDir);
   }
-  if (!listener.http && !listener.tcp) l.fail("the filter chain needs http_connection_manager or tcp_proxy");
-  if (listener.http && listener.networkWasmFilters.length > 0) {
-    l.fail("network Wasm filters before http_connection_manager are not supported");
-  }
-  return listener;
+  if (!out.http && !out.tcp) chain.fail("the filter chain needs http_connection_manager or tcp_proxy");
+  if (out.http && out.networkWasmFilters.length > 0)
+    chain.fail("network Wasm filters before http_connection_manager are not supported");
+  return out;
 }

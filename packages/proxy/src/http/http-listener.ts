@@ -29,6 +29,7 @@ import {
   type ServerHttp2Stream,
 } from "node:http2";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { ActiveList } from "../active-list.ts";
 import { formatAddress, newConnectionId, StreamInfo } from "../stream-info.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
@@ -90,6 +91,8 @@ export class HttpListener {
   private handingOver: ConnectionInfo | undefined;
   private readonly sockets = new ActiveList<Socket>();
   private draining = false;
+  /** Connections come from a listener (filter chains, TLS), not from this server's own socket. */
+  private handOff = false;
   private readonly sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly ctx: HttpListenerContext) {
@@ -158,6 +161,16 @@ export class HttpListener {
       this.server.on("connection", (socket: Socket) => {
         if (config.codecType === "HTTP2") {
           this.startHttp2(socket);
+          return;
+        }
+        // determineNextProtocol: the protocol TLS negotiated (ALPN) decides before any byte is looked at.
+        const alpn = (socket as TLSSocket).alpnProtocol;
+        if (alpn === "h2") {
+          this.startHttp2(socket);
+          return;
+        }
+        if (alpn === "http/1.1") {
+          http1Connection.call(this.server, socket);
           return;
         }
         // Until a codec owns the socket, its errors (a reset before any byte) are this listener's to absorb.
@@ -229,7 +242,26 @@ export class HttpListener {
     return server;
   }
 
+  /**
+   * Serve connections a listener hands over (after its filter chain match and TLS handshake) instead of
+   * listening itself. node:http starts its request-timeout checker when its server listens; this one never
+   * does, so the checker is started here the same way.
+   */
+  startHandOff(): void {
+    this.handOff = true;
+    this.server.emit("listening");
+  }
+
+  /** One connection of this filter chain (a TLS socket when the chain has a DownstreamTlsContext). */
+  accept(socket: Socket): void {
+    this.server.emit("connection", socket);
+  }
+
   private startHttp2(socket: Socket): void {
+    // node:http2 takes a TLS connection that negotiated no ALPN for HTTP/1.1 and refuses it; Envoy's HTTP2
+    // codec (or AUTO seeing the preface) speaks HTTP/2 on it all the same.
+    const tls = socket as TLSSocket;
+    if (tls.encrypted && tls.alpnProtocol !== "h2") tls.alpnProtocol = "h2";
     this.ctx.listenerStats.cxHttp2Total.inc();
     this.handingOver = connections.get(socket);
     // node:http's server accepts half-open connections (for HTTP/1); an HTTP/2 session must end with its
@@ -428,7 +460,10 @@ export class HttpListener {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     // GOAWAY: streams in flight finish, no new ones start, then the session closes.
     for (const session of this.http2Sessions) session.close();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = this.handOff
+      ? this.socketsClosed()
+      : new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.handOff) this.server.close();
     this.server.closeIdleConnections();
     const deadline = setTimeout(() => {
       for (const s of this.sockets) s.destroy();
@@ -437,6 +472,20 @@ export class HttpListener {
     await closed;
     clearTimeout(deadline);
     clearInterval(poll);
+  }
+
+  /** Resolves once no connection is left (checked as they close). */
+  private socketsClosed(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.sockets.size === 0) {
+          clearInterval(poll);
+          resolve();
+        }
+      };
+      const poll = setInterval(check, 20);
+      check();
+    });
   }
 
   /** Closes at once, resetting open connections. */

@@ -10,15 +10,21 @@ export class TcpListener {
   private readonly sockets = new ActiveList<Socket>();
 
   constructor(readonly ctx: TcpListenerContext) {
-    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
-      const entry = this.sockets.add(socket);
-      socket.on("close", () => this.sockets.remove(entry));
-      const prefix = `tcp.${ctx.config.statPrefix}`;
-      ctx.stats.counter(`${prefix}.downstream_cx_total`).inc();
-      ctx.stats.gauge(`${prefix}.downstream_cx_active`).add(1);
-      const session = new TcpSession(ctx, socket, newConnectionId());
-      session.start();
-    });
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) =>
+      this.accept(socket),
+    );
+  }
+
+  /** One connection: from this server, or handed over by a listener (filter chains, TLS). */
+  accept(socket: Socket): void {
+    const ctx = this.ctx;
+    const entry = this.sockets.add(socket);
+    socket.on("close", () => this.sockets.remove(entry));
+    const prefix = `tcp.${ctx.config.statPrefix}`;
+    ctx.stats.counter(`${prefix}.downstream_cx_total`).inc();
+    ctx.stats.gauge(`${prefix}.downstream_cx_active`).add(1);
+    const session = new TcpSession(ctx, socket, newConnectionId());
+    session.start();
   }
 
   listen(host: string, port: number): Promise<void> {
@@ -40,6 +46,8 @@ export class TcpListener {
 
   /** Stops accepting and waits for open connections to end (then resets them after `timeoutMs`). */
   async drain(timeoutMs: number): Promise<void> {
+    // Handed-over connections are waited for by their listener.
+    if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const deadline = setTimeout(() => {
       for (const s of this.sockets) s.destroy();
@@ -49,7 +57,9 @@ export class TcpListener {
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = this.server.listening
+      ? new Promise<void>((resolve) => this.server.close(() => resolve()))
+      : Promise.resolve();
     for (const s of this.sockets) s.destroy();
     await closed;
   }
