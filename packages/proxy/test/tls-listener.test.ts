@@ -72,6 +72,7 @@ function httpsGet(
   serverName: string,
   ca: string,
   localAddress = "127.0.0.1",
+  anyName = false,
 ): Promise<{ status: number; body: string; alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -84,6 +85,8 @@ function httpsGet(
         localAddress,
         agent: false,
         ALPNProtocols: ["http/1.1"],
+        // The test certificate names one host; a chain for other names serves it all the same.
+        ...(anyName ? { checkServerIdentity: () => undefined } : {}),
       } as RequestOptions & { ALPNProtocols: string[] },
       (res) => {
         let body = "";
@@ -100,6 +103,29 @@ function httpsGet(
     req.on("error", reject);
     req.end();
   });
+}
+
+/** One HTTP/2 request over TLS (ALPN h2) with node:http2. */
+async function h2Get(
+  port: number,
+  serverName: string,
+  ca: string,
+): Promise<{ status: number; body: string; alpn: string | undefined }> {
+  const session = http2Connect(`https://127.0.0.1:${port}`, { ca, servername: serverName });
+  try {
+    return await new Promise((resolve, reject) => {
+      session.on("error", reject);
+      const s = session.request({ ":path": "/" });
+      let status = 0;
+      let body = "";
+      s.on("response", (h) => (status = Number(h[":status"])));
+      s.on("data", (c: Buffer) => (body += c));
+      s.on("end", () => resolve({ status, body, alpn: session.alpnProtocol }));
+      s.on("error", reject);
+    });
+  } finally {
+    session.close();
+  }
 }
 
 function plainGet(port: number, localAddress = "127.0.0.1"): Promise<string> {
@@ -147,29 +173,36 @@ describe("TLS listeners and filter chains", () => {
     filter_chains:${httpChain("tls-chain", { tls: certA, alpn: ["h2", "http/1.1"] })}`),
     );
     const port = proxy.port();
-    const session = http2Connect(`https://a.test:${port}`, {
-      ca: certA.ca,
-      host: "127.0.0.1",
-      servername: "a.test",
-      lookup: (_h, _o, cb) => cb(null, "127.0.0.1", 4),
-    } as Parameters<typeof http2Connect>[1]);
-    const h2 = await new Promise<{ status: number; body: string; alpn: string | undefined }>(
-      (resolve, reject) => {
-        session.on("error", reject);
-        const s = session.request({ ":path": "/" });
-        let status = 0;
-        let body = "";
-        s.on("response", (h) => (status = Number(h[":status"])));
-        s.on("data", (c: Buffer) => (body += c));
-        s.on("end", () => resolve({ status, body, alpn: session.alpnProtocol }));
-        s.on("error", reject);
-      },
-    );
-    session.close();
+    const h2 = await h2Get(port, "a.test", certA.ca);
     assert.deepEqual(h2, { status: 200, body: "tls-chain", alpn: "h2" });
     const h1 = await httpsGet(port, "a.test", certA.ca);
     assert.equal(h1.body, "tls-chain");
     assert.equal(h1.alpn, "http/1.1");
+    await proxy.close();
+    proxy = undefined;
+  });
+
+  test("a client offering none of alpn_protocols gets no ALPN and HTTP/1.1, as Envoy's ALPN selection answers, not a failed handshake", async () => {
+    proxy = await startTestProxy(
+      bootstrap(`
+    filter_chains:${httpChain("h2-only", { tls: certA, alpn: ["h2"] })}`),
+    );
+    const r = await httpsGet(proxy.port(), "a.test", certA.ca);
+    assert.equal(r.body, "h2-only");
+    assert.equal(r.alpn, false);
+    await proxy.close();
+    proxy = undefined;
+  });
+
+  test("server_names: an exact name wins over a *. wildcard, and the wildcard takes the names under it", async () => {
+    proxy = await startTestProxy(
+      bootstrap(`${INSPECTOR}
+    filter_chains:${httpChain("exact", { match: "{ server_names: [www.a.test] }", tls: certA })}${httpChain("wildcard", { match: '{ server_names: ["*.a.test"] }', tls: certA })}${httpChain("other", { tls: certA })}`),
+    );
+    const port = proxy.port();
+    assert.equal((await httpsGet(port, "www.a.test", certA.ca, "127.0.0.1", true)).body, "exact");
+    assert.equal((await httpsGet(port, "api.v1.a.test", certA.ca, "127.0.0.1", true)).body, "wildcard");
+    assert.equal((await httpsGet(port, "a.test", certA.ca)).body, "other");
     await proxy.close();
     proxy = undefined;
   });
@@ -195,6 +228,7 @@ describe("TLS listeners and filter chains", () => {
     const port = proxy.port();
     assert.match(await plainGet(port), /\r\n\r\nplain$/);
     assert.equal((await httpsGet(port, "a.test", certA.ca)).body, "tls-any");
+    assert.equal((await h2Get(port, "a.test", certA.ca)).body, "tls-h2");
     await proxy.close();
     proxy = undefined;
   });

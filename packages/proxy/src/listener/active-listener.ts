@@ -197,10 +197,26 @@ export class ActiveListener {
       socket.resume();
       return;
     }
+    // What the client offered is known when the tls_inspector read it; otherwise startTls looks.
+    this.startTls(socket, rt, found.transportProtocol === "tls" ? found.applicationProtocols : undefined);
+  }
+
+  /**
+   * The chain's TLS transport socket. ALPN is chosen as Envoy's ServerContextImpl::alpnSelectCallback does:
+   * the first of alpn_protocols the client offered, or no ALPN at all (SSL_TLSEXT_ERR_NOACK) when none is,
+   * where node's own selection would end the handshake with a no_application_protocol alert. So the
+   * client's offer is read first (peeked, as the tls_inspector does) and node is given just the choice.
+   */
+  private startTls(socket: Socket, rt: ChainRuntime, offered: string[] | undefined): void {
+    if (rt.alpn && offered === undefined) {
+      peekClientHello(socket, (protocols) => this.startTls(socket, rt, protocols));
+      return;
+    }
+    const selected = rt.alpn?.find((p) => offered?.includes(p));
     const tls = new TLSSocket(socket, {
       isServer: true,
-      secureContext: rt.secureContext,
-      ...(rt.alpn ? { ALPNProtocols: rt.alpn } : {}),
+      secureContext: rt.secureContext!,
+      ...(selected ? { ALPNProtocols: [selected] } : {}),
     });
     this.track(tls, socket);
     tls.on("error", () => {
@@ -264,4 +280,24 @@ export class ActiveListener {
     for (const s of this.connections) s.destroy();
     await Promise.all(this.handlers().map((h) => h.close()));
   }
+}
+
+/** Reads a connection's first bytes until its ClientHello's ALPN offer is known, then puts them back. */
+function peekClientHello(socket: Socket, done: (protocols: string[]) => void): void {
+  const chunks: Buffer[] = [];
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk);
+    const hello = inspectClientHello(Buffer.concat(chunks));
+    if (hello.kind === "need-more") return;
+    socket.removeListener("data", onData);
+    socket.removeListener("end", onEnd);
+    socket.pause();
+    socket.unshift(Buffer.concat(chunks));
+    done(hello.kind === "tls" ? hello.applicationProtocols : []);
+  };
+  const onEnd = () => socket.destroy();
+  socket.on("data", onData);
+  socket.on("end", onEnd);
+  // A listener filter may have paused it.
+  socket.resume();
 }
