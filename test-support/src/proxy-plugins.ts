@@ -237,7 +237,8 @@ export function observerPluginWat(): string {
 
 /**
  * A gRPC callout: pauses the request, calls `test.Echo/Reverse` on cluster `grpc_backend` with "ping", puts
- * the reply in `x-grpc-reply` and the final status (two digits) in `x-grpc-status`, then resumes.
+ * the reply in `x-grpc-reply` and the final status (two digits) in `x-grpc-status`, then resumes: from
+ * `proxy_on_grpc_receive` when the call succeeds (status 00), from `proxy_on_grpc_close` when it fails.
  */
 export function grpcPluginWat(): string {
   return module(
@@ -249,6 +250,7 @@ export function grpcPluginWat(): string {
       80: "x-grpc-reply",
       96: "x-grpc-status",
       112: "00",
+      120: "00",
     },
     {
       proxy_on_request_headers: `(global $pending (mut i32) (i32.const 0))
@@ -263,7 +265,10 @@ export function grpcPluginWat(): string {
   (func (export "proxy_on_grpc_receive") (param i32 i32) (param $size i32)
     (drop (call $set_effective (global.get $pending)))
     (if (i32.eqz (call $get_buffer (i32.const 5) (i32.const 0) (local.get $size) (i32.const 1032) (i32.const 1036)))
-      (then (drop (call $replace (i32.const 0) (i32.const 80) (i32.const 12) (i32.load (i32.const 1032)) (i32.load (i32.const 1036)))))))
+      (then (drop (call $replace (i32.const 0) (i32.const 80) (i32.const 12) (i32.load (i32.const 1032)) (i32.load (i32.const 1036))))))
+    ;; A successful unary call ends here: Envoy delivers no close callback after its message.
+    (drop (call $replace (i32.const 0) (i32.const 96) (i32.const 13) (i32.const 120) (i32.const 2)))
+    (drop (call $continue (i32.const 0))))
   (func (export "proxy_on_grpc_close") (param i32 i32) (param $status i32)
     (drop (call $set_effective (global.get $pending)))
     (i32.store8 (i32.const 112) (i32.add (i32.const 48) (i32.div_u (local.get $status) (i32.const 10))))
