@@ -55,6 +55,11 @@ export class CapturedHeaders {
     this.values.push(clip(value, MAX_HEADER_VALUE_CHARS));
   }
 
+  /** Adds every entry of `other` (e.g. trailers), joined with "," to a name already present. */
+  merge(other: CapturedHeaders): void {
+    for (let i = 0; i < other.names.length; i++) this.add(other.names[i], other.values[i]);
+  }
+
   get(name: string): string | null {
     const at = this.names.indexOf(name);
     return at >= 0 ? this.values[at] : null;
@@ -104,6 +109,8 @@ export class ApiEvent {
   path: string = "";
   status: i32 = 0;
   protocol: string = "";
+  /** A gRPC call: its bodies are binary frames, recorded as base64 whatever their bytes. */
+  grpc: bool = false;
   requestHeaders: CapturedHeaders = new CapturedHeaders();
   responseHeaders: CapturedHeaders = new CapturedHeaders();
   requestBody: Uint8Array = new Uint8Array(0);
@@ -134,12 +141,12 @@ export class ApiEvent {
     json.key("request").beginObject();
     json.key("headers");
     this.requestHeaders.write(json);
-    writeBody(json, redactFields(this.requestBody, fields));
+    writeBody(json, redactFields(this.requestBody, fields), this.grpc);
     json.endObject();
     json.key("response").beginObject();
     json.key("headers");
     this.responseHeaders.write(json);
-    writeBody(json, redactFields(this.responseBody, fields));
+    writeBody(json, redactFields(this.responseBody, fields), this.grpc);
     json.endObject();
     json.key("source");
     this.source.write(json);
@@ -157,8 +164,9 @@ export class ApiEvent {
   }
 }
 
-function writeBody(json: JsonWriter, body: Uint8Array): void {
+function writeBody(json: JsonWriter, body: Uint8Array, binary: bool): void {
   if (body.length == 0) return;
-  if (isValidUtf8(body)) json.key("body").utf8String(body);
+  // gRPC frames (a 5-byte prefix, then protobuf) are binary even when their bytes happen to be UTF-8.
+  if (!binary && isValidUtf8(body)) json.key("body").utf8String(body);
   else json.key("body_base64").string(encodeBase64(body));
 }

@@ -19,6 +19,7 @@ import {
   responseBody,
   responseCode,
   responseHeaders,
+  responseTrailers,
   sourceAddress,
   upstreamAddress,
 } from "@proxy-wasm-ts/sdk/assembly";
@@ -38,6 +39,8 @@ function textOrEmpty(value: string | null): string {
 export class ObservedStream extends HttpContext {
   private event: ApiEvent = new ApiEvent();
   private sawRequest: bool = false;
+  /** `content-type: application/grpc...`: bodies are length-prefixed frames, the outcome is in trailers. */
+  private grpc: bool = false;
   private startNs: u64 = 0;
   private requestCapture: BodyCapture;
   private responseCapture: BodyCapture;
@@ -59,6 +62,10 @@ export class ObservedStream extends HttpContext {
     this.event.method = textOrEmpty(headers.get(":method"));
     // The raw :path; query secrets are redacted when the event is written.
     this.event.path = textOrEmpty(requestHeaders.get(":path"));
+    // The one check plain HTTP pays: the captured content-type.
+    const contentType = headers.get("content-type");
+    this.grpc = contentType !== null && contentType.startsWith("application/grpc");
+    this.event.grpc = this.grpc;
     this.startNs = currentTimeNanoseconds();
     this.sawRequest = true;
     return Action.Continue;
@@ -81,6 +88,16 @@ export class ObservedStream extends HttpContext {
 
   onResponseBody(bodySize: u32, endOfStream: bool): Action {
     this.responseCapture.addChunk(responseBody, bodySize);
+    return Action.Continue;
+  }
+
+  // A gRPC call ends with grpc-status / grpc-message in the trailers (a trailers-only response has them
+  // in the headers already). The event has no trailers section, so they join the response headers.
+  onResponseTrailers(trailerCount: u32): Action {
+    if (!this.grpc) return Action.Continue;
+    const config = this.observer.config;
+    const trailers = CapturedHeaders.from(responseTrailers.getAll(), config.redactHeaders, this.observer.secretFields);
+    this.event.responseHeaders.merge(trailers);
     return Action.Continue;
   }
 

@@ -31,6 +31,8 @@ interface Call {
   requestChunks?: Array<string | Uint8Array>;
   response?: Pairs;
   responseChunks?: Array<string | Uint8Array>;
+  /** Sent after the response body, which then does not end the stream. */
+  responseTrailers?: Pairs;
   properties?: Record<string, string | number>;
 }
 
@@ -52,10 +54,15 @@ function observe(t: PluginHarness, call: Call = {}): void {
     assert.equal(http.requestBody(chunk, i === requestChunks.length - 1), 0);
   }
   const responseChunks = call.responseChunks ?? [];
-  assert.equal(http.responseHeaders(call.response ?? [[":status", "200"]], responseChunks.length === 0), 0);
+  const trailers = call.responseTrailers;
+  assert.equal(
+    http.responseHeaders(call.response ?? [[":status", "200"]], responseChunks.length === 0 && !trailers),
+    0,
+  );
   for (const [i, chunk] of responseChunks.entries()) {
-    assert.equal(http.responseBody(chunk, i === responseChunks.length - 1), 0);
+    assert.equal(http.responseBody(chunk, i === responseChunks.length - 1 && !trailers), 0);
   }
+  if (trailers) assert.equal(http.responseTrailers(trailers), 0);
   http.complete();
 }
 
@@ -137,6 +144,89 @@ describe("api-observer", { timeout: 60_000 }, () => {
     assert.equal(event?.response?.body, undefined);
     assert.equal(event?.response?.body_base64, Buffer.from([0, 0xff, 0x10, 0x80]).toString("base64"));
     normalizeEvent(event, "event 0", { now: Date.now() });
+  });
+
+  /** A gRPC message on the wire: compressed flag, 4-byte big-endian length, the message. */
+  const frame = (message: string) => {
+    const bytes = new TextEncoder().encode(message);
+    const out = new Uint8Array(5 + bytes.length);
+    new DataView(out.buffer).setUint32(1, bytes.length);
+    out.set(bytes, 5);
+    return out;
+  };
+  const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+  const grpcRequest: Pairs = [
+    [":method", "POST"],
+    [":path", "/demo.Greeter/Hello"],
+    [":authority", "api.example.com"],
+    ["content-type", "application/grpc+proto"],
+    ["te", "trailers"],
+  ];
+
+  test("a gRPC call: grpc-status and grpc-message from the trailers, frames as base64, HTTP 200", async () => {
+    const t = await start({ batch_size: 1 });
+    observe(t, {
+      request: grpcRequest,
+      requestChunks: [frame("ann")],
+      response: [
+        [":status", "200"],
+        ["content-type", "application/grpc"],
+      ],
+      responseChunks: [frame("hello ann")],
+      responseTrailers: [
+        ["grpc-status", "0"],
+        ["grpc-message", ""],
+      ],
+    });
+    const [event] = postedEvents(t);
+    assert.equal(event?.status, 200);
+    assert.equal(event?.path, "/demo.Greeter/Hello");
+    assert.equal(event?.response?.headers?.["grpc-status"], "0");
+    assert.equal(event?.response?.headers?.["grpc-message"], "");
+    // Valid UTF-8 bytes, still frames: base64.
+    assert.equal(event?.request?.body, undefined);
+    assert.equal(event?.request?.body_base64, base64(frame("ann")));
+    assert.equal(event?.response?.body_base64, base64(frame("hello ann")));
+    const stored = normalizeEvent(event, "event 0", { now: Date.now() });
+    assert.equal(stored.route, "/demo.Greeter/Hello");
+  });
+
+  test("a trailers-only gRPC response keeps grpc-status from its headers", async () => {
+    const t = await start({ batch_size: 1 });
+    observe(t, {
+      request: grpcRequest,
+      requestChunks: [frame("bob")],
+      response: [
+        [":status", "200"],
+        ["content-type", "application/grpc"],
+        ["grpc-status", "5"],
+        ["grpc-message", "no%20such%20greeting"],
+      ],
+    });
+    const [event] = postedEvents(t);
+    assert.equal(event?.status, 200);
+    assert.equal(event?.response?.headers?.["grpc-status"], "5");
+    assert.equal(event?.response?.headers?.["grpc-message"], "no%20such%20greeting");
+    assert.equal(event?.response?.body_base64, undefined);
+    normalizeEvent(event, "event 0", { now: Date.now() });
+  });
+
+  test("plain HTTP is unchanged: text bodies stay text, trailers are not recorded", async () => {
+    const t = await start({ batch_size: 1 });
+    observe(t, {
+      request: [
+        [":method", "POST"],
+        [":path", "/upload"],
+        ["content-type", "application/json"],
+      ],
+      requestChunks: ['{"a":1}'],
+      responseChunks: ["ok"],
+      responseTrailers: [["x-checksum", "abc"]],
+    });
+    const [event] = postedEvents(t);
+    assert.equal(event?.request?.body, '{"a":1}');
+    assert.equal(event?.response?.body, "ok");
+    assert.equal(event?.response?.headers?.["x-checksum"], undefined);
   });
 
   test("text bodies with quotes, backslashes, control characters and emoji arrive unchanged", async () => {

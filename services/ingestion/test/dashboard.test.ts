@@ -52,10 +52,25 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
       status: 201,
       request: { body: `${"y".repeat(20_000)}END` },
     };
+    // As the api-observer records a failed gRPC call: HTTP 200, grpc-status in the response, frames as base64.
+    const grpcCall = {
+      timestamp_ms: now - 3_000,
+      method: "POST",
+      path: "/demo.Greeter/Missing",
+      status: 200,
+      protocol: "HTTP/2",
+      request: {
+        headers: { "content-type": "application/grpc" },
+        body_base64: Buffer.from("\0\0\0\0\x03bob", "latin1").toString("base64"),
+      },
+      response: {
+        headers: { ":status": "200", "grpc-status": "5", "grpc-message": "no%20such%20greeting" },
+      },
+    };
     const res = await fetch(`${server.url}/api/v1/events`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify([...events, hostile, longBody]),
+      body: JSON.stringify([...events, hostile, longBody, grpcCall]),
     });
     assert.equal(res.status, 202);
     browser = await chromium.launch({
@@ -130,6 +145,19 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
     await page.waitForSelector("#request-body:has-text('END')");
     const text = await page.locator("#request-body").textContent();
     assert.equal(text, `${"y".repeat(20_000)}END`);
+  });
+
+  test("a gRPC call shows its grpc-status, is marked failed when not OK, and its frames as base64", async () => {
+    const row = page.locator("#events-table tbody tr", { hasText: "/demo.Greeter/Missing" }).first();
+    assert.equal(await row.locator("td").nth(5).textContent(), "200 grpc 5");
+    assert.equal(await row.getAttribute("class"), "error");
+    await row.click();
+    assert.equal(await page.locator("#request-body").textContent(), "(binary, base64) AAAAAANib2I=");
+    const headerCells = await tableText(page, "#response-headers");
+    assert.deepEqual(
+      headerCells.find((r) => r[0] === "grpc-message"),
+      ["grpc-message", "no%20such%20greeting"],
+    );
   });
 
   test("the graph view draws consumer -> service edges", async () => {

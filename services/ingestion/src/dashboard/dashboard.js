@@ -109,14 +109,18 @@ function renderEvents(events) {
   body.replaceChildren();
   for (const event of events) {
     const row = document.createElement("tr");
-    if (event.status >= 400 || event.status === 0) row.className = "error";
+    // A gRPC call answers HTTP 200 either way: its outcome is grpc-status (trailers, or a trailers-only response).
+    const grpcStatus = event.responseHeaders?.["grpc-status"];
+    const grpcFailed = grpcStatus !== undefined && grpcStatus !== "0";
+    if (event.status >= 400 || event.status === 0 || grpcFailed) row.className = "error";
     row.dataset.id = event.id;
     cell(row, time(event.ts));
     cell(row, event.consumer);
     cell(row, event.service);
     cell(row, event.method);
     cell(row, event.path);
-    cell(row, event.status === 0 ? "none" : event.status);
+    const status = event.status === 0 ? "none" : String(event.status);
+    cell(row, grpcStatus === undefined ? status : `${status} grpc ${grpcStatus}`);
     cell(row, number(event.latencyMs));
     row.addEventListener("click", () => showEvent(event));
     body.appendChild(row);
