@@ -272,6 +272,42 @@ describe("TLS listeners and filter chains", () => {
     proxy = undefined;
   });
 
+  test("listener_filters_timeout closes a connection whose first bytes never come, or with continue_on_listener_filters_timeout hands it to its chain", async () => {
+    const banner: Server = createNetServer((s) => s.end("hello from upstream\n"));
+    await new Promise<void>((r) => banner.listen(0, "127.0.0.1", r));
+    const bannerPort = (banner.address() as { port: number }).port;
+    const listener = (continueOn: boolean) => `${INSPECTOR}
+    listener_filters_timeout: 0.2s
+    continue_on_listener_filters_timeout: ${continueOn}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: banner
+          cluster: banner`;
+    const cluster = `{ name: banner, load_assignment: { cluster_name: banner, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${bannerPort} } } } }] }] } }`;
+    const silentClient = (port: number) =>
+      new Promise<string>((resolve, reject) => {
+        const s = netConnect({ host: "127.0.0.1", port });
+        let data = "";
+        s.on("data", (c: Buffer) => (data += c));
+        s.on("close", () => resolve(data));
+        s.on("error", reject);
+      });
+    proxy = await startTestProxy(bootstrap(listener(false), cluster));
+    let port = proxy.port();
+    assert.equal(await silentClient(port), "");
+    assert.equal(proxy.proxy.stats.counter(`listener.127.0.0.1_${port}.downstream_pre_cx_timeout`).value, 1);
+    await proxy.close();
+    proxy = await startTestProxy(bootstrap(listener(true), cluster));
+    port = proxy.port();
+    assert.equal(await silentClient(port), "hello from upstream\n");
+    await proxy.close();
+    proxy = undefined;
+    banner.close();
+  });
+
   test("a tcp_proxy chain behind TLS relays the decrypted bytes to its cluster", async () => {
     const echo: Server = createNetServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
