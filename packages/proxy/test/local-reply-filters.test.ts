@@ -107,6 +107,8 @@ const plugins = writePlugins({
 });
 
 const ROUTES = `
+              - match: { prefix: "/empty" }
+                direct_response: { status: 403 }
               - match: { prefix: "/direct" }
                 direct_response: { status: 200, body: { inline_string: "hello" } }
               - match: { prefix: "/" }
@@ -189,6 +191,15 @@ describe("local replies through the response filters", { timeout: 30_000 }, () =
     // The connection manager adds them after the filters.
     assert.equal(res.headers.server, "envoy");
     assert.ok(res.headers.date);
+  });
+
+  test("an empty local reply reaches the plugin with no content-length or content-type, and the HTTP/1 client gets content-length: 0", async () => {
+    const res = await request(`${denierFirst.url()}/empty`);
+    assert.equal(await res.body.text(), "");
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.headers["x-seen-b"], ":status,403");
+    assert.equal(res.headers["content-length"], "0");
+    assert.equal(res.headers["transfer-encoding"], undefined);
   });
 
   test("plugins see the upstream's own server header, which the client gets as Envoy's", async () => {
