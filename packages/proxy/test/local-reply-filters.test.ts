@@ -109,6 +109,9 @@ const plugins = writePlugins({
 const ROUTES = `
               - match: { prefix: "/empty" }
                 direct_response: { status: 403 }
+              - match: { prefix: "/direct-with-headers" }
+                direct_response: { status: 200, body: { inline_string: "hello" } }
+                response_headers_to_add: [{ header: { key: x-route, value: direct } }]
               - match: { prefix: "/direct" }
                 direct_response: { status: 200, body: { inline_string: "hello" } }
               - match: { prefix: "/" }
@@ -191,6 +194,16 @@ describe("local replies through the response filters", { timeout: 30_000 }, () =
     // The connection manager adds them after the filters.
     assert.equal(res.headers.server, "envoy");
     assert.ok(res.headers.date);
+  });
+
+  test("a direct_response route's response_headers_to_add reach the plugin after :status, before content-length", async () => {
+    const res = await request(`${denierFirst.url()}/direct-with-headers`);
+    assert.equal(await res.body.text(), "hello");
+    assert.equal(res.headers["x-route"], "direct");
+    assert.equal(
+      res.headers["x-seen-b"],
+      ":status,200,x-route,direct,content-length,5,content-type,text/plain",
+    );
   });
 
   test("an empty local reply reaches the plugin with no content-length or content-type, and the HTTP/1 client gets content-length: 0", async () => {

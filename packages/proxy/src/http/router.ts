@@ -106,9 +106,14 @@ export class Router implements UpstreamResponseHandler {
     info.virtualHostName = virtualHost.name;
     if (route.action.kind === "direct_response") {
       const r = route.action.response;
+      // router.cc Filter::decodeHeaders: the direct response's modify_headers runs the route's
+      // finalizeResponseHeaders (route, virtual host and route table response header options), so they come
+      // right after `:status`, before content-length and content-type.
+      const extra: HeaderList = [];
+      this.applyResponseHeaderOptions(extra);
       this.stream.sendLocal(
         { status: r.status, body: "", details: "direct_response" },
-        [],
+        extra,
         r.body ? Buffer.from(r.body) : EMPTY,
       );
       return;
