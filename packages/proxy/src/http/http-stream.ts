@@ -3,9 +3,11 @@
  * filter chain (request in order, response in reverse) to the router and back to the client; local
  * replies (from the router, a filter or a limit) take Envoy's path through the response filters.
  */
+
 import type { IncomingMessage } from "node:http";
 import { type Http2Session, constants as http2Constants } from "node:http2";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { ActiveEntry } from "../active-list.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
 import { FilterIteration, type FilterStage, type IterationSink } from "./filter-iteration.ts";
@@ -199,6 +201,11 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
   }
 
   /** A local reply before the filter chain exists. */
+  /** https on a TLS connection (conn_manager_utility.cc getScheme), else http. */
+  private connectionScheme(): "http" | "https" {
+    return (this.connection.socket as TLSSocket).encrypted === true ? "https" : "http";
+  }
+
   private replyBeforeFilters(spec: LocalReplySpec): void {
     this.createFilterChain(false);
     this.sendLocal(spec);
@@ -233,7 +240,9 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     const target = parseRequestTarget(url, method, config.allowAbsoluteUrl);
     let authority = req.headers.host;
     let path = url;
-    let scheme = "http";
+    // conn_manager_utility.cc (getScheme / mutateRequestHeaders): an origin-form request's :scheme and
+    // x-forwarded-proto come from the connection, https on a TLS listener.
+    let scheme: string = this.connectionScheme();
     if (target.kind === "origin") path = target.path;
     else if (target.kind === "absolute") {
       authority = target.authority;
@@ -383,7 +392,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
       this.replyBeforeFilters({ status: 404, body: "", details: "absolute_path" });
       return;
     }
-    mutateRequestHeaders(headers, config, this.connection.peer, "http");
+    mutateRequestHeaders(headers, config, this.connection.peer, this.connectionScheme());
     // Envoy picks the route before the filters run; it changes only on clear_route_cache.
     this.routeCache = ctx.routeTable.select(headers);
     const action = this.routeCache?.route.action;
