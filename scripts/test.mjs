@@ -2,8 +2,8 @@
 // The README's test command. Builds the packages (incremental `tsc -b`), brings the Debian packages the
 // server-backed tests need (scripts/test-prerequisites.mjs), then runs every `*.test.ts` under packages/,
 // services/, plugins/, scripts/ and demo/ with node's own test runner. Tests load the packages' TypeScript
-// sources (the `@proxy-wasm-ts/source` export condition, through tsx); processes they start run the built
-// JavaScript, as an installed package does. Node 20's `--test` takes no globs, so the file list is gathered
+// sources (tsx resolves `@proxy-wasm-ts/*` through tsconfig.base.json's `paths`); the `pwts` processes they
+// start run the built JavaScript, as an installed package does. Node 20's `--test` takes no globs, so the file list is gathered
 // here. Pass paths to narrow the run:
 //   npm test -- packages/host
 import { spawnSync } from "node:child_process";
@@ -48,9 +48,8 @@ const build = spawnSync(process.execPath, [join(root, "scripts/build-packages.mj
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
 console.log(`node ${process.version}: ${files.length} test files`);
-const result = spawnSync(
-  process.execPath,
-  ["--conditions=@proxy-wasm-ts/source", "--import", "tsx", "--test", "--test-reporter=spec", ...files],
-  { cwd: root, stdio: "inherit" },
-);
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+  cwd: root,
+  stdio: "inherit",
+});
 process.exit(result.status ?? 1);
