@@ -114,6 +114,16 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
   readonly response = new Direction();
   /** The local reply sent, if any. */
   localReply: LocalReply | null = null;
+  /**
+   * Set by `proxy_send_local_response` while a callback of this stream runs: that callback's result becomes
+   * Pause whatever the plugin returned. cpp-host's exports.cc send_local_response calls
+   * `stopNextIteration(true)`, the stream's ContextBase::convertVmCallResultTo*Status reads it, and
+   * DeferAfterCallActions clears it when that one callback returns: later callbacks (the local reply's own
+   * response headers and body, which Envoy runs through the encoder filters) return what the plugin says.
+   * Each callback saves and restores it around the guest call (`invokePhase`), as callbacks may nest
+   * when the embedder answers a local reply synchronously.
+   */
+  private stopThisCall = false;
   /** Set when the plugin reset the stream. */
   resetBy: "request" | "response" | null = null;
   /** True while `proxy_on_log` runs (Envoy's access-log phase). */
@@ -259,6 +269,19 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
     });
   }
 
+  /**
+   * One phase callback of this stream: the plugin's result, or 1 (stop) when it returned 0 but sent a local
+   * reply during the call (see `stopThisCall`), or CALL_FAILED.
+   */
+  private invokePhase(name: string, fn: GuestExports["proxy_on_request_headers"], a: number, b = 0): number {
+    const outer = this.stopThisCall;
+    this.stopThisCall = false;
+    const r = this.vm.invoke(this, name, fn, this.id, a, b);
+    const stopped = this.stopThisCall;
+    this.stopThisCall = outer;
+    return stopped && r === 0 ? 1 : r;
+  }
+
   private bypass(dir: Direction): Action {
     if (this.mode === "fail-open") {
       dir.released.appendOwned(dir.body.take());
@@ -276,10 +299,10 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
     if (!this.usable) return this.bypass(dir);
     const count = dir.headers!.size;
     dir.headersVisible = true;
-    const r = this.vm.invoke(this, name, fn, this.id, count, endOfStream ? 1 : 0);
+    const r = this.invokePhase(name, fn, count, endOfStream ? 1 : 0);
     if (r === CALL_FAILED) return this.onCallFailure();
-    // cpp-host: any non-zero header result (and a local reply) stops all iteration.
-    if (r !== 0 || this.localReply) {
+    // cpp-host: any non-zero header result (and a local reply sent from this callback) stops all iteration.
+    if (r !== 0) {
       dir.stop = Stop.Headers;
       return Action.Pause;
     }
@@ -313,25 +336,21 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
     dir.inEndingBodyCallback = endOfStream;
     dir.bodyVisible = true;
     const r = isRequest
-      ? vm.invoke(
-          this,
+      ? this.invokePhase(
           "proxy_on_request_body",
           vm.exports.proxy_on_request_body,
-          this.id,
           dir.body.length,
           +endOfStream,
         )
-      : vm.invoke(
-          this,
+      : this.invokePhase(
           "proxy_on_response_body",
           vm.exports.proxy_on_response_body,
-          this.id,
           dir.body.length,
           +endOfStream,
         );
     dir.inEndingBodyCallback = false;
     if (r === CALL_FAILED) return this.onCallFailure();
-    if (r !== 0 || this.localReply) {
+    if (r !== 0) {
       dir.stop = Stop.Body;
       return Action.Pause;
     }
@@ -358,10 +377,10 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
     const n = dir.trailers!.size;
     dir.trailersVisible = true;
     const r = isRequest
-      ? vm.invoke(this, "proxy_on_request_trailers", vm.exports.proxy_on_request_trailers, this.id, n)
-      : vm.invoke(this, "proxy_on_response_trailers", vm.exports.proxy_on_response_trailers, this.id, n);
+      ? this.invokePhase("proxy_on_request_trailers", vm.exports.proxy_on_request_trailers, n)
+      : this.invokePhase("proxy_on_response_trailers", vm.exports.proxy_on_response_trailers, n);
     if (r === CALL_FAILED) return this.onCallFailure();
-    if (r !== 0 || this.localReply) {
+    if (r !== 0) {
       dir.stop = Stop.Trailers;
       return Action.Pause;
     }
@@ -378,7 +397,9 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
    */
   private resume(isRequest: boolean): void {
     const dir = isRequest ? this.request : this.response;
-    if (dir.stop === Stop.None || !this.usable || this.localReply) return;
+    // After a local reply the request side is over (Envoy's filter manager aborts the decoder chain), while
+    // the reply itself runs through the response callbacks and the plugin may hold and resume it.
+    if (dir.stop === Stop.None || !this.usable || (isRequest && this.localReply)) return;
     const wasHeaders = dir.stop === Stop.Headers;
     dir.stop = Stop.None;
     dir.hide();
@@ -495,8 +516,9 @@ export class HttpStream extends StreamContext<HttpStreamEvents> {
   }
 
   override sendLocalResponse(reply: LocalReply): Status {
-    // Recorded now so the running callback's result becomes Pause; the embedder hears of it afterwards.
+    // Recorded now, and the running callback's result becomes Pause; the embedder hears of it afterwards.
     this.localReply = reply;
+    this.stopThisCall = true;
     this.vm.post(() => this.deliverLocalReply(reply));
     return Status.Ok;
   }

@@ -175,6 +175,56 @@ test("a local reply from request headers pauses the stream and reaches the embed
 });
 
 test(
+  "a local reply stops only the callback that sent it: the reply's response callbacks return what the plugin says",
+  opts,
+  async () => {
+    // cpp-host exports.cc send_local_response -> stopNextIteration(true), cleared by DeferAfterCallActions
+    // when that callback returns; Envoy runs the reply through the encoder filters, this plugin included.
+    const t = await startPlugin(behaviourModule({ local_reply: 1 }), { trace: true });
+    const http = t.http();
+    const id = http.id;
+    assert.equal(http.requestHeaders([[":path", "/"]], true), Action.Pause, "the sending callback stops");
+    t.traceLines.length = 0;
+    assert.equal(http.responseHeaders([[":status", "403"]], false), Action.Continue);
+    assert.equal(http.responseBody("forbidden", true), Action.Continue);
+    assert.equal(http.responseBodyText, "forbidden", "the reply's body is released");
+    assert.deepEqual(callbacks(t.traceLines), [
+      `proxy_on_response_headers(${id}, 1, 0)`,
+      `proxy_on_response_body(${id}, 9, 1)`,
+    ]);
+  },
+);
+
+test("a plugin holding its own local reply's response headers resumes it", opts, async () => {
+  const t = await startPlugin(behaviourModule({ local_reply: 1, response_headers_result: 1 }));
+  const http = t.http();
+  http.requestHeaders([[":path", "/"]], true);
+  assert.equal(http.responseHeaders([[":status", "403"]], false), Action.Pause, "the plugin's own Pause");
+  assert.equal(http.stream.continueStream(1), Status.Ok);
+  assert.equal(http.events.responseResumed, 1, "the response resumes after a local reply");
+  assert.equal(http.stream.continueStream(0), Status.Ok);
+  assert.equal(http.events.requestResumed, 0, "the request side stays over");
+});
+
+test(
+  "an embedder that runs the local reply at once still gets Pause from the sending callback",
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule({ local_reply: 1 }));
+    const seen: Action[] = [];
+    const stream = t.plugin.newHttpStream({
+      events: {
+        // The reply goes through the response callbacks from inside the deferred delivery, as Envoy's
+        // sendLocalReply runs the encoder chain from the request callback's after-call action.
+        onLocalReply: () => seen.push(stream.responseHeaders([[":status", "403"]], true)),
+      },
+    });
+    assert.equal(stream.requestHeaders([[":path", "/"]], true), Action.Pause);
+    assert.deepEqual(seen, [Action.Continue]);
+  },
+);
+
+test(
   "proxy_on_done returning false: streams are deleted anyway (Envoy); a root context waits for proxy_done",
   opts,
   async () => {

@@ -124,29 +124,14 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
 
   /**
    * The plugin's own local reply comes back through its response callbacks, as in Envoy (the reply runs the
-   * whole encoder chain: filter_manager.cc sendLocalReplyViaFilterChain; context.cc encodeHeaders skips the
-   * VM only after failStream's reply, failure_local_reply_sent_). The host stops every callback of a stream
-   * with a recorded local reply, where cpp-host stops only the callback that sent it (send_local_response
-   * sets stopNextIteration, which DeferAfterCallActions clears after that call), so the reply is set aside
-   * while the plugin is shown it; a reply sent from inside these callbacks is kept.
+   * whole encoder chain: filter_manager.cc sendLocalReplyViaFilterChain), and they return what the plugin
+   * says (the host stops only the callback that sent the reply, as cpp-host does). A stream its failure
+   * policy answered is not shown that reply (context.cc encodeHeaders, failure_local_reply_sent_).
    */
-  private withoutRecordedReply(): LocalReply | null {
-    const sent = this.stream.localReply;
-    this.stream.localReply = null;
-    return sent;
-  }
-
-  private restoreRecordedReply(sent: LocalReply | null): void {
-    if (sent && !this.stream.localReply) this.stream.localReply = sent;
-  }
-
   encodeHeaders(headers: HeaderList, endStream: boolean): FilterStatus {
-    // A stream its failure policy answered (failStream) is not shown that reply.
     if (!this.started || this.stream.mode !== "ok") return "continue";
     this.responseHeaderList = headers;
-    const sent = this.withoutRecordedReply();
     const action = this.stream.responseHeaders(HeaderMap.latin1View(headers), endStream);
-    this.restoreRecordedReply(sent);
     syncHeaders(headers, this.stream.response.headers);
     this.edited("response", headers, this.stream.response.headers);
     return status(action);
@@ -154,9 +139,7 @@ export class WasmHttpFilter implements HttpFilter, HttpStreamEvents {
 
   encodeData(body: BodyBuffer, endStream: boolean): FilterStatus {
     if (!this.started || (this.stream.mode !== "ok" && this.stream.mode !== "fail-open")) return "continue";
-    const sent = this.withoutRecordedReply();
     const action = this.stream.responseBody(body.data, endStream);
-    this.restoreRecordedReply(sent);
     if (action === Action.Continue) body.data = drainedBuffer(this.stream.drainResponseBody());
     return status(action);
   }
