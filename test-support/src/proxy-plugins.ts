@@ -123,6 +123,26 @@ export function flakyPluginWat(): string {
   );
 }
 
+/**
+ * Loops forever in on_request_headers when the request has an `x-loop` header (reading it through a
+ * hostcall, so the loop is a guest loop calling the host); otherwise adds `x-wasm: on`. Stopped only by the
+ * callback time limit.
+ */
+export function loopingPluginWat(): string {
+  return module(
+    { 16: "x-wasm", 32: "on", 48: "x-loop" },
+    {
+      proxy_on_request_headers: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (if (i32.eqz (call $get_header (i32.const 0) (i32.const 48) (i32.const 6) (i32.const 1024) (i32.const 1028)))
+      (then (loop $forever
+        (drop (call $get_header (i32.const 0) (i32.const 48) (i32.const 6) (i32.const 1024) (i32.const 1028)))
+        (br $forever))))
+    (drop (call $replace (i32.const 0) (i32.const 16) (i32.const 6) (i32.const 32) (i32.const 2)))
+    (i32.const 0))`,
+    },
+  );
+}
+
 /** on_configure returns false: Envoy refuses to start. */
 export function rejectConfigurePluginWat(): string {
   return module(

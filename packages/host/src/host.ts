@@ -17,6 +17,7 @@ import { sharedDataImports } from "./abi/shared-data.ts";
 import { streamImports } from "./abi/stream.ts";
 import { timeImports } from "./abi/time.ts";
 import { libcImports, wasiImports } from "./abi/wasi.ts";
+import { guardImports } from "./callback-guard.ts";
 import { type Context, VmContext } from "./context.ts";
 import { envoyForeignFunctions, type ForeignFunction } from "./envoy/foreign-functions.ts";
 import { type PrometheusOptions, renderPrometheus } from "./envoy/prometheus.ts";
@@ -65,6 +66,11 @@ export interface HostOptions {
   filterStateKeys?: readonly string[];
   /** Cap on each VM's linear memory; default 1 GiB (cpp-host's limit). */
   memoryLimitBytes?: number;
+  /**
+   * Callback time limit in ms: a callback running longer is stopped and its VM failed (the failure policy
+   * answers). Envoy has no such limit; default 0 = none. Modules loaded by this host are instrumented for it.
+   */
+  callbackTimeoutMs?: number;
   /** Keep every value recorded in a histogram (the test harness reads them back); default false. */
   keepHistogramValues?: boolean;
 }
@@ -84,6 +90,7 @@ export class ProxyWasmHost {
   readonly nodeProperties: Properties;
   readonly logLevel: LogLevel;
   readonly memoryLimitBytes: number;
+  readonly callbackTimeoutMs: number;
   private readonly logSink: LogSink;
   private readonly traceSink: TraceSink | undefined;
   private readonly vms = new WeakMap<ProxyWasmModule, Map<string, Vm>>();
@@ -99,6 +106,7 @@ export class ProxyWasmHost {
     this.logLevel = options.logLevel ?? LogLevel.Info;
     this.nodeProperties = options.nodeProperties ?? {};
     this.memoryLimitBytes = options.memoryLimitBytes ?? 1 << 30;
+    this.callbackTimeoutMs = options.callbackTimeoutMs ?? 0;
     this.foreignFunctions = envoyForeignFunctions(options.filterStateKeys);
     for (const [name, fn] of Object.entries(options.foreignFunctions ?? {}))
       this.foreignFunctions.set(name, fn);
@@ -106,7 +114,10 @@ export class ProxyWasmHost {
 
   /** Loads (compiles and checks) a plugin module from bytes or a path; throws ModuleLoadError. */
   loadModule(source: Uint8Array | string): Promise<ProxyWasmModule> {
-    return ProxyWasmModule.load(source, { memoryLimitBytes: this.memoryLimitBytes });
+    return ProxyWasmModule.load(source, {
+      memoryLimitBytes: this.memoryLimitBytes,
+      callbackTimeoutMs: this.callbackTimeoutMs,
+    });
   }
 
   /**
@@ -179,6 +190,7 @@ export class ProxyWasmHost {
       env: wrap("env", env),
       wasi_snapshot_preview1: wrap("wasi_snapshot_preview1", wasi),
       wasi_unstable: wrap("wasi_unstable", wasi),
+      ...(module.callbackTimeoutMs > 0 ? guardImports(() => vm.checkDeadline()) : {}),
     } as unknown as WebAssembly.Imports;
     let instance: WebAssembly.Instance;
     try {

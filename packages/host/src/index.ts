@@ -12,6 +12,7 @@ export {
 } from "./abi/table.ts";
 export { ByteBuffer } from "./byte-buffer.ts";
 export { latin1String, toBytes } from "./bytes.ts";
+export { CallbackTimeoutError } from "./callback-guard.ts";
 export { GrpcCallout, GrpcStatus, HttpCallout, type HttpCalloutResponse } from "./callouts.ts";
 export { Context, type FilterStateEntry } from "./context.ts";
 export {

@@ -8,6 +8,7 @@ import "./webassembly.js";
 import { readFile } from "node:fs/promises";
 import { PwtsError } from "@proxy-wasm-ts/errors";
 import { ABI_MARKERS, findImport, type ImportSpec } from "./abi/table.ts";
+import { addCallbackGuard, GUARD_IMPORT_MODULE } from "./callback-guard.ts";
 import type { AbiVersion } from "./types.ts";
 import {
   formatSignature,
@@ -38,6 +39,8 @@ export class ProxyWasmModule {
     readonly exports: readonly WebAssembly.ModuleExportDescriptor[],
     /** The specs of the host functions this module imports. */
     readonly importSpecs: readonly ImportSpec[],
+    /** The callback time limit compiled in (see callback-guard.ts); 0 = none. */
+    readonly callbackTimeoutMs: number,
   ) {}
 
   /** Names of the functions the module exports. */
@@ -48,10 +51,12 @@ export class ProxyWasmModule {
   /**
    * Loads a module from bytes or a file path. `memoryLimitBytes` caps linear-memory growth (default 1 GiB,
    * cpp-host's limit): the module's declared maximum is lowered to it, so `memory.grow` beyond fails.
+   * `callbackTimeoutMs` (> 0) compiles in the callback time limit: a callback running longer is stopped
+   * and its VM failed (see callback-guard.ts); the checks below still read the original bytes.
    */
   static async load(
     source: Uint8Array | string,
-    options: { memoryLimitBytes?: number } = {},
+    options: { memoryLimitBytes?: number; callbackTimeoutMs?: number } = {},
   ): Promise<ProxyWasmModule> {
     let bytes: Uint8Array;
     if (typeof source === "string") {
@@ -64,9 +69,15 @@ export class ProxyWasmModule {
       bytes = source;
     }
     const limitPages = Math.floor((options.memoryLimitBytes ?? 1 << 30) / 65536);
+    const timeoutMs = options.callbackTimeoutMs ?? 0;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0))
+      throw new ModuleLoadError(`callbackTimeoutMs must be a number of milliseconds >= 0, got ${timeoutMs}`);
     let compiled: WebAssembly.Module;
     try {
+      // The original is compiled first so that a broken module fails with V8's message, not binaryen's.
       compiled = await WebAssembly.compile(capMemory(bytes, limitPages));
+      if (timeoutMs > 0)
+        compiled = await WebAssembly.compile(capMemory(await addCallbackGuard(bytes), limitPages));
     } catch (err) {
       if (err instanceof ModuleLoadError) throw err;
       throw new ModuleLoadError(`not a valid WebAssembly module: ${(err as Error).message}`);
@@ -81,7 +92,10 @@ export class ProxyWasmModule {
       );
     }
     const abiVersion = marker[1];
-    const imports = WebAssembly.Module.imports(compiled);
+    // The guard's own import is the host's, not the plugin's: checked against the original module.
+    const imports = WebAssembly.Module.imports(compiled).filter(
+      (imp) => timeoutMs === 0 || imp.module !== GUARD_IMPORT_MODULE,
+    );
     let signatures: Map<string, Signature>;
     try {
       signatures = readImportSignatures(bytes);
@@ -89,6 +103,9 @@ export class ProxyWasmModule {
       if (!(err instanceof WasmBinaryError)) throw err;
       throw new ModuleLoadError(`cannot read the module's import signatures: ${err.message}`);
     }
+    for (const where of signatures.keys())
+      if (where.startsWith(`${GUARD_IMPORT_MODULE}.`))
+        throw new ModuleLoadError(`unknown import ${where}: the host (and Envoy) do not provide it`);
     const specs: ImportSpec[] = [];
     for (const imp of imports) {
       const where = `${imp.module}.${imp.name}`;
@@ -122,7 +139,7 @@ export class ProxyWasmModule {
         "the module is missing malloc function (exports neither malloc nor proxy_on_memory_allocate)",
       );
     }
-    return new ProxyWasmModule(compiled, abiVersion, bytes.length, imports, exports, specs);
+    return new ProxyWasmModule(compiled, abiVersion, bytes.length, imports, exports, specs, timeoutMs);
   }
 }
 

@@ -7,6 +7,7 @@
 // Typings of the WebAssembly global (a `.js` specifier, so the emitted .d.ts points at a file that exists).
 import "./webassembly.js";
 import type { ByteBuffer } from "./byte-buffer.ts";
+import { CallbackTimeoutError } from "./callback-guard.ts";
 import type { Context } from "./context.ts";
 import type { HeaderMap } from "./header-map.ts";
 import { LiveTable } from "./live-table.ts";
@@ -99,6 +100,10 @@ export class Vm {
   private allocator: ((size: number) => number) | undefined;
   /** Listeners told when the VM fails (plugins apply their failure policy). */
   readonly failureListeners: Array<(failure: VmFailure) => void> = [];
+  /** The callback time limit of the module (0 = none), and the running outermost call's deadline. */
+  private readonly timeoutMs: number;
+  private deadline = 0;
+  private deadlineCallback = "";
 
   constructor(
     module: ProxyWasmModule,
@@ -110,6 +115,22 @@ export class Vm {
     this.vmId = vmId;
     this.environment = environment;
     this.onEmbedderError = onEmbedderError;
+    this.timeoutMs = module.callbackTimeoutMs;
+  }
+
+  /** Starts the time limit's clock when a call enters the guest from outside (not for nested calls). */
+  private startClock(name: string): void {
+    this.deadline = performance.now() + this.timeoutMs;
+    this.deadlineCallback = name;
+  }
+
+  /**
+   * The guest's periodic check (callback-guard.ts): throws past the deadline, which unwinds the guest to
+   * `invoke`, and the VM fails naming the outermost callback. Also throws once the VM has failed.
+   */
+  checkDeadline(): void {
+    if (this.failure !== null || performance.now() > this.deadline)
+      throw new CallbackTimeoutError(this.deadlineCallback, this.timeoutMs);
   }
 
   /** Binds the instance (created by the host with this VM's import object). */
@@ -156,7 +177,8 @@ export class Vm {
   fail(callback: string, error: unknown): void {
     if (this.failure) return;
     const err = error instanceof Error ? error : new Error(String(error));
-    this.failure = { callback, error: err };
+    // A time-out can surface in a nested call (the guest's malloc during a hostcall): name the callback.
+    this.failure = { callback: err instanceof CallbackTimeoutError ? err.callback : callback, error: err };
     for (const listener of this.failureListeners) listener(this.failure);
   }
 
@@ -182,6 +204,7 @@ export class Vm {
     const prevEffective = this.effectiveId;
     this.current = ctx;
     this.effectiveId = 0;
+    if (this.depth === 0 && this.timeoutMs > 0) this.startClock(name);
     this.depth++;
     let result: number;
     try {
@@ -292,6 +315,7 @@ export class Vm {
     const alloc = this.allocator;
     if (alloc === undefined || this.failure !== null) return 0;
     let ptr: number;
+    if (this.depth === 0 && this.timeoutMs > 0) this.startClock("malloc");
     this.depth++;
     try {
       ptr = alloc(size) >>> 0;

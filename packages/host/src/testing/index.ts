@@ -53,6 +53,12 @@ export interface HarnessOptions extends PluginConfig {
   trace?: boolean;
   /** Linear-memory cap per VM. */
   memoryLimitBytes?: number;
+  /**
+   * Callback time limit in ms (default: none). A callback running longer is stopped, its VM fails, and the
+   * test stream call (`requestHeaders`, ...) throws a CallbackTimeoutError naming the callback, so a
+   * looping plugin fails its test instead of hanging the runner.
+   */
+  callbackTimeoutMs?: number;
 }
 
 const decoder = new TextDecoder();
@@ -77,6 +83,7 @@ export class TestHost {
       nodeProperties: options.nodeProperties,
       foreignFunctions: options.foreignFunctions,
       memoryLimitBytes: options.memoryLimitBytes,
+      callbackTimeoutMs: options.callbackTimeoutMs,
       keepHistogramValues: true,
     });
   }
@@ -239,6 +246,7 @@ export async function startPlugin(
     foreignFunctions: _f,
     trace: _t,
     memoryLimitBytes: _m,
+    callbackTimeoutMs: _l,
     ...config
   } = options;
   return new PluginHarness(testHost, testHost.host.startPlugin(module, config));

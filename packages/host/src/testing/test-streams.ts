@@ -1,8 +1,10 @@
 /** Test-friendly wrappers of HttpStream and TcpStream that record what the plugin did. */
+import { CallbackTimeoutError } from "../callback-guard.ts";
 import { HeaderMap } from "../header-map.ts";
 import type { HttpAccessLogHeaders, HttpStream, HttpStreamEvents } from "../http-stream.ts";
 import type { TcpStream, TcpStreamEvents } from "../tcp-stream.ts";
 import type { Action, BytesInput, HeaderInput, LocalReply, PeerType } from "../types.ts";
+import type { VmFailure } from "../vm.ts";
 
 const decoder = new TextDecoder();
 
@@ -13,6 +15,19 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
+}
+
+const reportedTimeouts = new WeakSet<VmFailure>();
+
+/**
+ * A test must not read a timed-out callback as an ordinary 503: the first stream call that sees the VM
+ * failed by the callback time limit throws the CallbackTimeoutError (once per VM failure).
+ */
+function throwNewTimeout(failure: VmFailure | null): void {
+  if (failure === null || !(failure.error instanceof CallbackTimeoutError) || reportedTimeouts.has(failure))
+    return;
+  reportedTimeouts.add(failure);
+  throw failure.error;
 }
 
 /** What an HTTP stream told its embedder. */
@@ -71,6 +86,7 @@ export class TestHttpStream {
   }
 
   private collect<T>(result: T): T {
+    throwNewTimeout(this.stream.vm.failure);
     this.forwardedRequest = concat(this.forwardedRequest, this.stream.drainRequestBody());
     this.forwardedResponse = concat(this.forwardedResponse, this.stream.drainResponseBody());
     return result;
@@ -195,6 +211,7 @@ export class TestTcpStream {
   }
 
   private collect<T>(result: T): T {
+    throwNewTimeout(this.stream.vm.failure);
     this.toUpstream = concat(this.toUpstream, this.stream.drainDownstream());
     this.toDownstream = concat(this.toDownstream, this.stream.drainUpstream());
     return result;

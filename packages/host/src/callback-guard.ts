@@ -1,0 +1,107 @@
+/**
+ * The callback time limit. Envoy has no such limit (its watchdog aborts the whole process when a worker is
+ * stuck); a dev server must outlive the looping plugin it exists to find. JavaScript cannot interrupt a
+ * synchronous Wasm call from the same thread, so the module is instrumented at load time: binaryen's
+ * `log-execution` pass puts a call at every loop header, function entry and return, and that call is made to
+ * count down a budget and, every {@link GUARD_BUDGET} steps, ask the host whether the callback's deadline has
+ * passed. The host then throws, which unwinds the guest; the VM is failed and the plugin's failure policy
+ * answers. The instrumented bytes are internal to the host: the user's `.wasm` is not changed.
+ *
+ * Chosen by measurement (bench/dev.bench.ts): per-callback watchdogs (`vm` timeouts) start a thread per
+ * call, and a VM in a worker thread would turn every hostcall into a cross-thread round trip.
+ */
+import { PwtsError } from "@proxy-wasm-ts/errors";
+
+/** The import module of the host's deadline check (a name no toolchain emits). */
+export const GUARD_IMPORT_MODULE = "pwts_callback_guard";
+const GUARD_IMPORT_NAME = "check";
+/** Guest steps (loop iterations, calls, returns) between two clock reads: a few tens of µs of tight loop. */
+export const GUARD_BUDGET = 65536;
+
+// The pass's fixed names (binaryen src/passes/LogExecution.cpp): the import it adds is `env.log_execution`.
+const LOGGER = "log_execution";
+const BUDGET_GLOBAL = "pwts_callback_budget";
+const CHECK_FUNCTION = "pwts_callback_check";
+
+/** A callback ran past the time limit and was stopped. The message names the callback and the limit. */
+export class CallbackTimeoutError extends PwtsError {
+  constructor(
+    readonly callback: string,
+    readonly limitMs: number,
+  ) {
+    super(
+      "PWTS_ERR_CALLBACK_TIMEOUT",
+      `${callback} ran longer than the callback time limit (${limitMs} ms) and was stopped`,
+    );
+  }
+}
+
+type Binaryen = typeof import("binaryen").default;
+let binaryenLoading: Promise<Binaryen> | undefined;
+
+/** binaryen is large (~0.5 s to load): loaded on first use only, so hosts without the limit never pay it. */
+function loadBinaryen(): Promise<Binaryen> {
+  binaryenLoading ??= import("binaryen").then((m) => m.default);
+  return binaryenLoading;
+}
+
+/**
+ * Returns `bytes` with the deadline check added (a new import `pwts_callback_guard.check: [] -> []`).
+ * Throws an Error with binaryen's reason when the module cannot be read.
+ */
+export async function addCallbackGuard(bytes: Uint8Array): Promise<Uint8Array> {
+  const binaryen = await loadBinaryen();
+  const m = binaryen.readBinary(bytes);
+  try {
+    // Features V8 (Node 20+) runs, so binaryen reads what the original uses and writes nothing newer
+    // (`All` would write, for one, compact import sections V8 does not read).
+    const f = binaryen.Features;
+    m.setFeatures(
+      f.MVP |
+        f.Atomics |
+        f.MutableGlobals |
+        f.NontrappingFPToInt |
+        f.SIMD128 |
+        f.BulkMemory |
+        f.BulkMemoryOpt |
+        f.SignExt |
+        f.ExceptionHandling |
+        f.TailCall |
+        f.ReferenceTypes |
+        f.Multivalue,
+    );
+    if (m.getFunction(LOGGER) !== 0) throw new Error(`the module already has a function named ${LOGGER}`);
+    m.runPasses(["log-execution"]);
+    // The pass made `log_execution` an import; it becomes an internal function, so each step costs a
+    // decrement and a branch, and only every GUARD_BUDGET steps a call out to the host.
+    m.removeFunction(LOGGER);
+    m.addGlobal(BUDGET_GLOBAL, binaryen.i32, true, m.i32.const(GUARD_BUDGET));
+    m.addFunctionImport(CHECK_FUNCTION, GUARD_IMPORT_MODULE, GUARD_IMPORT_NAME, binaryen.none, binaryen.none);
+    const budget = () => m.global.get(BUDGET_GLOBAL, binaryen.i32);
+    m.addFunction(
+      LOGGER,
+      binaryen.i32,
+      binaryen.none,
+      [],
+      m.block(null, [
+        m.global.set(BUDGET_GLOBAL, m.i32.sub(budget(), m.i32.const(1))),
+        m.if(
+          m.i32.le_s(budget(), m.i32.const(0)),
+          m.block(null, [
+            m.global.set(BUDGET_GLOBAL, m.i32.const(GUARD_BUDGET)),
+            m.call(CHECK_FUNCTION, [], binaryen.none),
+          ]),
+        ),
+      ]),
+    );
+    if (!m.validate()) throw new Error("the instrumented module does not validate");
+    return m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+}
+
+/** The import object part that answers the guard's calls: `check` throws once `expired()` is true. */
+export function guardImports(check: () => void): Record<string, Record<string, () => void>> {
+  return { [GUARD_IMPORT_MODULE]: { [GUARD_IMPORT_NAME]: check } };
+}
