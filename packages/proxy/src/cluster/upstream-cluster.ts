@@ -81,6 +81,14 @@ export class UpstreamCluster {
     this.rqTime.record(ms);
   }
 
+  /**
+   * An exchange failed: upstream_rq_rx_reset unless the connection never came up, which the connection
+   * pools count as upstream_cx_connect_fail (Envoy's codec client and pool count them, not the router).
+   */
+  countReset(reset: { readonly connectFailure: boolean }): void {
+    if (!reset.connectFailure) this.inc("upstream_rq_rx_reset");
+  }
+
   inc(stat: string): void {
     this.stats.counter(this.statName(stat)).inc();
   }

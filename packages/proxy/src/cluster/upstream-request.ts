@@ -74,6 +74,11 @@ export class UpstreamResetError extends Error {
     super(`upstream reset: ${reason}${transportFailureReason ? `, ${transportFailureReason}` : ""}`);
     this.name = "UpstreamResetError";
   }
+
+  /** The connection never came up (the connection pools count those as upstream_cx_connect_fail). */
+  get connectFailure(): boolean {
+    return this.reason === "connection failure" || this.reason === "connection timeout";
+  }
 }
 
 const CONNECT_ERRORS: Record<string, string> = {

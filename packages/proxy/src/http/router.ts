@@ -271,12 +271,11 @@ export class Router implements UpstreamResponseHandler {
     const on = policy.retryOn;
     if (reset) {
       if (reset.reason === "local reset") return false;
-      const connectFailure = reset.reason === "connection failure" || reset.reason === "connection timeout";
       return (
         on.has("5xx") ||
         on.has("gateway-error") ||
         on.has("reset") ||
-        (connectFailure && on.has("connect-failure"))
+        (reset.connectFailure && on.has("connect-failure"))
       );
     }
     if (status === undefined) return false;
@@ -398,8 +397,7 @@ export class Router implements UpstreamResponseHandler {
   private onReset(reset: UpstreamResetError): void {
     this.done = true;
     if (this.stream.finished) return;
-    const connectFailure = reset.reason === "connection failure" || reset.reason === "connection timeout";
-    this.cluster?.inc(connectFailure ? "upstream_cx_connect_fail" : "upstream_rq_rx_reset");
+    this.cluster?.countReset(reset);
     if (reset.reason === "local reset") return;
     const info = this.stream.streamInfo;
     info.upstreamTransportFailureReason = reset.transportFailureReason;

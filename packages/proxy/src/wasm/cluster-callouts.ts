@@ -1,15 +1,99 @@
 /**
  * The host's `Upstream`: `proxy_http_call` goes to a configured cluster over the real network (HTTP/1.1 or
  * HTTP/2 as the cluster says), gRPC calls over HTTP/2. An unknown cluster is BAD_ARGUMENT (the host checks
- * `hasCluster`).
+ * `hasCluster`); a cluster with no healthy host refuses the call at once (`canStart`).
+ *
+ * Envoy sends a callout through its async client, which runs the router filter, so a call that fails is
+ * answered as the router answers a request (http/async_client_impl.cc AsyncStreamImpl::sendLocalReply hands
+ * the router's local reply to the caller as a response):
+ * - no healthy host: the router replies inline, AsyncClientImpl::send returns null and wasm context.cc
+ *   Context::httpCall / grpcCall / grpcStream answer INTERNAL_FAILURE with no callback;
+ * - a reset before the response headers (connect failure, connection closed, protocol error): the router's
+ *   503 (502 for a protocol error) "upstream connect error or disconnect/reset before headers..." reply
+ *   (router.cc Filter::onUpstreamReset / onUpstreamAbort), delivered as a successful response;
+ * - a reset after the response headers: the router resets the async stream, the caller's onFailure
+ *   (Context::onHttpCallFailure: no headers, BROKEN_CONNECTION).
+ * A call cancelled by the end of its plugin's root context or VM stops its upstream exchange (Envoy's
+ * Context::~Context cancels the async request).
  */
 import type { GrpcCallout, HttpCallout, Upstream } from "@proxy-wasm-ts/host";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
-import { fetchUpstream, type UpstreamResetError } from "../cluster/upstream-request.ts";
+import type { UpstreamCluster } from "../cluster/upstream-cluster.ts";
+import {
+  type HeaderList,
+  startUpstreamExchange,
+  type UpstreamExchange,
+  type UpstreamResetError,
+  type UpstreamResponseHandler,
+} from "../cluster/upstream-request.ts";
 import { isHopByHop } from "../http/header-list.ts";
+import { upstreamResetReply } from "../http/local-reply.ts";
 import { startGrpcCallout } from "./grpc-callouts.ts";
 
 const decoder = new TextDecoder();
+
+/** One `proxy_http_call` in flight: collects the whole response, as Envoy's AsyncRequestImpl buffers it. */
+class HttpCalloutExchange implements UpstreamResponseHandler {
+  private status = 0;
+  private headers: HeaderList = [];
+  private trailers: HeaderList = [];
+  private readonly chunks: Buffer[] = [];
+  private readonly startMs = performance.now();
+  exchange: UpstreamExchange | undefined;
+
+  constructor(
+    private readonly cluster: UpstreamCluster,
+    private readonly callout: HttpCallout,
+  ) {}
+
+  /** True when the call already ended (timed out on the host's side): the exchange is stopped. */
+  private gone(): boolean {
+    if (!this.callout.finished) return false;
+    this.exchange?.abort();
+    return true;
+  }
+
+  onUpstreamHeaders(status: number, headers: HeaderList): void {
+    if (this.gone()) return;
+    this.cluster.countResponse(status, Math.floor(performance.now() - this.startMs));
+    this.status = status;
+    this.headers = headers;
+  }
+
+  onUpstreamTrailers(trailers: HeaderList): void {
+    if (!this.gone()) this.trailers = trailers;
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    if (!this.gone()) this.chunks.push(chunk);
+  }
+
+  onUpstreamEnd(): void {
+    this.callout.respond({
+      headers: [[":status", String(this.status)], ...this.headers],
+      body: new Uint8Array(Buffer.concat(this.chunks)),
+      trailers: this.trailers,
+    });
+  }
+
+  onUpstreamReset(reset: UpstreamResetError, afterHeaders: boolean): void {
+    this.cluster.countReset(reset);
+    if (afterHeaders) {
+      this.callout.fail(reset.message);
+      return;
+    }
+    // http/utility.cc prepareLocalReply: :status, content-length, content-type text/plain.
+    const reply = upstreamResetReply(reset.reason, reset.transportFailureReason);
+    this.callout.respond({
+      headers: [
+        [":status", String(reply.status)],
+        ["content-length", String(Buffer.byteLength(reply.body))],
+        ["content-type", "text/plain"],
+      ],
+      body: reply.body,
+    });
+  }
+}
 
 export class ClusterCallouts implements Upstream {
   constructor(private readonly clusters: ClusterManager) {}
@@ -18,17 +102,29 @@ export class ClusterCallouts implements Upstream {
     return this.clusters.get(name) !== undefined;
   }
 
+  /**
+   * Asked once per call a plugin starts: false (and router.cc's upstream_cx_none_healthy) when the cluster
+   * has no healthy host, which the host answers INTERNAL_FAILURE.
+   */
+  canStart(name: string): boolean {
+    const cluster = this.clusters.get(name);
+    if (!cluster || cluster.hostCount > 0) return true;
+    cluster.inc("upstream_cx_none_healthy");
+    return false;
+  }
+
   httpCall(callout: HttpCallout): void {
-    const cluster = this.clusters.get(callout.cluster);
-    const host = cluster?.pickHost();
-    if (!cluster || !host) {
+    const cluster = this.clusters.get(callout.cluster)!;
+    const host = cluster.pickHost();
+    if (!host) {
+      // Only an embedder that starts calls without asking canStart gets here.
       callout.fail("no healthy upstream");
       return;
     }
     let method = "GET";
     let path = "/";
     let authority = "";
-    const headers: Array<[string, string]> = [];
+    const headers: HeaderList = [];
     for (const [n, v] of callout.headers) {
       const name = decoder.decode(n).toLowerCase();
       const value = decoder.decode(v);
@@ -38,42 +134,26 @@ export class ClusterCallouts implements Upstream {
       else if (name[0] !== ":" && !isHopByHop(name)) headers.push([name, value]);
     }
     if (callout.body.length > 0) headers.push(["content-length", String(callout.body.length)]);
-    cluster.inc("upstream_rq_total");
-    const { response } = fetchUpstream(
+    cluster.countRequest();
+    const handler = new HttpCalloutExchange(cluster, callout);
+    const exchange = startUpstreamExchange(
       cluster,
       host,
       {
         method,
         path,
         authority,
-        scheme: "http",
+        scheme: cluster.config.tls ? "https" : "http",
         headers,
         body: callout.body.length > 0 ? callout.body : undefined,
       },
-      () => !callout.finished,
+      handler,
     );
-    response.then(
-      (res) => {
-        cluster.inc(`upstream_rq_${Math.floor(res.status / 100)}xx`);
-        callout.respond({
-          headers: [[":status", String(res.status)], ...res.headers],
-          body: new Uint8Array(res.body),
-        });
-      },
-      (reset: UpstreamResetError) => {
-        const connectFailure = reset.reason === "connection failure" || reset.reason === "connection timeout";
-        cluster.inc(connectFailure ? "upstream_cx_connect_fail" : "upstream_rq_rx_reset");
-        callout.fail("reset");
-      },
-    );
+    handler.exchange = exchange;
+    callout.onCancel = () => exchange.abort();
   }
 
   grpcCall(callout: GrpcCallout): void {
-    const cluster = this.clusters.get(callout.cluster);
-    if (!cluster) {
-      callout.close(14, `unknown cluster ${callout.cluster}`);
-      return;
-    }
-    void startGrpcCallout(cluster, callout);
+    void startGrpcCallout(this.clusters.get(callout.cluster)!, callout);
   }
 }

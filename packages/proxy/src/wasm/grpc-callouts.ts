@@ -6,6 +6,8 @@
 import { type ClientHttp2Stream, constants as h2 } from "node:http2";
 import type { GrpcCallout } from "@proxy-wasm-ts/host";
 import type { UpstreamCluster } from "../cluster/upstream-cluster.ts";
+import { classifyUpstreamError } from "../cluster/upstream-request.ts";
+import { upstreamResetReply } from "../http/local-reply.ts";
 
 const GRPC_UNAVAILABLE = 14;
 const GRPC_INTERNAL = 13;
@@ -65,7 +67,12 @@ export async function startGrpcCallout(cluster: UpstreamCluster, callout: GrpcCa
       headers[decoder.decode(n).toLowerCase()] = decoder.decode(v);
     stream = session.request(headers);
   } catch (err) {
-    callout.close(GRPC_UNAVAILABLE, (err as Error).message);
+    // Envoy's gRPC client runs over its HTTP async client: the router's reset reply reaches it as a gRPC
+    // local reply, grpc-status from Utility::httpToGrpcStatus (503 and 502: UNAVAILABLE), the body as
+    // grpc-message (router.cc onUpstreamReset, http/utility.cc prepareLocalReply for a gRPC request).
+    const reset = classifyUpstreamError(err, false);
+    cluster.countReset(reset);
+    callout.close(GRPC_UNAVAILABLE, upstreamResetReply(reset.reason, reset.transportFailureReason).body);
     return;
   }
   cluster.countRequest();
