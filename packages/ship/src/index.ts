@@ -1,9 +1,25 @@
-/** `@proxy-wasm-ts/ship`: ship Proxy-Wasm plugins to Envoy and Istio. */
+/** `@proxy-wasm-ts/ship`: ship Proxy-Wasm plugins to Envoy, Istio and Envoy Gateway. */
 
 export { validateComposeFile } from "./compose/compose-file.ts";
 export { type ConfigProblem, formatProblem } from "./config-problem.ts";
+export {
+  type DeployManifests,
+  type DeployOptions,
+  type DeployTarget,
+  deployManifests,
+  deployTargets,
+} from "./deploy/deploy-manifests.ts";
+export {
+  DEPLOY_DESCRIPTION,
+  type DeploymentDescription,
+  readDeploymentDescription,
+} from "./deploy/deployment-description.ts";
 export { validateEnvoyConfig } from "./envoy/envoy-config-validator.ts";
 export { buildEnvoyDescriptor, envoyRegistry } from "./envoy/envoy-descriptor.ts";
+export {
+  validateEnvoyExtensionPolicy,
+  validateEnvoyPatchPolicy,
+} from "./envoy-gateway/envoy-gateway-validator.ts";
 export { type IstioManifestOptions, type IstioManifests, istioManifests } from "./istio/istio-manifests.ts";
 export { validateKubernetesManifests, validateKubernetesResource } from "./istio/kubernetes-manifests.ts";
 export {
@@ -11,8 +27,14 @@ export {
   type PluginDeployment,
   readPluginDeployment,
 } from "./istio/plugin-deployment.ts";
+export { validateTrafficExtension } from "./istio/trafficextension-validator.ts";
 export { generateIstioResources, type WasmPluginOptions } from "./istio/wasmplugin-generator.ts";
 export { type ResourceProblem, validateWasmPlugin } from "./istio/wasmplugin-validator.ts";
+export {
+  defaultTargetVersions,
+  parseMinorVersion,
+  type TargetVersions,
+} from "./kubernetes/target-versions.ts";
 export { sha256Digest } from "./oci/digest.ts";
 export { formatImageReference, type ImageReference, parseImageReference } from "./oci/image-reference.ts";
 export { MediaType } from "./oci/media-types.ts";

@@ -10,6 +10,7 @@ import { validateComposeFile } from "./compose/compose-file.ts";
 import type { ConfigProblem } from "./config-problem.ts";
 import { validateEnvoyConfig } from "./envoy/envoy-config-validator.ts";
 import { validateKubernetesManifests } from "./istio/kubernetes-manifests.ts";
+import type { TargetVersions } from "./kubernetes/target-versions.ts";
 
 export type ConfigKind = "envoy" | "compose" | "kubernetes";
 
@@ -40,8 +41,11 @@ export function detectConfigKind(file: string, text: string): ConfigKind | undef
   return undefined;
 }
 
-/** Validates each file; unreadable or unrecognised files are errors too. */
-export async function validateConfigFiles(files: string[]): Promise<ConfigProblem[]> {
+/** Validates each file (Kubernetes kinds for the given platform versions); unreadable or unrecognised files are errors too. */
+export async function validateConfigFiles(
+  files: string[],
+  versions: TargetVersions = {},
+): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
   for (const file of files) {
     let text: string;
@@ -59,7 +63,8 @@ export async function validateConfigFiles(files: string[]): Promise<ConfigProble
     const kind = detectConfigKind(file, text);
     if (kind === "envoy") problems.push(...(await validateEnvoyConfig(file, text)));
     else if (kind === "compose") problems.push(...validateComposeFile(file));
-    else if (kind === "kubernetes") problems.push(...(await validateKubernetesManifests(file, text)));
+    else if (kind === "kubernetes")
+      problems.push(...(await validateKubernetesManifests(file, text, versions)));
     else {
       problems.push({
         file,

@@ -243,7 +243,7 @@ describe("WasmPlugin CRD validation of hand-made resources", { timeout: 60_000 }
       name: "bad url scheme",
       resource: withSpec({ url: "ftp://example.com/x.wasm" }),
       path: "spec.url",
-      message: /oci:\/\/, http:\/\/, https:\/\/ or file:\/\//,
+      message: /url must have schema one of \[http, https, file, oci\]/,
     },
     {
       name: "sha256 not matching the url digest",
@@ -257,7 +257,7 @@ describe("WasmPlugin CRD validation of hand-made resources", { timeout: 60_000 }
         targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "gw" }],
       }),
       path: "spec",
-      message: /only one of selector or targetRefs/,
+      message: /only one of targetRefs or selector can be set/,
     },
     {
       name: "sha256 not hex",
@@ -318,7 +318,7 @@ describe("WasmPlugin CRD validation of hand-made resources", { timeout: 60_000 }
       name: "url that is neither a URL nor an image reference",
       resource: withSpec({ url: "%%not a url" }, ["sha256"]),
       path: "spec.url",
-      message: /image reference/,
+      message: /without one it must be an image reference/,
     },
     {
       name: "empty url value (null)",

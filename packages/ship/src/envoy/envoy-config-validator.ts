@@ -12,6 +12,7 @@ import { envoyRegistry } from "./envoy-descriptor.ts";
 import { checkEnvoySemantics } from "./envoy-semantics.ts";
 import { checkPgvRules } from "./pgv-rules.ts";
 import { checkProtoJson } from "./proto-json-check.ts";
+import { wrapSingleRepeatedValues } from "./repeated-single-values.ts";
 
 const bootstrapType = "envoy.config.bootstrap.v3.Bootstrap";
 
@@ -30,10 +31,11 @@ export async function validateEnvoyConfig(file: string, text: string): Promise<C
   // Merge keys (`<<: *defaults`) are common in Envoy configs; YAML 1.2 only honours them when asked.
   const doc = parseDocument(text, { prettyErrors: true, merge: true });
   if (doc.errors.length) return doc.errors.map((e) => problem("(root)", `not valid YAML: ${e.message}`));
-  const json = doc.toJS() as unknown;
   const registry = await envoyRegistry();
   const bootstrap = registry.getMessage(bootstrapType);
   if (!bootstrap) throw new Error(`descriptor set lacks ${bootstrapType}`);
+  // As Envoy does, a single value stands for a one-item list (`listeners:` given as one map).
+  const json = wrapSingleRepeatedValues(bootstrap, doc.toJS(), registry);
   const structural = checkProtoJson(bootstrap, json, registry);
   if (structural.length) return structural.map((p) => problem(p.path, p.message));
 

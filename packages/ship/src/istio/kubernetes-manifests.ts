@@ -1,8 +1,9 @@
 /**
- * Kubernetes manifests `pwts validate` understands: WasmPlugin (full CRD validation), ServiceEntry and
- * EnvoyFilter (Istio's CRD structural schemas from `@kubernetes-models/istio`; an EnvoyFilter that adds a
- * cluster also has that cluster checked against Envoy's own `Cluster` message). Other kinds are reported
- * as not checked.
+ * Kubernetes manifests `pwts validate` understands: WasmPlugin and TrafficExtension (CRD schema + CEL rules),
+ * Envoy Gateway's EnvoyExtensionPolicy and EnvoyPatchPolicy, ServiceEntry and EnvoyFilter (Istio's CRD
+ * structural schemas from `@kubernetes-models/istio`; an EnvoyFilter or EnvoyPatchPolicy that adds a cluster
+ * also has that cluster checked against Envoy's own `Cluster` message). Other kinds are reported as not
+ * checked. Problems depend on the Istio / Envoy Gateway versions checked for.
  */
 
 import { ServiceEntry as ServiceEntryV1 } from "@kubernetes-models/istio/networking.istio.io/v1";
@@ -15,8 +16,28 @@ import { parseAllDocuments } from "yaml";
 import type { ConfigProblem } from "../config-problem.ts";
 import { envoyRegistry } from "../envoy/envoy-descriptor.ts";
 import { checkProtoJson } from "../envoy/proto-json-check.ts";
+import {
+  validateEnvoyExtensionPolicy,
+  validateEnvoyPatchPolicy,
+} from "../envoy-gateway/envoy-gateway-validator.ts";
 import { pointerToFieldPath } from "../json-pointer.ts";
+import type { TargetVersions } from "../kubernetes/target-versions.ts";
+import { validateTrafficExtension } from "./trafficextension-validator.ts";
 import { type ResourceProblem, validateWasmPlugin } from "./wasmplugin-validator.ts";
+
+/** Kinds with their own validator (schema, CEL rules, version checks). */
+const fullValidators: Record<
+  string,
+  (
+    resource: Record<string, unknown>,
+    versions: TargetVersions,
+  ) => ResourceProblem[] | Promise<ResourceProblem[]>
+> = {
+  "extensions.istio.io/v1alpha1/WasmPlugin": validateWasmPlugin,
+  "extensions.istio.io/v1alpha1/TrafficExtension": validateTrafficExtension,
+  "gateway.envoyproxy.io/v1alpha1/EnvoyExtensionPolicy": validateEnvoyExtensionPolicy,
+  "gateway.envoyproxy.io/v1alpha1/EnvoyPatchPolicy": validateEnvoyPatchPolicy,
+};
 
 interface Validatable {
   validate(): void;
@@ -32,9 +53,11 @@ const structuralModels: Record<string, new (data: never) => Validatable> = {
 /** Validates one Kubernetes resource object; used for files and for generated manifests alike. */
 export async function validateKubernetesResource(
   resource: Record<string, unknown>,
+  versions: TargetVersions = {},
 ): Promise<ResourceProblem[]> {
   const key = `${String(resource.apiVersion)}/${String(resource.kind)}`;
-  if (key === "extensions.istio.io/v1alpha1/WasmPlugin") return validateWasmPlugin(resource);
+  const validator = fullValidators[key];
+  if (validator) return validator(resource, versions);
   const Model = structuralModels[key];
   if (!Model) return [];
   const out: ResourceProblem[] = [];
@@ -53,7 +76,7 @@ export async function validateKubernetesResource(
 /** Is this a kind `validateKubernetesResource` checks? */
 export function isCheckedKind(resource: Record<string, unknown>): boolean {
   const key = `${String(resource.apiVersion)}/${String(resource.kind)}`;
-  return key === "extensions.istio.io/v1alpha1/WasmPlugin" || key in structuralModels;
+  return key in fullValidators || key in structuralModels;
 }
 
 async function checkEnvoyFilterClusters(resource: Record<string, unknown>): Promise<ResourceProblem[]> {
@@ -80,7 +103,11 @@ async function checkEnvoyFilterClusters(resource: Record<string, unknown>): Prom
 }
 
 /** Validates every document of a manifest file. */
-export async function validateKubernetesManifests(file: string, text: string): Promise<ConfigProblem[]> {
+export async function validateKubernetesManifests(
+  file: string,
+  text: string,
+  versions: TargetVersions = {},
+): Promise<ConfigProblem[]> {
   const out: ConfigProblem[] = [];
   const docs = parseAllDocuments(text, { prettyErrors: true });
   for (const [index, doc] of docs.entries()) {
@@ -109,8 +136,8 @@ export async function validateKubernetesManifests(file: string, text: string): P
     }
     const name = (resource.metadata as { name?: unknown } | undefined)?.name;
     const label = `${where}${String(resource.kind)}/${String(name ?? "?")} `;
-    for (const p of await validateKubernetesResource(resource)) {
-      out.push({ file, path: `${label}${p.path}`, message: p.message, severity: "error" });
+    for (const p of await validateKubernetesResource(resource, versions)) {
+      out.push({ file, path: `${label}${p.path}`, message: p.message, severity: p.severity ?? "error" });
     }
   }
   return out;

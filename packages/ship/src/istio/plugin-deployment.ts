@@ -11,6 +11,7 @@ import { PwtsError } from "@proxy-wasm-ts/errors";
 import { parseDocument } from "yaml";
 import { wasmFilters } from "../envoy/bootstrap-filters.ts";
 import { envoyRegistry } from "../envoy/envoy-descriptor.ts";
+import { wrapSingleRepeatedValues } from "../envoy/repeated-single-values.ts";
 import { asList, asObject } from "../json-value.ts";
 
 type Json = Record<string, unknown>;
@@ -83,7 +84,8 @@ export async function readPluginDeployment(
   if (!bootstrapDesc) throw new Error("descriptor set lacks the Envoy bootstrap");
   let bootstrap: Json;
   try {
-    const message = fromJson(bootstrapDesc, doc.toJS() as JsonValue, { registry });
+    const json = wrapSingleRepeatedValues(bootstrapDesc, doc.toJS(), registry);
+    const message = fromJson(bootstrapDesc, json as JsonValue, { registry });
     bootstrap = toJson(bootstrapDesc, message, { registry, useProtoFieldName: true }) as Json;
   } catch (err) {
     throw new PwtsError(
