@@ -25,6 +25,7 @@ function isUsersError(code: ErrorCode): boolean {
     case "PWTS_ERR_PLUGIN_START":
     case "PWTS_ERR_CONFIG":
     case "PWTS_ERR_LISTEN":
+    case "PWTS_ERR_CALLBACK_TIMEOUT":
     case "PWTS_ERR_COMPILE":
     case "PWTS_ERR_INVALID_WASM":
     case "PWTS_ERR_IMAGE_REFERENCE":
