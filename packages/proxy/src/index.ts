@@ -8,5 +8,13 @@ export { parseBootstrap } from "./config/bootstrap.ts";
 export { ConfigError } from "./config/config-error.ts";
 export { loadBootstrap, parseBootstrapText } from "./config/load-config.ts";
 export type * from "./config/model.ts";
-export { type BoundListener, ListenError, LocalDataPlane, type ProxyOptions, startProxy } from "./proxy.ts";
+export {
+  type BoundListener,
+  ListenError,
+  LocalDataPlane,
+  type ProxyOptions,
+  type ReloadSummary,
+  startProxy,
+} from "./proxy.ts";
 export { formatPluginLog } from "./wasm/plugin-runtime.ts";
+export { PluginSlot } from "./wasm/plugin-slot.ts";

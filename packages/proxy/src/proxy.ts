@@ -10,18 +10,20 @@ import { AdminServer } from "./admin/admin-server.ts";
 import { ClusterManager } from "./cluster/cluster-manager.ts";
 import { ConfigError } from "./config/config-error.ts";
 import { chainClusterReferences, type FilterChainConfig } from "./config/filter-chain-config.ts";
-import type { AccessLogConfig, BootstrapConfig, ListenerConfig } from "./config/model.ts";
+import type { AccessLogConfig, BootstrapConfig, ListenerConfig, WasmPluginConfig } from "./config/model.ts";
 import type { HttpFilterFactory } from "./http/http-filter.ts";
 import { HttpListener } from "./http/http-listener.ts";
 import { HttpListenerStats } from "./http/http-listener-stats.ts";
 import { RouteTable } from "./http/route-table.ts";
 import { ActiveListener } from "./listener/active-listener.ts";
+import { planListenerReload } from "./listener-reload.ts";
 import { formatLogLine } from "./log.ts";
 import { StatStore } from "./stats/stat-store.ts";
 import { TagProducer } from "./stats/tag-extraction.ts";
 import type { NetworkFilterFactory } from "./tcp/network-filter.ts";
 import { TcpListener } from "./tcp/tcp-listener.ts";
 import { PluginRuntime } from "./wasm/plugin-runtime.ts";
+import type { PluginSlot } from "./wasm/plugin-slot.ts";
 
 export interface ProxyOptions {
   /** Where stdout/stderr access logs and plugin logs go; default the process streams. */
@@ -30,6 +32,26 @@ export interface ProxyOptions {
   progress?: (line: string) => void;
   /** Plugin log level; default info (Envoy's default). */
   pluginLogLevel?: LogLevel;
+  /**
+   * Callback time limit in ms: a plugin callback running longer is stopped, its VM failed and its failure
+   * policy applied. Envoy has no such limit (its watchdog aborts the process); default 0 = none.
+   */
+  callbackTimeoutMs?: number;
+}
+
+/** A listener that is serving: its socket's server, its bound address and its Wasm filters' slots. */
+interface ServingListener {
+  server: HttpListener | TcpListener | ActiveListener;
+  bound: BoundListener;
+  slots: PluginSlot[];
+}
+
+/** What `reload` did, by listener name. */
+export interface ReloadSummary {
+  unchanged: string[];
+  replaced: string[];
+  added: string[];
+  removed: string[];
 }
 
 /**
@@ -63,6 +85,9 @@ const processOutput: OutputStreams = {
   stderr: (t) => process.stderr.write(t),
 };
 
+/** How long a listener replaced by a reload lets its requests in flight finish. */
+const RELOAD_DRAIN_MS = 5000;
+
 export class LocalDataPlane {
   readonly stats = new StatStore();
   readonly clusters: ClusterManager;
@@ -71,6 +96,7 @@ export class LocalDataPlane {
   readonly listeners: BoundListener[] = [];
   admin: { host: string; port: number } | undefined;
   private readonly servers: Array<HttpListener | TcpListener | ActiveListener> = [];
+  private readonly serving = new Map<string, ServingListener>();
   private adminServer: AdminServer | undefined;
   private readonly accessLoggers: AccessLogger[] = [];
   private state: "PRE_INITIALIZING" | "LIVE" | "DRAINING" = "PRE_INITIALIZING";
@@ -78,13 +104,20 @@ export class LocalDataPlane {
   private readonly progress: (line: string) => void;
 
   constructor(
-    readonly config: BootstrapConfig,
+    /** The configuration in force (replaced by `reload`). */
+    public config: BootstrapConfig,
     options: ProxyOptions = {},
   ) {
     this.output = options.output ?? processOutput;
     this.progress = options.progress ?? (() => {});
     this.clusters = new ClusterManager(config.clusters, this.stats);
-    this.plugins = new PluginRuntime(config.node, this.clusters, this.output, options.pluginLogLevel);
+    this.plugins = new PluginRuntime(
+      config.node,
+      this.clusters,
+      this.output,
+      options.pluginLogLevel,
+      options.callbackTimeoutMs,
+    );
     this.tags = new TagProducer(config.statsTags, config.useAllDefaultTags);
   }
 
@@ -105,12 +138,17 @@ export class LocalDataPlane {
     l: ListenerConfig,
     chain: Pick<ListenerConfig, "networkWasmFilters" | "http" | "tcp">,
     listenerLogs: AccessLogger[],
+    slots: PluginSlot[],
   ): Promise<HttpListener | TcpListener> {
+    const slot = async (p: WasmPluginConfig) => {
+      const started = await this.plugins.startFilter(p);
+      slots.push(started);
+      return started;
+    };
     if (chain.http) {
       const http = chain.http;
       const factories: HttpFilterFactory[] = [];
-      for (const p of http.wasmFilters)
-        factories.push(this.plugins.httpFilterFactory(await this.plugins.start(p)));
+      for (const p of http.wasmFilters) factories.push(this.plugins.httpFilterFactory(await slot(p)));
       return new HttpListener({
         listener: { name: l.name, direction: l.trafficDirection },
         config: http,
@@ -127,7 +165,7 @@ export class LocalDataPlane {
     const tcp = chain.tcp!;
     const factories: NetworkFilterFactory[] = [];
     for (const p of chain.networkWasmFilters)
-      factories.push(this.plugins.networkFilterFactory(await this.plugins.start(p)));
+      factories.push(this.plugins.networkFilterFactory(await slot(p)));
     return new TcpListener({
       listener: { name: l.name, direction: l.trafficDirection },
       config: tcp,
@@ -139,10 +177,13 @@ export class LocalDataPlane {
     });
   }
 
-  private async buildListener(l: ListenerConfig): Promise<HttpListener | TcpListener | ActiveListener> {
+  private async buildListener(
+    l: ListenerConfig,
+    slots: PluginSlot[],
+  ): Promise<HttpListener | TcpListener | ActiveListener> {
     const listenerLogs = this.loggers(l.accessLogs, l.path);
     const fc = l.filterChains;
-    if (!fc) return this.buildChain(l, l, listenerLogs);
+    if (!fc) return this.buildChain(l, l, listenerLogs, slots);
     // The bootstrap reader checked the first chain's cluster names; the other chains' are checked here.
     const clusterNames = new Set(this.config.clusters.map((c) => c.name));
     const build = async (chain: FilterChainConfig) => {
@@ -152,7 +193,7 @@ export class LocalDataPlane {
             ref.path,
             `cluster ${JSON.stringify(ref.cluster)} is not defined in static_resources.clusters`,
           );
-      const handler = await this.buildChain(l, chain, listenerLogs);
+      const handler = await this.buildChain(l, chain, listenerLogs, slots);
       if (handler instanceof HttpListener) handler.startHandOff();
       return { config: chain, handler };
     };
@@ -183,23 +224,11 @@ export class LocalDataPlane {
         );
       }
       for (const l of this.config.listeners) {
-        const server = await this.buildListener(l);
+        const slots: PluginSlot[] = [];
+        const server = await this.buildListener(l, slots);
         const plugins = l.http?.wasmFilters.length ?? l.networkWasmFilters.length;
         if (plugins > 0) this.progress(`listener ${l.name}: ${plugins} wasm filter(s) started`);
-        try {
-          await server.listen(l.address.host, l.address.port);
-        } catch (err) {
-          throw new ListenError(
-            l.name,
-            `${l.address.host}:${l.address.port}`,
-            (err as NodeJS.ErrnoException).code ?? String(err),
-          );
-        }
-        this.servers.push(server);
-        const a = server.address();
-        const kind = l.http ? "http" : "tcp";
-        this.listeners.push({ name: l.name, kind, host: a.host, port: a.port });
-        this.progress(`listener ${l.name} (${kind}) on ${a.host}:${a.port}`);
+        await this.bind(l, server, slots, l.address.port);
       }
       if (this.config.admin) {
         const admin = new AdminServer({
@@ -231,6 +260,91 @@ export class LocalDataPlane {
       await this.close();
       throw err;
     }
+  }
+
+  /** Binds a built listener to its address (`port` may differ from the config's: a reload keeps the port). */
+  private async bind(
+    l: ListenerConfig,
+    server: HttpListener | TcpListener | ActiveListener,
+    slots: PluginSlot[],
+    port: number,
+  ): Promise<void> {
+    try {
+      await server.listen(l.address.host, port);
+    } catch (err) {
+      throw new ListenError(
+        l.name,
+        `${l.address.host}:${port}`,
+        (err as NodeJS.ErrnoException).code ?? String(err),
+      );
+    }
+    this.servers.push(server);
+    const a = server.address();
+    const kind = l.http ? "http" : "tcp";
+    const bound: BoundListener = { name: l.name, kind, host: a.host, port: a.port };
+    this.listeners.push(bound);
+    this.serving.set(l.name, { server, bound, slots });
+    this.progress(`listener ${l.name} (${kind}) on ${a.host}:${a.port}`);
+  }
+
+  /** The Wasm filter slots of every serving listener (a dev server swaps their plugins' code). */
+  pluginSlots(): PluginSlot[] {
+    return [...this.serving.values()].flatMap((s) => s.slots);
+  }
+
+  /** Stops a serving listener: its socket closes now, its requests in flight finish, its plugins retire. */
+  private unbind(name: string): void {
+    const old = this.serving.get(name)!;
+    this.serving.delete(name);
+    this.servers.splice(this.servers.indexOf(old.server), 1);
+    this.listeners.splice(this.listeners.indexOf(old.bound), 1);
+    old.server
+      .drain(RELOAD_DRAIN_MS)
+      .catch((err) =>
+        this.output.stderr(formatLogLine("error", "main", `listener ${name}: ${(err as Error).message}`)),
+      );
+    for (const slot of old.slots) this.plugins.retire(slot.plugin);
+  }
+
+  /**
+   * Applies a new configuration of the same bootstrap, as Envoy's listener manager applies an LDS update
+   * (listener_manager_impl.cc addOrUpdateListener): a listener whose configuration is unchanged keeps its
+   * socket and its plugins; a changed one is built anew (its plugins started) and takes over the port while
+   * the old one drains; a removed one drains; a new one binds. Only listeners reload: a change elsewhere is
+   * a ConfigError naming the section. Nothing changes when building or binding fails (ConfigError,
+   * ListenError), except listeners already switched over by then.
+   */
+  async reload(next: BootstrapConfig): Promise<ReloadSummary> {
+    const plan = planListenerReload(this.config, next);
+    const built: Array<{
+      l: ListenerConfig;
+      server: HttpListener | TcpListener | ActiveListener;
+      slots: PluginSlot[];
+    }> = [];
+    try {
+      for (const l of [...plan.replaced, ...plan.added]) {
+        const slots: PluginSlot[] = [];
+        built.push({ l, server: await this.buildListener(l, slots), slots });
+      }
+    } catch (err) {
+      for (const b of built) for (const slot of b.slots) this.plugins.retire(slot.plugin);
+      throw err;
+    }
+    for (const { l, server, slots } of built) {
+      const old = this.serving.get(l.name);
+      // A replaced listener keeps its port, even one the OS chose (port 0).
+      const port = old ? old.bound.port : l.address.port;
+      if (old) this.unbind(l.name);
+      await this.bind(l, server, slots, port);
+    }
+    for (const name of plan.removed) this.unbind(name);
+    this.config = next;
+    return {
+      unchanged: plan.unchanged,
+      replaced: plan.replaced.map((l) => l.name),
+      added: plan.added.map((l) => l.name),
+      removed: plan.removed,
+    };
   }
 
   private promTags(): Array<{ tagName: string; regex: string }> {

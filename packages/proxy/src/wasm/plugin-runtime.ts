@@ -21,6 +21,7 @@ import { formatLogLine, LEVEL_NAMES } from "../log.ts";
 import type { NetworkFilterFactory } from "../tcp/network-filter.ts";
 import { ClusterCallouts } from "./cluster-callouts.ts";
 import { loadPluginCode, sha256Hex } from "./plugin-code.ts";
+import { PluginSlot } from "./plugin-slot.ts";
 import { jsonToProperty } from "./stream-properties.ts";
 import { WasmHttpFilter } from "./wasm-http-filter.ts";
 import { WasmNetworkFilter } from "./wasm-network-filter.ts";
@@ -39,6 +40,9 @@ export function formatPluginLog(entry: LogEntry, now = new Date()): string {
   );
 }
 
+/** How often a retired plugin checks whether its last stream has ended. */
+const RETIRE_POLL_MS = 100;
+
 export class PluginRuntime {
   readonly host: ProxyWasmHost;
   private readonly modules = new Map<string, ProxyWasmModule>();
@@ -51,6 +55,8 @@ export class PluginRuntime {
     private readonly clusters: ClusterManager,
     out: OutputStreams,
     logLevel: LogLevel = LogLevel.Info,
+    /** Callback time limit in ms (0 = none, Envoy's behaviour); see the host's `callbackTimeoutMs`. */
+    callbackTimeoutMs = 0,
   ) {
     const nodeValue = jsonToProperty({
       id: node.id,
@@ -63,6 +69,7 @@ export class PluginRuntime {
       log: (entry) => out.stderr(formatPluginLog(entry)),
       logLevel,
       nodeProperties: { node: nodeValue, "xds.node": nodeValue },
+      callbackTimeoutMs,
     });
   }
 
@@ -85,7 +92,67 @@ export class PluginRuntime {
   /** Loads the code and starts the plugin; every failure is a ConfigError naming the filter. */
   async start(config: WasmPluginConfig, modules = this.modules): Promise<Plugin> {
     const bytes = await loadPluginCode(config.code, this.clusters);
+    return this.startFromBytes(config, bytes, sha256Hex(bytes), modules);
+  }
+
+  /** Starts a filter's plugin in a slot its filter factory reads per stream (see `swapCode`). */
+  async startFilter(config: WasmPluginConfig): Promise<PluginSlot> {
+    const bytes = await loadPluginCode(config.code, this.clusters);
     const hash = sha256Hex(bytes);
+    return new PluginSlot(await this.startFromBytes(config, bytes, hash, this.modules), config, hash);
+  }
+
+  /**
+   * Reloads a filter's code and, when it changed, starts a plugin on it and puts it in the slot: new
+   * streams get it, streams in flight finish on the old one, which is then shut down. Returns the new
+   * module's size, or undefined when the code is unchanged. On a load or start error (a ConfigError) the
+   * slot keeps its plugin.
+   */
+  async swapCode(slot: PluginSlot): Promise<{ size: number } | undefined> {
+    const bytes = await loadPluginCode(slot.config.code, this.clusters);
+    const hash = sha256Hex(bytes);
+    if (hash === slot.codeHash) return undefined;
+    const plugin = await this.startFromBytes(slot.config, bytes, hash, this.modules);
+    const old = slot.plugin;
+    slot.plugin = plugin;
+    slot.codeHash = hash;
+    this.retire(old);
+    return { size: bytes.length };
+  }
+
+  /**
+   * Takes a plugin out of service: once no stream of its root context is left, its root context is shut
+   * down (unless a plugin still serving shares it: same VM and root_id), as Envoy destroys a filter config's
+   * plugin handle when the last stream holding it ends. Its module is dropped when nothing runs it.
+   */
+  retire(plugin: Plugin): void {
+    const index = this.plugins.indexOf(plugin);
+    if (index >= 0) this.plugins.splice(index, 1);
+    const root = plugin.root;
+    const finish = () => {
+      if (root.vm.contexts.values().some((c) => c !== root && c.rootContext === root)) {
+        setTimeout(finish, RETIRE_POLL_MS).unref();
+        return;
+      }
+      if (!this.plugins.some((p) => p.root === root)) {
+        try {
+          plugin.shutdown();
+        } catch {
+          // A plugin failing in on_done must not disturb the ones serving.
+        }
+      }
+      if (!this.plugins.some((p) => p.module === plugin.module))
+        for (const [hash, module] of this.modules) if (module === plugin.module) this.modules.delete(hash);
+    };
+    finish();
+  }
+
+  private async startFromBytes(
+    config: WasmPluginConfig,
+    bytes: Uint8Array,
+    hash: string,
+    modules: Map<string, ProxyWasmModule>,
+  ): Promise<Plugin> {
     let module = modules.get(hash);
     if (!module) {
       try {
@@ -115,12 +182,14 @@ export class PluginRuntime {
     }
   }
 
-  httpFilterFactory(plugin: Plugin): HttpFilterFactory {
-    return (callbacks) => new WasmHttpFilter(plugin, callbacks);
+  /** The filter factory of a Wasm HTTP filter: each stream gets the slot's plugin of the moment. */
+  httpFilterFactory(slot: PluginSlot): HttpFilterFactory {
+    return (callbacks) => new WasmHttpFilter(slot.plugin, callbacks);
   }
 
-  networkFilterFactory(plugin: Plugin): NetworkFilterFactory {
-    return (callbacks) => new WasmNetworkFilter(plugin, callbacks);
+  /** The filter factory of a Wasm network filter: each connection gets the slot's plugin of the moment. */
+  networkFilterFactory(slot: PluginSlot): NetworkFilterFactory {
+    return (callbacks) => new WasmNetworkFilter(slot.plugin, callbacks);
   }
 
   shutdown(): void {
