@@ -84,6 +84,12 @@ export interface ApiEvent {
   route: string;
   /** HTTP status; 0 when the call got no response. */
   status: number;
+  /**
+   * A gRPC call's outcome: the response's `grpc-status` (from its trailers, or the headers of a trailers-only
+   * response; the api-observer merges trailers into `response.headers`), null when it has none or it is not a
+   * decimal number. A gRPC call answers HTTP 200 whether it succeeded or not, so this is its real outcome.
+   */
+  grpcStatus: number | null;
   /** Latency in ms, whole microseconds. */
   latencyMs: number | null;
   protocol: string;
@@ -241,6 +247,7 @@ export function normalizeEvent(value: unknown, where: string, options: Normalize
     path,
     route: routeTemplate(path),
     status: status ?? 0,
+    grpcStatus: grpcStatusOf(responseHeaders["grpc-status"]),
     latencyMs: latencyMs ?? null,
     protocol: optionalString(input.protocol, `${where}: protocol`) ?? "",
     source,
@@ -259,6 +266,11 @@ export function normalizeEvent(value: unknown, where: string, options: Normalize
       .join(" "),
     contextId: contextId ?? null,
   };
+}
+
+/** `grpc-status` as a number: 1 to 10 decimal digits (captured traffic; anything else is no status). */
+function grpcStatusOf(value: string | undefined): number | null {
+  return value !== undefined && /^[0-9]{1,10}$/.test(value) ? Number(value) : null;
 }
 
 function objectAt(value: unknown, where: string): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { type ClickHouseClient, createClient } from "@clickhouse/client";
 import type { ApiEvent } from "./api-event.ts";
-import { type ColumnKind, EVENT_COLUMNS } from "./event-columns.ts";
+import { type ColumnKind, EVENT_COLUMNS, missingColumns } from "./event-columns.ts";
 import { EVENTS_TABLE, type SqlDialect } from "./query-sql.ts";
 import { SqlEventStore } from "./sql-event-store.ts";
 
@@ -72,6 +72,13 @@ export class ClickHouseStore extends SqlEventStore {
     await client.command({
       query: `CREATE TABLE IF NOT EXISTS ${EVENTS_TABLE} (${columns}) ENGINE = MergeTree() ORDER BY (service, route, ts)`,
     });
+    const described = await client.query({ query: `DESCRIBE TABLE ${EVENTS_TABLE}`, format: "JSONEachRow" });
+    const existing = (await described.json<{ name: string }>()).map((r) => r.name);
+    for (const column of missingColumns(existing)) {
+      await client.command({
+        query: `ALTER TABLE ${EVENTS_TABLE} ADD COLUMN ${column.name} ${CLICKHOUSE_TYPES[column.kind]}`,
+      });
+    }
     return new ClickHouseStore(client);
   }
 

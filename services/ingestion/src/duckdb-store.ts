@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { ApiEvent } from "./api-event.ts";
-import { type ColumnKind, EVENT_COLUMNS } from "./event-columns.ts";
+import { type ColumnKind, EVENT_COLUMNS, missingColumns } from "./event-columns.ts";
 import { EVENTS_TABLE, type SqlDialect } from "./query-sql.ts";
 import { SqlEventStore } from "./sql-event-store.ts";
 
@@ -69,6 +69,12 @@ export class DuckDbStore extends SqlEventStore {
     const writer = await instance.connect();
     const columns = EVENT_COLUMNS.map((c) => `${c.name} ${DUCKDB_TYPES[c.kind]}`).join(", ");
     await writer.run(`CREATE TABLE IF NOT EXISTS ${EVENTS_TABLE} (${columns})`);
+    const existing = await writer.runAndReadAll(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = '${EVENTS_TABLE}'`,
+    );
+    for (const column of missingColumns(existing.getRowObjects().map((r) => String(r.column_name)))) {
+      await writer.run(`ALTER TABLE ${EVENTS_TABLE} ADD COLUMN ${column.name} ${DUCKDB_TYPES[column.kind]}`);
+    }
     return new DuckDbStore(instance, writer, await instance.connect());
   }
 

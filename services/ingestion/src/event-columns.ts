@@ -10,7 +10,11 @@ export interface EventColumn {
   value(event: ApiEvent): string | number | null;
 }
 
-/** The events table, in column order. One list for both stores, so their schemas cannot drift apart. */
+/**
+ * The events table, in column order. One list for both stores, so their schemas cannot drift apart. A column
+ * added after a release goes at the end with a nullable kind: the stores add it to an existing table
+ * ({@link missingColumns}), where the rows already stored have no value for it.
+ */
 export const EVENT_COLUMNS: readonly EventColumn[] = [
   { name: "id", kind: "string", value: (e) => e.id },
   { name: "ts", kind: "bigint", value: (e) => e.ts },
@@ -44,7 +48,14 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
   { name: "node_name", kind: "string", value: (e) => e.nodeName },
   { name: "traffic_source", kind: "string", value: (e) => e.trafficSource },
   { name: "context_id", kind: "bigint?", value: (e) => e.contextId },
+  { name: "grpc_status", kind: "bigint?", value: (e) => e.grpcStatus },
 ];
+
+/** The columns an existing events table lacks (it was created by an older release), in table order. */
+export function missingColumns(existing: Iterable<string>): EventColumn[] {
+  const have = new Set(existing);
+  return EVENT_COLUMNS.filter((c) => !have.has(c.name));
+}
 
 /** A row as read back: column name -> value (numbers may come back as strings or bigints). */
 export type EventRow = Record<string, unknown>;
@@ -63,6 +74,7 @@ export function eventFromRow(row: EventRow): ApiEvent {
     path: text("path"),
     route: text("route"),
     status: num("status"),
+    grpcStatus: optionalNum("grpc_status"),
     latencyMs: row.latency_us === null || row.latency_us === undefined ? null : Number(row.latency_us) / 1000,
     protocol: text("protocol"),
     source: {

@@ -22,8 +22,8 @@ export interface SqlDialect {
 
 export const EVENTS_TABLE = "api_events";
 
-/** An error: a 4xx/5xx answer, or no answer at all (status 0). */
-const ERROR = "(status >= 400 OR status = 0)";
+/** An error: a 4xx/5xx answer, no answer at all (status 0), or a gRPC call that did not end OK. */
+const ERROR = "(status >= 400 OR status = 0 OR coalesce(grpc_status, 0) > 0)";
 
 /** The WHERE clause of a filter; every value is validated or quoted, never pasted. */
 export function whereClause(filter: EventFilter, dialect: SqlDialect): string {

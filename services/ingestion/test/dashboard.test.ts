@@ -148,6 +148,10 @@ describe("dashboard in headless Chromium", { timeout: 120_000 }, () => {
   });
 
   test("a gRPC call shows its grpc-status, is marked failed when not OK, and its frames as base64", async () => {
+    // The service counts a gRPC call that did not end OK as an error, though its HTTP status is 200.
+    const inventory = await tableText(page, "#inventory-table");
+    const api = inventory.find((r) => r[2] === "/demo.Greeter/Missing");
+    assert.deepEqual([api?.[3], api?.[4]], ["1", "100.0%"]);
     const row = page.locator("#events-table tbody tr", { hasText: "/demo.Greeter/Missing" }).first();
     assert.equal(await row.locator("td").nth(5).textContent(), "200 grpc 5");
     assert.equal(await row.getAttribute("class"), "error");

@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { createClient } from "@clickhouse/client";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { type ApiEvent, normalizeEvent } from "../src/api-event.ts";
 import { type ClickHouseServerProcess, startClickHouseServer } from "../src/clickhouse-server-process.ts";
 import { ClickHouseStore } from "../src/clickhouse-store.ts";
 import { DuckDbStore } from "../src/duckdb-store.ts";
+import { EVENT_COLUMNS } from "../src/event-columns.ts";
 import type { EventFilter, EventStore, InventoryEntry } from "../src/event-store.ts";
+import { EVENTS_TABLE } from "../src/query-sql.ts";
 import { sampleEvents } from "./support/sample-events.ts";
 
 const START = Date.UTC(2026, 10, 20, 12, 0, 0);
@@ -40,12 +47,22 @@ const longBodies = {
   request: { body: "é😀x".repeat(6_000) },
   response: { body_base64: Buffer.alloc(20_000, 7).toString("base64") },
 };
+/** gRPC calls as the api-observer records them: HTTP 200, the outcome in grpc-status (0 OK, 5 NOT_FOUND). */
+const grpcCalls = [0, 5, 0, 14].map((code, i) => ({
+  service: "greeter",
+  method: "POST",
+  path: "/demo.Greeter/Hello",
+  status: 200,
+  timestamp_ms: START + 100 + i,
+  response: { headers: { ":status": "200", "grpc-status": String(code) } },
+}));
 const events: ApiEvent[] = [
   ...sampleEvents(3000, { start: START }),
   hostile,
   hostile,
   ...rankChecks,
   longBodies,
+  ...grpcCalls,
 ].map((e, i) => normalizeEvent(e, `event ${i}`, { now: START }));
 
 const FILTERS: [string, EventFilter][] = [
@@ -67,7 +84,7 @@ function referenceInventory(all: ApiEvent[], filter: EventFilter): InventoryEntr
     if (filter.from !== undefined && e.ts < filter.from) continue;
     if (filter.to !== undefined && e.ts >= filter.to) continue;
     if (filter.service !== undefined && e.service !== filter.service) continue;
-    const isError = e.status >= 400 || e.status === 0;
+    const isError = e.status >= 400 || e.status === 0 || (e.grpcStatus ?? 0) > 0;
     if (filter.status === "error" && !isError) continue;
     if (typeof filter.status === "number" && e.status !== filter.status) continue;
     if (
@@ -84,7 +101,7 @@ function referenceInventory(all: ApiEvent[], filter: EventFilter): InventoryEntr
   return [...groups.values()]
     .map((g) => {
       const lat = g.flatMap((e) => (e.latencyMs === null ? [] : [e.latencyMs])).sort((a, b) => a - b);
-      const errors = g.filter((e) => e.status >= 400 || e.status === 0).length;
+      const errors = g.filter((e) => e.status >= 400 || e.status === 0 || (e.grpcStatus ?? 0) > 0).length;
       const consumers = [...new Set(g.map((e) => e.consumer))].sort();
       return {
         service: g[0]!.service,
@@ -167,6 +184,49 @@ describe("event stores give the same answers", { timeout: 120_000 }, () => {
         responseHeaders: { ...e.responseHeaders },
       }));
       assert.deepEqual(got, want, store.engine);
+    }
+  });
+
+  test("a gRPC call that did not end OK counts as an error", async () => {
+    for (const store of stores) {
+      const [greeter] = await store.inventory({ service: "greeter" });
+      assert.deepEqual([greeter!.calls, greeter!.errors], [4, 2], store.engine);
+      const failed = await store.recentEvents({ service: "greeter", status: "error" }, 10);
+      assert.deepEqual(failed.map((e) => e.grpcStatus).sort(), [14, 5], store.engine);
+    }
+  });
+
+  test("a table from a release without grpc_status gets the column on open", async () => {
+    // DuckDB: the columns of the previous release, as a file it left behind; ClickHouse: the same table.
+    const previous = EVENT_COLUMNS.filter((c) => c.name !== "grpc_status");
+    const dir = await mkdtemp(join(tmpdir(), "ingestion-migrate-"));
+    try {
+      const path = join(dir, "old.duckdb");
+      const instance = await DuckDBInstance.create(path);
+      const connection = await instance.connect();
+      const duckTypes = { string: "VARCHAR", int: "INTEGER", bigint: "BIGINT", "bigint?": "BIGINT" };
+      await connection.run(
+        `CREATE TABLE ${EVENTS_TABLE} (${previous.map((c) => `${c.name} ${duckTypes[c.kind]}`).join(", ")})`,
+      );
+      connection.closeSync();
+      instance.closeSync();
+      const admin = createClient({ url: clickhouseServer.url });
+      const clickTypes = { string: "String", int: "Int32", bigint: "Int64", "bigint?": "Nullable(Int64)" };
+      await admin.command({ query: "CREATE DATABASE migrate_check" });
+      await admin.command({
+        query: `CREATE TABLE migrate_check.${EVENTS_TABLE} (${previous.map((c) => `${c.name} ${clickTypes[c.kind]}`).join(", ")}) ENGINE = MergeTree() ORDER BY (service, route, ts)`,
+      });
+      await admin.close();
+      const duck = await DuckDbStore.open({ path });
+      const click = await ClickHouseStore.open({ url: clickhouseServer.url, database: "migrate_check" });
+      for (const store of [duck, click]) {
+        await store.append(grpcCalls.map((e, i) => normalizeEvent(e, `event ${i}`, { now: START })));
+        const [greeter] = await store.inventory({ service: "greeter" });
+        assert.deepEqual([greeter!.calls, greeter!.errors], [4, 2], store.engine);
+        await store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -109,9 +109,10 @@ function renderEvents(events) {
   body.replaceChildren();
   for (const event of events) {
     const row = document.createElement("tr");
-    // A gRPC call answers HTTP 200 either way: its outcome is grpc-status (trailers, or a trailers-only response).
-    const grpcStatus = event.responseHeaders?.["grpc-status"];
-    const grpcFailed = grpcStatus !== undefined && grpcStatus !== "0";
+    // A gRPC call answers HTTP 200 either way: its outcome is grpcStatus (the service reads it from
+    // grpc-status, in the trailers or a trailers-only response), which also counts it as an error.
+    const grpcStatus = event.grpcStatus;
+    const grpcFailed = grpcStatus !== null && grpcStatus !== 0;
     if (event.status >= 400 || event.status === 0 || grpcFailed) row.className = "error";
     row.dataset.id = event.id;
     cell(row, time(event.ts));
@@ -120,7 +121,7 @@ function renderEvents(events) {
     cell(row, event.method);
     cell(row, event.path);
     const status = event.status === 0 ? "none" : String(event.status);
-    cell(row, grpcStatus === undefined ? status : `${status} grpc ${grpcStatus}`);
+    cell(row, grpcStatus === null ? status : `${status} grpc ${grpcStatus}`);
     cell(row, number(event.latencyMs));
     row.addEventListener("click", () => showEvent(event));
     body.appendChild(row);
