@@ -37,6 +37,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./commands/run.ts"),
   },
   {
+    name: "dev",
+    summary: "run a config like `run`, rebuilding and hot-swapping plugins and config on save",
+    load: () => import("./commands/dev.ts"),
+  },
+  {
     name: "push",
     summary: "push a plugin as an OCI image Istio accepts; prints the manifest digest",
     load: () => import("./commands/push.ts"),
@@ -45,6 +50,12 @@ const COMMANDS: readonly CommandEntry[] = [
     name: "pull",
     summary: "fetch a Wasm image and check Istio could load it",
     load: () => import("./commands/pull.ts"),
+  },
+  {
+    name: "deploy",
+    summary:
+      "generate a plugin's manifests for Istio (WasmPlugin, TrafficExtension) or Envoy Gateway, validated",
+    load: () => import("./commands/deploy.ts"),
   },
   {
     name: "istio",

@@ -16,6 +16,7 @@ export {
 } from "./deploy/deployment-description.ts";
 export { validateEnvoyConfig } from "./envoy/envoy-config-validator.ts";
 export { buildEnvoyDescriptor, envoyRegistry } from "./envoy/envoy-descriptor.ts";
+export { UnsupportedTargetError } from "./envoy-gateway/envoy-gateway-generator.ts";
 export {
   validateEnvoyExtensionPolicy,
   validateEnvoyPatchPolicy,

@@ -1,7 +1,8 @@
 /**
  * `pwts validate CONFIG...`: checks Envoy bootstraps (against Envoy's v3 API protos, its validate rules and
  * cross-references), docker-compose files (compose schema, referenced files) and Kubernetes manifests
- * (WasmPlugin CRD with its CEL rules, ServiceEntry, EnvoyFilter). A folder stands for the configs in it.
+ * (WasmPlugin, TrafficExtension, EnvoyExtensionPolicy, EnvoyPatchPolicy: schema and CEL rules, for the
+ * chosen Istio / Envoy Gateway versions; ServiceEntry, EnvoyFilter). A folder stands for the configs in it.
  * Exit status: 0 when no errors (warnings allowed), 1 when any config has errors.
  */
 import { readdir, stat } from "node:fs/promises";
@@ -17,7 +18,8 @@ function shortPath(file: string): string {
 }
 
 /** File names `pwts validate FOLDER` picks up. */
-const configNames = /^(envoy[\w.-]*\.ya?ml|(docker-)?compose\.ya?ml|wasmplugin[\w.-]*\.ya?ml)$/;
+const configNames =
+  /^(envoy[\w.-]*\.ya?ml|(docker-)?compose\.ya?ml|wasmplugin[\w.-]*\.ya?ml|istio-[\w.-]+\.ya?ml)$/;
 const skipDirs = new Set(["node_modules", ".git", "build", "dist", "fixtures", "coverage", ".data"]);
 
 /** Expands folders into the config files under them (skipping node_modules, build output and fixtures). */
@@ -41,23 +43,49 @@ export async function collectConfigFiles(paths: string[]): Promise<string[]> {
 
 export function register(command: Command): void {
   command
-    .argument("<config...>", "files or folders (folders: envoy*.yaml, docker-compose.yaml, wasmplugin*.yaml)")
+    .argument(
+      "<config...>",
+      "files or folders (folders: envoy*.yaml, docker-compose.yaml, wasmplugin*.yaml, istio-*.yaml, envoy-gateway*.yaml)",
+    )
     .option("-q, --quiet", "print errors only, no warnings or summary")
-    .action(async (paths: string[], options: { quiet?: boolean }) => {
+    .option("--istio-version <version>", "Istio release to check Istio kinds against (default 1.30)")
+    .option(
+      "--envoy-gateway-version <version>",
+      "Envoy Gateway release to check its kinds against (default 1.9)",
+    )
+    .action(async (paths: string[], options: ValidateCliOptions) => {
       process.exitCode = await validateCommand(paths, options);
     });
+}
+
+/** Options of `pwts validate`. */
+export interface ValidateCliOptions {
+  quiet?: boolean;
+  istioVersion?: string;
+  envoyGatewayVersion?: string;
 }
 
 /** `pwts validate`: problems and a summary on `io.out`; returns the exit status (1 when any error). */
 export async function validateCommand(
   paths: string[],
-  options: { quiet?: boolean },
+  options: ValidateCliOptions,
   io: Pick<CommandIo, "out"> = processIo,
 ): Promise<number> {
   const files = await collectConfigFiles(paths);
   if (files.length === 0) throw new UserError(`no config files found in ${paths.join(", ")}`);
-  const { formatProblem, validateConfigFiles } = await import("@proxy-wasm-ts/ship");
-  const problems = await validateConfigFiles(files);
+  const { formatProblem, parseMinorVersion, validateConfigFiles } = await import("@proxy-wasm-ts/ship");
+  for (const [flag, value] of [
+    ["--istio-version", options.istioVersion],
+    ["--envoy-gateway-version", options.envoyGatewayVersion],
+  ] as const) {
+    if (value !== undefined && !parseMinorVersion(value)) {
+      throw new UserError(`${flag}: expected a version such as 1.29, got "${value}"`);
+    }
+  }
+  const problems = await validateConfigFiles(files, {
+    ...(options.istioVersion ? { istio: options.istioVersion } : {}),
+    ...(options.envoyGatewayVersion ? { envoyGateway: options.envoyGatewayVersion } : {}),
+  });
   const shown = options.quiet ? problems.filter((p) => p.severity === "error") : problems;
   for (const p of shown) io.out(`${formatProblem({ ...p, file: shortPath(p.file) })}\n`);
   const errors = problems.filter((p) => p.severity === "error");

@@ -7,7 +7,7 @@ import { PwtsError } from "@proxy-wasm-ts/errors";
 import { stringify } from "yaml";
 import { generateEnvoyGatewayResources } from "../envoy-gateway/envoy-gateway-generator.ts";
 import { validateKubernetesResource } from "../istio/kubernetes-manifests.ts";
-import { readPluginDeployment } from "../istio/plugin-deployment.ts";
+import { readPluginDeployment, withPluginConfig } from "../istio/plugin-deployment.ts";
 import { toTrafficExtensionResources } from "../istio/trafficextension-generator.ts";
 import { generateIstioResources } from "../istio/wasmplugin-generator.ts";
 import type { TargetVersions } from "../kubernetes/target-versions.ts";
@@ -66,7 +66,7 @@ export interface DeployManifests {
 export async function deployManifests(dir: string, options: DeployOptions): Promise<DeployManifests> {
   const described = readDeploymentDescription(dir);
   const calloutClusters = [...(described.callouts ?? []), ...(options.calloutClusters ?? [])];
-  const plugin = await readPluginDeployment(dir, {
+  const fromEnvoyYaml = await readPluginDeployment(dir, {
     ...(options.rootId ? { rootId: options.rootId } : {}),
     ...(calloutClusters.length ? { extraCallouts: calloutClusters } : {}),
     ...(options.type ? { type: options.type } : {}),
@@ -75,7 +75,7 @@ export async function deployManifests(dir: string, options: DeployOptions): Prom
   if (!imageText) {
     throw new PwtsError(
       "PWTS_ERR_WASMPLUGIN_OPTIONS",
-      `no image for ${plugin.name}: pass --image or set image: in deploy.yaml`,
+      `no image for ${fromEnvoyYaml.name}: pass --image or set image: in deploy.yaml`,
     );
   }
   const image = options.digest
@@ -84,6 +84,13 @@ export async function deployManifests(dir: string, options: DeployOptions): Prom
         ...(options.credentials ? { credentials: options.credentials } : {}),
         ...(options.plainHttp !== undefined ? { plainHttp: options.plainHttp } : {}),
       });
+  const targetConfig =
+    options.target === "envoy-gateway" ? described.envoyGateway?.pluginConfig : described.istio?.pluginConfig;
+  const plugin = withPluginConfig(
+    fromEnvoyYaml,
+    options.pluginConfig ?? targetConfig ?? described.pluginConfig,
+    calloutClusters,
+  );
   const name = options.name ?? described.name ?? dnsLabel(plugin.name);
   const namespace = options.namespace ?? described.namespace;
   const common = {
@@ -101,7 +108,6 @@ export async function deployManifests(dir: string, options: DeployOptions): Prom
     const generated = generateEnvoyGatewayResources(plugin, {
       ...common,
       targetRefs: options.targetRefs ?? eg.targetRefs ?? [],
-      ...pick("pluginConfig", options.pluginConfig ?? eg.pluginConfig ?? described.pluginConfig),
     });
     resources = generated.resources;
     warnings.push(...generated.warnings);
@@ -118,7 +124,6 @@ export async function deployManifests(dir: string, options: DeployOptions): Prom
       ...pick("selector", selector),
       ...pick("targetRefs", targetRefs),
       ...pick("match", options.match ?? istio.match),
-      ...pick("pluginConfig", options.pluginConfig ?? istio.pluginConfig ?? described.pluginConfig),
     });
     resources =
       options.target === "istio-trafficextension" ? toTrafficExtensionResources(wasmPlugin) : wasmPlugin;

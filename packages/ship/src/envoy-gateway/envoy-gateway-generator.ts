@@ -17,6 +17,13 @@ import type { PluginDeployment } from "../istio/plugin-deployment.ts";
 
 type Json = Record<string, unknown>;
 
+/** The plugin cannot run on this target at all (not a matter of options). */
+export class UnsupportedTargetError extends PwtsError {
+  constructor(message: string) {
+    super("PWTS_ERR_PLUGIN_DEPLOYMENT", message);
+  }
+}
+
 /** How and where to deploy on Envoy Gateway. */
 export interface EnvoyGatewayOptions {
   /** `registry/repo@sha256:…` (a digest is required). */
@@ -38,8 +45,7 @@ export function generateEnvoyGatewayResources(
   options: EnvoyGatewayOptions,
 ): { resources: Json[]; warnings: string[] } {
   if (plugin.type === "NETWORK") {
-    throw new PwtsError(
-      "PWTS_ERR_PLUGIN_DEPLOYMENT",
+    throw new UnsupportedTargetError(
       `${plugin.name} is a network (L4) Wasm filter; Envoy Gateway's EnvoyExtensionPolicy runs HTTP Wasm filters only`,
     );
   }

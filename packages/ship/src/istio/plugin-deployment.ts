@@ -145,6 +145,21 @@ export async function readPluginDeployment(
   };
 }
 
+/**
+ * The plugin as deployed with `config` in place of its envoy.yaml configuration: only the callout clusters
+ * that configuration (or `extra`) names are still needed (a mesh cluster name such as `outbound|80||host`
+ * needs none).
+ */
+export function withPluginConfig(
+  plugin: PluginDeployment,
+  config: Json | undefined,
+  extra: readonly string[] = [],
+): PluginDeployment {
+  if (!config) return plugin;
+  const named = new Set([...stringsIn(config), ...extra]);
+  return { ...plugin, pluginConfig: config, callouts: plugin.callouts.filter((c) => named.has(c.name)) };
+}
+
 /** Istio passes `pluginConfig` to the plugin as JSON text, so only a JSON object carries over. */
 function pluginConfigOf(configuration: unknown, file: string): Json | undefined {
   const any = asObject(configuration);
