@@ -8,7 +8,13 @@
  * `envoy/`) thus never tests for a concrete class.
  */
 import type { ByteBuffer } from "./byte-buffer.ts";
-import { encodeProperty, lookupProperty, type Properties } from "./envoy/properties.ts";
+import {
+  encodeProperty,
+  lookupProperty,
+  type Properties,
+  type PropertyPath,
+  stateKeyOf,
+} from "./envoy/properties.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
 import type { RootContext } from "./root-context.ts";
@@ -98,20 +104,24 @@ export abstract class Context {
   clearRouteCache(): void {}
 
   /** Properties specific to this context (stream attributes); undefined when not one of them. */
-  protected ownProperty(_segments: readonly string[]): Uint8Array | undefined {
+  protected ownProperty(_segments: PropertyPath): Uint8Array | undefined {
     return undefined;
   }
 
   /** The encoded value of a property path, or undefined (NOT_FOUND). */
-  getProperty(segments: readonly string[]): Uint8Array | undefined {
-    const key = `wasm.${segments.join(".")}`;
-    const stored = this.filterStateMap?.get(key) ?? this.rootStoredProperty(key);
-    if (stored) return stored.value;
+  getProperty(segments: PropertyPath): Uint8Array | undefined {
+    // Filter state first; most streams have none, and then no key is built.
+    const root = this.rootContext;
+    const rootState = root && root !== (this as Context) ? root.filterStateMap : undefined;
+    if (this.filterStateMap !== undefined || rootState !== undefined) {
+      const key = stateKeyOf(segments);
+      const stored = this.filterStateMap?.get(key) ?? rootState?.get(key);
+      if (stored) return stored.value;
+    }
     if (segments[0] === "filter_state" && segments.length === 2)
-      return this.filterState.get(segments[1]!)?.value;
+      return this.filterStateMap?.get(segments[1]!)?.value;
     const own = this.ownProperty(segments);
     if (own !== undefined) return own;
-    const root = this.rootContext;
     if (root) {
       const fromRoot = root.pluginProperty(segments);
       if (fromRoot !== undefined) return fromRoot;
@@ -120,15 +130,9 @@ export abstract class Context {
     return v === undefined ? undefined : encodeProperty(v);
   }
 
-  /** What the root context stored under `key` (`wasm.` + path) with `proxy_set_property`. */
-  private rootStoredProperty(key: string): FilterStateEntry | undefined {
-    const root = this.rootContext;
-    return root && root !== (this as Context) ? root.filterState.get(key) : undefined;
-  }
-
   /** `proxy_set_property`: stores under `wasm.` + path (Envoy's CelState prefix). */
-  setProperty(segments: readonly string[], value: Uint8Array): Status {
-    const key = `wasm.${segments.join(".")}`;
+  setProperty(segments: PropertyPath, value: Uint8Array): Status {
+    const key = stateKeyOf(segments);
     const existing = this.filterState.get(key);
     if (existing?.readonly) return Status.BadArgument;
     const declared = this.rootContext?.declaredProperties.get(segments.join("."));
@@ -138,10 +142,7 @@ export abstract class Context {
 }
 
 /** Looks up `segments` in `bag` and encodes the value; undefined when absent. */
-export function encodedLookup(
-  bag: Properties | undefined,
-  segments: readonly string[],
-): Uint8Array | undefined {
+export function encodedLookup(bag: Properties | undefined, segments: PropertyPath): Uint8Array | undefined {
   const v = lookupProperty(bag, segments);
   return v === undefined ? undefined : encodeProperty(v);
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { formatG32, prometheusName, renderPrometheus, StatsTagProducer } from "../src/envoy/prometheus.ts";
-import { Double, Duration, encodeProperty } from "../src/envoy/properties.ts";
+import { Double, Duration, encodeProperty, lookupProperty, splitPath } from "../src/envoy/properties.ts";
 import { readProtoFields, writeProtoFields } from "../src/envoy/protobuf.ts";
 import { MetricsStore } from "../src/metrics.ts";
 import { parsePairs } from "../src/pairs.ts";
@@ -141,6 +141,37 @@ test("property encodings: int64 LE, double, bool, timestamp/duration ns, maps an
       ["y", 0],
     ],
   );
+});
+
+test("integers encode as int64 two's complement across the whole safe range, each in its own array", () => {
+  const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const values = [0, 1, -1, 2 ** 32, -(2 ** 32) - 1, 2 ** 53 - 1, -(2 ** 53) + 1, 1_733_000_000_123_456];
+  const encoded = values.map((v) => encodeProperty(v));
+  // A shared scratch buffer must never leak into the results: each value keeps its own bytes.
+  for (const [i, v] of values.entries()) assert.equal(dv(encoded[i]!).getBigInt64(0, true), BigInt(v));
+  // Past 2^53 a number is still an integer: it goes through BigInt as before.
+  assert.equal(dv(encodeProperty(2 ** 60)).getBigInt64(0, true), 2n ** 60n);
+  assert.equal(dv(encodeProperty(-0.5)).getFloat64(0, true), -0.5);
+});
+
+test("property paths: one shared split per path text; UTF-8, long and many distinct paths still resolve", () => {
+  const path = (...segments: string[]) => new TextEncoder().encode(segments.join("\0"));
+  const first = splitPath(path("node", "metadata", "NAME"));
+  assert.deepEqual([...first], ["node", "metadata", "NAME"]);
+  assert.equal(splitPath(path("node", "metadata", "NAME")), first);
+  assert.throws(() => (first as string[]).push("x"), TypeError);
+  assert.deepEqual([...splitPath(path("a", "b", ""))], ["a", "b"]);
+  const bag = { "node.metadata": { NAME: "n", é: "utf8" }, "x.y": [10, 20] };
+  assert.equal(lookupProperty(bag, splitPath(path("node", "metadata", "é"))), "utf8");
+  assert.equal(lookupProperty(bag, splitPath(path("x", "y", "1"))), 20);
+  // More distinct paths than the cache holds: each still answers from its own segments.
+  for (let i = 0; i < 1500; i++) {
+    const segments = splitPath(path("node", "metadata", `k${i}`));
+    assert.equal(segments[2], `k${i}`);
+    assert.equal(lookupProperty({ "node.metadata": { [`k${i}`]: i } }, segments), i);
+  }
+  const long = Array.from({ length: 300 }, (_, i) => `s${i}`);
+  assert.deepEqual([...splitPath(path(...long))], long);
 });
 
 test("protobuf arguments: fields read back; malformed input rejected", () => {

@@ -29,10 +29,29 @@ export function httpAttribute(
   stream: HttpAttributeSource,
   segments: readonly string[],
 ): Uint8Array | undefined {
-  const [head, attr, sub] = segments;
+  const head = segments[0];
+  const attr = segments[1];
+  const sub = segments[2];
   if (head === "request") return requestAttribute(stream, attr, sub, segments.length);
   if (head === "response") return responseAttribute(stream, attr, sub, segments.length);
   return undefined;
+}
+
+// Header names the attributes read, encoded once (not on every property read).
+const PATH = toBytes(":path");
+const AUTHORITY = toBytes(":authority");
+const SCHEME = toBytes(":scheme");
+const METHOD = toBytes(":method");
+const REFERER = toBytes("referer");
+const USER_AGENT = toBytes("user-agent");
+const REQUEST_ID = toBytes("x-request-id");
+const STATUS = toBytes(":status");
+const HTTP_1_1 = "HTTP/1.1";
+
+/** A request header's first value (a module function, not a closure made on every read). */
+function requestHeader(stream: HttpAttributeSource, name: Uint8Array): Uint8Array | undefined {
+  const h = stream.request.headers;
+  return h ? h.get(name) : undefined;
 }
 
 function requestAttribute(
@@ -42,37 +61,36 @@ function requestAttribute(
   depth: number,
 ): Uint8Array | undefined {
   const h = stream.request.headers;
-  const header = (name: string) => (h ? h.get(toBytes(name)) : undefined);
   if (depth === 2) {
     switch (attr) {
       case "path":
-        return header(":path");
+        return requestHeader(stream, PATH);
       case "url_path": {
-        const path = header(":path");
+        const path = requestHeader(stream, PATH);
         if (!path) return undefined;
         const q = path.indexOf(0x3f);
         return q < 0 ? path : path.subarray(0, q);
       }
       case "query": {
-        const path = header(":path");
+        const path = requestHeader(stream, PATH);
         if (!path) return undefined;
         const q = path.indexOf(0x3f);
         return q < 0 ? new Uint8Array(0) : path.subarray(q + 1);
       }
       case "host":
-        return header(":authority");
+        return requestHeader(stream, AUTHORITY);
       case "scheme":
-        return header(":scheme");
+        return requestHeader(stream, SCHEME);
       case "method":
-        return header(":method");
+        return requestHeader(stream, METHOD);
       case "referer":
-        return header("referer");
+        return requestHeader(stream, REFERER);
       case "useragent":
-        return header("user-agent");
+        return requestHeader(stream, USER_AGENT);
       case "id":
-        return header("x-request-id");
+        return requestHeader(stream, REQUEST_ID);
       case "protocol":
-        return toBytes("HTTP/1.1");
+        return toBytes(HTTP_1_1);
       case "time":
         return encodeProperty(stream.startWallNs);
       case "size":
@@ -100,7 +118,7 @@ function responseAttribute(
   if (depth === 2) {
     switch (attr) {
       case "code": {
-        const status = h?.get(toBytes(":status"));
+        const status = h?.get(STATUS);
         if (stream.localReply) return encodeProperty(stream.localReply.statusCode);
         return status ? encodeProperty(Number(utf8String(status))) : undefined;
       }
