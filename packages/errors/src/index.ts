@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   PWTS_ERR_LISTEN:
     "A listener could not bind its address; `systemCode` holds the socket error (EADDRINUSE, EADDRNOTAVAIL, ...).",
   PWTS_ERR_CALLBACK_TIMEOUT:
-    "A plugin callback ran longer than the callback time limit (`pwts run --callback-timeout`) and was stopped; `callback` names it.",
+    "A plugin callback ran longer than the callback time limit and was stopped; `callback` names it.",
   PWTS_ERR_COMPILE:
     "An AssemblyScript plugin does not compile; the message holds the compiler's diagnostics.",
   PWTS_ERR_INVALID_WASM: "Bytes given as a plugin module are not a valid WebAssembly module.",
