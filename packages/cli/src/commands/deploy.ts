@@ -174,10 +174,10 @@ export async function deployCommand(
 ): Promise<void> {
   const chosen = options.target ?? "istio-wasmplugin";
   if (chosen !== "all") {
-    const yaml = await generate(plugin, chosen, options, io);
+    const { yaml, count } = await generate(plugin, chosen, options, io);
     if (options.output) {
       await writeFile(options.output, yaml);
-      io.err(`wrote ${chosen} manifests to ${options.output}\n`);
+      io.err(`wrote ${count} resource(s) to ${options.output}\n`);
     } else io.out(yaml);
     return;
   }
@@ -185,16 +185,16 @@ export async function deployCommand(
     throw new UserError("--target all writes one file per target: give the folder with --output");
   await mkdir(options.output, { recursive: true });
   for (const target of targets) {
-    const yaml = await generate(plugin, target, options, io).catch((err: unknown) => {
+    const generated = await generate(plugin, target, options, io).catch((err: unknown) => {
       // A target the plugin cannot run on (a network filter on Envoy Gateway) is skipped, saying why.
       if (!(err instanceof UnsupportedTarget)) throw err;
       io.err(`skipped ${target}: ${err.message}\n`);
       return undefined;
     });
-    if (yaml === undefined) continue;
+    if (generated === undefined) continue;
     const file = join(options.output, `${target}.yaml`);
-    await writeFile(file, yaml);
-    io.err(`wrote ${file}\n`);
+    await writeFile(file, generated.yaml);
+    io.err(`wrote ${generated.count} resource(s) to ${file}\n`);
   }
 }
 
@@ -203,7 +203,7 @@ async function generate(
   target: DeployTarget,
   options: DeployCliOptions,
   io: CommandIo,
-): Promise<string> {
+): Promise<{ yaml: string; count: number }> {
   const ship = await import("@proxy-wasm-ts/ship");
   const pluginConfig = options.config ? await readConfigFile(options.config) : undefined;
   let image: string | undefined;
@@ -264,7 +264,7 @@ async function generate(
       `the generated ${target} resources do not pass their schema validation (${result.problems.length} problems)`,
     );
   }
-  return result.yaml;
+  return { yaml: result.yaml, count: result.resources.length };
 }
 
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
