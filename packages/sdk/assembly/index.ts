@@ -59,6 +59,6 @@ export {
 } from "./shared";
 export { callForeignFunction } from "./foreign";
 export { LifeSpan, clearRouteCache, encodeSetEnvoyFilterStateArguments, setEnvoyFilterState } from "./envoy";
-export { getLogLevel, log, logCritical, logDebug, logError, logInfo, logTrace, logWarn } from "./log";
+export { getLogLevel, log, logCritical, logDebug, logError, logInfo, logTrace, logUtf8, logWarn } from "./log";
 export { currentTimeNanoseconds, setTickPeriod } from "./clock";
 export { JsonKind, JsonValue, JsonWriter, jsonQuote, parseJson, parseJsonBytes } from "./json";

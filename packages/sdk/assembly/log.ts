@@ -11,6 +11,14 @@ export function log(level: LogLevel, message: string): Status {
   return setLastStatus(proxy_log(level, changetype<usize>(bytes), bytes.byteLength));
 }
 
+/**
+ * Logs a message that is already UTF-8 (e.g. `JsonWriter.toBytes()`), without the round trip through a
+ * string that `log` would take: no decode, no re-encode.
+ */
+export function logUtf8(level: LogLevel, message: ArrayBuffer): Status {
+  return setLastStatus(proxy_log(level, changetype<usize>(message), message.byteLength));
+}
+
 /** Logs at trace level. */
 export function logTrace(message: string): void {
   log(LogLevel.Trace, message);

@@ -29,13 +29,35 @@ export function encodePath(path: Array<string>): ArrayBuffer {
   return out;
 }
 
+/**
+ * Where `getProperty` encodes a path: static memory, reused by every read. Encoding into a fresh buffer
+ * cost three or more allocations per read (a UTF-8 copy of each segment and the joined path), and
+ * plugins read several attributes on every request. Longer paths fall back to `encodePath`.
+ */
+const PATH_SCRATCH_SIZE: i32 = 256;
+const PATH_SCRATCH: usize = memory.data(PATH_SCRATCH_SIZE);
+
 /** Raw value of the property at `path` (e.g. `["source", "address"]`), or null when absent. */
 export function getProperty(path: Array<string>): ArrayBuffer | null {
-  const encoded = encodePath(path);
+  // Worst case 3 bytes per UTF-16 unit (a pair of surrogates makes 4 bytes from 2 units) and a NUL each.
+  let bound = 0;
+  for (let i = 0; i < path.length; i++) bound += unchecked(path[i]).length * 3 + 1;
+  let pathPtr = PATH_SCRATCH;
+  let pathSize: usize = 0;
+  let encoded: ArrayBuffer | null = null;
+  if (bound <= PATH_SCRATCH_SIZE) {
+    for (let i = 0; i < path.length; i++) {
+      if (i > 0) store<u8>(PATH_SCRATCH + pathSize++, 0);
+      const part = unchecked(path[i]);
+      pathSize += String.UTF8.encodeUnsafe(changetype<usize>(part), part.length, PATH_SCRATCH + pathSize);
+    }
+  } else {
+    encoded = encodePath(path);
+    pathPtr = changetype<usize>(encoded);
+    pathSize = <usize>encoded.byteLength;
+  }
   clearReturnSlots();
-  const s = setLastStatus(
-    proxy_get_property(changetype<usize>(encoded), encoded.byteLength, RETURN_DATA, RETURN_SIZE),
-  );
+  const s = setLastStatus(proxy_get_property(pathPtr, pathSize, RETURN_DATA, RETURN_SIZE));
   const value = takeReturnedBytes();
   return s == Status.Ok ? value : null;
 }

@@ -63,6 +63,8 @@ test("JSON: a 64 Ki-character string full of escapes and an 8,000-member object 
   assert.deepEqual(JSON.parse(http.localReplyBodyText ?? ""), {
     text,
     quoted: text,
+    // Two units later, surrogate pairs straddle the writer's 1,024-unit encoding blocks.
+    shifted: `xx${text.slice(0, 4096)}`,
     lone: "\uD800x",
     members,
   });

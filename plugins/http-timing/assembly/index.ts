@@ -1,15 +1,19 @@
 // http-timing: on every finished request, records its duration in a per-direction histogram and counts its
 // response class, with the direction taken from the listener (inbound/outbound sidecar listeners in
 // Istio, `traffic_direction` in Envoy). Optionally logs one JSON line per request. Per-request work is two
-// property reads and two metric updates: the metrics are defined once, in the root context.
+// property reads and two metric updates: the metrics are defined once, in the root context. The log line
+// (off by default) adds three property reads and one log call, and is not built when the host's log level
+// would drop it.
 
 import {
   HttpContext,
   JsonWriter,
+  LogLevel,
   RootContext,
+  getLogLevel,
   getPropertyInt,
   logError,
-  logInfo,
+  logUtf8,
   registerRootContext,
   requestDurationNanos,
   requestHost,
@@ -75,10 +79,12 @@ class HttpTimingStream extends HttpContext {
     const nanos = requestDurationNanos();
     const durationMs: u64 = nanos > 0 ? <u64>(nanos / 1000000) : 0;
     metrics.record(direction, status, durationMs);
-    if (this.plugin.config.logRequests) logInfo(this.logLine(direction, status, durationMs));
+    if (this.plugin.config.logRequests && getLogLevel() <= LogLevel.Info)
+      logUtf8(LogLevel.Info, this.logLine(direction, status, durationMs));
   }
 
-  private logLine(direction: Direction, status: i64, durationMs: u64): string {
+  /** The line as UTF-8, as the host takes it (no string in between). */
+  private logLine(direction: Direction, status: i64, durationMs: u64): ArrayBuffer {
     // The path without its query (queries carry tokens), truncated: a log line, not a copy of the request.
     let path = requestUrlPath();
     if (path !== null && path.length > this.plugin.config.pathMaxLength) path = path.substring(0, this.plugin.config.pathMaxLength);
@@ -97,7 +103,7 @@ class HttpTimingStream extends HttpContext {
       .key("duration_ms")
       .integer(<i64>durationMs)
       .endObject()
-      .toString();
+      .toBytes();
   }
 }
 
