@@ -85,4 +85,21 @@ describe("route table", () => {
     assert.equal(name("/q?v=2"), "query");
     assert.equal(name("/q?v=3"), "fallback");
   });
+
+  test("grpc: {} matches only gRPC requests (application/grpc, application/grpc+...; not grpc-web)", () => {
+    const t = table(`
+            - name: all
+              domains: ["*"]
+              routes:
+              - { name: grpc, match: { prefix: "/", grpc: {} }, route: { cluster: c } }
+              - { name: rest, match: { prefix: "/" }, route: { cluster: c } }`);
+    const name = (contentType?: string) =>
+      t.select(req("x", "/demo.Greeter/Hello", contentType ? [["content-type", contentType]] : []))?.route
+        .name;
+    assert.equal(name("application/grpc"), "grpc");
+    assert.equal(name("application/grpc+proto"), "grpc");
+    assert.equal(name("application/grpc-web"), "rest");
+    assert.equal(name("application/json"), "rest");
+    assert.equal(name(), "rest");
+  });
 });

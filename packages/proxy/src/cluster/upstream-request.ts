@@ -32,6 +32,8 @@ export interface UpstreamRequestSpec {
   body: Readable | Uint8Array | undefined;
   /** Request trailers, set before a streamed body ends (sent by HTTP/2 only). */
   trailers?: HeaderList;
+  /** HTTP/2 or HTTP/1.1 upstream, when the router chose (use_downstream_protocol_config); else the cluster's. */
+  http2?: boolean;
 }
 
 /** What one upstream exchange reports, in this order: a head, data, then an end; or a reset at any point. */
@@ -136,7 +138,7 @@ export function startUpstreamExchange(
   spec: UpstreamRequestSpec,
   handler: UpstreamResponseHandler,
 ): UpstreamExchange {
-  if (cluster.config.http2) return new Http2Exchange(cluster, host, spec, handler);
+  if (spec.http2 ?? cluster.config.http2) return new Http2Exchange(cluster, host, spec, handler);
   for (const [n] of spec.headers)
     if (n === "expect") return new NodeHttp1Exchange(cluster, host, spec, handler);
   const headers: string[] = ["host", spec.authority];

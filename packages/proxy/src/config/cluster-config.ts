@@ -76,9 +76,15 @@ function readTls(value: ConfigValue, baseDir: string): TlsUpstreamConfig {
   return tls;
 }
 
-/** `typed_extension_protocol_options` → is HTTP/2 explicitly selected? */
-function readProtocolOptions(value: ConfigValue): boolean {
+/**
+ * `typed_extension_protocol_options` → the upstream protocol: `explicit_http_config` picks HTTP/1.1 or HTTP/2;
+ * `use_downstream_protocol_config` follows the downstream request, with HTTP/2 for requests without a
+ * downstream protocol when it lists `http2_protocol_options` (http_protocol_options_impl.cc
+ * ProtocolOptionsConfigImpl sets use_http2_ and use_downstream_protocol_).
+ */
+function readProtocolOptions(value: ConfigValue): { http2: boolean; useDownstreamProtocol: boolean } {
   let http2 = false;
+  let useDownstreamProtocol = false;
   for (const [key, entry] of value.entries()) {
     if (key !== "envoy.extensions.upstreams.http.v3.HttpProtocolOptions") {
       entry.fail("only envoy.extensions.upstreams.http.v3.HttpProtocolOptions is supported");
@@ -86,16 +92,21 @@ function readProtocolOptions(value: ConfigValue): boolean {
     const typed = readTypedConfig(entry);
     expectType(typed, ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]);
     const m = typed.message;
-    const explicit = m.optional("explicit_http_config")?.message();
-    if (explicit) {
-      const [kind] = explicit.oneOf(["http_protocol_options", "http2_protocol_options"])!;
-      http2 = kind === "http2_protocol_options";
-      explicit.finish();
+    const [kind, config] = m.oneOf(["explicit_http_config", "use_downstream_protocol_config"], false) ?? [];
+    const options = config?.message();
+    if (kind === "explicit_http_config") {
+      const [protocol] = options!.oneOf(["http_protocol_options", "http2_protocol_options"])!;
+      http2 = protocol === "http2_protocol_options";
+    } else if (kind === "use_downstream_protocol_config") {
+      useDownstreamProtocol = true;
+      options!.accept("http_protocol_options");
+      http2 = options!.optional("http2_protocol_options") !== undefined;
     }
+    options?.finish();
     m.accept("common_http_protocol_options", "upstream_http_protocol_options");
     m.finish();
   }
-  return http2;
+  return { http2, useDownstreamProtocol };
 }
 
 export function readCluster(value: ConfigValue, baseDir: string): ClusterConfig {
@@ -125,8 +136,13 @@ export function readCluster(value: ConfigValue, baseDir: string): ClusterConfig 
     options.finish();
     http2 = true;
   }
+  let useDownstreamProtocol = false;
   const tepo = c.optional("typed_extension_protocol_options");
-  if (tepo) http2 = readProtocolOptions(tepo) || http2;
+  if (tepo) {
+    const protocol = readProtocolOptions(tepo);
+    http2 = protocol.http2 || http2;
+    useDownstreamProtocol = protocol.useDownstreamProtocol;
+  }
   let idleTimeoutMs = 3_600_000;
   const common = c.optional("common_http_protocol_options")?.message();
   if (common) {
@@ -144,6 +160,7 @@ export function readCluster(value: ConfigValue, baseDir: string): ClusterConfig 
     dnsRefreshMs,
     ...(tls ? { tls } : {}),
     http2,
+    useDownstreamProtocol,
     idleTimeoutMs,
     path: value.path,
   };

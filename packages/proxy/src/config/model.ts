@@ -53,7 +53,13 @@ export interface ClusterConfig {
   dnsFamily: DnsFamily;
   dnsRefreshMs: number;
   tls?: TlsUpstreamConfig;
+  /** The upstream speaks HTTP/2 (for a request without a downstream protocol when `useDownstreamProtocol`). */
   http2: boolean;
+  /**
+   * `use_downstream_protocol_config`: a request goes upstream in its downstream protocol, HTTP/2 for HTTP/2,
+   * else HTTP/1.1 (cluster_info_impl.cc ClusterInfoImpl::upstreamHttpProtocol); plugin callouts have none.
+   */
+  useDownstreamProtocol: boolean;
   /** Cluster-level idle timeout for upstream connections (ms). */
   idleTimeoutMs: number;
   path: string;
@@ -124,6 +130,8 @@ export interface RouteMatchConfig {
   caseSensitive: boolean;
   headers: HeaderMatcherConfig[];
   queryParameters: QueryParameterMatcherConfig[];
+  /** `grpc: {}`: only gRPC requests (a gRPC content-type) match. */
+  grpc: boolean;
 }
 
 export type RouteTarget =

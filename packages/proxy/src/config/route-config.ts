@@ -92,6 +92,10 @@ function readMatch(value: ConfigValue): RouteMatchConfig {
   const caseSensitive = m.optional("case_sensitive")?.wrappedBool() ?? true;
   const headers = (m.optional("headers")?.list() ?? []).map(readHeaderMatcher);
   const queryParameters = (m.optional("query_parameters")?.list() ?? []).map(readQueryMatcher);
+  // GrpcRouteMatchOptions has no fields: present means gRPC requests only.
+  const grpcOptions = m.optional("grpc")?.message();
+  grpcOptions?.finish();
+  const grpc = grpcOptions !== undefined;
   m.finish();
   if (kind === "safe_regex") {
     return {
@@ -99,6 +103,7 @@ function readMatch(value: ConfigValue): RouteMatchConfig {
       caseSensitive,
       headers,
       queryParameters,
+      grpc,
     };
   }
   const path = v.string();
@@ -110,6 +115,7 @@ function readMatch(value: ConfigValue): RouteMatchConfig {
     caseSensitive,
     headers,
     queryParameters,
+    grpc,
   };
 }
 

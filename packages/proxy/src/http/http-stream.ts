@@ -11,6 +11,7 @@ import type { TLSSocket } from "node:tls";
 import type { ActiveEntry } from "../active-list.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
 import { FilterIteration, type FilterStage, type IterationSink } from "./filter-iteration.ts";
+import { isGrpcContentType } from "./grpc-content-type.ts";
 import { getHeader, type HeaderList, removeHeader, setHeader } from "./header-list.ts";
 import {
   findInvalidHeader,
@@ -29,15 +30,6 @@ import { Router, type RouterCallbacks } from "./router.ts";
 
 const EMPTY = Buffer.alloc(0);
 const { NGHTTP2_INTERNAL_ERROR } = http2Constants;
-
-/**
- * grpc/common.cc hasGrpcContentType: "application/grpc" exactly or followed by "+" (application/grpc+proto);
- * application/grpc-web is not gRPC.
- */
-function isGrpcContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined || !contentType.startsWith("application/grpc")) return false;
-  return contentType.length === 16 || contentType[16] === "+";
-}
 
 /** A filter's request side as a stage of the request iteration. */
 class DecodingStage implements FilterStage {

@@ -9,6 +9,7 @@ import type {
   StringMatcher,
   VirtualHostConfig,
 } from "../config/model.ts";
+import { isGrpcContentType } from "./grpc-content-type.ts";
 import { getJoinedHeader, type HeaderList } from "./header-list.ts";
 
 export interface SelectedRoute {
@@ -68,6 +69,8 @@ function matchRoute(route: RouteConfig, pathWithQuery: string, headers: HeaderLi
       if (!m.path.regex!.test(path)) return false;
   }
   for (const h of m.headers) if (!matchHeader(h, headers)) return false;
+  // config_impl.cc RouteEntryImplBase::matchRoute: grpc_request_ needs Grpc::Common::isGrpcRequestHeaders.
+  if (m.grpc && !isGrpcContentType(getJoinedHeader(headers, "content-type"))) return false;
   if (m.queryParameters.length > 0) {
     const params = parseQuery(pathWithQuery);
     for (const qp of m.queryParameters) {

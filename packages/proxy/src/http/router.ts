@@ -89,7 +89,7 @@ export class Router implements UpstreamResponseHandler {
 
   /** The upstream speaks HTTP/2 (its response may end with trailers). */
   get upstreamIsHttp2(): boolean {
-    return this.cluster?.config.http2 === true;
+    return this.spec?.http2 === true;
   }
 
   /** Request headers leave the filter chain (`endStream`: no body follows). */
@@ -180,6 +180,8 @@ export class Router implements UpstreamResponseHandler {
       scheme: "http",
       headers: upstreamHeaders,
       body: this.body,
+      // cluster_info_impl.cc upstreamHttpProtocol: the downstream's protocol with use_downstream_protocol_config.
+      http2: cluster.config.useDownstreamProtocol ? info.protocol === "HTTP/2" : cluster.config.http2,
     };
     this.retryPolicy = action.retryPolicy;
     // Retries resend the request, so only requests without a body are retried here.
