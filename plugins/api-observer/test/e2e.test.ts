@@ -41,6 +41,8 @@ describe("api-observer envoy.yaml on the local data plane", { timeout: 120_000 }
     ingestion = await startIngestion({ host: "127.0.0.1", store: { engine: "duckdb", path: ":memory:" } });
     envoy = await startInProcessDataPlane(pluginDir, {
       backend,
+      // No gRPC call here (grpc-e2e.test.ts has them); the echo stands in for the gRPC backend's address.
+      "grpc-backend": backend,
       "ingestion-service": { host: "127.0.0.1", port: ingestion.port },
     });
   });
@@ -115,6 +117,9 @@ describe("api-observer envoy.yaml on the local data plane", { timeout: 120_000 }
       EVENTUALLY_MS,
     );
     assert.equal(dropped, 3);
-    await envoy.waitForOutput(/event\(s\) dropped: collector did not answer/);
+    // Envoy's async client answers a connect failure with its router's 503 reply, delivered as a response.
+    await envoy.waitForOutput(
+      /event\(s\) dropped: collector answered HTTP 503: upstream connect error or disconnect\/reset before headers/,
+    );
   });
 });

@@ -1,15 +1,15 @@
 /**
- * gRPC calls observed end to end: a real @grpc/grpc-js client → the shipped envoy.yaml on the local data plane
- * (HTTP/2 downstream, the api-observer filter) → a @grpc/grpc-js server, and the events as the ingestion service
- * stores them: route `/package.Service/Method`, grpc-status/grpc-message from the trailers (or from the headers of
- * a trailers-only response), HTTP status 200, the length-prefixed frames as base64.
+ * gRPC calls observed end to end: a real @grpc/grpc-js client → the shipped envoy.yaml, unchanged, on the local
+ * data plane (HTTP/2 downstream, the api-observer filter, its `grpc: {}` route to the HTTP/2 `grpc-backend`)
+ * → a @grpc/grpc-js server, and the events as the ingestion service stores them: route
+ * `/package.Service/Method`, grpc-status/grpc-message from the trailers (or from the headers of a trailers-only
+ * response), the service's grpcStatus, HTTP status 200, the length-prefixed frames as base64. A REST call through
+ * the same listener still reaches the HTTP/1.1 echo backend.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
+import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
 import { type ApiEvent, type IngestionServer, startIngestion } from "@proxy-wasm-ts/ingestion";
 import {
   type InProcessDataPlane,
@@ -57,39 +57,12 @@ function frame(message: string): string {
   return Buffer.concat([prefix, body]).toString("base64");
 }
 
-/**
- * The shipped envoy.yaml with its `backend` cluster speaking HTTP/2 upstream, as a gRPC backend needs; the
- * rest (listener, filter, plugin configuration) unchanged. Written to a directory whose build/ is the plugin's.
- */
-async function grpcPluginDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "api-observer-grpc-"));
-  const shipped = await readFile(join(pluginDir, "envoy.yaml"), "utf8");
-  // The cluster, not the virtual host of the same name: the first `- name: backend` after `clusters:`.
-  const clusters = shipped.indexOf("\n  clusters:\n");
-  const clusterLine = /^( *)- name: backend\n/m;
-  const match = clusterLine.exec(shipped.slice(clusters));
-  assert.ok(clusters >= 0 && match, "envoy.yaml has a cluster named backend");
-  const indent = `${match[1]}  `;
-  const h2 = [
-    "typed_extension_protocol_options:",
-    "  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:",
-    '    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-    "    explicit_http_config: { http2_protocol_options: {} }",
-  ].map((line) => `${indent}${line}\n`);
-  await writeFile(
-    join(dir, "envoy.yaml"),
-    shipped.slice(0, clusters) + shipped.slice(clusters).replace(clusterLine, (line) => line + h2.join("")),
-  );
-  await symlink(join(pluginDir, "build"), join(dir, "build"));
-  return dir;
-}
-
 describe("api-observer on gRPC calls through the local data plane", { timeout: 120_000 }, () => {
   let server: grpc.Server;
   let ingestion: IngestionServer;
   let envoy: InProcessDataPlane;
   let client: Greeter;
-  let configDir: string;
+  let echo: EchoServer;
 
   before(async () => {
     await buildPlugin(pluginDir);
@@ -106,9 +79,10 @@ describe("api-observer on gRPC calls through the local data plane", { timeout: 1
       ),
     );
     ingestion = await startIngestion({ host: "127.0.0.1", store: { engine: "duckdb", path: ":memory:" } });
-    configDir = await grpcPluginDir();
-    envoy = await startInProcessDataPlane(configDir, {
-      backend: { host: "127.0.0.1", port },
+    echo = await startEcho({ host: "127.0.0.1", name: "backend" });
+    envoy = await startInProcessDataPlane(pluginDir, {
+      backend: echo,
+      "grpc-backend": { host: "127.0.0.1", port },
       "ingestion-service": { host: "127.0.0.1", port: ingestion.port },
     });
     const { host, port: listenerPort } = envoy.listener();
@@ -123,7 +97,7 @@ describe("api-observer on gRPC calls through the local data plane", { timeout: 1
     await envoy?.close();
     server?.forceShutdown();
     await ingestion?.close();
-    if (configDir) await rm(configDir, { recursive: true, force: true });
+    await echo?.close();
   });
 
   test("a unary call and a failing one arrive with route, grpc-status and base64 frames", async () => {
@@ -132,13 +106,17 @@ describe("api-observer on gRPC calls through the local data plane", { timeout: 1
     assert.equal(ok.response?.toString(), "hello ann");
     const failed = await call(client, "missing", "bob");
     assert.equal(failed.err?.code, grpc.status.NOT_FOUND);
+    const { host, port } = envoy.listener();
+    const rest = await fetch(`http://${host}:${port}/anything/rest`);
+    assert.equal(rest.status, 200, "a REST call through the same listener reaches the echo backend");
+    await rest.arrayBuffer();
 
     const events = await eventually(
       async () => {
         const stored = await ingestion.store.recentEvents({}, 10);
-        return stored.length >= 2 ? stored : undefined;
+        return stored.length >= 3 ? stored : undefined;
       },
-      () => "gave up waiting for two stored events",
+      () => "gave up waiting for three stored events",
       EVENTUALLY_MS,
     );
     const hello = events.find((e: ApiEvent) => e.path === "/demo.Greeter/Hello");
@@ -148,6 +126,7 @@ describe("api-observer on gRPC calls through the local data plane", { timeout: 1
     assert.equal(hello.status, 200);
     assert.equal(hello.protocol, "HTTP/2");
     assert.equal(hello.responseHeaders["grpc-status"], "0");
+    assert.equal(hello.grpcStatus, 0, "the service keeps the gRPC outcome");
     // "ann" and "hello ann" are valid UTF-8, yet a gRPC body is frames: base64, prefix included.
     assert.deepEqual(hello.requestBody, { encoding: "base64", data: frame("ann") });
     assert.deepEqual(hello.responseBody, { encoding: "base64", data: frame("hello ann") });
@@ -157,9 +136,18 @@ describe("api-observer on gRPC calls through the local data plane", { timeout: 1
     assert.equal(missing.route, "/demo.Greeter/Missing");
     assert.equal(missing.status, 200);
     assert.equal(missing.responseHeaders["grpc-status"], String(grpc.status.NOT_FOUND));
+    assert.equal(missing.grpcStatus, grpc.status.NOT_FOUND);
     // grpc-message travels percent-encoded (gRPC over HTTP/2); the event keeps the header as it was sent.
     assert.equal(missing.responseHeaders["grpc-message"], "no%20such%20greeting");
     assert.deepEqual(missing.requestBody, { encoding: "base64", data: frame("bob") });
     assert.equal(missing.responseBody, null);
+
+    const restEvent = events.find((e: ApiEvent) => e.path === "/anything/rest");
+    assert.equal(restEvent?.protocol, "HTTP/1.1");
+    assert.equal(restEvent?.grpcStatus, null);
+    // The inventory counts the failed gRPC call as an error though its HTTP status is 200.
+    const inventory = await ingestion.store.inventory({});
+    const missingApi = inventory.find((a) => a.route === "/demo.Greeter/Missing");
+    assert.deepEqual([missingApi?.calls, missingApi?.errors], [1, 1]);
   });
 });
