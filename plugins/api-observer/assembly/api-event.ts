@@ -3,7 +3,7 @@
 // source/destination/protocol plus method, path, status, latency_ms and timestamp_ms. The service
 // refuses a whole batch for one invalid event, so every limit it checks is respected here.
 
-import { HeaderList, isValidUtf8, JsonWriter } from "@proxy-wasm-ts/sdk/assembly";
+import { HeaderList, asciiLowerCase, isValidUtf8, JsonWriter } from "@proxy-wasm-ts/sdk/assembly";
 import { encodeBase64 } from "./body-encoding";
 import { SecretFields, isSecretHeader, redactFields, redactPath, REDACTED } from "./redaction";
 import { HostPort } from "./workload-address";
@@ -32,7 +32,8 @@ export class CapturedHeaders {
     const captured = new CapturedHeaders();
     for (let i = 0; i < list.pairs.length; i++) {
       const pair = list.pairs[i];
-      const name = pair.nameText.toLowerCase();
+      // Header names are HTTP tokens (ASCII); Envoy hands them over lower-case already, so this rarely copies.
+      const name = asciiLowerCase(pair.nameText);
       if (name.startsWith("x-envoy") || name.length == 0 || name.length > MAX_HEADER_NAME_CHARS) continue;
       let value = pair.valueText;
       if (isSecretHeader(name, secretHeaders)) value = REDACTED;

@@ -10,7 +10,6 @@ import {
   destinationAddress,
   getPropertyInt,
   log,
-  nodeMetadata,
   requestBody,
   requestDurationNanos,
   requestHeaders,
@@ -116,8 +115,9 @@ export class ObservedStream extends HttpContext {
     event.responseBody = this.responseCapture.bytes();
     this.setWorkloads(event);
     event.trafficSourceName = observer.config.trafficSourceName;
-    event.nodeName = textOrEmpty(nodeMetadata("NODE_NAME"));
-    event.meshId = textOrEmpty(nodeMetadata("MESH_ID"));
+    const node = observer.node;
+    event.nodeName = node.nodeName;
+    event.meshId = node.meshId;
 
     const problem = event.problem();
     if (problem.length > 0) {
@@ -152,8 +152,9 @@ export class ObservedStream extends HttpContext {
     const source = splitAddress(sourceAddress());
     const upstream = upstreamAddress();
     const destination = splitAddress(upstream !== null ? upstream : destinationAddress());
-    const name = textOrEmpty(nodeMetadata("NAME"));
-    const namespace = textOrEmpty(nodeMetadata("NAMESPACE"));
+    const node = this.observer.node;
+    const name = node.name;
+    const namespace = node.namespace;
     let side = this.observer.config.nodeWorkload;
     if (side == NodeWorkload.Auto) {
       side = getPropertyInt(["xds", "listener_direction"]) == INBOUND ? NodeWorkload.Destination : NodeWorkload.Source;

@@ -14,6 +14,7 @@ import {
   logError,
   logInfo,
   logWarn,
+  nodeMetadata,
   setTickPeriod,
 } from "@proxy-wasm-ts/sdk/assembly";
 import { ObservedStream } from "./observed-stream";
@@ -23,6 +24,28 @@ import { SecretFields, secretFieldNames } from "./redaction";
 const MAX_IN_FLIGHT: i32 = 2;
 /** A batch stays well under the ingestion service's default 16 MiB body limit. */
 const MAX_BATCH_BYTES: i32 = 8 * 1024 * 1024;
+
+/**
+ * The proxy's own node metadata the events carry. Envoy's node (bootstrap `node.metadata`) is fixed for the
+ * life of the process, so it is read once, on the first event, rather than four property reads per call.
+ */
+export class NodeIdentity {
+  readonly name: string;
+  readonly namespace: string;
+  readonly nodeName: string;
+  readonly meshId: string;
+
+  constructor() {
+    this.name = textOrEmpty(nodeMetadata("NAME"));
+    this.namespace = textOrEmpty(nodeMetadata("NAMESPACE"));
+    this.nodeName = textOrEmpty(nodeMetadata("NODE_NAME"));
+    this.meshId = textOrEmpty(nodeMetadata("MESH_ID"));
+  }
+}
+
+function textOrEmpty(value: string | null): string {
+  return value === null ? "" : value;
+}
 
 export class ObserverRoot extends RootContext {
   config: ObserverConfig = new ObserverConfig();
@@ -34,6 +57,7 @@ export class ObserverRoot extends RootContext {
   /** True while the collector is failing: logged once per outage, not per batch. */
   private collectorFailing: bool = false;
   private dropping: bool = false;
+  private nodeIdentity: NodeIdentity | null = null;
 
   readonly sent: Counter = new Counter("api_observer_events_sent_total");
   readonly dropped: Counter = new Counter("api_observer_events_dropped_total");
@@ -51,6 +75,16 @@ export class ObserverRoot extends RootContext {
     this.secretFields = new SecretFields(secretFieldNames(config.redactBodyFields, config.redactHeaders));
     setTickPeriod(config.flushIntervalMs);
     return true;
+  }
+
+  /** The node metadata of this proxy (read on first use). */
+  get node(): NodeIdentity {
+    let node = this.nodeIdentity;
+    if (node === null) {
+      node = new NodeIdentity();
+      this.nodeIdentity = node;
+    }
+    return node;
   }
 
   createHttpContext(contextId: u32): HttpContext | null {
