@@ -101,6 +101,9 @@ describe("each kind: wrong type, missing required field, broken CEL rule", () =>
       "spec.wasm[0].code",
       /If type is HTTP, http field needs to be set/,
     );
+    const typo = clone(extensionPolicy) as Loose;
+    typo.spec.wasm[0].failopen = true;
+    hasProblem(validateEnvoyExtensionPolicy(typo), "spec.wasm[0].failopen", /unknown field "failopen"/);
     const target = clone(extensionPolicy) as Loose;
     target.spec.targetRefs[0].kind = "Service";
     hasProblem(validateEnvoyExtensionPolicy(target), "spec", /targetRefs\[\*\]\.kind of Gateway/);

@@ -12,6 +12,7 @@ import {
 import { envoyRegistry } from "../envoy/envoy-descriptor.ts";
 import { checkProtoJson } from "../envoy/proto-json-check.ts";
 import { type CelRule, checkCelRules } from "../kubernetes/cel-rules.ts";
+import { type FieldTree, nullFields, unknownFields } from "../kubernetes/field-tree.ts";
 import { checkModelSchema } from "../kubernetes/model-schema-check.ts";
 import type { ResourceProblem } from "../kubernetes/resource-problem.ts";
 import { atLeast, defaultTargetVersions, type TargetVersions } from "../kubernetes/target-versions.ts";
@@ -78,6 +79,34 @@ const extensionPolicyCelRules: CelRule[] = [
   },
 ];
 
+const codeSourceFields: FieldTree = { url: "leaf", sha256: "leaf", tls: "any", pullSecretRef: "any" };
+
+/**
+ * The fields of an EnvoyExtensionPolicy (`@kubernetes-models/envoy-gateway` 2.0.0's types); the Wasm entries,
+ * which pwts writes, in full, the other extension kinds free-form.
+ */
+const extensionPolicyFields: FieldTree = {
+  apiVersion: "leaf",
+  kind: "leaf",
+  metadata: "any",
+  status: "any",
+  spec: {
+    targetRef: "any",
+    targetRefs: "any",
+    targetSelectors: "any",
+    extProc: "any",
+    lua: "any",
+    wasm: {
+      name: "leaf",
+      rootID: "leaf",
+      code: { type: "leaf", http: codeSourceFields, image: codeSourceFields, pullPolicy: "leaf" },
+      config: "any",
+      failOpen: "leaf",
+      env: { hostKeys: "leaf" },
+    },
+  },
+};
+
 const clusterType = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
 
 /** Validates an EnvoyExtensionPolicy for an Envoy Gateway version; returns every problem found. */
@@ -86,6 +115,8 @@ export function validateEnvoyExtensionPolicy(
   versions: TargetVersions = {},
 ): ResourceProblem[] {
   const out = checkModelSchema(EnvoyExtensionPolicy, resource);
+  unknownFields(resource, extensionPolicyFields, "", out);
+  nullFields(resource.spec, "spec", out, new Set(["spec.wasm[].config"]));
   out.push(...checkCelRules(resource, extensionPolicyCelRules));
   const eg = versions.envoyGateway ?? defaultTargetVersions.envoyGateway;
   // EnvoyExtensionPolicy (and its Wasm extensions) arrived in Envoy Gateway v1.1.
