@@ -10,6 +10,7 @@ import { validateKubernetesResource } from "../istio/kubernetes-manifests.ts";
 import { readPluginDeployment, withPluginConfig } from "../istio/plugin-deployment.ts";
 import { toTrafficExtensionResources } from "../istio/trafficextension-generator.ts";
 import { generateIstioResources } from "../istio/wasmplugin-generator.ts";
+import { dnsLabel } from "../kubernetes/dns-label.ts";
 import type { TargetVersions } from "../kubernetes/target-versions.ts";
 import { formatImageReference, parseImageReference } from "../oci/image-reference.ts";
 import type { RegistryCredentials } from "../oci/registry-auth.ts";
@@ -161,12 +162,4 @@ function pinTo(image: string, digest: string): string {
 /** `{ [key]: value }` when the value is set, else `{}` (optional properties stay absent, not undefined). */
 function pick<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-function dnsLabel(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 63);
 }

@@ -9,8 +9,7 @@ import {
   EnvoyExtensionPolicy,
   EnvoyPatchPolicy,
 } from "@kubernetes-models/envoy-gateway/gateway.envoyproxy.io/v1alpha1";
-import { envoyRegistry } from "../envoy/envoy-descriptor.ts";
-import { checkProtoJson } from "../envoy/proto-json-check.ts";
+import { checkAddedClusters } from "../envoy/added-clusters.ts";
 import { type CelRule, checkCelRules } from "../kubernetes/cel-rules.ts";
 import { type FieldTree, nullFields, unknownFields } from "../kubernetes/field-tree.ts";
 import { checkModelSchema } from "../kubernetes/model-schema-check.ts";
@@ -139,19 +138,14 @@ export async function validateEnvoyPatchPolicy(
     operation?: { op?: string; path?: string; value?: unknown };
   }>;
   if (!Array.isArray(patches)) return out;
-  const registry = await envoyRegistry();
-  const cluster = registry.getMessage("envoy.config.cluster.v3.Cluster");
-  patches.forEach((patch, i) => {
-    if (!cluster || patch?.type !== clusterType || patch.operation?.op !== "add" || patch.operation.path)
-      return;
-    for (const p of checkProtoJson(
-      cluster,
-      patch.operation.value ?? {},
-      registry,
-      `spec.jsonPatches[${i}].operation.value`,
-    )) {
-      out.push({ path: p.path, message: `${p.message} (Envoy Cluster)` });
-    }
-  });
+  out.push(
+    ...(await checkAddedClusters(
+      patches.flatMap((patch, i) =>
+        patch?.type === clusterType && patch.operation?.op === "add" && !patch.operation.path
+          ? [{ value: patch.operation.value, path: `spec.jsonPatches[${i}].operation.value` }]
+          : [],
+      ),
+    )),
+  );
   return out;
 }

@@ -14,8 +14,7 @@ import {
 import { ServiceEntry as ServiceEntryV1beta1 } from "@kubernetes-models/istio/networking.istio.io/v1beta1";
 import { parseAllDocuments } from "yaml";
 import type { ConfigProblem } from "../config-problem.ts";
-import { envoyRegistry } from "../envoy/envoy-descriptor.ts";
-import { checkProtoJson } from "../envoy/proto-json-check.ts";
+import { checkAddedClusters } from "../envoy/added-clusters.ts";
 import {
   validateEnvoyExtensionPolicy,
   validateEnvoyPatchPolicy,
@@ -83,23 +82,13 @@ async function checkEnvoyFilterClusters(resource: Record<string, unknown>): Prom
   const spec = (resource.spec ?? {}) as {
     configPatches?: Array<{ applyTo?: string; patch?: { operation?: string; value?: unknown } }>;
   };
-  const out: ResourceProblem[] = [];
-  const patches = spec.configPatches ?? [];
-  const registry = await envoyRegistry();
-  const cluster = registry.getMessage("envoy.config.cluster.v3.Cluster");
-  if (!cluster) return out;
-  patches.forEach((patch, i) => {
-    if (patch.applyTo !== "CLUSTER" || patch.patch?.operation !== "ADD") return;
-    for (const p of checkProtoJson(
-      cluster,
-      patch.patch.value ?? {},
-      registry,
-      `spec.configPatches[${i}].patch.value`,
-    )) {
-      out.push({ path: p.path, message: `${p.message} (Envoy Cluster)` });
-    }
-  });
-  return out;
+  return checkAddedClusters(
+    (spec.configPatches ?? []).flatMap((patch, i) =>
+      patch.applyTo === "CLUSTER" && patch.patch?.operation === "ADD"
+        ? [{ value: patch.patch.value, path: `spec.configPatches[${i}].patch.value` }]
+        : [],
+    ),
+  );
 }
 
 /** Validates every document of a manifest file. */

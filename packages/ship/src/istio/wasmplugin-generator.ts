@@ -7,6 +7,7 @@
 
 import { isIP } from "node:net";
 import { PwtsError } from "@proxy-wasm-ts/errors";
+import { dnsLabel } from "../kubernetes/dns-label.ts";
 import type { CalloutCluster, PluginDeployment } from "./plugin-deployment.ts";
 
 type Json = Record<string, unknown>;
@@ -160,12 +161,4 @@ function calloutEnvoyFilter(
       })),
     },
   };
-}
-
-function dnsLabel(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 63);
 }
