@@ -51,6 +51,19 @@ export abstract class Context {
     return this.filterStateMap;
   }
 
+  /**
+   * Counts the plugin's filter-state writes (`setFilterState`). An embedder that mirrors filter state
+   * elsewhere (the network filter copies it to the connection) copies only when this changed, not on
+   * every data chunk.
+   */
+  filterStateVersion = 0;
+
+  /** Stores a filter-state entry (what `set_property` and `set_envoy_filter_state` do). */
+  setFilterState(key: string, entry: FilterStateEntry): void {
+    this.filterState.set(key, entry);
+    this.filterStateVersion++;
+  }
+
   abstract get host(): ProxyWasmHost;
   /** The root context of this context (itself for a root context; null for the VM context). */
   abstract get rootContext(): RootContext | null;
@@ -136,7 +149,7 @@ export abstract class Context {
     const existing = this.filterState.get(key);
     if (existing?.readonly) return Status.BadArgument;
     const declared = this.rootContext?.declaredProperties.get(segments.join("."));
-    this.filterState.set(key, { value: value.slice(), readonly: declared?.readonly ?? false });
+    this.setFilterState(key, { value: value.slice(), readonly: declared?.readonly ?? false });
     return Status.Ok;
   }
 }

@@ -81,14 +81,28 @@ export class TcpStream extends StreamContext<TcpStreamEvents> {
     return r === 0 ? Action.Continue : Action.Pause;
   }
 
-  /** Bytes from the client (`proxy_on_downstream_data`). */
+  /** Bytes from the client (`proxy_on_downstream_data`); `chunk` is copied. */
   downstreamData(chunk: BytesInput, endOfStream = false): Action {
     return this.feed(this.downstream, ownedBytes(chunk), endOfStream, true);
   }
 
-  /** Bytes from the backend (`proxy_on_upstream_data`). */
+  /** Bytes from the backend (`proxy_on_upstream_data`); `chunk` is copied. */
   upstreamData(chunk: BytesInput, endOfStream = false): Action {
     return this.feed(this.upstream, ownedBytes(chunk), endOfStream, false);
+  }
+
+  /**
+   * `downstreamData` for a chunk the caller hands over (a socket's freshly read Buffer): no copy. When the
+   * plugin lets it through and nothing was held, `drainDownstream()` returns this same array. The caller
+   * must not change it afterwards.
+   */
+  downstreamDataOwned(chunk: Uint8Array, endOfStream = false): Action {
+    return this.feed(this.downstream, chunk, endOfStream, true);
+  }
+
+  /** `upstreamData` for a chunk the caller hands over (see `downstreamDataOwned`). */
+  upstreamDataOwned(chunk: Uint8Array, endOfStream = false): Action {
+    return this.feed(this.upstream, chunk, endOfStream, false);
   }
 
   /** The client side closed (`proxy_on_downstream_connection_close`). */

@@ -311,6 +311,34 @@ test("TCP: data both ways, pause and resume, routing via set_envoy_filter_state,
   ]);
 });
 
+test(
+  "TCP: a chunk handed over goes on as the same array when the plugin continues; filter-state writes are counted",
+  opts,
+  async () => {
+    const t = await startPlugin(behaviourModule({ route_tcp: 1, downstream_result: 1 }));
+    const stream = t.plugin.newTcpStream();
+    assert.equal(stream.filterStateVersion, 0);
+    assert.equal(stream.newConnection(), Action.Continue);
+    // set_envoy_filter_state("envoy.tcp_proxy.cluster") in proxy_on_new_connection: one write.
+    assert.equal(stream.filterStateVersion, 1);
+    const upstreamChunk = new Uint8Array([1, 2, 3]);
+    assert.equal(stream.upstreamDataOwned(upstreamChunk), Action.Continue);
+    assert.equal(stream.drainUpstream(), upstreamChunk, "an owned chunk is forwarded without a copy");
+    const given = new Uint8Array([4, 5]);
+    assert.equal(stream.upstreamData(given), Action.Continue);
+    const forwarded = stream.drainUpstream();
+    assert.notEqual(forwarded, given, "a borrowed chunk is copied");
+    assert.deepEqual([...forwarded], [4, 5]);
+    // Held downstream data (the plugin pauses) joins the next owned chunk: the whole buffer goes on.
+    assert.equal(stream.downstreamDataOwned(new Uint8Array([6])), Action.Pause);
+    flag(t.plugin.vm.instance, "downstream_result", 0);
+    assert.equal(stream.downstreamDataOwned(new Uint8Array([7])), Action.Continue);
+    assert.deepEqual([...stream.drainDownstream()], [6, 7]);
+    assert.equal(stream.filterStateVersion, 1, "data callbacks wrote no filter state");
+    stream.complete();
+  },
+);
+
 test("proxy_on_vm_start or proxy_on_configure returning false is a start error naming it", opts, async () => {
   await assert.rejects(startPlugin(behaviourModule({ vm_start_result: 0 }), { name: "p1" }), (err: Error) => {
     assert.ok(err instanceof PluginStartError);

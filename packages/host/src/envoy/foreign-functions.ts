@@ -53,7 +53,7 @@ export function envoyForeignFunctions(
     if (!(path instanceof Uint8Array)) return Status.BadArgument;
     const key = decoder.decode(path);
     if (!keys.has(key)) return Status.BadArgument;
-    context.filterState.set(key, {
+    context.setFilterState(key, {
       value: value instanceof Uint8Array ? value : new Uint8Array(0),
       readonly: false,
     });

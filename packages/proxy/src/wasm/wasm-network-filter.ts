@@ -13,6 +13,8 @@ import { streamProperties } from "./stream-properties.ts";
 export class WasmNetworkFilter implements NetworkFilter, TcpStreamEvents {
   private readonly stream: TcpStream;
   private done = false;
+  /** The plugin's filter-state writes already copied to the connection (`Context.filterStateVersion`). */
+  private copiedState = 0;
 
   constructor(
     plugin: Plugin,
@@ -33,8 +35,13 @@ export class WasmNetworkFilter implements NetworkFilter, TcpStreamEvents {
     queueMicrotask(() => this.cb.close());
   }
 
+  /** Copies what the plugin wrote to filter state since the last call (usually nothing: no Map is made). */
   private copyFilterState(result: Action): FilterStatus {
-    for (const [key, entry] of this.stream.filterState) this.cb.streamInfo.filterState.set(key, entry.value);
+    const stream = this.stream;
+    if (stream.filterStateVersion !== this.copiedState) {
+      this.copiedState = stream.filterStateVersion;
+      for (const [key, entry] of stream.filterState) this.cb.streamInfo.filterState.set(key, entry.value);
+    }
     return result === Action.Continue ? "continue" : "stop";
   }
 
@@ -42,15 +49,20 @@ export class WasmNetworkFilter implements NetworkFilter, TcpStreamEvents {
     return this.copyFilterState(this.stream.newConnection());
   }
 
+  // A socket's chunk is a fresh Buffer nobody else writes to, so the stream takes it without a copy; when
+  // the plugin lets it through at once, the same Buffer goes on (the ABI's one guest call per chunk, and no
+  // byte copied on the host side).
   onDownstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
-    const action = this.stream.downstreamData(data.data, endOfStream);
-    if (action === Action.Continue) data.data = drainedBuffer(this.stream.drainDownstream());
+    const chunk = data.data;
+    const action = this.stream.downstreamDataOwned(chunk, endOfStream);
+    if (action === Action.Continue) data.data = passedOn(chunk, this.stream.drainDownstream());
     return this.copyFilterState(action);
   }
 
   onUpstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
-    const action = this.stream.upstreamData(data.data, endOfStream);
-    if (action === Action.Continue) data.data = drainedBuffer(this.stream.drainUpstream());
+    const chunk = data.data;
+    const action = this.stream.upstreamDataOwned(chunk, endOfStream);
+    if (action === Action.Continue) data.data = passedOn(chunk, this.stream.drainUpstream());
     return this.copyFilterState(action);
   }
 
@@ -79,4 +91,9 @@ export class WasmNetworkFilter implements NetworkFilter, TcpStreamEvents {
   onDestroy(): void {
     this.onLog();
   }
+}
+
+/** What to forward: the chunk itself when the stream released exactly it, else the released bytes. */
+function passedOn(chunk: Buffer, released: Uint8Array): Buffer {
+  return released === chunk ? chunk : drainedBuffer(released);
 }
