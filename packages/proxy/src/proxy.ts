@@ -10,7 +10,13 @@ import { AdminServer } from "./admin/admin-server.ts";
 import { ClusterManager } from "./cluster/cluster-manager.ts";
 import { ConfigError } from "./config/config-error.ts";
 import { chainClusterReferences, type FilterChainConfig } from "./config/filter-chain-config.ts";
-import type { AccessLogConfig, BootstrapConfig, ListenerConfig, WasmPluginConfig } from "./config/model.ts";
+import type {
+  AccessLogConfig,
+  BootstrapConfig,
+  ListenerConfig,
+  WasmPluginConfig,
+  WasmServiceConfig,
+} from "./config/model.ts";
 import type { HttpFilterFactory } from "./http/http-filter.ts";
 import { HttpListener } from "./http/http-listener.ts";
 import { HttpListenerStats } from "./http/http-listener-stats.ts";
@@ -210,6 +216,26 @@ export class LocalDataPlane {
     });
   }
 
+  /**
+   * A Wasm service as bootstrap/wasm/config.cc WasmServiceExtension::createWasm starts it: code that cannot
+   * be read stops start-up (createWasm returns false and the extension throws), while a VM that fails to load
+   * or start, or a plugin that fails to configure, leaves Envoy running without the service (the callback
+   * gets no Wasm and logs "Unable to create Wasm service NAME", critical, or error with FAIL_OPEN).
+   */
+  private async startWasmService(service: WasmServiceConfig): Promise<void> {
+    const name = service.plugin.name || service.plugin.rootId;
+    const code = await this.plugins.loadCode(service.plugin);
+    try {
+      await this.plugins.startService(service.plugin, service.singleton, code);
+    } catch (err) {
+      const level = service.plugin.failurePolicy === "FAIL_OPEN" ? "error" : "critical";
+      const reason = err instanceof ConfigError ? err.reason : (err as Error).message;
+      this.output.stderr(formatLogLine(level, "wasm", `Unable to create Wasm service ${name}: ${reason}`));
+      return;
+    }
+    this.progress(`wasm service ${name} started${service.singleton ? " (singleton)" : ""}`);
+  }
+
   /** Resolves clusters, starts plugins, binds listeners and admin. Throws ConfigError or ListenError. */
   async start(): Promise<void> {
     try {
@@ -217,12 +243,7 @@ export class LocalDataPlane {
       this.progress(`clusters: ${this.config.clusters.length} initialized`);
       // Bootstrap extensions start before the listeners take connections (server.cc InstanceImpl
       // initialization; a Wasm service's plugin is configured by then).
-      for (const s of this.config.wasmServices ?? []) {
-        await this.plugins.startService(s.plugin, s.singleton);
-        this.progress(
-          `wasm service ${s.plugin.name || s.plugin.rootId} started${s.singleton ? " (singleton)" : ""}`,
-        );
-      }
+      for (const s of this.config.wasmServices ?? []) await this.startWasmService(s);
       for (const l of this.config.listeners) {
         const slots: PluginSlot[] = [];
         const server = await this.buildListener(l, slots);

@@ -103,3 +103,63 @@ static_resources:
     /^static_resources\.clusters\[0\]: expected a map, got number 5$/,
   );
 });
+
+/** One HTTP listener whose connection manager gets `hcm` and one cluster that gets `cluster` (YAML lines). */
+function withFields(hcm: string, cluster: string): string {
+  return `
+static_resources:
+  listeners:
+  - name: web
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          ${hcm}
+          route_config:
+            virtual_hosts:
+            - { name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: app } }] }
+          http_filters: [{ name: envoy.filters.http.router }]
+  clusters:
+  - name: app
+    ${cluster}
+`;
+}
+
+test("YAML 1.1 booleans read as Envoy's yaml-cpp reads them; quoted, they stay strings", () => {
+  // protobuf utility.cc parseYamlNode: a plain scalar yaml-cpp's convert<bool> takes is a boolean.
+  const read = (value: string) =>
+    parseBootstrapText(withFields(`use_remote_address: ${value}`, ""), "b.yaml", process.cwd()).listeners[0]!
+      .http!.useRemoteAddress;
+  for (const yes of ["yes", "Yes", "YES", "on", "On", "ON", "y", "Y", "true"])
+    assert.equal(read(yes), true, yes);
+  for (const no of ["no", "No", "NO", "off", "Off", "OFF", "n", "N", "false"])
+    assert.equal(read(no), false, no);
+  assert.throws(
+    () => read('"yes"'),
+    /use_remote_address: expected true or false, got string "yes"$/,
+    "a quoted yes is a string, which a bool field refuses",
+  );
+  // A boolean where a string is expected is refused, as Envoy's protobuf JSON parsing refuses it.
+  assert.throws(
+    () => parseBootstrapText(withFields("server_name: off", ""), "b.yaml", process.cwd()),
+    /typed_config\.server_name: expected a string, got boolean false$/,
+  );
+});
+
+test("enum values may be given as their numbers, as protobuf JSON parsing takes them", () => {
+  const config = parseBootstrapText(
+    withFields("codec_type: 2", "type: 1\n    lb_policy: 0\n    dns_lookup_family: 1"),
+    "n.yaml",
+    process.cwd(),
+  );
+  assert.equal(config.listeners[0]!.http!.codecType, "HTTP2");
+  assert.equal(config.clusters[0]!.type, "STRICT_DNS");
+  assert.equal(config.clusters[0]!.dnsFamily, "V4_ONLY");
+  assert.throws(
+    () => parseBootstrapText(withFields("", "type: 3"), "n.yaml", process.cwd()),
+    /static_resources\.clusters\[0\]\.type: expected one of STATIC, STRICT_DNS, LOGICAL_DNS \(or its number, 0 to 2\), got 3$/,
+  );
+});

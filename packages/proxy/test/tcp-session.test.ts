@@ -61,6 +61,7 @@ function endpoint(name: string, port: number) {
     dnsFamily: "AUTO" as const,
     dnsRefreshMs: 5000,
     http2: false,
+    useDownstreamProtocol: false,
     idleTimeoutMs: 60_000,
     path: `clusters.${name}`,
   };

@@ -85,9 +85,23 @@ const FILTER = `(module
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 0))
 )`;
 
-const plugins = writePlugins({ service: SERVICE, filter: FILTER });
+/** A service whose plugin refuses its configuration (proxy_on_configure returns false). */
+const REFUSING_SERVICE = `(module
+  (memory (export "memory") 1)
+  ${HEAP}
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 0))
+)`;
 
-function service(singleton: boolean, vmId = "shared", name = "background"): string {
+const plugins = writePlugins({ service: SERVICE, filter: FILTER, refusing: REFUSING_SERVICE });
+
+function service(
+  singleton: boolean,
+  vmId = "shared",
+  name = "background",
+  file = plugins.path.service,
+  extra = "",
+): string {
   return `
 bootstrap_extensions:
 - name: envoy.bootstrap.wasm
@@ -100,7 +114,7 @@ bootstrap_extensions:
       vm_config:
         vm_id: ${vmId}
         runtime: envoy.wasm.runtime.v8
-        code: { local: { filename: "${plugins.path.service}" } }
+        code: { local: { filename: "${file}" } }${extra}
 `;
 }
 
@@ -205,6 +219,33 @@ describe("Wasm services (bootstrap_extensions envoy.bootstrap.wasm)", { timeout:
     assert.ok(
       shared.stderr.some((l) => l.includes("wasm log front front shared: configured 2")),
       shared.stderr.join("\n"),
+    );
+  });
+
+  test("a service that fails to start leaves the proxy running without it, logged as Envoy logs it", async () => {
+    // bootstrap/wasm/config.cc: the createWasm callback gets no Wasm, logs "Unable to create Wasm service
+    // NAME" (critical; error with FAIL_OPEN) and start-up goes on.
+    const p = await start(
+      service(true, "shared", "refusing", plugins.path.refusing) +
+        service(true, "other", "lenient", plugins.path.refusing, "\n      failure_policy: FAIL_OPEN").replace(
+          "bootstrap_extensions:\n",
+          "",
+        ),
+    );
+    const res = await request(`${p.url()}/`);
+    assert.equal(res.statusCode, 200, "the listeners serve");
+    await res.body.dump();
+    const lines = p.stderr.join("");
+    assert.match(lines, /\[critical\]\[wasm\] Unable to create Wasm service refusing: /);
+    assert.match(lines, /\[error\]\[wasm\] Unable to create Wasm service lenient: /);
+  });
+
+  test("a service whose code cannot be read stops start-up, naming the code", async () => {
+    await assert.rejects(
+      start(service(true, "shared", "missing", "/nonexistent/service.wasm")),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /cannot read Wasm module \/nonexistent\/service\.wasm/.test(err.message),
     );
   });
 

@@ -84,8 +84,20 @@ export class ConfigValue {
    * reads as AUTO; names that are not enum-like (lower-case extension names) still match exactly.
    */
   oneOf<T extends string>(allowed: readonly T[]): T {
+    const enumLike = allowed.every((a) => ENUM_NAME.test(a));
+    if (typeof this.raw === "number" && enumLike) {
+      // Protobuf JSON takes an enum's number as well as its name; `allowed` lists the names in the enum's
+      // number order from 0 (a prefix of it: later values are the ones not supported here).
+      const name = Number.isInteger(this.raw) ? allowed[this.raw] : undefined;
+      if (name === undefined) {
+        this.fail(
+          `expected one of ${allowed.join(", ")} (or its number, 0 to ${allowed.length - 1}), got ${this.raw}`,
+        );
+      }
+      return name;
+    }
     let s = this.string();
-    if (!(allowed as readonly string[]).includes(s) && allowed.every((a) => ENUM_NAME.test(a))) {
+    if (!(allowed as readonly string[]).includes(s) && enumLike) {
       s = s.toUpperCase();
     }
     if (!(allowed as readonly string[]).includes(s)) {

@@ -85,8 +85,18 @@ export class PluginRuntime {
    *   filters that have the same ones). This data plane has one worker, so that is one plugin started as the
    *   filters' plugins are.
    */
-  startService(config: WasmPluginConfig, singleton: boolean): Promise<Plugin> {
-    return this.start(config, singleton ? this.serviceModules : this.modules);
+  startService(config: WasmPluginConfig, singleton: boolean, bytes: Uint8Array): Promise<Plugin> {
+    return this.startFromBytes(
+      config,
+      bytes,
+      sha256Hex(bytes),
+      singleton ? this.serviceModules : this.modules,
+    );
+  }
+
+  /** A plugin's module bytes (a file, inline, or fetched); a ConfigError naming the code when unavailable. */
+  loadCode(config: WasmPluginConfig): Promise<Uint8Array> {
+    return loadPluginCode(config.code, this.clusters);
   }
 
   /** Loads the code and starts the plugin; every failure is a ConfigError naming the filter. */
