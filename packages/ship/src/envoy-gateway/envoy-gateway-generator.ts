@@ -50,7 +50,8 @@ export function generateEnvoyGatewayResources(
     );
   }
   const image = options.image.replace(/^oci:\/\//, "");
-  if (!/@sha256:[a-f0-9]{64}$/.test(image)) {
+  const digestHex = /@sha256:([a-f0-9]{64})$/.exec(image)?.[1];
+  if (!digestHex) {
     throw new PwtsError(
       "PWTS_ERR_WASMPLUGIN_OPTIONS",
       `image "${options.image}" is not pinned by digest (expected …@sha256:<64 hex>)`,
@@ -83,6 +84,8 @@ export function generateEnvoyGatewayResources(
       type: "Image",
       image: {
         url: image,
+        // "It must match the digest of the OCI image" (wasm_types.go ImageWasmCodeSource.SHA256).
+        sha256: digestHex,
         ...(options.imagePullSecret
           ? { pullSecretRef: { kind: "Secret", name: options.imagePullSecret } }
           : {}),
