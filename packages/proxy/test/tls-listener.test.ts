@@ -128,9 +128,9 @@ async function h2Get(
   }
 }
 
-function plainGet(port: number, localAddress = "127.0.0.1"): Promise<string> {
+function plainGet(port: number, localAddress = "127.0.0.1", localPort?: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = netConnect({ host: "127.0.0.1", port, localAddress }, () =>
+    const s = netConnect({ host: "127.0.0.1", port, localAddress, ...(localPort ? { localPort } : {}) }, () =>
       s.write("GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"),
     );
     let data = "";
@@ -258,6 +258,64 @@ describe("TLS listeners and filter chains", () => {
     proxy = undefined;
   });
 
+  test("prefix_ranges (the destination address), direct_source_prefix_ranges, source_type and source_ports pick chains as Envoy's levels do", async () => {
+    // filter_chain_manager_impl.cc findFilterChain: destination IP, ..., direct source IP, source type,
+    // source IP, source port; at each level the most specific entry wins, a chain without the field is the
+    // catch-all.
+    const serve = async (chains: string, localAddress = "127.0.0.1", localPort?: number) => {
+      proxy = await startTestProxy(bootstrap(`\n    filter_chains:${chains}`));
+      try {
+        return (await plainGet(proxy.port(), localAddress, localPort)).split("\r\n\r\n")[1];
+      } finally {
+        await proxy.close();
+        proxy = undefined;
+      }
+    };
+    const cidr = (ip: string, len: number) => `{ address_prefix: ${ip}, prefix_len: ${len} }`;
+    assert.equal(
+      await serve(
+        httpChain("any-destination", {}) +
+          httpChain("loopback-destination", { match: `{ prefix_ranges: [${cidr("127.0.0.0", 8)}] }` }),
+      ),
+      "loopback-destination",
+    );
+    assert.equal(
+      await serve(
+        httpChain("any-destination", {}) +
+          httpChain("ten-destination", { match: `{ prefix_ranges: [${cidr("10.0.0.0", 8)}] }` }),
+      ),
+      "any-destination",
+    );
+    const direct = (ip: string) =>
+      serve(
+        httpChain("wide", { match: `{ direct_source_prefix_ranges: [${cidr("127.0.0.0", 8)}] }` }) +
+          httpChain("narrow", { match: `{ direct_source_prefix_ranges: [${cidr("127.0.0.10", 32)}] }` }),
+        ip,
+      );
+    assert.equal(await direct("127.0.0.10"), "narrow");
+    assert.equal(await direct("127.0.0.1"), "wide");
+    // A loopback client is SAME_IP_OR_LOOPBACK, never EXTERNAL.
+    assert.equal(
+      await serve(
+        httpChain("any-type", {}) + httpChain("local", { match: "{ source_type: SAME_IP_OR_LOOPBACK }" }),
+      ),
+      "local",
+    );
+    assert.equal(
+      await serve(httpChain("any-type", {}) + httpChain("external", { match: "{ source_type: EXTERNAL }" })),
+      "any-type",
+    );
+    const clientPort = await freePort();
+    assert.equal(
+      await serve(
+        httpChain("any-port", {}) + httpChain("this-port", { match: `{ source_ports: [${clientPort}] }` }),
+        "127.0.0.1",
+        clientPort,
+      ),
+      "this-port",
+    );
+  });
+
   test("destination_port picks the chain naming the listener's port over one without", async () => {
     const listenPort = await freePort();
     proxy = await startTestProxy(
@@ -356,8 +414,8 @@ describe("TLS listener and filter chain config", () => {
   test("an unsupported filter_chain_match field is refused naming its path", () => {
     assert.throws(
       parse(`
-    filter_chains:${httpChain("x", { match: "{ prefix_ranges: [{ address_prefix: 127.0.0.1 }] }" })}`),
-      /static_resources\.listeners\[0\]\.filter_chains\[0\]\.filter_chain_match\.prefix_ranges: unknown or unsupported field/,
+    filter_chains:${httpChain("x", { match: "{ address_suffix: 0.0.0.1 }" })}`),
+      /static_resources\.listeners\[0\]\.filter_chains\[0\]\.filter_chain_match\.address_suffix: unknown or unsupported field/,
     );
   });
 

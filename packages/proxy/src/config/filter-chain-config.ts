@@ -26,7 +26,15 @@ export interface FilterChainMatchConfig {
   /** "" (any), "tls" or "raw_buffer". */
   transportProtocol: string;
   applicationProtocols: string[];
+  /** `prefix_ranges`: the destination (local) address. */
+  prefixRanges: CidrRange[];
+  /** `direct_source_prefix_ranges`: the peer's own address (no PROXY protocol here, so the source). */
+  directSourcePrefixRanges: CidrRange[];
+  /** `source_type`: ANY, SAME_IP_OR_LOOPBACK or EXTERNAL. */
+  sourceType: "ANY" | "SAME_IP_OR_LOOPBACK" | "EXTERNAL";
   sourcePrefixRanges: CidrRange[];
+  /** `source_ports`; empty = any. */
+  sourcePorts: number[];
 }
 
 /** `DownstreamTlsContext` with one certificate. */
@@ -91,7 +99,11 @@ function readMatch(value: ConfigValue | undefined): FilterChainMatchConfig {
     serverNames: [],
     transportProtocol: "",
     applicationProtocols: [],
+    prefixRanges: [],
+    directSourcePrefixRanges: [],
+    sourceType: "ANY",
     sourcePrefixRanges: [],
+    sourcePorts: [],
   };
   if (!value) return match;
   const m = value.message();
@@ -106,9 +118,12 @@ function readMatch(value: ConfigValue | undefined): FilterChainMatchConfig {
   match.applicationProtocols = (m.optional("application_protocols")?.list() ?? []).map((v) =>
     v.nonEmptyString(),
   );
+  match.prefixRanges = (m.optional("prefix_ranges")?.list() ?? []).map(readCidr);
+  match.directSourcePrefixRanges = (m.optional("direct_source_prefix_ranges")?.list() ?? []).map(readCidr);
   match.sourcePrefixRanges = (m.optional("source_prefix_ranges")?.list() ?? []).map(readCidr);
-  const sourceType = m.optional("source_type")?.oneOf(["ANY"]);
-  void sourceType;
+  // ConnectionSourceType, in its number order.
+  match.sourceType = m.optional("source_type")?.oneOf(["ANY", "SAME_IP_OR_LOOPBACK", "EXTERNAL"]) ?? "ANY";
+  match.sourcePorts = (m.optional("source_ports")?.list() ?? []).map((v) => v.integer(1, 65535));
   m.finish();
   return match;
 }
@@ -213,7 +228,10 @@ export function checkDistinctMatches(chains: FilterChainConfig[]): void {
       ...c.match,
       serverNames: [...c.match.serverNames].sort(),
       applicationProtocols: [...c.match.applicationProtocols].sort(),
+      prefixRanges: c.match.prefixRanges.map((r) => r.text).sort(),
+      directSourcePrefixRanges: c.match.directSourcePrefixRanges.map((r) => r.text).sort(),
       sourcePrefixRanges: c.match.sourcePrefixRanges.map((r) => r.text).sort(),
+      sourcePorts: [...c.match.sourcePorts].sort((a, b) => a - b),
     });
     const other = seen.get(key);
     if (other)

@@ -259,7 +259,11 @@ export function readListener(value: ConfigValue, baseDir: string, index: number)
     c.match.serverNames.length === 0 &&
     c.match.transportProtocol === "" &&
     c.match.applicationProtocols.length === 0 &&
-    c.match.sourcePrefixRanges.length === 0;
+    c.match.prefixRanges.length === 0 &&
+    c.match.directSourcePrefixRanges.length === 0 &&
+    c.match.sourceType === "ANY" &&
+    c.match.sourcePrefixRanges.length === 0 &&
+    c.match.sourcePorts.length === 0;
   // One chain that matches everything, no default, no listener filter: the connection goes straight to it.
   if (chains.length !== 1 || defaultChain || tlsInspector || !plain(first)) {
     listener.filterChains = {

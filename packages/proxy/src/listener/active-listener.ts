@@ -172,7 +172,9 @@ export class ActiveListener {
   ): void {
     const chain = this.manager.find({
       destinationPort: socket.localPort ?? 0,
+      destinationIp: socket.localAddress ?? "",
       sourceIp: socket.remoteAddress ?? "",
+      sourcePort: socket.remotePort ?? 0,
       ...found,
     });
     if (!chain) {

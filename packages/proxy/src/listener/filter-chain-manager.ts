@@ -1,8 +1,8 @@
 /**
  * Picks a connection's filter chain as Envoy's FilterChainManagerImpl::findFilterChain does
  * (source/common/listener_manager/filter_chain_manager_impl.cc): level by level — destination port,
- * destination IP, server name, transport protocol, application protocols, source type, source IP, source
- * port — the most specific entry at each level wins and the search commits to it: a connection that matches a
+ * destination IP, server name, transport protocol, application protocols, direct source IP, source type,
+ * source IP, source port — the most specific entry at each level wins and the search commits to it: a connection that matches a
  * chain's server name but not its transport protocol does not fall back to a chain without a server name.
  * Nothing found means the default filter chain, if any.
  */
@@ -12,7 +12,9 @@ import type { CidrRange, FilterChainConfig } from "../config/filter-chain-config
 /** What the listener knows of a connection when it picks a chain (the socket and the listener filters). */
 export interface ConnectionMatchInput {
   destinationPort: number;
+  destinationIp: string;
   sourceIp: string;
+  sourcePort: number;
   /** tls_inspector's SNI, lower-cased ("" = none). */
   serverName: string;
   /** "tls" from tls_inspector, else "raw_buffer" (ActiveTcpSocket::newConnection's default). */
@@ -76,26 +78,71 @@ const byApplicationProtocols: Level = (chains, c) => {
   return chains.filter((ch) => ch.match.applicationProtocols.length === 0);
 };
 
-/** findFilterChainForSourceIpAndPort: the longest matching source prefix; no ranges is the catch-all /0. */
-const bySourceIp: Level = (chains, c) => {
-  let best = -1;
-  let hits: FilterChainConfig[] = [];
-  for (const ch of chains) {
-    const len =
-      ch.match.sourcePrefixRanges.length === 0
-        ? 0
-        : Math.max(...ch.match.sourcePrefixRanges.map((r) => cidrMatch(r, c.sourceIp)));
-    if (len < 0 || len < best) continue;
-    if (len > best) {
-      best = len;
-      hits = [];
+/**
+ * A longest-prefix level (findFilterChainForDestinationIP, ...ForDirectSourceIP, ...ForSourceIpAndPort): the
+ * chains whose ranges hold `ip` with the longest prefix; a chain without ranges is the catch-all /0.
+ */
+function byLongestPrefix(
+  ranges: (ch: FilterChainConfig) => CidrRange[],
+  ip: (c: ConnectionMatchInput) => string,
+): Level {
+  return (chains, c) => {
+    let best = -1;
+    let hits: FilterChainConfig[] = [];
+    for (const ch of chains) {
+      const own = ranges(ch);
+      const len = own.length === 0 ? 0 : Math.max(...own.map((r) => cidrMatch(r, ip(c))));
+      if (len < 0 || len < best) continue;
+      if (len > best) {
+        best = len;
+        hits = [];
+      }
+      hits.push(ch);
     }
-    hits.push(ch);
-  }
-  return hits;
+    return hits;
+  };
+}
+
+/** Loopback, or the same address as the local end (Envoy's Network::Utility::isSameIpOrLoopback). */
+function isSameIpOrLoopback(c: ConnectionMatchInput): boolean {
+  const plain = (ip: string) => (ip.startsWith("::ffff:") && isIPv4(ip.slice(7)) ? ip.slice(7) : ip);
+  const source = plain(c.sourceIp);
+  return source === plain(c.destinationIp) || source === "::1" || source.startsWith("127.");
+}
+
+/** findFilterChainForSourceTypes: the connection's own type (local or external) if a chain names it, else ANY. */
+const bySourceType: Level = (chains, c) => {
+  const type = isSameIpOrLoopback(c) ? "SAME_IP_OR_LOOPBACK" : "EXTERNAL";
+  const exact = chains.filter((ch) => ch.match.sourceType === type);
+  return exact.length > 0 ? exact : chains.filter((ch) => ch.match.sourceType === "ANY");
 };
 
-const LEVELS: Level[] = [byServerName, byTransportProtocol, byApplicationProtocols, bySourceIp];
+/** The source port: chains naming it, else chains without ports. */
+const bySourcePort: Level = (chains, c) => {
+  const exact = chains.filter((ch) => ch.match.sourcePorts.includes(c.sourcePort));
+  return exact.length > 0 ? exact : chains.filter((ch) => ch.match.sourcePorts.length === 0);
+};
+
+// filter_chain_manager_impl.cc's level order, after the destination port.
+const LEVELS: Level[] = [
+  byLongestPrefix(
+    (ch) => ch.match.prefixRanges,
+    (c) => c.destinationIp,
+  ),
+  byServerName,
+  byTransportProtocol,
+  byApplicationProtocols,
+  byLongestPrefix(
+    (ch) => ch.match.directSourcePrefixRanges,
+    (c) => c.sourceIp,
+  ),
+  bySourceType,
+  byLongestPrefix(
+    (ch) => ch.match.sourcePrefixRanges,
+    (c) => c.sourceIp,
+  ),
+  bySourcePort,
+];
 
 export class FilterChainManager {
   constructor(
