@@ -82,6 +82,11 @@ describe("each kind: wrong type, missing required field, broken CEL rule", () =>
     const cel = clone(trafficExtension) as Loose;
     cel.spec.lua = { inlineCode: "function envoy_on_request(h) end" };
     hasProblem(validateTrafficExtension(cel), "spec", /exactly one of wasm or lua must be set/);
+    const wasmPluginPhase = clone(trafficExtension) as Loose;
+    wasmPluginPhase.spec.phase = "UNSPECIFIED_PHASE";
+    hasProblem(validateTrafficExtension(wasmPluginPhase), "spec.phase", /UNSPECIFIED, AUTHN, AUTHZ, STATS/);
+    wasmPluginPhase.spec.phase = "UNSPECIFIED";
+    assert.deepEqual(validateTrafficExtension(wasmPluginPhase), []);
     const badUrl = clone(trafficExtension) as Loose;
     badUrl.spec.wasm = { url: "fake://example.com" };
     hasProblem(validateTrafficExtension(badUrl), "spec.wasm.url", /url must have schema one of/);

@@ -19,6 +19,8 @@ export function toTrafficExtensionResources(resources: Json[]): Json[] {
     for (const [key, value] of Object.entries((resource.spec ?? {}) as Json)) {
       (moduleKeys.has(key) ? wasm : placement)[key] = value;
     }
+    // TrafficExtension's ExecutionPhase enum names "no phase" UNSPECIFIED (WasmPlugin: UNSPECIFIED_PHASE).
+    if (placement.phase === "UNSPECIFIED_PHASE") placement.phase = "UNSPECIFIED";
     return {
       apiVersion: "extensions.istio.io/v1alpha1",
       kind: "TrafficExtension",

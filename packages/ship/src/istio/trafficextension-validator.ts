@@ -6,8 +6,10 @@
  * Istio's repository and release charts. Its Wasm part is built from the same `wasm.proto` message types as
  * WasmPlugin (traffic_extension.proto imports PluginPhase, FailStrategy, PullPolicy, VmConfig, PluginType and
  * its TrafficSelector is identical), so the structural check runs the WasmPlugin CRD schema over those fields,
- * with paths mapped back to `spec.wasm.*`. The TrafficExtension-only parts (wasm XOR lua, `lua.inlineCode`)
- * are CEL rules from istio/api `extensions/v1alpha1/traffic_extension.proto` (commit a01e54cb).
+ * with paths mapped back to `spec.wasm.*`. The TrafficExtension-only parts (wasm XOR lua, `lua.inlineCode`,
+ * and `phase`, whose CRD enum is its ExecutionPhase: UNSPECIFIED, AUTHN, AUTHZ, STATS, where WasmPlugin's says
+ * UNSPECIFIED_PHASE) are CEL rules from istio/api `extensions/v1alpha1/traffic_extension.proto` (commit
+ * a01e54cb).
  */
 import { type CelRule, checkCelRules } from "../kubernetes/cel-rules.ts";
 import { type FieldTree, nullFields, unknownFields } from "../kubernetes/field-tree.ts";
@@ -42,6 +44,11 @@ const trafficExtensionCelRules: CelRule[] = [
     path: "spec",
     rule: "has(self.wasm) != has(self.lua)",
     message: "exactly one of wasm or lua must be set",
+  },
+  {
+    path: "spec.phase",
+    rule: "type(self) == string && self in ['UNSPECIFIED', 'AUTHN', 'AUTHZ', 'STATS']",
+    message: "must be equal to one of the allowed values: UNSPECIFIED, AUTHN, AUTHZ, STATS",
   },
   // targetRefs: +kubebuilder:validation:MaxItems=16
   { path: "spec.targetRefs", rule: "self.size() <= 16", message: "must have at most 16 items" },
@@ -91,7 +98,8 @@ function structuralProblems(doc: Record<string, unknown>): ResourceProblem[] {
   if (!spec || typeof spec !== "object" || Array.isArray(spec)) {
     return [{ path: "spec", message: `must be object` }];
   }
-  const { wasm, lua: _lua, ...placement } = spec as Record<string, unknown>;
+  // phase has its own enum (a CEL rule above); lua is not a WasmPlugin field.
+  const { wasm, lua: _lua, phase: _phase, ...placement } = spec as Record<string, unknown>;
   const asWasmPlugin = {
     apiVersion: "extensions.istio.io/v1alpha1",
     kind: "WasmPlugin",
