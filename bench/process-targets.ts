@@ -31,10 +31,10 @@ export class ProcessTargets<Target extends string> {
     this.pids.set(target, server.child.pid!);
   }
 
-  /** `pwts run` with `yaml` (its listener named `bench`) measured as `target`. */
-  async proxy(target: Target, yaml: string): Promise<void> {
+  /** `pwts run` with `yaml` (its listener named `bench`) and `args` measured as `target`. */
+  async proxy(target: Target, yaml: string, args: string[] = []): Promise<void> {
     this.dir ??= mkdtempSync(join(tmpdir(), "pwts-bench-"));
-    const p = await startPwts(yaml, this.dir);
+    const p = await startPwts(yaml, this.dir, args);
     this.proxies.push(p);
     this.ports.set(target, p.ports.bench!);
     this.pids.set(target, p.child.pid!);

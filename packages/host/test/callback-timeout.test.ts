@@ -67,6 +67,29 @@ describe("callback time limit", { timeout: 60_000 }, () => {
     assert.equal(next.localReply, null);
   });
 
+  test("FAIL_RELOAD: the stream after a time-out runs on a fresh VM, with the time limit again", async () => {
+    const host = new ProxyWasmHost({ callbackTimeoutMs: 50, log: () => {} });
+    const plugin = await host.createPlugin(looping, { failurePolicy: "FAIL_RELOAD", reloadBackoffMs: 0 });
+    const looped = plugin.newHttpStream();
+    looped.requestHeaders([
+      [":path", "/"],
+      ["x-loop", "1"],
+    ]);
+    assert.equal(looped.localReply?.statusCode, 503);
+    const failedVm = plugin.vm;
+    const next = plugin.newHttpStream();
+    next.requestHeaders([[":path", "/"]]);
+    assert.equal(plugin.reloads, 1);
+    assert.notEqual(plugin.vm, failedVm);
+    assert.equal(next.request.headers?.getString("x-wasm"), "on");
+    const again = plugin.newHttpStream();
+    again.requestHeaders([
+      [":path", "/"],
+      ["x-loop", "1"],
+    ]);
+    assert.equal(again.localReply?.statusCode, 503, "the fresh VM is stopped too");
+  });
+
   test("a module importing the guard's own check is refused", async () => {
     const sneaky = compileWat(
       `(module
