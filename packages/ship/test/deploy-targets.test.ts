@@ -70,6 +70,9 @@ describe("each kind: wrong type, missing required field, broken CEL rule", () =>
     cel.spec.selector = { matchLabels: { app: "x" } };
     cel.spec.targetRefs = [{ kind: "Gateway", name: "gw" }];
     hasProblem(validateWasmPlugin(cel), "spec", /only one of targetRefs or selector can be set/);
+    const groupKind = clone(wasmPlugin) as Loose;
+    groupKind.spec.targetRefs = [{ group: "networking.istio.io", kind: "Gateway", name: "gw" }];
+    hasProblem(validateWasmPlugin(groupKind), "spec.targetRefs[0]", /Support kinds are core\/Service/);
   });
 
   test("TrafficExtension (paths under spec.wasm)", () => {

@@ -99,9 +99,12 @@ export const placementCelRules: CelRule[] = [
     message: "cross-namespace targetRefs are not supported",
   },
   {
+    // PolicyTargetReference's rule, `[self.group, self.kind] in [...]`, with the kinds the proto documents
+    // since GatewayClass and ServiceEntry targets (wasm.proto targetRefs); an absent group reads as "".
     path: "spec.targetRefs[]",
-    rule: `self.kind in ["Gateway", "GatewayClass", "Service", "ServiceEntry"]`,
-    message: "targetRefs may reference a Gateway, GatewayClass, Service or ServiceEntry",
+    rule: `[has(self.group) ? self.group : "", self.kind] in [["core", "Service"], ["", "Service"], ["gateway.networking.k8s.io", "Gateway"], ["gateway.networking.k8s.io", "GatewayClass"], ["networking.istio.io", "ServiceEntry"]]`,
+    message:
+      "Support kinds are core/Service, gateway.networking.k8s.io/Gateway, gateway.networking.k8s.io/GatewayClass and networking.istio.io/ServiceEntry",
   },
 ];
 
