@@ -19,6 +19,8 @@ const HOST_FUNCTION_GLOBAL = "__pwts_host";
 /** `proxy_status_t` UNIMPLEMENTED: hostcalls have no host at build time. */
 const UNIMPLEMENTED = 12;
 const PAGE = 65536;
+/** quickjs-wasi CompileFlags.STRIP_SOURCE: bytecode without the functions' source text. */
+const STRIP_SOURCE = 16;
 /** Zero runs shorter than this stay inside a data segment (a segment header costs about 8 bytes). */
 const MIN_ZERO_GAP = 32;
 
@@ -33,7 +35,8 @@ interface EngineExports {
   memory: WebAssembly.Memory;
   _initialize(): void;
   qjs_init(): number;
-  qjs_eval(code: number, len: number, filename: number, flags: number): number;
+  qjs_compile(code: number, len: number, filename: number, evalFlags: number, writeFlags: number, lenOut: number): number;
+  qjs_eval_bytecode(ptr: number, len: number): number;
   qjs_get_global(): number;
   qjs_get_prop_string(obj: number, name: number): number;
   qjs_set_prop_string(obj: number, name: number, value: number): number;
@@ -47,6 +50,7 @@ interface EngineExports {
   qjs_is_job_pending(): number;
   qjs_execute_pending_job(): number;
   qjs_run_gc(): void;
+  qjs_set_promise_rejection_handler(enabled: number): void;
   wasm_malloc(size: number): number;
   wasm_free(ptr: number): void;
   pwts_set_dispatcher(fn: number): void;
@@ -152,9 +156,8 @@ interface EngineState {
   globals: Map<string, number | bigint>;
 }
 
-/** Runs the bundle in the engine and returns the state to bake in; `logs` gets what it logged. */
-async function evaluate(engineWasm: Uint8Array, code: string, filename: string, logs: string[]) {
-  const module = new WebAssembly.Module(engineWasm);
+/** An engine instance for the build, started (WASI reactor initialized, QuickJS runtime and context created). */
+async function startEngine(module: WebAssembly.Module, logs: string[]): Promise<EngineExports> {
   let memory: WebAssembly.Memory | undefined;
   const imports = buildTimeImports(module, () => memory as WebAssembly.Memory, logs);
   const instance = await WebAssembly.instantiate(module, imports as WebAssembly.Imports);
@@ -162,6 +165,31 @@ async function evaluate(engineWasm: Uint8Array, code: string, filename: string, 
   memory = engine.memory;
   engine._initialize();
   if (engine.qjs_init() !== 0) throw new PwtsError("PWTS_ERR_COMPILE", "the JavaScript engine did not start");
+  return engine;
+}
+
+/**
+ * Compiles the bundle to QuickJS bytecode without its source text (line and column information stay, for
+ * stack traces). It runs in an engine of its own, so the parser's garbage never reaches the snapshot.
+ */
+async function compileBytecode(module: WebAssembly.Module, code: string, filename: string): Promise<Uint8Array> {
+  const engine = await startEngine(module, []);
+  const source = cString(engine, code);
+  const file = cString(engine, filename);
+  const lenOut = engine.wasm_malloc(4);
+  const bytecode = engine.qjs_compile(source.ptr, source.len, file.ptr, 0, STRIP_SOURCE, lenOut);
+  if (bytecode === 0) throw new BundleEvaluationError(takeException(engine));
+  const len = new DataView(engine.memory.buffer).getUint32(lenOut, true);
+  return new Uint8Array(engine.memory.buffer, bytecode, len).slice();
+}
+
+/** Runs the bundle in the engine and returns the state to bake in; `logs` gets what it logged. */
+async function evaluate(engineWasm: Uint8Array, code: string, filename: string, logs: string[]) {
+  const module = new WebAssembly.Module(engineWasm);
+  const bytecode = await compileBytecode(module, code, filename);
+  const engine = await startEngine(module, logs);
+  // Unhandled rejections reach the glue's host_promise_rejection (then the guest, which fails the stream).
+  engine.qjs_set_promise_rejection_handler(1);
 
   const hostName = cString(engine, HOST_FUNCTION_GLOBAL);
   const host = engine.qjs_new_host_function(hostName.ptr, hostName.len, 0);
@@ -171,11 +199,12 @@ async function evaluate(engineWasm: Uint8Array, code: string, filename: string, 
   engine.qjs_free_value(host);
   engine.qjs_free_value(global);
 
-  const source = cString(engine, code);
-  const file = cString(engine, filename);
-  const result = engine.qjs_eval(source.ptr, source.len, file.ptr, 0);
-  engine.wasm_free(source.ptr);
-  engine.wasm_free(file.ptr);
+  // The bytecode goes above the heap, in pages of its own that are zeroed afterwards: copied into the
+  // heap, its freed bytes would stay in the snapshot.
+  const at = engine.memory.grow(Math.ceil(bytecode.length / PAGE)) * PAGE;
+  new Uint8Array(engine.memory.buffer).set(bytecode, at);
+  const result = engine.qjs_eval_bytecode(at, bytecode.length);
+  new Uint8Array(engine.memory.buffer).fill(0, at, at + bytecode.length);
   if (engine.qjs_is_exception(result)) throw new BundleEvaluationError(takeException(engine));
   engine.qjs_free_value(result);
   while (engine.qjs_is_job_pending()) {
