@@ -4,6 +4,8 @@
  */
 import type { ListenerIdentity } from "./config/model.ts";
 import type { HeaderList } from "./http/header-list.ts";
+import type { ConnectionFacts } from "./listener/connection-facts.ts";
+import type { DownstreamSslInfo } from "./tls/downstream-ssl-info.ts";
 
 /** Envoy response flags, in the order Envoy prints them (comma separated). */
 export const RESPONSE_FLAG_ORDER = [
@@ -75,6 +77,10 @@ export class StreamInfo {
   routeName: string | undefined;
   virtualHostName: string | undefined;
   connectionTerminationDetails = "";
+  /** The SNI the listener's tls_inspector read ("" = none). */
+  requestedServerName = "";
+  /** The downstream TLS connection, when the chain terminates TLS. */
+  downstreamSsl: DownstreamSslInfo | undefined = undefined;
   private filterStateMap: Map<string, Uint8Array> | undefined;
 
   constructor(
@@ -83,6 +89,12 @@ export class StreamInfo {
     readonly downstreamLocalAddress: string,
     readonly listener: ListenerIdentity,
   ) {}
+
+  /** Takes what the listener stage learned of the connection (SNI, TLS). */
+  setConnectionFacts(facts: ConnectionFacts): void {
+    this.requestedServerName = facts.requestedServerName;
+    this.downstreamSsl = facts.ssl;
+  }
 
   get startTime(): Date {
     return new Date(this.startEpochMs);

@@ -115,7 +115,16 @@ const SIMPLE: Record<string, Operator> = {
   VIRTUAL_CLUSTER_NAME: () => undefined,
   CONNECTION_ID: (i) => i.connectionId,
   HOSTNAME: () => hostName,
-  REQUESTED_SERVER_NAME: () => undefined,
+  REQUESTED_SERVER_NAME: (i) => i.requestedServerName || undefined,
+  // stream_info_formatter.cc's downstream TLS operators: "-" off TLS or when the value is empty; SAN lists joined by ",".
+  DOWNSTREAM_TLS_VERSION: (i) => i.downstreamSsl?.tlsVersion || undefined,
+  DOWNSTREAM_LOCAL_SUBJECT: (i) => i.downstreamSsl?.subjectLocalCertificate || undefined,
+  DOWNSTREAM_PEER_SUBJECT: (i) => i.downstreamSsl?.subjectPeerCertificate || undefined,
+  DOWNSTREAM_LOCAL_URI_SAN: (i) => i.downstreamSsl?.uriSansLocalCertificate.join(",") || undefined,
+  DOWNSTREAM_PEER_URI_SAN: (i) => i.downstreamSsl?.uriSansPeerCertificate.join(",") || undefined,
+  DOWNSTREAM_LOCAL_DNS_SAN: (i) => i.downstreamSsl?.dnsSansLocalCertificate.join(",") || undefined,
+  DOWNSTREAM_PEER_DNS_SAN: (i) => i.downstreamSsl?.dnsSansPeerCertificate.join(",") || undefined,
+  DOWNSTREAM_PEER_FINGERPRINT_256: (i) => i.downstreamSsl?.sha256PeerCertificateDigest || undefined,
   UPSTREAM_REQUEST_ATTEMPT_COUNT: (i) => (i.upstreamHost ? 1 : 0),
   REQUEST_HEADERS_BYTES: (i) => (i.requestHeaders ?? []).reduce((n, [k, v]) => n + k.length + v.length, 0),
 };

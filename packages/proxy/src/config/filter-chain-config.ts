@@ -37,12 +37,22 @@ export interface FilterChainMatchConfig {
   sourcePorts: number[];
 }
 
-/** `DownstreamTlsContext` with one certificate. */
-export interface DownstreamTlsConfig {
+/** One of a `DownstreamTlsContext`'s `tls_certificates` (PEM text). */
+export interface DownstreamTlsCertificate {
   certificateChain: string;
   privateKey: string;
+}
+
+/** `DownstreamTlsContext`. */
+export interface DownstreamTlsConfig {
+  /** In config order: the first serves a client whose SNI names none of them (or that sends none). */
+  certificates: DownstreamTlsCertificate[];
   /** `common_tls_context.alpn_protocols`, in preference order; empty = no ALPN. */
   alpnProtocols: string[];
+  /** `validation_context.trusted_ca` (PEM): client certificates are requested and verified against it. */
+  trustedCa?: string;
+  /** `require_client_certificate`; it takes effect with a `trusted_ca` only, as in Envoy. */
+  requireClientCertificate: boolean;
 }
 
 export interface FilterChainConfig {
@@ -128,28 +138,43 @@ function readMatch(value: ConfigValue | undefined): FilterChainMatchConfig {
   return match;
 }
 
-function readTlsCertificate(value: ConfigValue, baseDir: string): { chain: string; key: string } {
+function readTlsCertificate(value: ConfigValue, baseDir: string): DownstreamTlsCertificate {
   const m = value.message();
-  const chain = readDataSourceText(m.required("certificate_chain"), baseDir);
-  const key = readDataSourceText(m.required("private_key"), baseDir);
+  const certificateChain = readDataSourceText(m.required("certificate_chain"), baseDir);
+  const privateKey = readDataSourceText(m.required("private_key"), baseDir);
   m.finish();
-  return { chain, key };
+  return { certificateChain, privateKey };
+}
+
+/**
+ * `validation_context`: `trusted_ca` only. Envoy's other checks (SAN matchers, hashes, CRLs) would let
+ * clients in or out that this reader cannot judge, so they are refused naming the field.
+ */
+function readTrustedCa(value: ConfigValue | undefined, baseDir: string): string | undefined {
+  if (!value) return undefined;
+  const m = value.message();
+  const ca = m.optional("trusted_ca");
+  const text = ca ? readDataSourceText(ca, baseDir) : undefined;
+  m.finish();
+  return text;
 }
 
 function readDownstreamTls(m: ConfigMessage, baseDir: string): DownstreamTlsConfig {
   const common = m.required("common_tls_context").message();
-  const certificates = common.required("tls_certificates").list();
-  if (certificates.length !== 1)
-    common
-      .required("tls_certificates")
-      .fail(
-        `exactly one certificate is supported, got ${certificates.length} (use one filter chain per server name)`,
-      );
-  const { chain, key } = readTlsCertificate(certificates[0]!, baseDir);
+  const list = common.required("tls_certificates");
+  const certificates = list.list().map((c) => readTlsCertificate(c, baseDir));
+  if (certificates.length === 0) list.fail("at least one certificate is required");
   const alpnProtocols = (common.optional("alpn_protocols")?.list() ?? []).map((v) => v.nonEmptyString());
+  const trustedCa = readTrustedCa(common.optional("validation_context"), baseDir);
   common.finish();
+  const requireClientCertificate = m.optional("require_client_certificate")?.wrappedBool() ?? false;
   m.finish();
-  return { certificateChain: chain, privateKey: key, alpnProtocols };
+  return {
+    certificates,
+    alpnProtocols,
+    ...(trustedCa !== undefined ? { trustedCa } : {}),
+    requireClientCertificate,
+  };
 }
 
 function readTransportSocket(value: ConfigValue, baseDir: string): DownstreamTlsConfig | undefined {

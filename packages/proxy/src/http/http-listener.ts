@@ -31,6 +31,7 @@ import {
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { ActiveList } from "../active-list.ts";
+import { connectionFacts } from "../listener/connection-facts.ts";
 import { formatAddress, newConnectionId, StreamInfo } from "../stream-info.ts";
 import type { HttpListenerContext } from "./http-listener-context.ts";
 import { type ConnectionInfo, HttpStream } from "./http-stream.ts";
@@ -50,6 +51,7 @@ function connectionInfo(socket: Socket): ConnectionInfo {
     local: formatAddress(socket.localAddress, socket.localPort),
     peer: downstreamPeer(socket.remoteAddress),
     socket,
+    facts: connectionFacts(socket),
     streams: 0,
     current: undefined,
     idleSinceMs: performance.now(),
@@ -403,6 +405,7 @@ export class HttpListener {
       formatAddress(socket.localAddress, socket.localPort),
       this.ctx.listener,
     );
+    info.setConnectionFacts(connectionFacts(socket));
     info.responseCode = spec.status;
     info.responseCodeDetails = spec.details;
     if (spec.flag) info.setFlag(spec.flag);
@@ -421,6 +424,7 @@ export class HttpListener {
       formatAddress(socket.localAddress, socket.localPort),
       this.ctx.listener,
     );
+    info.setConnectionFacts(connectionFacts(socket));
     info.protocol = `HTTP/${req.httpVersion}`;
     info.requestHeaders = [
       [":authority", req.headers.host ?? ""],

@@ -9,6 +9,7 @@ import { type Http2Session, constants as http2Constants } from "node:http2";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ActiveEntry } from "../active-list.ts";
+import type { ConnectionFacts } from "../listener/connection-facts.ts";
 import { type ResponseFlag, StreamInfo } from "../stream-info.ts";
 import { FilterIteration, type FilterStage, type IterationSink } from "./filter-iteration.ts";
 import { isGrpcContentType } from "./grpc-content-type.ts";
@@ -106,6 +107,8 @@ export interface ConnectionInfo {
   local: string;
   peer: DownstreamPeer;
   socket: Socket;
+  /** What the listener stage learned of the connection (SNI, TLS). */
+  facts: ConnectionFacts;
   /** Streams in flight on the connection, and the latest one. */
   streams: number;
   current: HttpStream | undefined;
@@ -159,6 +162,7 @@ export class HttpStream implements HttpFilterCallbacks, RouterCallbacks {
     private readonly h2?: Http2Downstream,
   ) {
     this.streamInfo = new StreamInfo(connection.id, connection.remote, connection.local, ctx.listener);
+    this.streamInfo.setConnectionFacts(connection.facts);
     this.router = new Router(ctx, this);
     this.activeEntry = ctx.activeStreams.add(this);
     // Envoy arms these timers when the stream begins (ActiveStream's constructor).

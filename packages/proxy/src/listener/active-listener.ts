@@ -6,12 +6,15 @@
  * and `filter_chain_not_found`, as in Envoy.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import { TLSSocket } from "node:tls";
 import type { AccessLogger } from "../access-log/access-logger.ts";
 import type { FilterChainConfig, ListenerFilterChains } from "../config/filter-chain-config.ts";
 import type { ListenerIdentity } from "../config/model.ts";
 import type { StatStore } from "../stats/stat-store.ts";
 import { formatAddress, newConnectionId, StreamInfo } from "../stream-info.ts";
+import { DownstreamSslInfo } from "../tls/downstream-ssl-info.ts";
+import { DownstreamTlsContext } from "../tls/downstream-tls-context.ts";
+import { recordConnectionFacts } from "./connection-facts.ts";
 import { type ConnectionMatchInput, FilterChainManager } from "./filter-chain-manager.ts";
 import { inspectClientHello } from "./tls-inspector.ts";
 
@@ -38,8 +41,7 @@ export interface ActiveListenerOptions {
 
 interface ChainRuntime {
   handler: FilterChainHandler;
-  secureContext?: SecureContext;
-  alpn?: string[];
+  tls?: DownstreamTlsContext;
 }
 
 export class ActiveListener {
@@ -57,12 +59,7 @@ export class ActiveListener {
       const tls = c.config.tls;
       this.runtime.set(c.config, {
         handler: c.handler,
-        ...(tls
-          ? {
-              secureContext: createSecureContext({ cert: tls.certificateChain, key: tls.privateKey }),
-              ...(tls.alpnProtocols.length > 0 ? { alpn: tls.alpnProtocols } : {}),
-            }
-          : {}),
+        ...(tls ? { tls: new DownstreamTlsContext(tls) } : {}),
       });
     }
     this.manager = new FilterChainManager(
@@ -185,6 +182,7 @@ export class ActiveListener {
         formatAddress(socket.localAddress, socket.localPort),
         this.o.listener,
       );
+      info.requestedServerName = found.serverName;
       info.setFlag("NR");
       info.responseCodeDetails = "filter_chain_not_found";
       info.finish();
@@ -193,14 +191,21 @@ export class ActiveListener {
       return;
     }
     const rt = this.runtime.get(chain)!;
-    if (!rt.secureContext) {
+    if (!rt.tls) {
       socket.removeAllListeners("error");
+      recordConnectionFacts(socket, { requestedServerName: found.serverName, ssl: undefined });
       rt.handler.accept(socket);
       socket.resume();
       return;
     }
     // What the client offered is known when the tls_inspector read it; otherwise startTls looks.
-    this.startTls(socket, rt, found.transportProtocol === "tls" ? found.applicationProtocols : undefined);
+    this.startTls(
+      socket,
+      rt,
+      rt.tls,
+      found.serverName,
+      found.transportProtocol === "tls" ? found.applicationProtocols : undefined,
+    );
   }
 
   /**
@@ -209,28 +214,39 @@ export class ActiveListener {
    * where node's own selection would end the handshake with a no_application_protocol alert. So the
    * client's offer is read first (peeked, as the tls_inspector does) and node is given just the choice.
    */
-  private startTls(socket: Socket, rt: ChainRuntime, offered: string[] | undefined): void {
-    if (rt.alpn && offered === undefined) {
-      peekClientHello(socket, (protocols) => this.startTls(socket, rt, protocols));
+  private startTls(
+    socket: Socket,
+    rt: ChainRuntime,
+    context: DownstreamTlsContext,
+    serverName: string,
+    offered: string[] | undefined,
+  ): void {
+    if (context.alpn && offered === undefined) {
+      peekClientHello(socket, (protocols) => this.startTls(socket, rt, context, serverName, protocols));
       return;
     }
-    const selected = rt.alpn?.find((p) => offered?.includes(p));
-    const tls = new TLSSocket(socket, {
-      isServer: true,
-      secureContext: rt.secureContext!,
-      ...(selected ? { ALPNProtocols: [selected] } : {}),
-    });
+    const selected = context.alpn?.find((p) => offered?.includes(p));
+    const tls = new TLSSocket(socket, context.socketOptions(selected));
     this.track(tls, socket);
-    tls.on("error", () => {
-      this.counter("ssl.connection_error");
+    tls.on("error", (err: NodeJS.ErrnoException) => {
+      this.counter(`ssl.${context.handshakeFailure(err)}`);
       tls.destroy();
       socket.destroy();
     });
     tls.once("secure", () => {
+      const refusal = context.refusal(tls);
+      if (refusal) {
+        this.counter(`ssl.${refusal}`);
+        tls.destroy();
+        return;
+      }
       this.counter("ssl.handshake");
+      if (context.requestsClientCertificate && !tls.getPeerX509Certificate())
+        this.counter("ssl.no_certificate");
       tls.removeAllListeners("error");
       // What node's own tls.Server does once a handshake is done (onServerSocketSecure); node:http2 waits for it.
       (tls as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
+      recordConnectionFacts(tls, { requestedServerName: serverName, ssl: new DownstreamSslInfo(tls) });
       rt.handler.accept(tls);
     });
   }

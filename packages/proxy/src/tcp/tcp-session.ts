@@ -8,6 +8,7 @@ import { connect as tlsConnect } from "node:tls";
 import type { UpstreamCluster } from "../cluster/upstream-cluster.ts";
 import { FilterIteration, type FilterStage, type IterationSink } from "../http/filter-iteration.ts";
 import type { BodyBuffer, FilterStatus } from "../http/http-filter.ts";
+import { connectionFacts } from "../listener/connection-facts.ts";
 import { formatAddress, StreamInfo } from "../stream-info.ts";
 import type { NetworkFilter, NetworkFilterCallbacks } from "./network-filter.ts";
 import type { TcpListenerContext } from "./tcp-listener-context.ts";
@@ -87,6 +88,7 @@ export class TcpSession implements NetworkFilterCallbacks {
       formatAddress(downstream.localAddress, downstream.localPort),
       ctx.listener,
     );
+    this.streamInfo.setConnectionFacts(connectionFacts(downstream));
     this.filters = ctx.filterFactories.map((make) => make(this));
     const limit = ctx.bufferLimitBytes;
     this.readPath = new FilterIteration(

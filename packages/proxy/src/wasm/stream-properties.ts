@@ -38,7 +38,21 @@ const ATTRIBUTES = new Map<string, Attribute>([
   ["destination.address", (i) => i.downstreamLocalAddress],
   ["destination.port", (i) => port(i.downstreamLocalAddress)],
   ["connection.id", (i) => BigInt(i.connectionId)],
-  ["connection.mtls", () => false],
+  // expr/context.cc ConnectionWrapper: mtls and requested_server_name always; the rest only on TLS
+  // (extractSslInfo), the SAN ones only when the certificate has one (the first), the digest when non-empty.
+  ["connection.mtls", (i) => i.downstreamSsl?.peerCertificatePresented ?? false],
+  ["connection.requested_server_name", (i) => i.requestedServerName],
+  ["connection.tls_version", (i) => i.downstreamSsl?.tlsVersion],
+  ["connection.subject_local_certificate", (i) => i.downstreamSsl?.subjectLocalCertificate],
+  ["connection.subject_peer_certificate", (i) => i.downstreamSsl?.subjectPeerCertificate],
+  ["connection.dns_san_local_certificate", (i) => i.downstreamSsl?.dnsSansLocalCertificate[0]],
+  ["connection.dns_san_peer_certificate", (i) => i.downstreamSsl?.dnsSansPeerCertificate[0]],
+  ["connection.uri_san_local_certificate", (i) => i.downstreamSsl?.uriSansLocalCertificate[0]],
+  ["connection.uri_san_peer_certificate", (i) => i.downstreamSsl?.uriSansPeerCertificate[0]],
+  [
+    "connection.sha256_peer_certificate_digest",
+    (i) => i.downstreamSsl?.sha256PeerCertificateDigest || undefined,
+  ],
   ["upstream.address", (i) => i.upstreamHost],
   ["upstream.port", (i) => (i.upstreamHost ? port(i.upstreamHost) : undefined)],
   ["upstream.local_address", (i) => i.upstreamLocalAddress],
