@@ -12,6 +12,7 @@ import {
 import { MapType, Status } from "./abi/types";
 import { toBytes, toText } from "./bytes";
 import { RETURN_DATA, RETURN_SIZE, clearReturnSlots, setLastStatus, takeReturnedBytes } from "./memory";
+import { utf8Pointer, utf8Size } from "./scratch";
 
 /** One header (or gRPC metadata entry, or map property entry): name and value as bytes. */
 export class HeaderPair {
@@ -167,17 +168,9 @@ export class HeaderMap {
 
   /** Value of `name` as bytes, or null when absent. `lastStatus()` tells why. */
   getBytes(name: string): ArrayBuffer | null {
-    const key = toBytes(name);
+    const key = utf8Pointer(name);
     clearReturnSlots();
-    const s = setLastStatus(
-      proxy_get_header_map_value(
-        this.mapType,
-        changetype<usize>(key),
-        key.byteLength,
-        RETURN_DATA,
-        RETURN_SIZE,
-      ),
-    );
+    const s = setLastStatus(proxy_get_header_map_value(this.mapType, key, utf8Size(), RETURN_DATA, RETURN_SIZE));
     const value = takeReturnedBytes();
     return s == Status.Ok ? value : null;
   }
@@ -221,15 +214,9 @@ export class HeaderMap {
 
   /** Sets `name` to a byte value, replacing every existing value. */
   setBytes(name: string, value: ArrayBuffer): Status {
-    const key = toBytes(name);
+    const key = utf8Pointer(name);
     return setLastStatus(
-      proxy_replace_header_map_value(
-        this.mapType,
-        changetype<usize>(key),
-        key.byteLength,
-        changetype<usize>(value),
-        value.byteLength,
-      ),
+      proxy_replace_header_map_value(this.mapType, key, utf8Size(), changetype<usize>(value), value.byteLength),
     );
   }
 
@@ -240,22 +227,16 @@ export class HeaderMap {
 
   /** Adds a byte value for `name`, keeping existing ones. */
   addBytes(name: string, value: ArrayBuffer): Status {
-    const key = toBytes(name);
+    const key = utf8Pointer(name);
     return setLastStatus(
-      proxy_add_header_map_value(
-        this.mapType,
-        changetype<usize>(key),
-        key.byteLength,
-        changetype<usize>(value),
-        value.byteLength,
-      ),
+      proxy_add_header_map_value(this.mapType, key, utf8Size(), changetype<usize>(value), value.byteLength),
     );
   }
 
   /** Removes every value of `name`. */
   remove(name: string): Status {
-    const key = toBytes(name);
-    return setLastStatus(proxy_remove_header_map_value(this.mapType, changetype<usize>(key), key.byteLength));
+    const key = utf8Pointer(name);
+    return setLastStatus(proxy_remove_header_map_value(this.mapType, key, utf8Size()));
   }
 }
 

@@ -5,6 +5,7 @@ import { Status } from "./abi/types";
 import { toBytes, toText } from "./bytes";
 import { HeaderList, deserializePairs } from "./headers";
 import { RETURN_DATA, RETURN_SIZE, clearReturnSlots, setLastStatus, takeReturnedBytes } from "./memory";
+import { SCRATCH, SCRATCH_SIZE } from "./scratch";
 
 /** Encodes a property path: segments joined by NUL, as Envoy and every SDK expect. */
 export function encodePath(path: Array<string>): ArrayBuffer {
@@ -29,27 +30,21 @@ export function encodePath(path: Array<string>): ArrayBuffer {
   return out;
 }
 
-/**
- * Where `getProperty` encodes a path: static memory, reused by every read. Encoding into a fresh buffer
- * cost three or more allocations per read (a UTF-8 copy of each segment and the joined path), and
- * plugins read several attributes on every request. Longer paths fall back to `encodePath`.
- */
-const PATH_SCRATCH_SIZE: i32 = 256;
-const PATH_SCRATCH: usize = memory.data(PATH_SCRATCH_SIZE);
-
 /** Raw value of the property at `path` (e.g. `["source", "address"]`), or null when absent. */
 export function getProperty(path: Array<string>): ArrayBuffer | null {
-  // Worst case 3 bytes per UTF-16 unit (a pair of surrogates makes 4 bytes from 2 units) and a NUL each.
+  // The path goes to the scratch area (scratch.ts) when it fits, not to a fresh buffer per read (a UTF-8
+  // copy of each segment and the joined path). Worst case: 3 bytes per UTF-16 unit (a surrogate pair
+  // makes 4 from 2 units) and a NUL after each segment.
   let bound = 0;
   for (let i = 0; i < path.length; i++) bound += unchecked(path[i]).length * 3 + 1;
-  let pathPtr = PATH_SCRATCH;
+  let pathPtr = SCRATCH;
   let pathSize: usize = 0;
   let encoded: ArrayBuffer | null = null;
-  if (bound <= PATH_SCRATCH_SIZE) {
+  if (bound <= SCRATCH_SIZE) {
     for (let i = 0; i < path.length; i++) {
-      if (i > 0) store<u8>(PATH_SCRATCH + pathSize++, 0);
+      if (i > 0) store<u8>(SCRATCH + pathSize++, 0);
       const part = unchecked(path[i]);
-      pathSize += String.UTF8.encodeUnsafe(changetype<usize>(part), part.length, PATH_SCRATCH + pathSize);
+      pathSize += String.UTF8.encodeUnsafe(changetype<usize>(part), part.length, SCRATCH + pathSize);
     }
   } else {
     encoded = encodePath(path);
