@@ -6,6 +6,7 @@ import {
   Action,
   Counter,
   HeaderList,
+  HeaderPair,
   HttpCallResponse,
   HttpContext,
   RootContext,
@@ -20,8 +21,15 @@ import { metadataValue } from "./metadata-answer";
 
 export * from "@proxy-wasm-ts/sdk/assembly/exports";
 
+/** Name of the header carrying the client's :authority to the metadata service, encoded once. */
+const X_FORWARDED_HOST = String.UTF8.encode("x-forwarded-host");
+
 class CalloutEnrichmentRoot extends RootContext {
   config: EnrichmentConfig = new EnrichmentConfig();
+  /** The callout's fixed headers (:method, :path, :authority), encoded once per configuration. */
+  calloutHeaders: Array<HeaderPair> = new Array<HeaderPair>();
+  /** `field` split at its dots, once per configuration. */
+  fieldPath: Array<string> = new Array<string>();
   enriched: Counter | null = null;
   failures: Counter | null = null;
 
@@ -32,6 +40,11 @@ class CalloutEnrichmentRoot extends RootContext {
       return false;
     }
     this.config = config;
+    this.calloutHeaders = new HeaderList()
+      .add(":method", "GET")
+      .add(":path", config.path)
+      .add(":authority", config.authority).pairs;
+    this.fieldPath = config.field.length > 0 ? config.field.split(".") : new Array<string>();
     if (this.enriched === null) {
       this.enriched = new Counter("callout_enrichment_enriched_total");
       this.failures = new Counter("callout_enrichment_failures_total");
@@ -66,12 +79,12 @@ class CalloutEnrichmentStream extends HttpContext {
     const config = this.plugin.config;
     // Only the metadata service may set this header: drop whatever the client sent.
     requestHeaders.remove(config.header);
-    const callHeaders = new HeaderList()
-      .add(":method", "GET")
-      .add(":path", config.path)
-      .add(":authority", config.authority);
-    const host = requestHeaders.get(":authority");
-    if (host !== null) callHeaders.add("x-forwarded-host", host);
+    // The fixed pairs are shared, not re-encoded: serializing only reads them.
+    const callHeaders = new HeaderList();
+    const fixed = this.plugin.calloutHeaders;
+    for (let i = 0; i < fixed.length; i++) callHeaders.pairs.push(fixed[i]);
+    const host = requestHeaders.getBytes(":authority");
+    if (host !== null) callHeaders.addBytes(X_FORWARDED_HOST, host);
     const call = this.httpCall(config.cluster, callHeaders, null, null, config.timeoutMs);
     if (!call.ok) {
       this.plugin.countFailure("callout to cluster " + config.cluster + " could not start (status " + (<i32>call.status).toString() + ")");
@@ -89,7 +102,7 @@ class CalloutEnrichmentStream extends HttpContext {
       if (status < 200 || status > 299) {
         this.plugin.countFailure("metadata service answered status " + status.toString());
       } else {
-        const meta = metadataValue(response.body(), config.field);
+        const meta = metadataValue(response.body(), config.field, this.plugin.fieldPath);
         if (meta.error.length > 0) {
           this.plugin.countFailure(meta.error);
         } else {

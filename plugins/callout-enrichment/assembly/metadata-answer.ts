@@ -25,12 +25,14 @@ function isSafeHeaderValue(value: string): bool {
   return true;
 }
 
-/** Extracts `field` (a dotted path) from a JSON answer body; an empty field means "1" for any body. */
-export function metadataValue(body: ArrayBuffer, field: string): MetadataValue {
+/**
+ * Extracts `field` (a dotted path; `segments` is it split at the dots, done once per configuration) from a
+ * JSON answer body; an empty field means "1" for any body.
+ */
+export function metadataValue(body: ArrayBuffer, field: string, segments: Array<string>): MetadataValue {
   if (field.length == 0) return body.byteLength > 0 ? new MetadataValue("1", "") : failed("the answer has no body");
   const json = parseJsonBytes(body);
   if (json === null) return failed("the answer is not JSON");
-  const segments = field.split(".");
   let node = json;
   for (let i = 0; i < segments.length; i++) {
     const child = node.get(segments[i]);

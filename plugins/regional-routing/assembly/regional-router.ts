@@ -13,6 +13,7 @@ import {
   Status,
   clearRouteCache,
   currentTimeNanoseconds,
+  getLogLevel,
   log,
   logError,
   logInfo,
@@ -109,7 +110,8 @@ class RegionalRouterStream extends HttpContext {
     // Envoy picked the route before this filter ran; without this it would keep the old cluster.
     const s = clearRouteCache();
     if (s != Status.Ok) logWarn(`clear_route_cache failed (status ${s})`);
-    log(LogLevel.Debug, `${this.host} -> ${region}`);
+    // Built only when the host prints debug lines: a string and a hostcall per request otherwise dropped.
+    if (getLogLevel() <= LogLevel.Debug) log(LogLevel.Debug, `${this.host} -> ${region}`);
   }
 
   /** No region from discovery: last known region, else the fallback, else a 503. */
