@@ -1,21 +1,19 @@
 /**
- * gRPC calls observed end to end: a real @grpc/grpc-js client → the shipped envoy.yaml, unchanged, on the local
- * data plane (HTTP/2 downstream, the api-observer filter, its `grpc: {}` route to the HTTP/2 `grpc-backend`)
- * → a @grpc/grpc-js server, and the events as the ingestion service stores them: route
+ * gRPC calls observed end to end: a real @grpc/grpc-js client → `pwts run envoy.yaml` (the shipped file,
+ * unchanged, on its own addresses: HTTP/2 downstream, the api-observer filter, its `grpc: {}` route to the
+ * HTTP/2 `grpc-backend` on 127.0.0.41:8081) → a @grpc/grpc-js server, and the events as the ingestion service stores them: route
  * `/package.Service/Method`, grpc-status/grpc-message from the trailers (or from the headers of a trailers-only
  * response), the service's grpcStatus, HTTP status 200, the length-prefixed frames as base64. A REST call through
  * the same listener still reaches the HTTP/1.1 echo backend.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
 import { type ApiEvent, type IngestionServer, startIngestion } from "@proxy-wasm-ts/ingestion";
-import {
-  type InProcessDataPlane,
-  startInProcessDataPlane,
-} from "../../test-support/in-process-data-plane.ts";
 import { buildPlugin, pluginDirOf } from "../../test-support/plugin-build.ts";
+import { type PwtsRun, startPwtsRun } from "../../test-support/pwts-run-process.ts";
 import { eventually } from "../../test-support/waiting.ts";
 
 const pluginDir = pluginDirOf(import.meta.url);
@@ -60,7 +58,7 @@ function frame(message: string): string {
 describe("api-observer on gRPC calls through the local data plane", { timeout: 120_000 }, () => {
   let server: grpc.Server;
   let ingestion: IngestionServer;
-  let envoy: InProcessDataPlane;
+  let envoy: PwtsRun;
   let client: Greeter;
   let echo: EchoServer;
 
@@ -73,28 +71,25 @@ describe("api-observer on gRPC calls through the local data plane", { timeout: 1
       missing: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
         cb({ code: grpc.status.NOT_FOUND, details: "no such greeting" }),
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+    // The addresses envoy.yaml names (plugins/README.md's port plan).
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.41:8081", grpc.ServerCredentials.createInsecure(), (err, p) =>
         err ? reject(err) : resolve(p),
       ),
     );
-    ingestion = await startIngestion({ host: "127.0.0.1", store: { engine: "duckdb", path: ":memory:" } });
-    echo = await startEcho({ host: "127.0.0.1", name: "backend" });
-    envoy = await startInProcessDataPlane(pluginDir, {
-      backend: echo,
-      "grpc-backend": { host: "127.0.0.1", port },
-      "ingestion-service": { host: "127.0.0.1", port: ingestion.port },
+    echo = await startEcho({ host: "127.0.0.41", port: 8080, name: "backend" });
+    ingestion = await startIngestion({
+      host: "127.0.0.42",
+      port: 8080,
+      store: { engine: "duckdb", path: ":memory:" },
     });
-    const { host, port: listenerPort } = envoy.listener();
-    client = new GreeterClient(
-      `${host}:${listenerPort}`,
-      grpc.credentials.createInsecure(),
-    ) as unknown as Greeter;
+    envoy = await startPwtsRun(join(pluginDir, "envoy.yaml"));
+    client = new GreeterClient("127.0.0.1:10002", grpc.credentials.createInsecure()) as unknown as Greeter;
   });
 
   after(async () => {
     client?.close();
-    await envoy?.close();
+    await envoy?.stop();
     server?.forceShutdown();
     await ingestion?.close();
     await echo?.close();
@@ -106,8 +101,7 @@ describe("api-observer on gRPC calls through the local data plane", { timeout: 1
     assert.equal(ok.response?.toString(), "hello ann");
     const failed = await call(client, "missing", "bob");
     assert.equal(failed.err?.code, grpc.status.NOT_FOUND);
-    const { host, port } = envoy.listener();
-    const rest = await fetch(`http://${host}:${port}/anything/rest`);
+    const rest = await fetch("http://127.0.0.1:10002/anything/rest");
     assert.equal(rest.status, 200, "a REST call through the same listener reaches the echo backend");
     await rest.arrayBuffer();
 
