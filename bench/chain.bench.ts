@@ -3,11 +3,13 @@
  * proxy process's CPU µs per request and p99, against `pwts run` with no filter and against a plain
  * Node.js reverse proxy (node:http + undici), all measured in the same run with autocannon.
  *
- * The chain runs each plugin with its shipped configuration (its envoy.yaml), in the order a platform team
- * would stack them: block first, route, enrich, mutate, redact, observe, time. Every callout cluster
- * (discovery, metadata, ingestion) and both regions point at the one upstream, which answers every request
- * with a JSON body that satisfies each plugin: so each request does the chain's real work, including
- * callout-enrichment's callout per request and api-observer's batch posts. The proxy suite
+ * The chain runs each plugin with its shipped configuration (plugin-workloads.ts: its envoy.yaml, except
+ * http-timing with its default, metrics only and no log line per request, as its wasmplugin.yaml ships
+ * it), in the order a platform team would stack them: block first, route, enrich, mutate, redact,
+ * observe, time. Every callout cluster (discovery, metadata, ingestion) and both regions point at the one
+ * upstream, which answers every request with a JSON body that satisfies each plugin: so each request does
+ * the chain's real work, including callout-enrichment's callout per request and api-observer's batch
+ * posts. The proxy suite
  * (proxy.bench.ts) has the no-op and single-plugin cases; this one adds the whole chain.
  */
 

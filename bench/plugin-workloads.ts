@@ -58,7 +58,15 @@ export const WORKLOADS: Record<string, Workload> = {
     plugin: "header-mutation",
     configuration: '{"header": "x-training", "value": "envoy-wasm"}',
   },
+  // The default, and what the Istio WasmPlugin ships (wasmplugin.yaml): metrics only. A JSON line per request
+  // repeats what Envoy's access log already has; the training envoy.yaml turns it on to show it, and what that
+  // costs is the next case.
   "http-timing": {
+    kind: "http",
+    plugin: "http-timing",
+    configuration: '{"direction": "listener"}',
+  },
+  "http-timing (log_requests: true)": {
     kind: "http",
     plugin: "http-timing",
     configuration: '{"direction": "listener", "log_requests": true}',
