@@ -118,6 +118,14 @@ export function validateEnvoyExtensionPolicy(
   nullFields(resource.spec, "spec", out, new Set(["spec.wasm[].config"]));
   out.push(...checkCelRules(resource, extensionPolicyCelRules));
   const eg = versions.envoyGateway ?? defaultTargetVersions.envoyGateway;
+  if ((resource.spec as { targetRef?: unknown } | undefined)?.targetRef !== undefined) {
+    // PolicyTargetReferences.targetRef: "Deprecated: use targetRefs/targetSelectors instead".
+    out.push({
+      path: "spec.targetRef",
+      message: "deprecated: use targetRefs or targetSelectors",
+      severity: "warning",
+    });
+  }
   // EnvoyExtensionPolicy (and its Wasm extensions) arrived in Envoy Gateway v1.1.
   if (!atLeast(eg, 1, 1)) {
     out.push({
