@@ -143,6 +143,13 @@ describe("version checks", () => {
       "(root)",
       /Gateway 1\.1/,
     );
+    const singular = clone(extensionPolicy) as Loose;
+    singular.spec.targetRef = singular.spec.targetRefs[0];
+    delete singular.spec.targetRefs;
+    assert.deepEqual(
+      validateEnvoyExtensionPolicy(singular).map((p) => [p.path, p.severity]),
+      [["spec.targetRef", "warning"]],
+    );
   });
 });
 
