@@ -13,6 +13,7 @@ import { freePort } from "@proxy-wasm-ts/test-support/server-process";
 import { request } from "undici";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
+import { WAT_ACCEPTING_START, WAT_PLUGIN_BASICS } from "./support/wat-plugin.ts";
 
 const wat = (text: string) =>
   [...Buffer.from(text, "latin1")].map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");
@@ -51,17 +52,9 @@ function calloutProbeWat(): string {
     .map(([at, s]) => `(data (i32.const ${at}) "${wat(s)}")`)
     .join("\n  ")}
   (data (i32.const 256) "${[...call].map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("")}")
-  (global $heap (mut i32) (i32.const 65536))
+  ${WAT_PLUGIN_BASICS}
+  ${WAT_ACCEPTING_START}
   (global $pending (mut i32) (i32.const 0))
-  (func (export "malloc") (param $size i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $heap))
-    (global.set $heap (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 7)) (i32.const -8)))
-    (local.get $p))
-  (func (export "proxy_abi_version_0_2_1"))
-  (func (export "proxy_on_context_create") (param i32 i32))
-  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_request_headers") (param $ctx i32) (param i32 i32) (result i32)
     (local $r i32)
     (if (i32.eqz (call $get_header (i32.const 0) (i32.const 112) (i32.const ${text[112].length}) (i32.const 1024) (i32.const 1028)))
@@ -85,9 +78,6 @@ function calloutProbeWat(): string {
           (then (drop (call $replace (i32.const 0) (i32.const 80) (i32.const ${text[80].length}) (i32.load (i32.const 1040)) (i32.load (i32.const 1044))))))))
     (drop (call $continue (i32.const 0))))
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const 0))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_delete") (param i32))
 )`;
 }
 

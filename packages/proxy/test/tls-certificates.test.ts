@@ -16,6 +16,7 @@ import { request } from "undici";
 import { parseBootstrapText } from "../src/config/load-config.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { makeCertificates, type TestCertificates } from "./support/tls.ts";
+import { WAT_ACCEPTING_START, WAT_PLUGIN_BASICS } from "./support/wat-plugin.ts";
 
 const HCM =
   "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
@@ -57,23 +58,12 @@ function attributesPluginWat(): string {
   (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
   ${data.join("\n  ")}
-  (global $heap (mut i32) (i32.const 65536))
-  (func (export "malloc") (param $size i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $heap))
-    (global.set $heap (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 7)) (i32.const -8)))
-    (local.get $p))
-  (func (export "proxy_abi_version_0_2_1"))
-  (func (export "proxy_on_context_create") (param i32 i32))
-  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+  ${WAT_PLUGIN_BASICS}
+  ${WAT_ACCEPTING_START}
   (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
     ${copies.join("\n    ")}
     (i32.const 0))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_delete") (param i32))
 )`;
 }
 

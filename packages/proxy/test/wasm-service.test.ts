@@ -12,18 +12,7 @@ import { ConfigError } from "../src/config/config-error.ts";
 import { parseBootstrapText } from "../src/config/load-config.ts";
 import { type RunningTestProxy, startTestProxy } from "./support/proxy.ts";
 import { startUpstream, type TestUpstream } from "./support/upstream.ts";
-
-const HEAP = `(global $heap (mut i32) (i32.const 65536))
-  (func (export "malloc") (param $size i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $heap))
-    (global.set $heap (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 7)) (i32.const -8)))
-    (local.get $p))
-  (func (export "proxy_abi_version_0_2_1"))
-  (func (export "proxy_on_context_create") (param i32 i32))
-  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
-  (func (export "proxy_on_log") (param i32))
-  (func (export "proxy_on_delete") (param i32))`;
+import { WAT_PLUGIN_BASICS } from "./support/wat-plugin.ts";
 
 /**
  * The service: at configure it puts `greeting` = "hello from the service" in shared data and registers the
@@ -41,7 +30,7 @@ const SERVICE = `(module
   (data (i32.const 64) "events")
   (data (i32.const 80) "configured 0")
   (global $configured (mut i32) (i32.const 0))
-  ${HEAP}
+  ${WAT_PLUGIN_BASICS}
   (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_configure") (param i32 i32) (result i32)
     (drop (call $set_shared (i32.const 16) (i32.const 8) (i32.const 32) (i32.const 22) (i32.const 0)))
@@ -72,7 +61,7 @@ const FILTER = `(module
   (data (i32.const 48) "shared")
   (data (i32.const 64) "events")
   (data (i32.const 80) "request seen")
-  ${HEAP}
+  ${WAT_PLUGIN_BASICS}
   (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
@@ -88,7 +77,7 @@ const FILTER = `(module
 /** A service whose plugin refuses its configuration (proxy_on_configure returns false). */
 const REFUSING_SERVICE = `(module
   (memory (export "memory") 1)
-  ${HEAP}
+  ${WAT_PLUGIN_BASICS}
   (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
   (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 0))
 )`;
