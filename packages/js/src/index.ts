@@ -43,3 +43,4 @@ export { definePlugin, type HandlerResult, type PluginDefinition } from "./plugi
 export { getProperty, getPropertyNumber, getPropertyText, setProperty } from "./properties.ts";
 export { type SharedValue, sharedData, sharedQueue } from "./shared-data.ts";
 export { decodeUtf8, encodeUtf8 } from "./text-encoding.ts";
+export { now } from "./time.ts";
