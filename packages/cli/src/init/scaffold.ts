@@ -1,6 +1,8 @@
 /**
  * `pwts init`: writes a plugin project from the package's `template/` folder. Template files end in
  * `.template` (so the repository's linters and type checker leave them alone) and may use `{{name}}`.
+ * An AssemblyScript project takes the folder's files outside `typescript/`; a TypeScript project
+ * (`--lang ts`) takes `typescript/` plus the files both share (envoy.yaml, .gitignore).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
@@ -12,6 +14,11 @@ import { UserError } from "../user-error.ts";
 const CLI_DIR = fileURLToPath(new URL("../../", import.meta.url));
 const TEMPLATE_DIR = join(CLI_DIR, "template");
 const SUFFIX = ".template";
+/** Template entries only an AssemblyScript project gets (a TypeScript one has its own in typescript/). */
+const ASSEMBLYSCRIPT_ONLY = new Set(["assembly", "test", "README.md.template", "typescript"]);
+
+/** The languages `pwts init --lang` offers. */
+export type PluginLanguage = "assemblyscript" | "typescript";
 // npm's rule for unscoped package names, which the project name becomes.
 const VALID_NAME = /^[a-z0-9][a-z0-9._-]{0,213}$/;
 
@@ -26,6 +33,10 @@ export interface ScaffoldOptions {
   hostSpec: string;
   /** npm spec of @proxy-wasm-ts/cli (gives the project `pwts build`, `pwts run`, `pwts push`). */
   cliSpec: string;
+  /** Default assemblyscript. */
+  language?: PluginLanguage;
+  /** npm spec of @proxy-wasm-ts/js (TypeScript projects; default as for the other packages). */
+  jsSpec?: string;
 }
 
 /** The packages a new project depends on, by the name `pwts init`'s options use. */
@@ -51,6 +62,16 @@ export function defaultPackageSpecs(projectDir: string): PackageSpecs {
   return { sdkSpec: spec("sdk"), hostSpec: spec("host"), cliSpec: spec("cli") };
 }
 
+/** What a new TypeScript project's @proxy-wasm-ts/js is when no spec is given (as defaultPackageSpecs). */
+export function defaultJsSpec(projectDir: string): string {
+  const packagesDir = dirname(CLI_DIR.replace(/[/\\]$/, ""));
+  if (!CLI_DIR.split(sep).includes("node_modules") && existsSync(join(packagesDir, "js", "package.json"))) {
+    const path = relative(projectDir, join(packagesDir, "js")).split(sep).join("/");
+    return `file:${path.startsWith(".") ? path : `./${path}`}`;
+  }
+  return `^${installedVersion("js")}`;
+}
+
 /** The version of `@proxy-wasm-ts/<name>` installed beside this CLI. */
 function installedVersion(name: string): string {
   if (name === "cli") return packageVersion(join(CLI_DIR, "package.json"));
@@ -63,9 +84,10 @@ function packageVersion(manifestPath: string): string {
   return (JSON.parse(readFileSync(manifestPath, "utf8")) as { version: string }).version;
 }
 
-async function templateFiles(dir: string): Promise<string[]> {
+async function templateFiles(dir: string, skip: ReadonlySet<string> = new Set()): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (skip.has(entry.name)) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await templateFiles(path)));
     else if (entry.name.endsWith(SUFFIX)) out.push(path);
@@ -73,7 +95,22 @@ async function templateFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+/** The template files of a project in `language`, each with the directory its path is relative to. */
+async function templateFor(language: PluginLanguage): Promise<Array<{ source: string; base: string }>> {
+  const shared = await templateFiles(TEMPLATE_DIR, ASSEMBLYSCRIPT_ONLY);
+  const own =
+    language === "typescript"
+      ? await templateFiles(join(TEMPLATE_DIR, "typescript"))
+      : (await templateFiles(TEMPLATE_DIR, new Set(["typescript"]))).filter((file) => !shared.includes(file));
+  const base = language === "typescript" ? join(TEMPLATE_DIR, "typescript") : TEMPLATE_DIR;
+  return [
+    ...shared.map((source) => ({ source, base: TEMPLATE_DIR })),
+    ...own.map((source) => ({ source, base })),
+  ];
+}
+
 function packageJson(options: ScaffoldOptions): string {
+  const typescript = options.language === "typescript";
   const manifest = {
     name: options.name,
     version: "0.1.0",
@@ -83,10 +120,13 @@ function packageJson(options: ScaffoldOptions): string {
       build: "pwts build",
       test: "pwts build && node --import tsx --test test/*.test.ts",
     },
+    ...(typescript
+      ? { dependencies: { "@proxy-wasm-ts/js": options.jsSpec ?? defaultJsSpec(options.dir) } }
+      : {}),
     devDependencies: {
       "@proxy-wasm-ts/cli": options.cliSpec,
       "@proxy-wasm-ts/host": options.hostSpec,
-      "@proxy-wasm-ts/sdk": options.sdkSpec,
+      ...(typescript ? {} : { "@proxy-wasm-ts/sdk": options.sdkSpec }),
       tsx: "^4.23.15",
     },
   };
@@ -105,8 +145,8 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<string[]
     throw new UserError(`${options.dir} already exists and is not an empty directory`);
   }
   const written: string[] = [];
-  for (const source of await templateFiles(TEMPLATE_DIR)) {
-    let target = relative(TEMPLATE_DIR, source).slice(0, -SUFFIX.length);
+  for (const { source, base } of await templateFor(options.language ?? "assemblyscript")) {
+    let target = relative(base, source).slice(0, -SUFFIX.length);
     // npm drops files named .gitignore from packages, so the template is stored without the dot.
     if (target === "gitignore") target = ".gitignore";
     const text = (await readFile(source, "utf8")).replaceAll("{{name}}", options.name);
