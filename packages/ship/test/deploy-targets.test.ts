@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import {
   deployManifests,
   validateEnvoyExtensionPolicy,
+  validateEnvoyPatchPolicy,
   validateTrafficExtension,
   validateWasmPlugin,
 } from "../src/index.ts";
@@ -115,6 +116,43 @@ describe("each kind: wrong type, missing required field, broken CEL rule", () =>
     const target = clone(extensionPolicy) as Loose;
     target.spec.targetRefs[0].kind = "Service";
     hasProblem(validateEnvoyExtensionPolicy(target), "spec", /targetRefs\[\*\]\.kind of Gateway/);
+  });
+});
+
+describe("EnvoyPatchPolicy (callout clusters on Envoy Gateway)", () => {
+  const patchPolicy = {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "EnvoyPatchPolicy",
+    metadata: { name: "demo-callouts" },
+    spec: {
+      targetRef: { group: "gateway.networking.k8s.io", kind: "Gateway", name: "eg" },
+      type: "JSONPatch",
+      jsonPatches: [
+        {
+          type: "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+          name: "metadata",
+          operation: {
+            op: "add",
+            path: "",
+            value: { name: "metadata", connect_timeout: "2s", type: "STRICT_DNS" },
+          },
+        },
+      ],
+    },
+  };
+
+  test("valid passes; a missing type and a bad added cluster are reported at their paths", async () => {
+    assert.deepEqual(await validateEnvoyPatchPolicy(patchPolicy), []);
+    const broken = clone(patchPolicy) as Loose;
+    delete broken.spec.type;
+    broken.spec.jsonPatches[0].operation.value.connect_timeout = "soon";
+    const problems = await validateEnvoyPatchPolicy(broken);
+    hasProblem(problems, "spec", /required property type/);
+    hasProblem(
+      problems,
+      "spec.jsonPatches[0].operation.value.connect_timeout",
+      /Duration.*\(Envoy Cluster\)/,
+    );
   });
 });
 
