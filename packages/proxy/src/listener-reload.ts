@@ -1,8 +1,8 @@
 /**
  * Which listeners a configuration reload touches. Listeners are compared by their configuration as written
  * (the document's `static_resources.listeners[i]`), the way Envoy compares a listener's new config hash with
- * the old one to decide it is unchanged (listener_manager_impl.cc addOrUpdateListenerInternal: "duplicate
- * listener ... Skipping update"). The code a Wasm filter names is not part of the text: a rebuilt `.wasm`
+ * the old one (listener_manager_impl.cc ListenerManagerImpl::addOrUpdateListenerInternal: when blockUpdate(hash)
+ * says the hash is the same, "duplicate/locked listener '{}'. no add/update"). The code a Wasm filter names is not part of the text: a rebuilt `.wasm`
  * reaches its filters through their plugin slots instead.
  */
 import { isDeepStrictEqual } from "node:util";
