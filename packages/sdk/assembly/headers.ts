@@ -10,7 +10,7 @@ import {
   proxy_set_header_map_pairs,
 } from "./abi/imports";
 import { MapType, Status } from "./abi/types";
-import { toBytes, toText } from "./bytes";
+import { textAt, toBytes, toText } from "./bytes";
 import { RETURN_DATA, RETURN_SIZE, clearReturnSlots, setLastStatus, takeReturnedBytes } from "./memory";
 import { utf8Pointer, utf8Size } from "./scratch";
 
@@ -199,6 +199,42 @@ export class HeaderMap {
       return new HeaderList();
     }
     return list;
+  }
+
+  /**
+   * Every entry as text, `[name0, value0, name1, value1, ...]` in map order, decoded straight from the
+   * host's serialization: no byte copy and no `HeaderPair` per entry, as `getAll()` makes. For plugins
+   * that read a whole map as strings (loggers, observers). Empty when the map is unavailable or malformed
+   * (`lastStatus()` tells which).
+   */
+  getAllText(): Array<string> {
+    clearReturnSlots();
+    const s = setLastStatus(proxy_get_header_map_pairs(this.mapType, RETURN_DATA, RETURN_SIZE));
+    const bytes = takeReturnedBytes();
+    const out = new Array<string>();
+    if (s != Status.Ok || bytes === null) return out;
+    const size = <u64>bytes.byteLength;
+    if (size <= 1) return out; // empty map: size 0 or a single 0x00 byte
+    const base = changetype<usize>(bytes);
+    const count = size < 4 ? 0 : <u64>load<u32>(base);
+    if (size < 4 || 4 + count * 8 > size) {
+      setLastStatus(Status.ParseFailure);
+      return out;
+    }
+    let data = 4 + count * 8;
+    for (let i: u64 = 0; i < count; i++) {
+      const nameSize = <u64>load<u32>(base + <usize>(4 + i * 8));
+      const valueSize = <u64>load<u32>(base + <usize>(8 + i * 8));
+      if (data + nameSize + valueSize + 2 > size) {
+        setLastStatus(Status.ParseFailure);
+        return new Array<string>();
+      }
+      out.push(textAt(base + <usize>data, <usize>nameSize));
+      data += nameSize + 1;
+      out.push(textAt(base + <usize>data, <usize>valueSize));
+      data += valueSize + 1;
+    }
+    return out;
   }
 
   /** Replaces the whole map with `list`. */

@@ -30,6 +30,8 @@ test("request headers: read, missing is null, empty is present, replace/remove/a
   assert.equal(http.requestHeader("x-bytes"), "café");
   assert.equal(http.requestHeader("x-header-count"), "8", "getAll saw the map after the edits above");
   assert.equal(http.requestHeader("x-first-name"), ":method", "pairs keep their order");
+  assert.equal(http.requestHeader("x-all-text-matches"), "yes", "getAllText gives getAll's entries as text");
+  assert.equal(http.requestHeader("x-all-text-last"), "café", "getAllText decodes UTF-8 values");
   assert.equal(http.requestHeader("x-callback-count"), "6");
   assert.equal(
     http.requestHeader("x-map-size-matches"),

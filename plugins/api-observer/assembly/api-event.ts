@@ -3,7 +3,7 @@
 // source/destination/protocol plus method, path, status, latency_ms and timestamp_ms. The service
 // refuses a whole batch for one invalid event, so every limit it checks is respected here.
 
-import { HeaderList, asciiLowerCase, isValidUtf8, JsonWriter } from "@proxy-wasm-ts/sdk/assembly";
+import { asciiLowerCase, isValidUtf8, JsonWriter } from "@proxy-wasm-ts/sdk/assembly";
 import { encodeBase64 } from "./body-encoding";
 import { SecretFields, isSecretHeader, redactFields, redactPath, REDACTED } from "./redaction";
 import { HostPort } from "./workload-address";
@@ -26,18 +26,25 @@ function clip(text: string, limit: i32): string {
 export class CapturedHeaders {
   names: Array<string> = new Array<string>();
   values: Array<string> = new Array<string>();
+  /** The first `:path` as it came, before its query secrets were redacted; null when there was none. */
+  rawPath: string | null = null;
 
-  /** Captures `list` without Envoy's internal `x-envoy-*` headers. */
-  static from(list: HeaderList, secretHeaders: Array<string>, fields: SecretFields): CapturedHeaders {
+  /**
+   * Captures `entries` (`HeaderMap.getAllText()`: name, value, name, value, ...) without Envoy's internal
+   * `x-envoy-*` headers.
+   */
+  static from(entries: Array<string>, secretHeaders: Array<string>, fields: SecretFields): CapturedHeaders {
     const captured = new CapturedHeaders();
-    for (let i = 0; i < list.pairs.length; i++) {
-      const pair = list.pairs[i];
+    for (let i = 0; i + 1 < entries.length; i += 2) {
       // Header names are HTTP tokens (ASCII); Envoy hands them over lower-case already, so this rarely copies.
-      const name = asciiLowerCase(pair.nameText);
+      const name = asciiLowerCase(unchecked(entries[i]));
       if (name.startsWith("x-envoy") || name.length == 0 || name.length > MAX_HEADER_NAME_CHARS) continue;
-      let value = pair.valueText;
+      let value = unchecked(entries[i + 1]);
       if (isSecretHeader(name, secretHeaders)) value = REDACTED;
-      else if (name == ":path") value = redactPath(value, fields);
+      else if (name == ":path") {
+        if (captured.rawPath === null) captured.rawPath = value;
+        value = redactPath(value, fields);
+      }
       captured.add(name, value);
     }
     return captured;

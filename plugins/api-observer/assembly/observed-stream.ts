@@ -56,11 +56,11 @@ export class ObservedStream extends HttpContext {
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): Action {
     const config = this.observer.config;
-    const headers = CapturedHeaders.from(requestHeaders.getAll(), config.redactHeaders, this.observer.secretFields);
+    const headers = CapturedHeaders.from(requestHeaders.getAllText(), config.redactHeaders, this.observer.secretFields);
     this.event.requestHeaders = headers;
     this.event.method = textOrEmpty(headers.get(":method"));
     // The raw :path; query secrets are redacted when the event is written.
-    this.event.path = textOrEmpty(requestHeaders.get(":path"));
+    this.event.path = textOrEmpty(headers.rawPath);
     // The one check plain HTTP pays: the captured content-type.
     const contentType = headers.get("content-type");
     this.grpc = contentType !== null && contentType.startsWith("application/grpc");
@@ -78,7 +78,7 @@ export class ObservedStream extends HttpContext {
   onResponseHeaders(headerCount: u32, endOfStream: bool): Action {
     const config = this.observer.config;
     this.event.responseHeaders = CapturedHeaders.from(
-      responseHeaders.getAll(),
+      responseHeaders.getAllText(),
       config.redactHeaders,
       this.observer.secretFields,
     );
@@ -95,7 +95,7 @@ export class ObservedStream extends HttpContext {
   onResponseTrailers(trailerCount: u32): Action {
     if (!this.grpc) return Action.Continue;
     const config = this.observer.config;
-    const trailers = CapturedHeaders.from(responseTrailers.getAll(), config.redactHeaders, this.observer.secretFields);
+    const trailers = CapturedHeaders.from(responseTrailers.getAllText(), config.redactHeaders, this.observer.secretFields);
     this.event.responseHeaders.merge(trailers);
     return Action.Continue;
   }
