@@ -2,7 +2,7 @@
  * Bundles a TypeScript plugin with its npm dependencies into one script (esbuild), with a source map
  * so errors can name the .ts sources. Build errors name the file, line and column.
  */
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { build, type Message } from "esbuild";
 import { UserError } from "../../user-error.ts";
 
@@ -18,7 +18,8 @@ const TARGET = "es2023";
 function formatMessage(pluginDir: string, message: Message): string {
   const where = message.location;
   if (!where) return `error: ${message.text}`;
-  const file = relative(pluginDir, where.file) || where.file;
+  // esbuild reports paths relative to its working directory (the plugin's).
+  const file = relative(pluginDir, resolve(pluginDir, where.file)) || where.file;
   return `${file}:${where.line}:${where.column + 1}: error: ${message.text}\n    ${where.lineText}`;
 }
 
