@@ -19,12 +19,12 @@ const wat = (text: string) =>
   [...Buffer.from(text, "latin1")].map((b) => `\\${b.toString(16).padStart(2, "0")}`).join("");
 
 /**
- * Calls the cluster named by the request's `x-cluster` header (GET /callout, 20 s timeout) and pauses; a
+ * Calls the cluster named by the request's `x-cluster` header (GET /callout, `timeoutMs`) and pauses; a
  * refused dispatch puts its status (two digits) in `x-dispatch-status` and goes on. The answer's `:status`
  * and body go into `x-call-status` / `x-call-body` (absent for a failed call: no headers), then the request
  * resumes. A request with `x-trap` traps, which fails the VM.
  */
-function calloutProbeWat(): string {
+function calloutProbeWat(timeoutMs = 20_000): string {
   const call = Buffer.from(
     serializePairs([
       [":method", "GET"],
@@ -63,7 +63,7 @@ function calloutProbeWat(): string {
     (global.set $pending (local.get $ctx))
     (local.set $r (call $http_call (i32.load (i32.const 1024)) (i32.load (i32.const 1028))
       (i32.const 256) (i32.const ${call.length}) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
-      (i32.const 20000) (i32.const 1048)))
+      (i32.const ${timeoutMs}) (i32.const 1048)))
     (if (i32.eqz (local.get $r)) (then (return (i32.const 1))))
     (i32.store8 (i32.const 200) (i32.add (i32.const 48) (i32.div_u (local.get $r) (i32.const 10))))
     (i32.store8 (i32.const 201) (i32.add (i32.const 48) (i32.rem_u (local.get $r) (i32.const 10))))
@@ -81,7 +81,7 @@ function calloutProbeWat(): string {
 )`;
 }
 
-const plugins = writePlugins({ probe: calloutProbeWat() });
+const plugins = writePlugins({ probe: calloutProbeWat(), quick: calloutProbeWat(200) });
 
 /** A callout upstream that never answers: `arrived` when a request comes, `closed` when its exchange ends. */
 function silentUpstream(): { server: Server; arrived: Promise<void>; closed: Promise<void> } {
@@ -171,6 +171,36 @@ describe("HTTP callouts answered as Envoy's async client answers them", { timeou
       "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused",
     );
     assert.equal(await counter("cluster.dead.upstream_cx_connect_fail"), 1);
+  });
+
+  test("a call that times out gets the router's 504 and stops its upstream request", async () => {
+    // router.cc onResponseTimeout resets the upstream request and answers 504 "upstream request timeout".
+    const quiet = silentUpstream();
+    await new Promise<void>((r) => quiet.server.listen(0, "127.0.0.1", r));
+    const quick = await startTestProxy(
+      httpBootstrap({
+        filters: wasmHttpFilter(plugins.path.quick, { name: "quick" }),
+        routes: `
+              - match: { prefix: "/" }
+                route: { cluster: app }`,
+        clusters:
+          staticCluster("app", app.port) +
+          staticCluster("quiet", (quiet.server.address() as { port: number }).port),
+        admin: false,
+      }),
+    );
+    try {
+      const res = await request(`${quick.url()}/x`, { headers: { "x-cluster": "quiet" } });
+      const headers = ((await res.body.json()) as { headers: Record<string, unknown> }).headers;
+      assert.equal(headers["x-call-status"], "504");
+      assert.equal(headers["x-call-body"], "upstream request timeout");
+      await quiet.arrived;
+      await quiet.closed;
+    } finally {
+      await quick.close();
+      quiet.server.closeAllConnections();
+      await new Promise((r) => quiet.server.close(r));
+    }
   });
 
   test("a call cancelled by its VM's failure stops its upstream request", async () => {

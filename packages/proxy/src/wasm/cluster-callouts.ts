@@ -14,7 +14,8 @@
  * - a reset after the response headers: the router resets the async stream, the caller's onFailure
  *   (Context::onHttpCallFailure: no headers, BROKEN_CONNECTION).
  * A call cancelled by the end of its plugin's root context or VM stops its upstream exchange (Envoy's
- * Context::~Context cancels the async request).
+ * Context::~Context cancels the async request), and so does its timeout (router.cc onResponseTimeout resets
+ * the upstream request; the host answers the plugin with the router's 504).
  */
 import type { GrpcCallout, HttpCallout, Upstream } from "@proxy-wasm-ts/host";
 import type { ClusterManager } from "../cluster/cluster-manager.ts";
@@ -39,12 +40,28 @@ class HttpCalloutExchange implements UpstreamResponseHandler {
   private trailers: HeaderList = [];
   private readonly chunks: Buffer[] = [];
   private readonly startMs = performance.now();
+  private timer: NodeJS.Timeout | undefined;
   exchange: UpstreamExchange | undefined;
 
   constructor(
     private readonly cluster: UpstreamCluster,
     private readonly callout: HttpCallout,
   ) {}
+
+  /** Starts the exchange; it is aborted when the call is cancelled or its timeout passes. */
+  start(exchange: UpstreamExchange): void {
+    this.exchange = exchange;
+    this.callout.onCancel = () => this.abort();
+    if (this.callout.timeoutMs > 0) {
+      this.timer = setTimeout(() => this.abort(), this.callout.timeoutMs);
+      this.timer.unref();
+    }
+  }
+
+  private abort(): void {
+    clearTimeout(this.timer);
+    this.exchange?.abort();
+  }
 
   /** True when the call already ended (timed out on the host's side): the exchange is stopped. */
   private gone(): boolean {
@@ -69,6 +86,7 @@ class HttpCalloutExchange implements UpstreamResponseHandler {
   }
 
   onUpstreamEnd(): void {
+    clearTimeout(this.timer);
     this.callout.respond({
       headers: [[":status", String(this.status)], ...this.headers],
       body: new Uint8Array(Buffer.concat(this.chunks)),
@@ -77,6 +95,7 @@ class HttpCalloutExchange implements UpstreamResponseHandler {
   }
 
   onUpstreamReset(reset: UpstreamResetError, afterHeaders: boolean): void {
+    clearTimeout(this.timer);
     this.cluster.countReset(reset);
     if (afterHeaders) {
       this.callout.fail(reset.message);
@@ -149,8 +168,7 @@ export class ClusterCallouts implements Upstream {
       },
       handler,
     );
-    handler.exchange = exchange;
-    callout.onCancel = () => exchange.abort();
+    handler.start(exchange);
   }
 
   grpcCall(callout: GrpcCallout): void {
