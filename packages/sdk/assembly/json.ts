@@ -152,8 +152,11 @@ class Parser {
   }
 
   literal(word: string): bool {
-    if (this.text.substr(this.pos, word.length) != word) return false;
-    this.pos += word.length;
+    // Compared in place: a substring per true / false / null was an allocation each.
+    const n = word.length;
+    if (this.pos + n > this.text.length) return false;
+    for (let i = 0; i < n; i++) if (this.text.charCodeAt(this.pos + i) != word.charCodeAt(i)) return false;
+    this.pos += n;
     return true;
   }
 
@@ -161,9 +164,11 @@ class Parser {
     if (depth > MAX_DEPTH) return this.fail();
     this.skipSpace();
     const c = this.code();
-    const v = new JsonValue();
+    // Objects, arrays and numbers make their own value: allocate this one only for the others.
     if (c == 0x7b) return this.object(depth);
     if (c == 0x5b) return this.array(depth);
+    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    const v = new JsonValue();
     if (c == 0x22) {
       const s = this.string();
       if (s === null) return this.fail();
@@ -181,7 +186,6 @@ class Parser {
       return v;
     }
     if (c == 0x6e && this.literal("null")) return v;
-    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
     return this.fail();
   }
 
