@@ -1,5 +1,5 @@
 // Globals a plugin running on @proxy-wasm-ts/js has besides ECMAScript's own (QuickJS-NG implements
-// ES2023): `console` (writes to proxy_log) and UTF-8 TextEncoder / TextDecoder. Add
+// ES2023): `console` (writes to proxy_log), UTF-8 TextEncoder / TextDecoder and crypto.getRandomValues. Add
 // "types": ["@proxy-wasm-ts/js/globals"] to a plugin's tsconfig.json (no "dom", no "node").
 
 interface PluginConsole {
@@ -26,3 +26,8 @@ declare class TextDecoder {
   readonly ignoreBOM: boolean;
   decode(input?: ArrayBuffer | ArrayBufferView): string;
 }
+
+/** Web Crypto's getRandomValues, from the host's random source (no `subtle`). */
+declare var crypto: {
+  getRandomValues<T extends ArrayBufferView | null>(array: T): T;
+};

@@ -39,6 +39,9 @@ import { Callback, HostOp, TRAP } from "../src/abi-codes";
 @external("qjs", "wasm_malloc") declare function wasm_malloc(size: u32): u32;
 @external("qjs", "wasm_free") declare function wasm_free(ptr: u32): void;
 
+// Randomness from the host (cpp-host implements random_get; QuickJS imports it too).
+@external("wasi_snapshot_preview1", "random_get") declare function random_get(ptr: u32, len: u32): u16;
+
 // The Proxy-Wasm ABI v0.2.1 hostcalls (imported from env, as Envoy provides them).
 @external("env", "proxy_log") declare function proxy_log(level: i32, ptr: u32, len: u32): i32;
 @external("env", "proxy_get_log_level") declare function proxy_get_log_level(out: u32): i32;
@@ -468,6 +471,17 @@ export function host_call(_name: u32, _nameLen: u32, _self: u32, argc: i32, args
     const reason = rejection;
     rejection = 0;
     return reason != 0 ? reason : qjs_get_undefined();
+  }
+  if (op == HostOp.RandomBytes) {
+    if (argc < 2) return qjs_new_number(-2);
+    const size = <u32>qjs_get_float64(load<u32>(args + 4));
+    // cpp-host serves at most 64 KiB per random_get call (limits.h).
+    if (size > 65536) return qjs_new_number(-2);
+    const buffer = wasm_malloc(size);
+    const failed = random_get(buffer, size) != 0;
+    const bytes = failed ? qjs_new_number(-10) : qjs_new_array_buffer(buffer, size);
+    wasm_free(buffer);
+    return bytes;
   }
   if (op == HostOp.Utf8Encode || op == HostOp.Utf8Decode) {
     if (argc < 2) return qjs_new_number(-2);

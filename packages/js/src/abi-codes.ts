@@ -53,6 +53,8 @@ export enum HostOp {
   Utf8Decode = 42,
   /** The reason of the last unhandled promise rejection the engine reported (then forgotten). */
   TakeRejection = 43,
+  /** `n` random bytes from WASI random_get (an ArrayBuffer). */
+  RandomBytes = 44,
 }
 
 /** Callbacks the glue forwards to the guest's dispatcher (`dispatch(callback, a, b, c, d, e)`). */

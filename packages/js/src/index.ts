@@ -14,10 +14,12 @@
  * ```
  */
 import { installConsole } from "./log.ts";
+import { installRandom } from "./random.ts";
 import { installTextEncoding } from "./text-encoding.ts";
 
 installTextEncoding();
 installConsole();
+installRandom();
 
 export { HostCallError, LogLevel, Status } from "./abi.ts";
 export { BodyChunk } from "./body.ts";
@@ -41,6 +43,7 @@ export { log } from "./log.ts";
 export { counter, gauge, histogram, Metric } from "./metrics.ts";
 export { definePlugin, type HandlerResult, type PluginDefinition } from "./plugin.ts";
 export { getProperty, getPropertyNumber, getPropertyText, setProperty } from "./properties.ts";
+export { randomBytes } from "./random.ts";
 export { type SharedValue, sharedData, sharedQueue } from "./shared-data.ts";
 export { decodeUtf8, encodeUtf8 } from "./text-encoding.ts";
 export { now } from "./time.ts";

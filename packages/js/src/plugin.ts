@@ -24,6 +24,7 @@ import { describeError } from "./error-report.ts";
 import type { HeaderMap } from "./headers.ts";
 import { LocalReply } from "./local-reply.ts";
 import { logAt } from "./log.ts";
+import { reseedRandom } from "./random.ts";
 import { decodeUtf8 } from "./text-encoding.ts";
 
 /** What a stream handler may return: nothing (continue), a local reply, "pause", or a promise of those. */
@@ -263,6 +264,7 @@ function dispatchContext(callback: Callback, id: number, a: number, b: number, c
       else records.set(id, { stream: undefined, root: a, awaiting: undefined, failed: false });
       return 0;
     case Callback.VmStart: {
+      reseedRandom();
       if (!d.start) return 1;
       return d.start(configurationText(BufferType.VmConfiguration, a), pluginOf(id)) === false ? 0 : 1;
     }

@@ -27,6 +27,7 @@ const FEATURES = [
   "Array and Object helpers",
   "Symbol.iterator on a class",
   "errors and instanceof",
+  "Math.random and crypto.getRandomValues",
   "Date and Math",
 ];
 
@@ -56,6 +57,20 @@ describe("TypeScript language features inside a plugin", { timeout: 120_000 }, (
   test("the plugin checks no feature this list misses", () => {
     assert.deepEqual(Object.keys(verdicts).sort(), [...FEATURES].sort());
   });
+});
+
+test("every VM started from the snapshot draws its own random numbers", { timeout: 120_000 }, async () => {
+  const wasm = await buildFixture("language-features");
+  const draws: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const t = await startPlugin(wasm, { name: `random-${i}` });
+    const http = t.http();
+    http.requestHeaders([[":path", "/random"]], true);
+    draws.push(new TextDecoder().decode(http.events.localReplies[0]!.body));
+  }
+  const [first, second] = draws.map((text) => JSON.parse(text) as { random: number[]; bytes: number[] });
+  assert.notDeepEqual(first!.random, second!.random);
+  assert.notDeepEqual(first!.bytes, second!.bytes);
 });
 
 test("the fixture plugins pass tsc --strict with the guest globals only (no dom, no node)", {
