@@ -27,6 +27,7 @@ const FEATURES = [
   "Array and Object helpers",
   "Symbol.iterator on a class",
   "errors and instanceof",
+  "URL and URLSearchParams",
   "Math.random and crypto.getRandomValues",
   "Date and Math",
 ];

@@ -2,6 +2,7 @@
  * `pwts build` for a TypeScript plugin: bundle (esbuild) → engine (QuickJS + glue, linked once and
  * cached) → pre-initialize with the bundle evaluated (snapshot). The result is one Proxy-Wasm module.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { BUNDLE_NAME, mapStackTrace, SOURCE_MAP_GLOBAL } from "@proxy-wasm-ts/js/stack-trace";
@@ -33,10 +34,17 @@ function jsPackageDir(pluginDir: string): string {
   throw new UserError(`${pluginDir}: cannot find @proxy-wasm-ts/js; run: npm install @proxy-wasm-ts/js`);
 }
 
+/** The guest package's URL/URLSearchParams globals: its source in a checkout, else its built file. */
+function urlGlobals(packageDir: string): string {
+  const source = join(packageDir, "src", "url-global.ts");
+  return existsSync(source) ? source : join(packageDir, "dist", "url-global.js");
+}
+
 /** Builds the TypeScript plugin in `pluginDir`. */
 export async function buildTsPlugin(pluginDir: string): Promise<TsBuildResult> {
-  const bundle = await bundlePlugin(pluginDir, TS_PLUGIN_ENTRY, BUNDLE_NAME);
-  const engine = await linkEngine({ packageDir: jsPackageDir(pluginDir) });
+  const packageDir = jsPackageDir(pluginDir);
+  const bundle = await bundlePlugin(pluginDir, TS_PLUGIN_ENTRY, BUNDLE_NAME, [urlGlobals(packageDir)]);
+  const engine = await linkEngine({ packageDir });
   try {
     // The guest maps runtime stack traces itself: it gets the map's sources and mappings (not the sources'
     // text), appended after the last mapped line so no position moves.

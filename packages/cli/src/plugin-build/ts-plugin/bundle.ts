@@ -23,8 +23,16 @@ function formatMessage(pluginDir: string, message: Message): string {
   return `${file}:${where.line}:${where.column + 1}: error: ${message.text}\n    ${where.lineText}`;
 }
 
-/** Bundles `entry` (relative to `pluginDir`); throws UserError with esbuild's located diagnostics. */
-export async function bundlePlugin(pluginDir: string, entry: string, filename: string): Promise<Bundle> {
+/**
+ * Bundles `entry` (relative to `pluginDir`); throws UserError with esbuild's located diagnostics. `inject`
+ * files provide globals the engine lacks, bundled only where the plugin uses them.
+ */
+export async function bundlePlugin(
+  pluginDir: string,
+  entry: string,
+  filename: string,
+  inject: string[] = [],
+): Promise<Bundle> {
   try {
     const result = await build({
       absWorkingDir: pluginDir,
@@ -41,6 +49,7 @@ export async function bundlePlugin(pluginDir: string, entry: string, filename: s
       sourcesContent: false,
       sourceRoot: "",
       legalComments: "none",
+      inject,
       logLevel: "silent",
     });
     const code = result.outputFiles.find((file) => file.path.endsWith(".js"));

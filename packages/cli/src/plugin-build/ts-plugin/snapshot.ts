@@ -35,7 +35,14 @@ interface EngineExports {
   memory: WebAssembly.Memory;
   _initialize(): void;
   qjs_init(): number;
-  qjs_compile(code: number, len: number, filename: number, evalFlags: number, writeFlags: number, lenOut: number): number;
+  qjs_compile(
+    code: number,
+    len: number,
+    filename: number,
+    evalFlags: number,
+    writeFlags: number,
+    lenOut: number,
+  ): number;
   qjs_eval_bytecode(ptr: number, len: number): number;
   qjs_get_global(): number;
   qjs_get_prop_string(obj: number, name: number): number;
@@ -172,7 +179,11 @@ async function startEngine(module: WebAssembly.Module, logs: string[]): Promise<
  * Compiles the bundle to QuickJS bytecode without its source text (line and column information stay, for
  * stack traces). It runs in an engine of its own, so the parser's garbage never reaches the snapshot.
  */
-async function compileBytecode(module: WebAssembly.Module, code: string, filename: string): Promise<Uint8Array> {
+async function compileBytecode(
+  module: WebAssembly.Module,
+  code: string,
+  filename: string,
+): Promise<Uint8Array> {
   const engine = await startEngine(module, []);
   const source = cString(engine, code);
   const file = cString(engine, filename);
