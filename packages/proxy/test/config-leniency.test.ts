@@ -142,6 +142,26 @@ test("YAML 1.1 booleans read as Envoy's yaml-cpp reads them; quoted, they stay s
     /use_remote_address: expected true or false, got string "yes"$/,
     "a quoted yes is a string, which a bool field refuses",
   );
+  // Map keys stay text (parseYamlNode reads them as strings): a Struct configuration keeps `on` and `n` as keys.
+  const withStruct = parseBootstrapText(
+    withFields("", "").replace(
+      "http_filters: [{ name: envoy.filters.http.router }]",
+      `http_filters:
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                configuration: { "@type": type.googleapis.com/google.protobuf.Struct, value: { on: yes, n: "y" } }
+                vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: /tmp/p.wasm } } }
+          - name: envoy.filters.http.router`,
+    ),
+    "b.yaml",
+    process.cwd(),
+  );
+  assert.equal(
+    new TextDecoder().decode(withStruct.listeners[0]!.http!.wasmFilters[0]!.pluginConfiguration),
+    '{"on":true,"n":"y"}',
+  );
   // A boolean where a string is expected is refused, as Envoy's protobuf JSON parsing refuses it.
   assert.throws(
     () => parseBootstrapText(withFields("server_name: off", ""), "b.yaml", process.cwd()),
