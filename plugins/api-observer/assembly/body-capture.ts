@@ -3,8 +3,11 @@
 
 import { Buffer } from "@proxy-wasm-ts/sdk/assembly";
 
+/** Where every capture starts: shared, never written (the first chunk allocates the capture's own). */
+const NOTHING = new Uint8Array(0);
+
 export class BodyCapture {
-  private data: Uint8Array = new Uint8Array(0);
+  private data: Uint8Array = NOTHING;
   private used: i32 = 0;
   /** Bytes seen in total, captured or not. */
   seen: i64 = 0;
@@ -30,7 +33,7 @@ export class BodyCapture {
   private append(chunk: Uint8Array): void {
     const size = min(chunk.length, this.cap - this.used);
     if (this.used + size > this.data.length) {
-      let capacity = max(this.data.length * 2, 1024);
+      let capacity = max(this.data.length * 2, 256);
       while (capacity < this.used + size) capacity *= 2;
       const grown = new Uint8Array(min(capacity, this.cap));
       grown.set(this.data.subarray(0, this.used));
@@ -47,7 +50,9 @@ export class BodyCapture {
   bytes(): Uint8Array {
     let end = this.used;
     if (this.truncated) end = completeUtf8Prefix(this.data, end);
-    return this.data.slice(0, end);
+    // A view, not a copy: the event that takes it lives no longer than this capture, and nothing writes to
+    // the capture once the stream is logged.
+    return this.data.subarray(0, end);
   }
 }
 

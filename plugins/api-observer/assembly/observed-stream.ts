@@ -22,7 +22,7 @@ import {
   sourceAddress,
   upstreamAddress,
 } from "@proxy-wasm-ts/sdk/assembly";
-import { ApiEvent, CapturedHeaders, Workload } from "./api-event";
+import { ApiEvent, CapturedHeaders, NO_HEADERS, Workload } from "./api-event";
 import { BodyCapture } from "./body-capture";
 import { NodeWorkload } from "./observer-config";
 import { ObserverRoot } from "./observer-root";
@@ -96,6 +96,7 @@ export class ObservedStream extends HttpContext {
     if (!this.grpc) return Action.Continue;
     const config = this.observer.config;
     const trailers = CapturedHeaders.from(responseTrailers.getAllText(), config.redactHeaders, this.observer.secretFields);
+    if (this.event.responseHeaders === NO_HEADERS) this.event.responseHeaders = new CapturedHeaders();
     this.event.responseHeaders.merge(trailers);
     return Action.Continue;
   }
