@@ -116,6 +116,8 @@ let extra: u64 = 0;
 let rejection: u32 = 0;
 /** Depth of dispatcher calls: jobs run only when the outermost returns. */
 let depth: i32 = 0;
+/** A rejection was reported since the guest last heard that jobs drained. */
+let rejectionReported: bool = false;
 
 /** Build time: keeps the guest's dispatcher and allocates the scratch memory (both end up in the snapshot). */
 export function pwts_set_dispatcher(fn: u32): void {
@@ -134,11 +136,15 @@ export function proxy_on_memory_allocate(size: u32): u32 {
 
 // ---- guest dispatch -------------------------------------------------------------------------------
 
-function runJobs(): void {
+/** Runs the engine's pending jobs; returns how many ran. */
+function runJobs(): i32 {
+  let ran = 0;
   while (qjs_is_job_pending() != 0) {
     // A failing job is a rejected promise; the rejection tracker has reported it.
     qjs_execute_pending_job();
+    ran++;
   }
+  return ran;
 }
 
 /** Calls the dispatcher with numeric arguments; traps when it asks to (an exception it logged). */
@@ -160,8 +166,10 @@ function dispatch(callback: i32, a: u32, b: u32, c: u32, d: u32, e: u32): i32 {
   const failed = qjs_is_exception(result) != 0;
   if (!failed) value = <i32>(<i64>qjs_get_float64(result));
   qjs_free_value(result);
-  if (depth == 1 && !failed && value != TRAP) {
-    runJobs();
+  // The guest needs to hear that jobs ran (or a rejection was reported) only when one did: a plain
+  // synchronous callback costs one call into the engine, not two.
+  if (depth == 1 && !failed && value != TRAP && (runJobs() > 0 || rejectionReported)) {
+    rejectionReported = false;
     // Let the guest act on what the jobs settled (resume streams, fail rejected ones).
     depth++;
     const u = qjs_get_undefined();
@@ -272,6 +280,7 @@ export function host_promise_rejection(promise: u32, reason: u32, handled: i32):
   // Kept for the guest (HostOp.TakeRejection): it matches a later "handled" report to the earlier one.
   if (rejection != 0) qjs_free_value(rejection);
   rejection = reason;
+  rejectionReported = true;
   qjs_free_value(promise);
   if (dispatcher != 0) dispatch(Callback.PromiseRejection, <u32>handled, 0, 0, 0, 0);
 }

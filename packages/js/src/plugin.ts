@@ -248,6 +248,9 @@ function dispatch(callback: Callback, id: number, a: number, b: number, c: numbe
   if (callback === Callback.PromiseRejection) return onPromiseRejection(id);
   enteredContext(id);
   lastContext = id;
+  // The glue reports drained jobs only when some ran: forget the previous callback's state here.
+  running = undefined;
+  override = undefined;
   try {
     return dispatchContext(callback, id, a, b, c);
   } catch (error) {
