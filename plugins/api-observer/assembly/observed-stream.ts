@@ -26,7 +26,6 @@ import { ApiEvent, CapturedHeaders, NO_HEADERS, Workload } from "./api-event";
 import { BodyCapture } from "./body-capture";
 import { NodeWorkload } from "./observer-config";
 import { ObserverRoot } from "./observer-root";
-import { splitAddress } from "./workload-address";
 
 /** `xds.listener_direction` value of inbound listeners (envoy.config.core.v3.TrafficDirection). */
 const INBOUND: i64 = 1;
@@ -150,9 +149,10 @@ export class ObservedStream extends HttpContext {
   }
 
   private setWorkloads(event: ApiEvent): void {
-    const source = splitAddress(sourceAddress());
+    const observer = this.observer;
+    const source = observer.sources.split(sourceAddress());
     const upstream = upstreamAddress();
-    const destination = splitAddress(upstream !== null ? upstream : destinationAddress());
+    const destination = observer.destinations.split(upstream !== null ? upstream : destinationAddress());
     const node = this.observer.node;
     const name = node.name;
     const namespace = node.namespace;

@@ -20,6 +20,7 @@ import {
 import { ObservedStream } from "./observed-stream";
 import { ObserverConfig, parseObserverConfig } from "./observer-config";
 import { SecretFields, secretFieldNames } from "./redaction";
+import { AddressSplitter } from "./workload-address";
 
 const MAX_IN_FLIGHT: i32 = 2;
 /** A batch stays well under the ingestion service's default 16 MiB body limit. */
@@ -58,6 +59,9 @@ export class ObserverRoot extends RootContext {
   private collectorFailing: bool = false;
   private dropping: bool = false;
   private nodeIdentity: NodeIdentity | null = null;
+  /** Source and destination addresses of recent calls, split (most repeat from one call to the next). */
+  readonly sources: AddressSplitter = new AddressSplitter();
+  readonly destinations: AddressSplitter = new AddressSplitter();
 
   readonly sent: Counter = new Counter("api_observer_events_sent_total");
   readonly dropped: Counter = new Counter("api_observer_events_dropped_total");

@@ -23,3 +23,22 @@ export function splitAddress(address: string | null): HostPort {
   if (zone >= 0) ip = ip.substring(0, zone);
   return new HostPort(ip, parsed.port >= 0 ? parsed.port : 0);
 }
+
+/**
+ * `splitAddress` with a memory of the last address it split: the requests of one connection, and every
+ * request to one upstream host, repeat the same address, and a `HostPort` never changes once made.
+ */
+export class AddressSplitter {
+  private lastAddress: string | null = null;
+  private lastResult: HostPort = new HostPort("", 0);
+
+  split(address: string | null): HostPort {
+    if (address === null) return splitAddress(null);
+    const last = this.lastAddress;
+    if (last !== null && last == address) return this.lastResult;
+    const result = splitAddress(address);
+    this.lastAddress = address;
+    this.lastResult = result;
+    return result;
+  }
+}
