@@ -522,16 +522,21 @@ export class JsonWriter {
    * become U+FFFD.
    */
   private text(text: string, quoted: bool): void {
-    if (quoted) this.byte(0x22);
     const src = changetype<usize>(text);
     const n = text.length;
     let i = 0;
-    while (i < n) {
+    let opening = quoted;
+    do {
       // Room for a block of code units at once (6 bytes covers the longest form of one, \uXXXX, and a
-      // surrogate pair's 4 bytes): reserving per unit was most of the cost of writing a short string.
+      // surrogate pair's 4 bytes) and the quotes: reserving per unit, and again per quote, was most of the
+      // cost of writing a short string.
       const blockEnd = min(n, i + TEXT_BLOCK);
-      const start = this.reserve((blockEnd - i) * 6);
+      const start = this.reserve((blockEnd - i) * 6 + 2);
       let p = start;
+      if (opening) {
+        store<u8>(p++, 0x22);
+        opening = false;
+      }
       for (; i < blockEnd; i++) {
         let c = <u32>load<u16>(src + (<usize>i << 1));
         if (c < 0x80) {
@@ -566,9 +571,9 @@ export class JsonWriter {
           p += 3;
         }
       }
+      if (quoted && i >= n) store<u8>(p++, 0x22);
       this.size += <i32>(p - start);
-    }
-    if (quoted) this.byte(0x22);
+    } while (i < n);
   }
 
   private separate(): void {
