@@ -12,6 +12,7 @@ import {
 } from "./callouts.ts";
 import { useContext } from "./effective-context.ts";
 import { clearRouteCache, LifeSpan, setEnvoyFilterState } from "./foreign.ts";
+import { type GrpcStream, type GrpcStreamRequest, openGrpcStream } from "./grpc-stream.ts";
 import { HeaderMap } from "./headers.ts";
 import { type LocalReplyInit, respond } from "./local-reply.ts";
 import { getProperty, getPropertyText, setProperty } from "./properties.ts";
@@ -38,6 +39,12 @@ export class Plugin<Config = string> {
   grpcCall(request: GrpcCallRequest): Promise<Uint8Array> {
     useContext(this.id);
     return grpcCall(request);
+  }
+
+  /** A gRPC stream from the plugin itself. */
+  grpcStream(request: GrpcStreamRequest): GrpcStream {
+    useContext(this.id);
+    return openGrpcStream(request);
   }
 }
 
@@ -67,6 +74,12 @@ abstract class StreamContextBase<Config> {
   grpcCall(request: GrpcCallRequest): Promise<Uint8Array> {
     this.enter();
     return grpcCall(request);
+  }
+
+  /** Opens a gRPC stream; its callbacks arrive on the handlers in `request`. */
+  grpcStream(request: GrpcStreamRequest): GrpcStream {
+    this.enter();
+    return openGrpcStream(request);
   }
 
   /** An Envoy attribute as bytes (`"request.path"` or `["request", "path"]`), null when absent. */

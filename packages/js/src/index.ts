@@ -36,6 +36,12 @@ export {
 } from "./callouts.ts";
 export { HttpRequest, HttpResponse, HttpStream, Plugin, TcpConnection } from "./contexts.ts";
 export { callForeignFunction, clearRouteCache, LifeSpan, setEnvoyFilterState } from "./foreign.ts";
+export {
+  GrpcStream,
+  type GrpcStreamHandlers,
+  type GrpcStreamRequest,
+  openGrpcStream,
+} from "./grpc-stream.ts";
 export type { HeaderList, HeadersInit } from "./header-pairs.ts";
 export { HeaderMap } from "./headers.ts";
 export { LocalReply, type LocalReplyInit, respond } from "./local-reply.ts";

@@ -21,6 +21,7 @@ import { onGrpcClose, onGrpcReceive, onHttpCallResponse } from "./callouts.ts";
 import { type HttpRequest, type HttpResponse, HttpStream, Plugin, TcpConnection } from "./contexts.ts";
 import { enteredContext, useContext } from "./effective-context.ts";
 import { describeError } from "./error-report.ts";
+import { isGrpcStream, onStreamClose, onStreamMessage, onStreamMetadata } from "./grpc-stream.ts";
 import type { HeaderMap } from "./headers.ts";
 import { LocalReply } from "./local-reply.ts";
 import { logAt } from "./log.ts";
@@ -368,13 +369,18 @@ function dispatchContext(callback: Callback, id: number, a: number, b: number, c
       onHttpCallResponse(a, b, c);
       return 0;
     case Callback.GrpcReceive:
-      onGrpcReceive(a, b);
+      if (isGrpcStream(a)) onStreamMessage(a, b);
+      else onGrpcReceive(a, b);
       return 0;
     case Callback.GrpcClose:
-      onGrpcClose(a, b);
+      if (isGrpcStream(a)) onStreamClose(a, b);
+      else onGrpcClose(a, b);
       return 0;
     case Callback.GrpcReceiveInitialMetadata:
+      onStreamMetadata(a, false);
+      return 0;
     case Callback.GrpcReceiveTrailingMetadata:
+      onStreamMetadata(a, true);
       return 0;
     default:
       return 0;

@@ -96,6 +96,24 @@ describe("awaited callouts", { timeout: 120_000 }, () => {
   });
 });
 
+test("a gRPC stream sends messages and delivers metadata, messages and its close", {
+  timeout: 120_000,
+}, async () => {
+  const t = await start();
+  const { http, action } = request(t, "/grpc-stream");
+  assert.equal(action, Action.Pause);
+  const call = t.grpcCalls[0]!;
+  assert.equal(call.streaming, true);
+  assert.deepEqual(call.sent.map(text), ["hello", "bye"]);
+  assert.equal(call.localClosed, true);
+  call.receiveInitialMetadata([["x-hello", "there"]]);
+  call.receive("one");
+  call.receive("two");
+  call.close(0);
+  assert.equal(http.requestHeader("x-stream"), "meta:there,one,two;status=0");
+  assert.equal(http.events.requestResumed, 1);
+});
+
 describe("failures", { timeout: 120_000 }, () => {
   test("an exception after an await is logged at critical with the .ts stack and fails that stream", async () => {
     const t = await start();
