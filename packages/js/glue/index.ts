@@ -119,9 +119,15 @@ let depth: i32 = 0;
 /** A rejection was reported since the guest last heard that jobs drained. */
 let rejectionReported: bool = false;
 
-/** Build time: keeps the guest's dispatcher and allocates the scratch memory (both end up in the snapshot). */
+/** Build time: keeps the guest's dispatcher (it ends up in the snapshot). */
 export function pwts_set_dispatcher(fn: u32): void {
   dispatcher = qjs_dup_value(fn);
+  allocateScratch();
+}
+
+/** Allocates the scratch memory once: the bundle's top-level code may call the host before the dispatcher is set. */
+function allocateScratch(): void {
+  if (slots != 0) return;
   slots = wasm_malloc(<u32>MAX_SLOTS * 8);
   outs = wasm_malloc(32);
   cstrings = wasm_malloc(<u32>MAX_CSTRINGS * 4);
@@ -473,6 +479,7 @@ function runOp(op: i32): i64 {
 
 /** The body of `__pwts_host(op, ...args)`. Returns a new JSValue box (the trampoline takes it). */
 export function host_call(_name: u32, _nameLen: u32, _self: u32, argc: i32, args: u32): u32 {
+  allocateScratch();
   if (argc < 1) return qjs_new_number(-2);
   const op = <i32>qjs_get_float64(load<u32>(args));
   if (op == HostOp.Extra) return qjs_new_number(<f64>extra);

@@ -1,4 +1,4 @@
-/** `pwts build [DIR]`: compile an AssemblyScript plugin and check its imports. */
+/** `pwts build [DIR]`: build an AssemblyScript or TypeScript plugin and check its imports. */
 import { relative } from "node:path";
 import type { Command } from "commander";
 import { buildPlugin, PLUGIN_OUTPUT } from "../plugin-build/build-plugin.ts";
@@ -11,9 +11,12 @@ export function register(command: Command): void {
     .action(async (dir: string, options: { out?: string; debug?: boolean }) => {
       const result = await buildPlugin(dir, { outFile: options.out, debug: options.debug });
       const where = relative(process.cwd(), result.outFile) || result.outFile;
+      const logged = result.logs.length
+        ? `logged while evaluated at build time:\n${result.logs.map((l) => `  ${l}`).join("\n")}\n`
+        : "";
       process.stdout.write(
-        `${where}: ${result.size} bytes (${(result.size / 1024).toFixed(1)} KiB), ABI ${result.abiVersion}\n` +
-          `imports (${result.imports.length}):\n${result.imports.map((i) => `  ${i}`).join("\n")}\n`,
+        `${where}: ${result.size} bytes (${(result.size / 1024).toFixed(1)} KiB), ABI ${result.abiVersion}, ${result.language}\n` +
+          `imports (${result.imports.length}):\n${result.imports.map((i) => `  ${i}`).join("\n")}\n${logged}`,
       );
     });
 }
