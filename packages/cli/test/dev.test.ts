@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Pool, request } from "undici";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const CLI = join(REPO, "packages", "cli", "bin", "pwts.js");
@@ -125,17 +124,16 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Requests sent back to back over keep-alive connections until stopped; every outcome kept. */
+/** Requests sent back to back by 4 workers (fetch keeps its connections alive) until stopped; every outcome kept. */
 function continuousLoad(url: string) {
-  const pool = new Pool(url, { connections: 4 });
   const outcomes: Array<{ status: number; version: string } | { error: string }> = [];
   let running = true;
   const worker = async () => {
     while (running) {
       try {
-        const res = await pool.request({ path: "/", method: "GET" });
-        await res.body.text();
-        outcomes.push({ status: res.statusCode, version: String(res.headers["x-version"]) });
+        const res = await fetch(`${url}/`);
+        await res.text();
+        outcomes.push({ status: res.status, version: String(res.headers.get("x-version")) });
       } catch (err) {
         outcomes.push({ error: (err as Error).message });
       }
@@ -147,14 +145,13 @@ function continuousLoad(url: string) {
     async stop() {
       running = false;
       await Promise.all(workers);
-      await pool.close();
     },
   };
 }
 
 async function version(url: string, path = "/"): Promise<{ status: number; version: unknown; body: string }> {
-  const res = await request(`${url}${path}`);
-  return { status: res.statusCode, version: res.headers["x-version"], body: await res.body.text() };
+  const res = await fetch(`${url}${path}`);
+  return { status: res.status, version: res.headers.get("x-version") ?? undefined, body: await res.text() };
 }
 
 describe("pwts dev on an AssemblyScript plugin project", { timeout: 600_000 }, () => {
@@ -203,11 +200,7 @@ describe("pwts dev on an AssemblyScript plugin project", { timeout: 600_000 }, (
       await dev.waitFor("stderr", /build failed \(the previous version keeps serving\)/, from);
       await dev.waitFor("stderr", /undefinedThing/, from);
       const failure = dev.stderr().slice(from);
-      assert.match(
-        failure,
-        /at assembly\/index\.ts:\d+:\d+/,
-        "the error names file, line and column",
-      );
+      assert.match(failure, /at assembly\/index\.ts:\d+:\d+/, "the error names file, line and column");
       assert.equal((await version(url)).version, "2");
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(

@@ -75,7 +75,19 @@ export class DevServer {
       throw await this.startError(err);
     }
     this.track(config);
-    for (const project of this.projects) {
+    await this.buildFirst(this.projects);
+    try {
+      this.proxy = await startProxy(config, { ...this.options, output: this.out.streams() });
+    } catch (err) {
+      throw await this.startError(err);
+    }
+    this.watchAll();
+    return this.proxy;
+  }
+
+  /** Builds projects the data plane is about to load (a build error is reported; the last build is used). */
+  private async buildFirst(projects: PluginProject[]): Promise<void> {
+    for (const project of projects) {
       const start = performance.now();
       try {
         const { size } = await project.kind.build(project.dir);
@@ -86,13 +98,6 @@ export class DevServer {
         this.out.error({ kind: "build", target: project.dir, message: (err as Error).message });
       }
     }
-    try {
-      this.proxy = await startProxy(config, { ...this.options, output: this.out.streams() });
-    } catch (err) {
-      throw await this.startError(err);
-    }
-    this.watchAll();
-    return this.proxy;
   }
 
   /** A start-up config or listen error as a UserError with its place in the file; anything else as is. */
@@ -221,8 +226,11 @@ export class DevServer {
     try {
       text = await readFile(this.configFile, "utf8");
       const config = await this.loadConfig();
-      const summary = await proxy.reload(config);
+      const known = new Set(this.projects.map((p) => p.dir));
       this.track(config);
+      // A project the edit brought in is built before its listener loads its module.
+      await this.buildFirst(this.projects.filter((p) => !known.has(p.dir)));
+      const summary = await proxy.reload(config);
       this.watchAll();
       this.out.reload({
         kind: "config",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { loopingPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { request } from "undici";
-import { type PwtsProcess, startPwts } from "../../proxy/test/support/pwts-process.ts";
+import { type PwtsProcess, startPwts } from "./support/pwts-process.ts";
 
 const plugins = writePlugins({ looping: loopingPluginWat() });
 
