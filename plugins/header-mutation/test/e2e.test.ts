@@ -1,4 +1,4 @@
+import { headerMutationEndToEndTests } from "../../test-support/header-mutation-behaviour.ts";
 import { pluginDirOf } from "../../test-support/plugin-build.ts";
-import { headerMutationEndToEndTests } from "./header-mutation-behaviour.ts";
 
 headerMutationEndToEndTests(pluginDirOf(import.meta.url), 10003);

@@ -1,4 +1,4 @@
+import { headerMutationUnitTests } from "../../test-support/header-mutation-behaviour.ts";
 import { pluginDirOf } from "../../test-support/plugin-build.ts";
-import { headerMutationUnitTests } from "./header-mutation-behaviour.ts";
 
 headerMutationUnitTests(pluginDirOf(import.meta.url));

@@ -1,5 +1,6 @@
 // The AssemblyScript twin's harness tests, run against this TypeScript build.
-import { regionalRoutingUnitTests } from "../../regional-routing/test/regional-routing-behaviour.ts";
+
 import { pluginDirOf } from "../../test-support/plugin-build.ts";
+import { regionalRoutingUnitTests } from "../../test-support/regional-routing-behaviour.ts";
 
 regionalRoutingUnitTests(pluginDirOf(import.meta.url));

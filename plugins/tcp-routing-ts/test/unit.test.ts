@@ -1,6 +1,6 @@
 // The AssemblyScript twin's harness tests, run against this TypeScript build.
 
-import { tcpRoutingUnitTests } from "../../tcp-routing/test/tcp-routing-behaviour.ts";
 import { pluginDirOf } from "../../test-support/plugin-build.ts";
+import { tcpRoutingUnitTests } from "../../test-support/tcp-routing-behaviour.ts";
 
 tcpRoutingUnitTests(pluginDirOf(import.meta.url));

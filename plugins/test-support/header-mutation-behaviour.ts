@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { sendRequest } from "../../test-support/http-client.ts";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
-import { rejectedConfigurationLogs, startBuiltPlugin } from "../../test-support/plugin-harness.ts";
-import { startTrainingStack, type TrainingStack } from "../../test-support/training-stack.ts";
+import { sendRequest } from "./http-client.ts";
+import { buildPlugin } from "./plugin-build.ts";
+import { rejectedConfigurationLogs, startBuiltPlugin } from "./plugin-harness.ts";
+import { startTrainingStack, type TrainingStack } from "./training-stack.ts";
 
 const request: Array<[string, string]> = [
   [":method", "GET"],

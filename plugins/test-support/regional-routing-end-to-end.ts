@@ -6,12 +6,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type DiscoveryServer, startDiscovery } from "@proxy-wasm-ts/discovery";
 import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
-import { type HttpAnswer, sendRequest } from "../../test-support/http-client.ts";
-import {
-  type InProcessDataPlane,
-  startInProcessDataPlane,
-} from "../../test-support/in-process-data-plane.ts";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
+import { type HttpAnswer, sendRequest } from "./http-client.ts";
+import { type InProcessDataPlane, startInProcessDataPlane } from "./in-process-data-plane.ts";
+import { buildPlugin } from "./plugin-build.ts";
 
 /** The end-to-end tests (e2e.test.ts) for the plugin in `pluginDir`, run with its envoy.yaml. */
 export function regionalRoutingEndToEndTests(pluginDir: string): void {

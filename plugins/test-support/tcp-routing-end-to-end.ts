@@ -6,12 +6,8 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { type EchoServer, startEcho } from "@proxy-wasm-ts/echo";
-import {
-  type Endpoint,
-  type InProcessDataPlane,
-  startInProcessDataPlane,
-} from "../../test-support/in-process-data-plane.ts";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
+import { type Endpoint, type InProcessDataPlane, startInProcessDataPlane } from "./in-process-data-plane.ts";
+import { buildPlugin } from "./plugin-build.ts";
 
 /** The end-to-end tests (e2e.test.ts) for the plugin in `pluginDir`, run with its envoy.yaml. */
 export function tcpRoutingEndToEndTests(pluginDir: string): void {

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { Action, Status } from "@proxy-wasm-ts/host";
 import { startPlugin } from "@proxy-wasm-ts/host/testing";
-import { buildPlugin } from "../../test-support/plugin-build.ts";
-import { rejectedConfigurationLogs } from "../../test-support/plugin-harness.ts";
-import { readmeJsonExamples } from "../../test-support/shipped-configs.ts";
+import { buildPlugin } from "./plugin-build.ts";
+import { rejectedConfigurationLogs } from "./plugin-harness.ts";
+import { readmeJsonExamples } from "./shipped-configs.ts";
 
 /** The harness tests (unit.test.ts) for the plugin in `pluginDir`. */
 export function tcpRoutingUnitTests(pluginDir: string): void {
