@@ -32,21 +32,32 @@ export function encodePath(path: Array<string>): ArrayBuffer {
 
 /** Raw value of the property at `path` (e.g. `["source", "address"]`), or null when absent. */
 export function getProperty(path: Array<string>): ArrayBuffer | null {
+  return readProperty(path.dataStart, path.length);
+}
+
+/**
+ * The property whose path is the `count` strings at `segments` (an Array's `dataStart`, or a
+ * StaticArray): the SDK's attribute getters keep their paths in static memory, so a read allocates no
+ * path array. @internal
+ */
+export function readProperty(segments: usize, count: i32): ArrayBuffer | null {
   // The path goes to the scratch area (scratch.ts) when it fits, not to a fresh buffer per read (a UTF-8
   // copy of each segment and the joined path). Worst case: 3 bytes per UTF-16 unit (a surrogate pair
   // makes 4 from 2 units) and a NUL after each segment.
   let bound = 0;
-  for (let i = 0; i < path.length; i++) bound += unchecked(path[i]).length * 3 + 1;
+  for (let i = 0; i < count; i++) bound += segmentAt(segments, i).length * 3 + 1;
   let pathPtr = SCRATCH;
   let pathSize: usize = 0;
   let encoded: ArrayBuffer | null = null;
   if (bound <= SCRATCH_SIZE) {
-    for (let i = 0; i < path.length; i++) {
+    for (let i = 0; i < count; i++) {
       if (i > 0) store<u8>(SCRATCH + pathSize++, 0);
-      const part = unchecked(path[i]);
+      const part = segmentAt(segments, i);
       pathSize += String.UTF8.encodeUnsafe(changetype<usize>(part), part.length, SCRATCH + pathSize);
     }
   } else {
+    const path = new Array<string>(count);
+    for (let i = 0; i < count; i++) unchecked((path[i] = segmentAt(segments, i)));
     encoded = encodePath(path);
     pathPtr = changetype<usize>(encoded);
     pathSize = <usize>encoded.byteLength;
@@ -57,6 +68,17 @@ export function getProperty(path: Array<string>): ArrayBuffer | null {
   return s == Status.Ok ? value : null;
 }
 
+// @ts-ignore: decorator
+@inline function segmentAt(segments: usize, i: i32): string {
+  return changetype<string>(load<usize>(segments + (<usize>i << alignof<usize>())));
+}
+
+/** An 8-byte little-endian integer value, or `fallback` when absent or not 8 bytes. @internal */
+export function intValue(value: ArrayBuffer | null, fallback: i64): i64 {
+  if (value === null || value.byteLength != 8) return fallback;
+  return load<i64>(changetype<usize>(value));
+}
+
 /** A string property, or null when absent. */
 export function getPropertyText(path: Array<string>): string | null {
   const value = getProperty(path);
@@ -65,9 +87,7 @@ export function getPropertyText(path: Array<string>): string | null {
 
 /** An int/uint/timestamp/duration property (8 bytes little-endian), or `fallback` when absent or not 8 bytes. */
 export function getPropertyInt(path: Array<string>, fallback: i64 = -1): i64 {
-  const value = getProperty(path);
-  if (value === null || value.byteLength != 8) return fallback;
-  return load<i64>(changetype<usize>(value));
+  return intValue(getProperty(path), fallback);
 }
 
 /** A bool property (1 byte), or `fallback` when absent. */
