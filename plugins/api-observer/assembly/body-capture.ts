@@ -27,7 +27,15 @@ export class BodyCapture {
     const want = min(<i32>chunkSize, room);
     const bytes = source.read(0, <u32>want);
     if (bytes === null) return;
-    this.append(Uint8Array.wrap(bytes));
+    const chunk = Uint8Array.wrap(bytes);
+    if (this.used == 0 && chunk.length <= room) {
+      // The first chunk (often the only one) is kept as the host handed it over, not copied into a
+      // fresh buffer; a later chunk grows a copy.
+      this.data = chunk;
+      this.used = chunk.length;
+      return;
+    }
+    this.append(chunk);
   }
 
   private append(chunk: Uint8Array): void {

@@ -29,9 +29,12 @@ export class ByteBuilder {
     this.length += size;
   }
 
+  /** Appends `text` as UTF-8, encoded straight into the builder (no intermediate buffer). */
   appendText(text: string): void {
-    const bytes = Uint8Array.wrap(String.UTF8.encode(text));
-    this.appendRange(bytes, 0, bytes.length);
+    const size = String.UTF8.byteLength(text);
+    this.reserve(size);
+    String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, this.data.dataStart + <usize>this.length);
+    this.length += size;
   }
 
   toBytes(): Uint8Array {

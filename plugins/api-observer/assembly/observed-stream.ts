@@ -29,6 +29,8 @@ import { ObserverRoot } from "./observer-root";
 
 /** `xds.listener_direction` value of inbound listeners (envoy.config.core.v3.TrafficDirection). */
 const INBOUND: i64 = 1;
+/** Allocated once: a literal path in `getPropertyInt` would be a new array on every request. */
+const LISTENER_DIRECTION: Array<string> = ["xds", "listener_direction"];
 
 function textOrEmpty(value: string | null): string {
   return value === null ? "" : value;
@@ -158,7 +160,7 @@ export class ObservedStream extends HttpContext {
     const namespace = node.namespace;
     let side = this.observer.config.nodeWorkload;
     if (side == NodeWorkload.Auto) {
-      side = getPropertyInt(["xds", "listener_direction"]) == INBOUND ? NodeWorkload.Destination : NodeWorkload.Source;
+      side = getPropertyInt(LISTENER_DIRECTION) == INBOUND ? NodeWorkload.Destination : NodeWorkload.Source;
     }
     const empty = "";
     if (side == NodeWorkload.Destination) {
