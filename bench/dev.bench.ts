@@ -197,7 +197,7 @@ export default defineSuite({
   name: "dev",
   description:
     "pwts dev: save-to-serving ms (source write to the first response showing it) for an AssemblyScript header plugin vs pwts build + restart pwts run; the callback time limit's cost per request (pwts run, autocannon) and per in-process stream vs the same without it, and the mechanisms not chosen (vm timeout per callback, worker round trip per callback).",
-  runs: 7,
+  runs: 9,
   async setup() {
     // Scratch project inside the repository, so its @proxy-wasm-ts/sdk imports resolve (build/ is ignored).
     mkdirSync(join(REPO, "bench/build"), { recursive: true });
