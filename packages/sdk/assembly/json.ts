@@ -683,6 +683,16 @@ export class JsonWriter {
     this.text(json, false);
     return this;
   }
+  /**
+   * Empties the writer for the next document, keeping its buffer: a writer kept by a root context and
+   * reset per request allocates nothing once its buffer has grown to fit.
+   */
+  reset(): JsonWriter {
+    this.size = 0;
+    this.first.length = 0;
+    this.afterKey = false;
+    return this;
+  }
   /** The JSON as UTF-8 bytes (e.g. a local reply or an HTTP callout body): the writer's native output. */
   toBytes(): ArrayBuffer {
     return this.buffer.slice(0, this.size);
