@@ -143,9 +143,12 @@ export class ApiEvent {
     return "";
   }
 
-  /** The event as UTF-8 JSON. `fields` redacts the bodies. */
-  toJson(fields: SecretFields): ArrayBuffer {
-    const json = new JsonWriter(4096).beginObject();
+  /**
+   * The event as UTF-8 JSON. `fields` redacts the bodies. `json` is emptied and written into (a writer the
+   * root keeps, so no request allocates a fresh 4 KiB buffer); the result is a copy of what it holds.
+   */
+  toJson(fields: SecretFields, json: JsonWriter): ArrayBuffer {
+    json.reset().beginObject();
     json.key("metadata").beginObject();
     json.key("context_id").integer(this.contextId);
     if (this.timestampNs >= 1_000_000_000) json.key("timestamp").integer(<i64>(this.timestampNs / 1_000_000_000));

@@ -37,7 +37,8 @@ export class ByteBuilder {
     this.length += size;
   }
 
+  /** What was built: a view of the builder's buffer, not a copy (append nothing after taking it). */
   toBytes(): Uint8Array {
-    return this.data.slice(0, this.length);
+    return this.data.subarray(0, this.length);
   }
 }

@@ -127,7 +127,7 @@ export class ObservedStream extends HttpContext {
       log(LogLevel.Debug, "call not recorded: " + problem);
       return;
     }
-    observer.submit(event.toJson(observer.secretFields));
+    observer.submit(event.toJson(observer.secretFields, observer.eventWriter));
   }
 
   /** `:status` of the response, else Envoy's response code (local replies), else 0 (no response). */

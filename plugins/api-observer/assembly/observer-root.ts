@@ -10,6 +10,7 @@ import {
   HeaderList,
   HttpCallResponse,
   HttpContext,
+  JsonWriter,
   RootContext,
   logError,
   logInfo,
@@ -51,6 +52,8 @@ function textOrEmpty(value: string | null): string {
 export class ObserverRoot extends RootContext {
   config: ObserverConfig = new ObserverConfig();
   secretFields: SecretFields = new SecretFields(new Array<string>());
+  /** Every event of this root is written here, then copied out (ApiEvent.toJson). */
+  readonly eventWriter: JsonWriter = new JsonWriter(4096);
   private queue: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   private queuedBytes: i32 = 0;
   /** Events per outstanding batch, by callout token. */

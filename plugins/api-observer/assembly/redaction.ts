@@ -226,5 +226,5 @@ export function redactPath(path: string, fields: SecretFields): string {
   if (query < 0) return path;
   const bytes = Uint8Array.wrap(String.UTF8.encode(path));
   const redacted = redactFields(bytes, fields);
-  return redacted === bytes ? path : String.UTF8.decode(redacted.buffer);
+  return redacted === bytes ? path : String.UTF8.decodeUnsafe(redacted.dataStart, <usize>redacted.length);
 }
