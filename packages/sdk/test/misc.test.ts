@@ -25,7 +25,7 @@ test("root ids pick the registered factory; an unknown root id rejects the confi
   await assert.rejects(startPlugin(wasm, { rootId: "third" }));
 });
 
-test("JSON: configuration and request body parsed, response written with JsonWriter", {
+test("JSON: configuration and request body parsed, response written with a reset JsonWriter", {
   timeout: 60_000,
 }, async () => {
   const plugin = await startPlugin(wasm, { rootId: "json", configuration: '{"greeting": "hi \\"there\\""}' });
