@@ -5,6 +5,7 @@
  * nanoseconds, maps as the spec's pair serialization, lists as pairs with empty values.
  */
 import { latin1String, toBytes, utf8String } from "../bytes.ts";
+import { BytesKeyedCache } from "../bytes-keyed-cache.ts";
 import { HeaderMap } from "../header-map.ts";
 
 /** A duration attribute (e.g. `request.duration`), encoded as int64 nanoseconds. */
@@ -100,23 +101,14 @@ export interface PropertyPath extends ReadonlyArray<string> {
   readonly stateKey?: string;
 }
 
-/** A cached path and the bytes it came from (a hash match is confirmed against them). */
-interface CachedPath {
-  readonly bytes: Uint8Array;
-  readonly path: PropertyPath;
-}
-
-/**
- * Paths seen so far, by a hash of their bytes (FNV-1a), each bucket a short list. Looked up by bytes, not
- * text: making a string of the path on every read was most of splitPath's cost. Bounded: past the cap (a
- * plugin that builds paths from request data) a path is split afresh on each call. Entries are never
- * removed, so the table holds no garbage.
- */
-const pathCache = new Map<number, CachedPath[]>();
-let cachedPaths = 0;
 const PATH_CACHE_SIZE = 1024;
 /** Longer paths are not cached (and a hostile one of thousands of segments is not turned into prefixes). */
 const CACHED_PATH_BYTES = 256;
+/**
+ * Paths seen so far, by their bytes. Bounded: past the cap (a plugin that builds paths from request data)
+ * a path is split afresh on each call.
+ */
+const pathCache = new BytesKeyedCache<PropertyPath>(PATH_CACHE_SIZE, CACHED_PATH_BYTES);
 
 /** The path's text: latin1 for ASCII (no TextDecoder call, the common case), else UTF-8. */
 function pathText(path: Uint8Array): string {
@@ -135,39 +127,23 @@ function segmentsOf(text: string): string[] {
  * shared with other calls for the same path: callers must not change it.
  */
 export function splitPath(path: Uint8Array): PropertyPath {
-  if (path.length > CACHED_PATH_BYTES) return segmentsOf(pathText(path));
-  const hash = fnv1a(path);
-  const bucket = pathCache.get(hash);
-  if (bucket !== undefined) {
-    for (const cached of bucket) if (sameBytes(cached.bytes, path)) return cached.path;
-  }
+  return pathCache.get(path, splitUncached, isSharedPath);
+}
+
+/** A path's segments; a path short enough to cache is frozen with its prefixes and filter-state key. */
+function splitUncached(path: Uint8Array): PropertyPath {
   const segments = segmentsOf(pathText(path));
-  if (cachedPaths >= PATH_CACHE_SIZE || segments.length > SHORT_PATH) return segments;
-  const entry: PropertyPath = Object.freeze(
+  if (path.length > CACHED_PATH_BYTES || segments.length > SHORT_PATH) return segments;
+  return Object.freeze(
     Object.assign(segments, {
       prefixes: prefixKeys(segments, segments.length),
       stateKey: `wasm.${segments.join(".")}`,
     }),
   );
-  // `path` is a view of guest memory: the key keeps a copy.
-  const cached: CachedPath = { bytes: path.slice(), path: entry };
-  if (bucket === undefined) pathCache.set(hash, [cached]);
-  else bucket.push(cached);
-  cachedPaths++;
-  return entry;
 }
 
-/** 32-bit FNV-1a of `bytes`. */
-function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function isSharedPath(path: PropertyPath): boolean {
+  return path.stateKey !== undefined;
 }
 
 /** The filter-state key of a path (`wasm.` + dotted path, Envoy's CelState prefix). */
