@@ -4,67 +4,39 @@
 
 import { toText } from "./bytes";
 import { HeaderList } from "./headers";
-import { getPropertyBool, getPropertyMap, getPropertyText, intValue, readProperty } from "./properties";
+import { getPropertyBool, getPropertyJoined, getPropertyMap, getPropertyText, intValue } from "./properties";
 
-// Paths in static memory (StaticArray literals of constant strings): a getter allocates no path array.
-const SOURCE_ADDRESS: StaticArray<string> = ["source", "address"];
-const SOURCE_PORT: StaticArray<string> = ["source", "port"];
-const DESTINATION_ADDRESS: StaticArray<string> = ["destination", "address"];
-const DESTINATION_PORT: StaticArray<string> = ["destination", "port"];
-const CONNECTION_ID: StaticArray<string> = ["connection", "id"];
-const CONNECTION_REQUESTED_SERVER_NAME: StaticArray<string> = ["connection", "requested_server_name"];
-const CONNECTION_TLS_VERSION: StaticArray<string> = ["connection", "tls_version"];
-const REQUEST_PATH: StaticArray<string> = ["request", "path"];
-const REQUEST_URL_PATH: StaticArray<string> = ["request", "url_path"];
-const REQUEST_HOST: StaticArray<string> = ["request", "host"];
-const REQUEST_METHOD: StaticArray<string> = ["request", "method"];
-const REQUEST_SCHEME: StaticArray<string> = ["request", "scheme"];
-const REQUEST_ID: StaticArray<string> = ["request", "id"];
-const REQUEST_PROTOCOL: StaticArray<string> = ["request", "protocol"];
-const REQUEST_USERAGENT: StaticArray<string> = ["request", "useragent"];
-const REQUEST_TIME: StaticArray<string> = ["request", "time"];
-const REQUEST_DURATION: StaticArray<string> = ["request", "duration"];
-const REQUEST_SIZE: StaticArray<string> = ["request", "size"];
-const REQUEST_TOTAL_SIZE: StaticArray<string> = ["request", "total_size"];
-const RESPONSE_CODE: StaticArray<string> = ["response", "code"];
-const RESPONSE_CODE_DETAILS: StaticArray<string> = ["response", "code_details"];
-const RESPONSE_SIZE: StaticArray<string> = ["response", "size"];
-const RESPONSE_TOTAL_SIZE: StaticArray<string> = ["response", "total_size"];
-const UPSTREAM_ADDRESS: StaticArray<string> = ["upstream", "address"];
-const PLUGIN_NAME: StaticArray<string> = ["plugin_name"];
-const PLUGIN_ROOT_ID: StaticArray<string> = ["plugin_root_id"];
-const PLUGIN_VM_ID: StaticArray<string> = ["plugin_vm_id"];
-const XDS_ROUTE_NAME: StaticArray<string> = ["xds", "route_name"];
-const XDS_CLUSTER_NAME: StaticArray<string> = ["xds", "cluster_name"];
+// Paths are constant strings with NUL between segments (getPropertyJoined): static data, so a getter
+// allocates nothing for its path, and a plugin that never calls a getter carries none of them.
 
-function textAt(path: StaticArray<string>): string | null {
-  const value = readProperty(changetype<usize>(path), path.length);
+function textAt(joinedPath: string): string | null {
+  const value = getPropertyJoined(joinedPath);
   return value === null ? null : toText(value);
 }
 
-function intAt(path: StaticArray<string>): i64 {
-  return intValue(readProperty(changetype<usize>(path), path.length), -1);
+function intAt(joinedPath: string): i64 {
+  return intValue(getPropertyJoined(joinedPath), -1);
 }
 
 /** Downstream peer address; on Envoy "ip:port". */
 export function sourceAddress(): string | null {
-  return textAt(SOURCE_ADDRESS);
+  return textAt("source\0address");
 }
 /** Downstream peer port. */
 export function sourcePort(): i64 {
-  return intAt(SOURCE_PORT);
+  return intAt("source\0port");
 }
 /** Local address the downstream connection arrived on; on Envoy "ip:port". */
 export function destinationAddress(): string | null {
-  return textAt(DESTINATION_ADDRESS);
+  return textAt("destination\0address");
 }
 /** Local port the downstream connection arrived on. */
 export function destinationPort(): i64 {
-  return intAt(DESTINATION_PORT);
+  return intAt("destination\0port");
 }
 /** Downstream connection id. */
 export function connectionId(): i64 {
-  return intAt(CONNECTION_ID);
+  return intAt("connection\0id");
 }
 /** True when the downstream TLS client certificate was validated. */
 export function connectionMtls(): bool {
@@ -72,59 +44,59 @@ export function connectionMtls(): bool {
 }
 /** TLS SNI of the downstream connection. */
 export function requestedServerName(): string | null {
-  return textAt(CONNECTION_REQUESTED_SERVER_NAME);
+  return textAt("connection\0requested_server_name");
 }
 /** TLS version of the downstream connection. */
 export function connectionTlsVersion(): string | null {
-  return textAt(CONNECTION_TLS_VERSION);
+  return textAt("connection\0tls_version");
 }
 /** Request path with query (`request.path`). */
 export function requestPath(): string | null {
-  return textAt(REQUEST_PATH);
+  return textAt("request\0path");
 }
 /** Request path without query (`request.url_path`). */
 export function requestUrlPath(): string | null {
-  return textAt(REQUEST_URL_PATH);
+  return textAt("request\0url_path");
 }
 /** Request host / authority. */
 export function requestHost(): string | null {
-  return textAt(REQUEST_HOST);
+  return textAt("request\0host");
 }
 /** Request method. */
 export function requestMethod(): string | null {
-  return textAt(REQUEST_METHOD);
+  return textAt("request\0method");
 }
 /** Request scheme. */
 export function requestScheme(): string | null {
-  return textAt(REQUEST_SCHEME);
+  return textAt("request\0scheme");
 }
 /** Request id (`x-request-id`). */
 export function requestId(): string | null {
-  return textAt(REQUEST_ID);
+  return textAt("request\0id");
 }
 /** Request protocol, e.g. "HTTP/1.1". */
 export function requestProtocol(): string | null {
-  return textAt(REQUEST_PROTOCOL);
+  return textAt("request\0protocol");
 }
 /** Request user agent. */
 export function requestUserAgent(): string | null {
-  return textAt(REQUEST_USERAGENT);
+  return textAt("request\0useragent");
 }
 /** Time of the first request byte, nanoseconds since the epoch. */
 export function requestTimeNanos(): i64 {
-  return intAt(REQUEST_TIME);
+  return intAt("request\0time");
 }
 /** Total request duration in nanoseconds (available once the request is complete). */
 export function requestDurationNanos(): i64 {
-  return intAt(REQUEST_DURATION);
+  return intAt("request\0duration");
 }
 /** Request body size. */
 export function requestSize(): i64 {
-  return intAt(REQUEST_SIZE);
+  return intAt("request\0size");
 }
 /** Request size including headers and trailers. */
 export function requestTotalSize(): i64 {
-  return intAt(REQUEST_TOTAL_SIZE);
+  return intAt("request\0total_size");
 }
 /** All request headers as a map attribute. */
 export function requestHeadersAttribute(): HeaderList | null {
@@ -132,43 +104,43 @@ export function requestHeadersAttribute(): HeaderList | null {
 }
 /** Response status code. */
 export function responseCode(): i64 {
-  return intAt(RESPONSE_CODE);
+  return intAt("response\0code");
 }
 /** Response code details, e.g. "via_upstream". */
 export function responseCodeDetails(): string | null {
-  return textAt(RESPONSE_CODE_DETAILS);
+  return textAt("response\0code_details");
 }
 /** Response body size. */
 export function responseSize(): i64 {
-  return intAt(RESPONSE_SIZE);
+  return intAt("response\0size");
 }
 /** Response size including headers and trailers. */
 export function responseTotalSize(): i64 {
-  return intAt(RESPONSE_TOTAL_SIZE);
+  return intAt("response\0total_size");
 }
 /** Upstream host address ("ip:port"). */
 export function upstreamAddress(): string | null {
-  return textAt(UPSTREAM_ADDRESS);
+  return textAt("upstream\0address");
 }
 /** Plugin name from the filter configuration. */
 export function pluginName(): string | null {
-  return textAt(PLUGIN_NAME);
+  return textAt("plugin_name");
 }
 /** Plugin root id from the filter configuration. */
 export function pluginRootId(): string | null {
-  return textAt(PLUGIN_ROOT_ID);
+  return textAt("plugin_root_id");
 }
 /** Plugin VM id from the filter configuration. */
 export function pluginVmId(): string | null {
-  return textAt(PLUGIN_VM_ID);
+  return textAt("plugin_vm_id");
 }
 /** Name of the route that matched. */
 export function routeName(): string | null {
-  return textAt(XDS_ROUTE_NAME);
+  return textAt("xds\0route_name");
 }
 /** Name of the upstream cluster. */
 export function clusterName(): string | null {
-  return textAt(XDS_CLUSTER_NAME);
+  return textAt("xds\0cluster_name");
 }
 /** A string entry of the node metadata, e.g. Istio's `NAME`, `NAMESPACE`, `MESH_ID`. */
 export function nodeMetadata(key: string): string | null {

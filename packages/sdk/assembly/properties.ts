@@ -32,45 +32,42 @@ export function encodePath(path: Array<string>): ArrayBuffer {
 
 /** Raw value of the property at `path` (e.g. `["source", "address"]`), or null when absent. */
 export function getProperty(path: Array<string>): ArrayBuffer | null {
-  return readProperty(path.dataStart, path.length);
-}
-
-/**
- * The property whose path is the `count` strings at `segments` (an Array's `dataStart`, or a
- * StaticArray): the SDK's attribute getters keep their paths in static memory, so a read allocates no
- * path array. @internal
- */
-export function readProperty(segments: usize, count: i32): ArrayBuffer | null {
   // The path goes to the scratch area (scratch.ts) when it fits, not to a fresh buffer per read (a UTF-8
   // copy of each segment and the joined path). Worst case: 3 bytes per UTF-16 unit (a surrogate pair
   // makes 4 from 2 units) and a NUL after each segment.
   let bound = 0;
-  for (let i = 0; i < count; i++) bound += segmentAt(segments, i).length * 3 + 1;
-  let pathPtr = SCRATCH;
-  let pathSize: usize = 0;
-  let encoded: ArrayBuffer | null = null;
-  if (bound <= SCRATCH_SIZE) {
-    for (let i = 0; i < count; i++) {
-      if (i > 0) store<u8>(SCRATCH + pathSize++, 0);
-      const part = segmentAt(segments, i);
-      pathSize += String.UTF8.encodeUnsafe(changetype<usize>(part), part.length, SCRATCH + pathSize);
-    }
-  } else {
-    const path = new Array<string>(count);
-    for (let i = 0; i < count; i++) unchecked((path[i] = segmentAt(segments, i)));
-    encoded = encodePath(path);
-    pathPtr = changetype<usize>(encoded);
-    pathSize = <usize>encoded.byteLength;
+  for (let i = 0; i < path.length; i++) bound += unchecked(path[i]).length * 3 + 1;
+  if (bound > SCRATCH_SIZE) {
+    const encoded = encodePath(path);
+    return fetchProperty(changetype<usize>(encoded), <usize>encoded.byteLength);
   }
+  let size: usize = 0;
+  for (let i = 0; i < path.length; i++) {
+    if (i > 0) store<u8>(SCRATCH + size++, 0);
+    const part = unchecked(path[i]);
+    size += String.UTF8.encodeUnsafe(changetype<usize>(part), part.length, SCRATCH + size);
+  }
+  return fetchProperty(SCRATCH, size);
+}
+
+/**
+ * The property at `path`, its segments joined by NUL (`"source\0address"`): a constant path is then one
+ * static string, so the SDK's attribute getters allocate nothing for the path (an array literal is a
+ * fresh array on every call). @internal
+ */
+export function getPropertyJoined(path: string): ArrayBuffer | null {
+  if (path.length * 3 > SCRATCH_SIZE) {
+    const encoded = String.UTF8.encode(path);
+    return fetchProperty(changetype<usize>(encoded), <usize>encoded.byteLength);
+  }
+  return fetchProperty(SCRATCH, String.UTF8.encodeUnsafe(changetype<usize>(path), path.length, SCRATCH));
+}
+
+function fetchProperty(pathPtr: usize, pathSize: usize): ArrayBuffer | null {
   clearReturnSlots();
   const s = setLastStatus(proxy_get_property(pathPtr, pathSize, RETURN_DATA, RETURN_SIZE));
   const value = takeReturnedBytes();
   return s == Status.Ok ? value : null;
-}
-
-// @ts-ignore: decorator
-@inline function segmentAt(segments: usize, i: i32): string {
-  return changetype<string>(load<usize>(segments + (<usize>i << alignof<usize>())));
 }
 
 /** An 8-byte little-endian integer value, or `fallback` when absent or not 8 bytes. @internal */
