@@ -30,12 +30,27 @@ export class BytesKeyedCache<T> {
    * `make(key)`, cached when `keep(value)` says so (default: always).
    */
   get(key: Uint8Array, make: (key: Uint8Array) => T, keep?: (value: T) => boolean): T {
-    if (key.length > this.maxKeyBytes) return make(key);
-    const hash = fnv1a(key);
+    return this.getAt(key, 0, key.length, make, keep);
+  }
+
+  /**
+   * `get` of the key `source[start, start + length)` (in range), e.g. straight from guest memory: no view
+   * of the key is made unless `make` needs one.
+   */
+  getAt(
+    source: Uint8Array,
+    start: number,
+    length: number,
+    make: (key: Uint8Array) => T,
+    keep?: (value: T) => boolean,
+  ): T {
+    if (length > this.maxKeyBytes) return make(source.subarray(start, start + length));
+    const hash = fnv1a(source, start, length);
     const bucket = this.buckets.get(hash);
     if (bucket !== undefined) {
-      for (const entry of bucket) if (sameBytes(entry.bytes, key)) return entry.value;
+      for (const entry of bucket) if (sameBytes(entry.bytes, source, start, length)) return entry.value;
     }
+    const key = source.subarray(start, start + length);
     const value = make(key);
     if (this.count >= this.capacity || (keep !== undefined && !keep(value))) return value;
     const entry: Entry<T> = { bytes: key.slice(), value };
@@ -46,15 +61,15 @@ export class BytesKeyedCache<T> {
   }
 }
 
-/** 32-bit FNV-1a of `bytes`. */
-function fnv1a(bytes: Uint8Array): number {
+/** 32-bit FNV-1a of `bytes[start, start + length)`. */
+function fnv1a(bytes: Uint8Array, start: number, length: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (let i = start; i < start + length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameBytes(stored: Uint8Array, source: Uint8Array, start: number, length: number): boolean {
+  if (stored.length !== length) return false;
+  for (let i = 0; i < length; i++) if (stored[i] !== source[start + i]) return false;
   return true;
 }

@@ -15,6 +15,9 @@ import type { ProxyWasmModule } from "./module.ts";
 import type { RootContext } from "./root-context.ts";
 import { Status } from "./types.ts";
 
+/** Copies out of the host up to this many bytes are a plain loop (see Vm#copyOutRange). */
+const SHORT_COPY = 32;
+
 /** Thrown (internally) by WASI `proc_exit` to unwind the guest; never escapes the VM. */
 export class ProcExit extends Error {
   constructor(readonly code: number) {
@@ -334,17 +337,28 @@ export class Vm {
    * size to `ptrPtr` / `sizePtr`. Empty data writes 0/0 without allocating (as cpp-host does).
    */
   copyOut(data: Uint8Array, ptrPtr: number, sizePtr: number): Status {
+    return this.copyOutRange(data, 0, data.length, ptrPtr, sizePtr);
+  }
+
+  /**
+   * `copyOut` of `data[start, end)` (in range), without a subarray view made for it: a view costs more
+   * than copying the few bytes most hostcalls return (a body chunk, a header value).
+   */
+  copyOutRange(data: Uint8Array, start: number, end: number, ptrPtr: number, sizePtr: number): Status {
     const pp = ptrPtr >>> 0;
     const sp = sizePtr >>> 0;
     const limit = this.bytes().length;
     // Check the out-pointers first so a bad one does not leak a guest allocation.
     if (pp + 4 > limit || sp + 4 > limit) return Status.InvalidMemoryAccess;
-    const n = data.length;
+    const n = end - start;
     let ptr = 0;
     if (n > 0) {
       ptr = this.allocate(n);
       if (ptr === 0) return Status.InvalidMemoryAccess;
-      this.bytes().set(data, ptr);
+      const memory = this.bytes();
+      // A short copy by hand: TypedArray#set's call costs more than the loop below SHORT_COPY bytes.
+      if (n <= SHORT_COPY) for (let i = 0; i < n; i++) memory[ptr + i] = data[start + i]!;
+      else memory.set(start === 0 && end === data.length ? data : data.subarray(start, end), ptr);
     }
     // Memory only grows, so the out-pointers are still in bounds after the allocation.
     const dv = this.view();

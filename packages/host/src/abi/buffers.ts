@@ -28,7 +28,7 @@ export function bufferImports(vm: Vm) {
       const bytes = buffer.bytes;
       if (s > bytes.length) return Status.BadArgument;
       const end = Math.min(s + m, bytes.length);
-      return vm.copyOut(end > s ? bytes.subarray(s, end) : EMPTY, ptrPtr, sizePtr);
+      return vm.copyOutRange(bytes, s, end, ptrPtr, sizePtr);
     },
     proxy_set_buffer_bytes(
       type: number,

@@ -1,14 +1,17 @@
 /** Property hostcalls: `proxy_get_property`, `proxy_set_property` (paths are `\0`-joined segments). */
-import { splitPath } from "../envoy/properties.ts";
+import { splitPath, splitPathAt } from "../envoy/properties.ts";
 import { Status } from "../types.ts";
 import type { Vm } from "../vm.ts";
 
 export function propertyImports(vm: Vm) {
   return {
     proxy_get_property(pathPtr: number, pathSize: number, ptrPtr: number, sizePtr: number): number {
-      const path = vm.read(pathPtr, pathSize);
-      if (path === null) return Status.InvalidMemoryAccess;
-      const value = vm.effective().getProperty(splitPath(path));
+      const memory = vm.bytes();
+      const ptr = pathPtr >>> 0;
+      const len = pathSize >>> 0;
+      if (ptr + len > memory.length) return Status.InvalidMemoryAccess;
+      // The path is looked up where it lies in guest memory (no view of it made per read).
+      const value = vm.effective().getProperty(splitPathAt(memory, ptr, len));
       if (value === undefined) return Status.NotFound;
       return vm.copyOut(value, ptrPtr, sizePtr);
     },

@@ -130,6 +130,11 @@ export function splitPath(path: Uint8Array): PropertyPath {
   return pathCache.get(path, splitUncached, isSharedPath);
 }
 
+/** `splitPath` of the path at `memory[ptr, ptr + len)` (in range), read in place. */
+export function splitPathAt(memory: Uint8Array, ptr: number, len: number): PropertyPath {
+  return pathCache.getAt(memory, ptr, len, splitUncached, isSharedPath);
+}
+
 /** A path's segments; a path short enough to cache is frozen with its prefixes and filter-state key. */
 function splitUncached(path: Uint8Array): PropertyPath {
   const segments = segmentsOf(pathText(path));
