@@ -34,3 +34,21 @@ test("BytesKeyedCache: one make per key; keys copied; bounded; long keys and ref
   assert.equal(cache.get(bytes("third"), make), "third");
   assert.equal(made, 9);
 });
+
+test("BytesKeyedCache.getAt: a key read in place inside a larger buffer matches the same bytes given alone", () => {
+  const cache = new BytesKeyedCache<string>(8, 16);
+  const make = (key: Uint8Array) => new TextDecoder().decode(key);
+  const memory = bytes("xxsource\0addressyy");
+  assert.equal(cache.getAt(memory, 2, 14, make), "source\0address");
+  let made = 0;
+  assert.equal(
+    cache.get(bytes("source\0address"), (key) => {
+      made++;
+      return make(key);
+    }),
+    "source\0address",
+  );
+  assert.equal(made, 0);
+  // Same length, other bytes at another offset: its own entry.
+  assert.equal(cache.getAt(memory, 4, 14, make), "urce\0addressyy");
+});
