@@ -103,10 +103,16 @@ test("a user installs pwts from a registry, then inits, builds, tests, inspects 
     }
   });
 
-  await t.test("npx tsc -p . type-checks the plugin against the installed @proxy-wasm-ts/js", async () => {
-    await sh("npm", ["install", "-D", "typescript"], plugin, env);
-    await sh("npx", ["tsc", "-p", "."], plugin, env);
-  });
+  await t.test(
+    "as its README says, npm install -D typescript, then npx tsc -p . type-checks the plugin",
+    async () => {
+      // Without TypeScript installed, `npx tsc` finds the unrelated npm package "tsc" and fails.
+      const readme = await readFile(join(plugin, "README.md"), "utf8");
+      assert.match(readme, /`npm install -D typescript`\), then run `npx tsc -p \.`/);
+      await sh("npm", ["install", "-D", "typescript"], plugin, env);
+      await sh("npx", ["tsc", "-p", "."], plugin, env);
+    },
+  );
 
   await t.test(
     "the user's own handler, using URL from @proxy-wasm-ts/js, builds and type-checks",
