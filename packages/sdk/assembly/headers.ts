@@ -211,16 +211,17 @@ export class HeaderMap {
     clearReturnSlots();
     const s = setLastStatus(proxy_get_header_map_pairs(this.mapType, RETURN_DATA, RETURN_SIZE));
     const bytes = takeReturnedBytes();
-    const out = new Array<string>();
-    if (s != Status.Ok || bytes === null) return out;
+    if (s != Status.Ok || bytes === null) return new Array<string>();
     const size = <u64>bytes.byteLength;
-    if (size <= 1) return out; // empty map: size 0 or a single 0x00 byte
+    if (size <= 1) return new Array<string>(); // empty map: size 0 or a single 0x00 byte
     const base = changetype<usize>(bytes);
     const count = size < 4 ? 0 : <u64>load<u32>(base);
     if (size < 4 || 4 + count * 8 > size) {
       setLastStatus(Status.ParseFailure);
-      return out;
+      return new Array<string>();
     }
+    // Sized once (count fits: 8 bytes of the host's answer per entry): pushes grew it twice per request.
+    const out = new Array<string>(<i32>count * 2);
     let data = 4 + count * 8;
     for (let i: u64 = 0; i < count; i++) {
       const nameSize = <u64>load<u32>(base + <usize>(4 + i * 8));
@@ -229,9 +230,9 @@ export class HeaderMap {
         setLastStatus(Status.ParseFailure);
         return new Array<string>();
       }
-      out.push(textAt(base + <usize>data, <usize>nameSize));
+      unchecked((out[<i32>i * 2] = headerNameAt(base + <usize>data, <usize>nameSize)));
       data += nameSize + 1;
-      out.push(textAt(base + <usize>data, <usize>valueSize));
+      unchecked((out[<i32>i * 2 + 1] = textAt(base + <usize>data, <usize>valueSize)));
       data += valueSize + 1;
     }
     return out;
@@ -284,3 +285,37 @@ export class HeaderMap {
 @lazy export const responseHeaders = new HeaderMap(MapType.HttpResponseHeaders);
 /** Response trailers of the current HTTP stream (valid in `onResponseTrailers`). */
 @lazy export const responseTrailers = new HeaderMap(MapType.HttpResponseTrailers);
+
+// Header names repeat on every request (":path", "content-type", ...): getAllText hands out one string
+// per short ASCII name from a small direct-mapped table instead of decoding a fresh one each time. A slot
+// holds the last name that hashed to it; any other name is decoded (and takes the slot).
+const NAME_SLOTS = 64;
+const MAX_INTERNED_NAME: usize = 64;
+const nameSlots = new StaticArray<string | null>(NAME_SLOTS);
+
+/** The header name of `size` UTF-8 bytes at `ptr`, shared with earlier calls when it is short ASCII. */
+function headerNameAt(ptr: usize, size: usize): string {
+  if (size == 0 || size > MAX_INTERNED_NAME) return textAt(ptr, size);
+  let hash: u32 = <u32>size;
+  for (let i: usize = 0; i < size; i++) {
+    const b = <u32>load<u8>(ptr + i);
+    if (b >= 0x80) return textAt(ptr, size);
+    hash = hash * 31 + b;
+  }
+  const slot = <i32>(hash & (NAME_SLOTS - 1));
+  const cached = unchecked(nameSlots[slot]);
+  if (cached !== null && <usize>cached.length == size) {
+    const chars = changetype<usize>(cached);
+    let same = true;
+    for (let i: usize = 0; i < size; i++) {
+      if (<u32>load<u16>(chars + (i << 1)) != <u32>load<u8>(ptr + i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached;
+  }
+  const name = textAt(ptr, size);
+  unchecked((nameSlots[slot] = name));
+  return name;
+}
