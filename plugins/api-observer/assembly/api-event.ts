@@ -24,17 +24,23 @@ function clip(text: string, limit: i32): string {
 
 /** Headers as the event carries them: one entry per name (repeats joined with ","), secrets redacted. */
 export class CapturedHeaders {
-  names: Array<string> = new Array<string>();
-  values: Array<string> = new Array<string>();
+  names: Array<string>;
+  values: Array<string>;
   /** The first `:path` as it came, before its query secrets were redacted; null when there was none. */
   rawPath: string | null = null;
+
+  /** `capacity`: entries expected, so the lists are allocated once rather than grown while filled. */
+  constructor(capacity: i32 = 0) {
+    this.names = emptyWithRoom(capacity);
+    this.values = emptyWithRoom(capacity);
+  }
 
   /**
    * Captures `entries` (`HeaderMap.getAllText()`: name, value, name, value, ...) without Envoy's internal
    * `x-envoy-*` headers.
    */
   static from(entries: Array<string>, secretHeaders: Array<string>, fields: SecretFields): CapturedHeaders {
-    const captured = new CapturedHeaders();
+    const captured = new CapturedHeaders(min(entries.length >> 1, MAX_HEADERS));
     for (let i = 0; i + 1 < entries.length; i += 2) {
       // Header names are HTTP tokens (ASCII); Envoy hands them over lower-case already, so this rarely copies.
       const name = asciiLowerCase(unchecked(entries[i]));
@@ -78,6 +84,13 @@ export class CapturedHeaders {
     for (let i = 0; i < this.names.length; i++) json.key(this.names[i]).string(this.values[i]);
     json.endObject();
   }
+}
+
+/** An empty list with room for `capacity` entries (Array keeps its buffer when its length drops). */
+function emptyWithRoom(capacity: i32): Array<string> {
+  const list = new Array<string>(capacity);
+  list.length = 0;
+  return list;
 }
 
 /** A workload (source or destination of the call). */
