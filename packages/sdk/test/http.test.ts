@@ -41,6 +41,23 @@ test("request headers: read, missing is null, empty is present, replace/remove/a
   http.complete();
 });
 
+test("getAllText: a name that shares a slot of the SDK's name table with another (same length) reads as itself", {
+  timeout: 60_000,
+}, async () => {
+  const plugin = await startPlugin(headersWasm);
+  // ":method"/"x-0zzzz" and ":path"/"x-4zz" hash to the same slot of headers.ts's 64-slot name table.
+  for (const order of [0, 1]) {
+    const pairs: Array<[string, string]> = [
+      ["x-0zzzz", "a"],
+      ["x-4zz", "b"],
+    ];
+    const http = plugin.http();
+    http.requestHeaders(order === 0 ? [...GET, ...pairs] : [...pairs, ...GET], true);
+    assert.equal(http.requestHeader("x-all-text-matches"), "yes");
+    http.complete();
+  }
+});
+
 test("response headers: set, and replacing the whole map", { timeout: 60_000 }, async () => {
   const plugin = await startPlugin(headersWasm);
   const http = plugin.http();
