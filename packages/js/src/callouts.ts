@@ -214,7 +214,7 @@ export function onHttpCallResponse(token: number, headerCount: number, bodySize:
 /** proxy_on_grpc_receive: a unary call's answer. */
 export function onGrpcReceive(token: number, size: number): void {
   const call = take(token);
-  call?.resolve(readBuffer(BufferType.GrpcReceiveBuffer, 0, size) as never);
+  call?.resolve(readBuffer(BufferType.GrpcCallMessage, 0, size) as never);
 }
 
 /** proxy_on_grpc_close: a call that ends without a message fails with its status. */

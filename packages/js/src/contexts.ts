@@ -116,8 +116,8 @@ export class HttpRequest {
   readonly headers: HeaderMap;
   readonly trailers: HeaderMap;
   constructor(enter: () => void) {
-    this.headers = new HeaderMap(MapType.RequestHeaders, enter);
-    this.trailers = new HeaderMap(MapType.RequestTrailers, enter);
+    this.headers = new HeaderMap(MapType.HttpRequestHeaders, enter);
+    this.trailers = new HeaderMap(MapType.HttpRequestTrailers, enter);
   }
   get method(): string {
     return this.headers.get(":method") ?? "";
@@ -138,8 +138,8 @@ export class HttpResponse {
   readonly headers: HeaderMap;
   readonly trailers: HeaderMap;
   constructor(enter: () => void) {
-    this.headers = new HeaderMap(MapType.ResponseHeaders, enter);
-    this.trailers = new HeaderMap(MapType.ResponseTrailers, enter);
+    this.headers = new HeaderMap(MapType.HttpResponseHeaders, enter);
+    this.trailers = new HeaderMap(MapType.HttpResponseTrailers, enter);
   }
   get status(): number {
     return Number(this.headers.get(":status") ?? 0);
@@ -160,13 +160,13 @@ export class HttpStream<Config = string> extends StreamContextBase<Config> {
   /** Resumes the request side after a handler paused it. */
   resumeRequest(): void {
     this.enter();
-    expectOk("continue request", hostcall(HostOp.ContinueStream, StreamType.Request));
+    expectOk("continue request", hostcall(HostOp.ContinueStream, StreamType.HttpRequest));
   }
 
   /** Resumes the response side after a handler paused it. */
   resumeResponse(): void {
     this.enter();
-    expectOk("continue response", hostcall(HostOp.ContinueStream, StreamType.Response));
+    expectOk("continue response", hostcall(HostOp.ContinueStream, StreamType.HttpResponse));
   }
 
   /** Makes Envoy choose the route again (after changing headers routing reads). */
@@ -177,12 +177,12 @@ export class HttpStream<Config = string> extends StreamContextBase<Config> {
 
   /** The request body chunk of the current callback. */
   requestBody(size: number, endOfStream: boolean): BodyChunk {
-    return new BodyChunk(BufferType.RequestBody, size, endOfStream, this.enter);
+    return new BodyChunk(BufferType.HttpRequestBody, size, endOfStream, this.enter);
   }
 
   /** The response body chunk of the current callback. */
   responseBody(size: number, endOfStream: boolean): BodyChunk {
-    return new BodyChunk(BufferType.ResponseBody, size, endOfStream, this.enter);
+    return new BodyChunk(BufferType.HttpResponseBody, size, endOfStream, this.enter);
   }
 }
 

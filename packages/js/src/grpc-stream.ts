@@ -81,13 +81,13 @@ function metadata(type: (typeof MapType)[keyof typeof MapType]): HeaderList {
 /** proxy_on_grpc_receive_initial_metadata / _trailing_metadata for a stream. */
 export function onStreamMetadata(token: number, trailing: boolean): void {
   const handlers = streams.get(token);
-  if (trailing) handlers?.onTrailingMetadata?.(metadata(MapType.GrpcTrailingMetadata));
-  else handlers?.onInitialMetadata?.(metadata(MapType.GrpcInitialMetadata));
+  if (trailing) handlers?.onTrailingMetadata?.(metadata(MapType.GrpcCallTrailingMetadata));
+  else handlers?.onInitialMetadata?.(metadata(MapType.GrpcCallInitialMetadata));
 }
 
 /** proxy_on_grpc_receive for a stream. */
 export function onStreamMessage(token: number, size: number): void {
-  streams.get(token)?.onMessage?.(readBuffer(BufferType.GrpcReceiveBuffer, 0, size));
+  streams.get(token)?.onMessage?.(readBuffer(BufferType.GrpcCallMessage, 0, size));
 }
 
 /** proxy_on_grpc_close for a stream. */

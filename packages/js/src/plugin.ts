@@ -281,47 +281,47 @@ function dispatchContext(callback: Callback, id: number, a: number, b: number, c
       d.queueReady?.(a, pluginOf(id));
       return 0;
     case Callback.ForeignFunction:
-      d.foreignFunction?.(a, readBuffer(BufferType.CallData, 0, b), pluginOf(id));
+      d.foreignFunction?.(a, readBuffer(BufferType.ForeignFunctionArguments, 0, b), pluginOf(id));
       return 0;
     case Callback.RequestHeaders: {
       const s = httpStream(id);
       if (!s || !d.onRequestHeaders) return Action.Continue;
-      return runStreamHandler(s.record, StreamType.Request, () =>
+      return runStreamHandler(s.record, StreamType.HttpRequest, () =>
         d.onRequestHeaders?.(s.stream.request, s.stream, b !== 0),
       );
     }
     case Callback.RequestBody: {
       const s = httpStream(id);
       if (!s || !d.onRequestBody) return s?.record.awaiting ? Action.Pause : Action.Continue;
-      return runStreamHandler(s.record, StreamType.Request, () =>
+      return runStreamHandler(s.record, StreamType.HttpRequest, () =>
         d.onRequestBody?.(s.stream.requestBody(a, b !== 0), s.stream),
       );
     }
     case Callback.RequestTrailers: {
       const s = httpStream(id);
       if (!s || !d.onRequestTrailers) return s?.record.awaiting ? Action.Pause : Action.Continue;
-      return runStreamHandler(s.record, StreamType.Request, () =>
+      return runStreamHandler(s.record, StreamType.HttpRequest, () =>
         d.onRequestTrailers?.(s.stream.request.trailers, s.stream),
       );
     }
     case Callback.ResponseHeaders: {
       const s = httpStream(id);
       if (!s || !d.onResponseHeaders) return Action.Continue;
-      return runStreamHandler(s.record, StreamType.Response, () =>
+      return runStreamHandler(s.record, StreamType.HttpResponse, () =>
         d.onResponseHeaders?.(s.stream.response, s.stream, b !== 0),
       );
     }
     case Callback.ResponseBody: {
       const s = httpStream(id);
       if (!s || !d.onResponseBody) return s?.record.awaiting ? Action.Pause : Action.Continue;
-      return runStreamHandler(s.record, StreamType.Response, () =>
+      return runStreamHandler(s.record, StreamType.HttpResponse, () =>
         d.onResponseBody?.(s.stream.responseBody(a, b !== 0), s.stream),
       );
     }
     case Callback.ResponseTrailers: {
       const s = httpStream(id);
       if (!s || !d.onResponseTrailers) return s?.record.awaiting ? Action.Pause : Action.Continue;
-      return runStreamHandler(s.record, StreamType.Response, () =>
+      return runStreamHandler(s.record, StreamType.HttpResponse, () =>
         d.onResponseTrailers?.(s.stream.response.trailers, s.stream),
       );
     }
