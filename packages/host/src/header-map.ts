@@ -26,6 +26,26 @@ function sameText(stored: string, mem: Uint8Array, ptr: number, len: number): bo
   return true;
 }
 
+/** `sameText` for a stored name in any case (an embedder's string entries are not lower-cased yet). */
+function sameTextAnyCase(stored: string, mem: Uint8Array, ptr: number, len: number): boolean {
+  if (stored.length !== len) return false;
+  for (let j = 0; j < len; j++) {
+    const b = mem[ptr + j]!;
+    const c = stored.charCodeAt(j);
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)) return false;
+  }
+  return true;
+}
+
+/** True when every name is ASCII, so a name's length is its UTF-8 length (and chars compare as bytes). */
+function asciiNames(pairs: ReadonlyArray<readonly [string, string]>): boolean {
+  for (let i = 0; i < pairs.length; i++) {
+    const name = pairs[i]![0];
+    for (let j = 0; j < name.length; j++) if (name.charCodeAt(j) > 0x7f) return false;
+  }
+  return true;
+}
+
 // Lower-cased encodings of header names seen from embedders. Names are never mutated in place, so maps can
 // share them; the cache is bounded so hostile traffic cannot grow it without limit.
 const nameCache = new Map<string, Uint8Array>();
@@ -244,7 +264,7 @@ export class HeaderMap {
 
   /** First value for `name`, or undefined. `name` may be in any case. */
   get(name: Uint8Array): Uint8Array | undefined {
-    if (this.text !== null) return this.getAt(name, 0, name.length);
+    if (this.text !== null || this.pending !== null) return this.getAt(name, 0, name.length);
     const names = this.names;
     for (let i = 0; i < names.length; i++) if (sameName(names[i]!, name)) return this.values[i];
     return undefined;
@@ -272,6 +292,15 @@ export class HeaderMap {
     if (text !== null) {
       const i = text.indexAt(mem, ptr, len);
       return i < 0 ? undefined : encodeLatin1(text.pairs[i]![1]);
+    }
+    const pending = this.pending;
+    if (pending !== null && asciiNames(pending)) {
+      // Read in place: one lookup (a plugin reading `:status`) encodes one value, not the whole map.
+      for (let i = 0; i < pending.length; i++) {
+        const pair = pending[i]!;
+        if (sameTextAnyCase(pair[0], mem, ptr, len)) return encodeString(pair[1]);
+      }
+      return undefined;
     }
     const names = this.names;
     outer: for (let i = 0; i < names.length; i++) {

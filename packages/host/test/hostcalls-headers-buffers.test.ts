@@ -622,3 +622,22 @@ describe("HeaderMap.getAll: every value of a name, in order, the name in any cas
     assert.deepEqual(list.at(-1), ["x", "1"], "later edits still land in the list");
   });
 });
+
+test("HeaderMap from strings: a lookup before the entries are encoded matches any case and encodes the value as UTF-8", () => {
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+  const map = HeaderMap.from([
+    ["Content-Type", "text/plain; charset=é"],
+    [":status", "200"],
+  ]);
+  assert.deepEqual(map.get(utf8("CONTENT-type")), utf8("text/plain; charset=é"));
+  const memory = utf8("..:status..");
+  assert.deepEqual(map.getAt(memory, 2, 7), utf8("200"));
+  assert.equal(map.get(utf8("missing")), undefined);
+  // The map is still whole afterwards: names lower-cased, every entry there.
+  assert.deepEqual(
+    map.names.map((n) => new TextDecoder().decode(n)),
+    ["content-type", ":status"],
+  );
+  // A non-ASCII name (UTF-8 longer than its string) is still found through the encoded entries.
+  assert.deepEqual(HeaderMap.from([["x-é", "v"]]).get(utf8("x-é")), utf8("v"));
+});
