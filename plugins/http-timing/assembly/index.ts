@@ -29,6 +29,9 @@ export * from "@proxy-wasm-ts/sdk/assembly/exports";
 // envoy.config.core.v3.TrafficDirection
 const TRAFFIC_INBOUND: i64 = 1;
 const TRAFFIC_OUTBOUND: i64 = 2;
+// Allocated once: a literal path in getPropertyInt is a new array (and its buffer) on every request.
+const LISTENER_DIRECTION: Array<string> = ["listener_direction"];
+const XDS_LISTENER_DIRECTION: Array<string> = ["xds", "listener_direction"];
 
 class HttpTimingRoot extends RootContext {
   config: TimingConfig = new TimingConfig();
@@ -51,8 +54,8 @@ class HttpTimingRoot extends RootContext {
     if (source == DirectionSource.Inbound) return Direction.Inbound;
     if (source == DirectionSource.Outbound) return Direction.Outbound;
     // Envoy's Wasm attribute is `listener_direction`; newer Envoys also offer `xds.listener_direction`.
-    let listener = getPropertyInt(["listener_direction"], 0);
-    if (listener == 0) listener = getPropertyInt(["xds", "listener_direction"], 0);
+    let listener = getPropertyInt(LISTENER_DIRECTION, 0);
+    if (listener == 0) listener = getPropertyInt(XDS_LISTENER_DIRECTION, 0);
     if (listener == TRAFFIC_INBOUND) return Direction.Inbound;
     if (listener == TRAFFIC_OUTBOUND) return Direction.Outbound;
     return this.config.unspecifiedDirection;
