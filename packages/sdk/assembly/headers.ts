@@ -230,7 +230,7 @@ export class HeaderMap {
         setLastStatus(Status.ParseFailure);
         return new Array<string>();
       }
-      unchecked((out[<i32>i * 2] = headerNameAt(base + <usize>data, <usize>nameSize)));
+      unchecked((out[<i32>i * 2] = textAt(base + <usize>data, <usize>nameSize)));
       data += nameSize + 1;
       unchecked((out[<i32>i * 2 + 1] = textAt(base + <usize>data, <usize>valueSize)));
       data += valueSize + 1;
@@ -286,36 +286,3 @@ export class HeaderMap {
 /** Response trailers of the current HTTP stream (valid in `onResponseTrailers`). */
 @lazy export const responseTrailers = new HeaderMap(MapType.HttpResponseTrailers);
 
-// Header names repeat on every request (":path", "content-type", ...): getAllText hands out one string
-// per short ASCII name from a small direct-mapped table instead of decoding a fresh one each time. A slot
-// holds the last name that hashed to it; any other name is decoded (and takes the slot).
-const NAME_SLOTS = 64;
-const MAX_INTERNED_NAME: usize = 64;
-const nameSlots = new StaticArray<string | null>(NAME_SLOTS);
-
-/** The header name of `size` UTF-8 bytes at `ptr`, shared with earlier calls when it is short ASCII. */
-function headerNameAt(ptr: usize, size: usize): string {
-  if (size == 0 || size > MAX_INTERNED_NAME) return textAt(ptr, size);
-  let hash: u32 = <u32>size;
-  for (let i: usize = 0; i < size; i++) {
-    const b = <u32>load<u8>(ptr + i);
-    if (b >= 0x80) return textAt(ptr, size);
-    hash = hash * 31 + b;
-  }
-  const slot = <i32>(hash & (NAME_SLOTS - 1));
-  const cached = unchecked(nameSlots[slot]);
-  if (cached !== null && <usize>cached.length == size) {
-    const chars = changetype<usize>(cached);
-    let same = true;
-    for (let i: usize = 0; i < size; i++) {
-      if (<u32>load<u16>(chars + (i << 1)) != <u32>load<u8>(ptr + i)) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return cached;
-  }
-  const name = textAt(ptr, size);
-  unchecked((nameSlots[slot] = name));
-  return name;
-}
