@@ -47,6 +47,9 @@ test("pwts init --lang ts writes a TypeScript project", async () => {
   const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8"));
   assert.equal(manifest.dependencies["@proxy-wasm-ts/js"], "^0.1.0");
   assert.equal(manifest.devDependencies["@proxy-wasm-ts/sdk"], undefined);
+  // pwts build strips types without checking them: the project brings its own type check.
+  assert.match(manifest.devDependencies.typescript, /^~5\./);
+  assert.equal(manifest.scripts.typecheck, "tsc -p .");
   assert.match(await readFile(join(dir, "README.md"), "utf8"), /^# ts-demo\n[\s\S]*plain\nTypeScript/);
 });
 

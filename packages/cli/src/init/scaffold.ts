@@ -119,6 +119,8 @@ function packageJson(options: ScaffoldOptions): string {
     scripts: {
       build: "pwts build",
       test: "pwts build && node --import tsx --test test/*.test.ts",
+      // esbuild strips types without checking them, so a TypeScript project type-checks with tsc.
+      ...(typescript ? { typecheck: "tsc -p ." } : {}),
     },
     ...(typescript
       ? { dependencies: { "@proxy-wasm-ts/js": options.jsSpec ?? defaultJsSpec(options.dir) } }
@@ -128,6 +130,7 @@ function packageJson(options: ScaffoldOptions): string {
       "@proxy-wasm-ts/host": options.hostSpec,
       ...(typescript ? {} : { "@proxy-wasm-ts/sdk": options.sdkSpec }),
       tsx: "^4.23.15",
+      ...(typescript ? { typescript: "~5.9.3" } : {}),
     },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
