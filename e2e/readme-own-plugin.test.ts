@@ -61,5 +61,6 @@ test("the README's own-plugin block, run verbatim in a fresh checkout after npm 
   assert.match(result.stdout, /^(#|ℹ) pass 3$/m);
   assert.match(result.stdout, /^(#|ℹ) fail 0$/m);
   const manifest = JSON.parse(await readFile(join(clone, "my-plugin", "package.json"), "utf8"));
-  assert.equal(manifest.devDependencies["@proxy-wasm-ts/sdk"], "file:../packages/sdk");
+  // The README's first own-plugin path is TypeScript: from a checkout, the guest API links the checkout's own.
+  assert.equal(manifest.dependencies["@proxy-wasm-ts/js"], "file:../packages/js");
 });
