@@ -97,3 +97,28 @@ static_resources:
   clusters:${options.clusters}
 ${admin}`;
 }
+
+/** One entry of `static_resources.listeners`: an HTTP listener on a free loopback port whose one route does `route`
+ * (e.g. a `direct_response`), with `filters` before the router. */
+export function httpListener(name: string, route: string, filters = ""): string {
+  return `
+  - name: ${name}
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ${name}
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                ${route}
+          http_filters:${filters}
+          - name: envoy.filters.http.router
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`;
+}

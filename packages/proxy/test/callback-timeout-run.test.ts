@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { httpListener } from "@proxy-wasm-ts/test-support/envoy-config";
 import { loopingPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { request } from "undici";
 import { type PwtsProcess, startPwts } from "./support/pwts-process.ts";
@@ -20,26 +21,11 @@ function listener(name: string, withPlugin: boolean): string {
                   runtime: envoy.wasm.runtime.v8
                   code: { local: { filename: "${plugins.path.looping}" } }`
     : "";
-  return `
-  - name: ${name}
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ${name}
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                direct_response: { status: 200, body: { inline_string: "${name} ok" } }
-          http_filters:${filter}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`;
+  return httpListener(
+    name,
+    `direct_response: { status: 200, body: { inline_string: "${name} ok" } }`,
+    filter,
+  );
 }
 
 const yaml = `

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
+import { httpListener, wasmHttpFilter } from "@proxy-wasm-ts/test-support/envoy-config";
 import { headerPluginWat, noopPluginWat, writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { request } from "undici";
 import { parseBootstrapText } from "../src/config/load-config.ts";
@@ -13,33 +13,10 @@ import { startUpstream, type TestUpstream } from "./support/upstream.ts";
 const plugins = writePlugins({ header: headerPluginWat(false), noop: noopPluginWat() });
 const live = join(plugins.dir, "live.wasm");
 
-function listener(name: string, route: string, filters = ""): string {
-  return `
-  - name: ${name}
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ${name}
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                ${route}
-          http_filters:${filters}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`;
-}
-
 function bootstrap(aBody: string, upstreamPort: number): string {
   return `
 static_resources:
-  listeners:${listener("a", `direct_response: { status: 200, body: { inline_string: "${aBody}" } }`)}${listener(
+  listeners:${httpListener("a", `direct_response: { status: 200, body: { inline_string: "${aBody}" } }`)}${httpListener(
     "b",
     "route: { cluster: backend }",
     wasmHttpFilter(live, { name: "swappable" }),
