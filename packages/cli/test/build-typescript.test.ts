@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { inspectModule } from "../src/commands/inspect.ts";
-import { main } from "../src/main.ts";
 import { buildPlugin } from "../src/plugin-build/build-plugin.ts";
 import { UserError } from "../src/user-error.ts";
+import { runPwts } from "./support/run-pwts.ts";
 
 // Inside the checkout, so `@proxy-wasm-ts/js` resolves to the workspace package.
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -79,20 +79,8 @@ test("pwts build prints the module, its imports and what the plugin logged at bu
   timeout: 120_000,
 }, async () => {
   const dir = await plugin({ "src/index.ts": `${DEFINE}console.log("routes loaded: 3");\n` });
-  const written: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => {
-    written.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  let code: number;
-  try {
-    code = await main(["build", dir]);
-  } finally {
-    process.stdout.write = write;
-  }
+  const { code, stdout: output } = await runPwts(["build", dir]);
   assert.equal(code, 0);
-  const output = written.join("");
   assert.match(output, /build\/plugin\.wasm: \d+ bytes \(\d+\.\d KiB\), ABI 0\.2\.1, typescript/);
   assert.match(output, /wasi_snapshot_preview1\.random_get/);
   assert.match(output, /logged while evaluated at build time:\n {2}routes loaded: 3/);

@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { main } from "../src/main.ts";
 import { buildPlugin } from "../src/plugin-build/build-plugin.ts";
 import { UserError } from "../src/user-error.ts";
+import { runPwts } from "./support/run-pwts.ts";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 // Scratch plugins live inside the repository so their `@proxy-wasm-ts/sdk/...` imports resolve
@@ -73,21 +73,9 @@ test("pwts build writes build/plugin.wasm and prints its size and imports", {
   timeout: 300_000,
 }, async () => {
   const dir = await scratchPlugin(HEADER_PLUGIN);
-  const written: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => {
-    written.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  let code: number;
-  try {
-    code = await main(["build", dir]);
-  } finally {
-    process.stdout.write = write;
-  }
+  const { code, stdout: output } = await runPwts(["build", dir]);
   assert.equal(code, 0);
   assert.ok(existsSync(join(dir, "build", "plugin.wasm")));
-  const output = written.join("");
   assert.match(output, /build\/plugin\.wasm: \d+ bytes \(\d+\.\d KiB\), ABI 0\.2\.1/);
   assert.match(output, /env\.proxy_replace_header_map_value/);
 });

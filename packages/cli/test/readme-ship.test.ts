@@ -8,27 +8,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { main } from "../src/main.ts";
+import { runPwts } from "./support/run-pwts.ts";
 
 const REPO = join(import.meta.dirname, "..", "..", "..");
 
 /** Runs `pwts ARGS` in-process; returns its exit code and what it wrote to stdout. */
-async function pwts(args: string[]): Promise<{ code: number; stdout: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    process.exitCode = undefined;
-    const code = await main(args);
-    return { code, stdout: chunks.join("") };
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = undefined;
-  }
-}
+const pwts = runPwts;
 
 let lines: string[][] = [];
 
