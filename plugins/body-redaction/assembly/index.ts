@@ -7,7 +7,10 @@ import {
   Action,
   Counter,
   HttpContext,
+  LogLevel,
   RootContext,
+  getLogLevel,
+  log,
   logError,
   logInfo,
   logWarn,
@@ -122,7 +125,11 @@ class BodyRedactionStream extends HttpContext {
     responseBody.replace(rewritten);
     const counter = this.plugin.redacted;
     if (counter !== null) counter.increment();
-    logInfo("body-redaction: redacted " + result.count.toString() + " secret(s) in a " + bytes.byteLength.toString() + "-byte body");
+    // A line per redacted body would be a line per request in a sidecar's log at Envoy's default level
+    // (info); the counter above counts them. At debug level the line says what was done to this body.
+    if (getLogLevel() <= LogLevel.Debug) {
+      log(LogLevel.Debug, "body-redaction: redacted " + result.count.toString() + " secret(s) in a " + bytes.byteLength.toString() + "-byte body");
+    }
   }
 }
 
