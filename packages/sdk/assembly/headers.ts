@@ -204,38 +204,38 @@ export class HeaderMap {
   /**
    * Every entry as text, `[name0, value0, name1, value1, ...]` in map order, decoded straight from the
    * host's serialization: no byte copy and no `HeaderPair` per entry, as `getAll()` makes. For plugins
-   * that read a whole map as strings (loggers, observers). Empty when the map is unavailable or malformed
-   * (`lastStatus()` tells which).
+   * that read a whole map as strings. Empty when the map is unavailable or malformed (`lastStatus()`
+   * tells which). To copy a map somewhere without a string per entry, use `getAllSerialized()`.
    */
   getAllText(): Array<string> {
+    const map = this.getAllSerialized();
+    const count = map.length;
+    // Sized once: pushes grew it twice per request.
+    const out = new Array<string>(count * 2);
+    for (let i = 0; i < count; i++) {
+      unchecked((out[i * 2] = textAt(map.namePtr(i), <usize>map.nameSize(i))));
+      unchecked((out[i * 2 + 1] = textAt(map.valuePtr(i), <usize>map.valueSize(i))));
+    }
+    return out;
+  }
+
+  /**
+   * Every entry, read in place from the host's serialization (one buffer, no string or copy per entry):
+   * for plugins that copy a whole map elsewhere as bytes, e.g. an observer writing it as JSON with
+   * `JsonWriter.keyUtf8At` / `stringUtf8At`. Empty when the map is unavailable or malformed
+   * (`lastStatus()` tells which).
+   */
+  getAllSerialized(): SerializedHeaders {
     clearReturnSlots();
     const s = setLastStatus(proxy_get_header_map_pairs(this.mapType, RETURN_DATA, RETURN_SIZE));
     const bytes = takeReturnedBytes();
-    if (s != Status.Ok || bytes === null) return new Array<string>();
-    const size = <u64>bytes.byteLength;
-    if (size <= 1) return new Array<string>(); // empty map: size 0 or a single 0x00 byte
-    const base = changetype<usize>(bytes);
-    const count = size < 4 ? 0 : <u64>load<u32>(base);
-    if (size < 4 || 4 + count * 8 > size) {
+    if (s != Status.Ok || bytes === null) return SerializedHeaders.EMPTY;
+    const map = SerializedHeaders.read(bytes);
+    if (map === null) {
       setLastStatus(Status.ParseFailure);
-      return new Array<string>();
+      return SerializedHeaders.EMPTY;
     }
-    // Sized once (count fits: 8 bytes of the host's answer per entry): pushes grew it twice per request.
-    const out = new Array<string>(<i32>count * 2);
-    let data = 4 + count * 8;
-    for (let i: u64 = 0; i < count; i++) {
-      const nameSize = <u64>load<u32>(base + <usize>(4 + i * 8));
-      const valueSize = <u64>load<u32>(base + <usize>(8 + i * 8));
-      if (data + nameSize + valueSize + 2 > size) {
-        setLastStatus(Status.ParseFailure);
-        return new Array<string>();
-      }
-      unchecked((out[<i32>i * 2] = textAt(base + <usize>data, <usize>nameSize)));
-      data += nameSize + 1;
-      unchecked((out[<i32>i * 2 + 1] = textAt(base + <usize>data, <usize>valueSize)));
-      data += valueSize + 1;
-    }
-    return out;
+    return map;
   }
 
   /** Replaces the whole map with `list`. */
@@ -286,3 +286,70 @@ export class HeaderMap {
 /** Response trailers of the current HTTP stream (valid in `onResponseTrailers`). */
 @lazy export const responseTrailers = new HeaderMap(MapType.HttpResponseTrailers);
 
+
+/**
+ * A header map in the ABI's serialization (a count, each entry's name and value sizes, then each name and
+ * value followed by a NUL), checked once and then read in place: entry `i`'s name and value are byte
+ * ranges of `bytes`. Pointers stay valid while this object is referenced.
+ */
+export class SerializedHeaders {
+  /** No entries (an unavailable or empty map). */
+  static readonly EMPTY: SerializedHeaders = new SerializedHeaders(new ArrayBuffer(0), new StaticArray<i32>(0));
+
+  private constructor(
+    readonly bytes: ArrayBuffer,
+    /** Per entry: name offset, name size, value offset, value size. */
+    private readonly spans: StaticArray<i32>,
+  ) {}
+
+  /** `bytes` checked as the ABI's map serialization; null when counts or sizes run past its end. */
+  static read(bytes: ArrayBuffer): SerializedHeaders | null {
+    const size = <u64>bytes.byteLength;
+    if (size <= 1) return SerializedHeaders.EMPTY; // an empty map: size 0 or a single 0x00 byte
+    if (size < 4) return null;
+    const base = changetype<usize>(bytes);
+    const count = <u64>load<u32>(base);
+    if (4 + count * 8 > size) return null;
+    const spans = new StaticArray<i32>(<i32>count * 4);
+    let data = 4 + count * 8;
+    for (let i: u64 = 0; i < count; i++) {
+      const nameSize = <u64>load<u32>(base + <usize>(4 + i * 8));
+      const valueSize = <u64>load<u32>(base + <usize>(8 + i * 8));
+      if (data + nameSize + valueSize + 2 > size) return null;
+      const at = <i32>i * 4;
+      unchecked((spans[at] = <i32>data));
+      unchecked((spans[at + 1] = <i32>nameSize));
+      data += nameSize + 1;
+      unchecked((spans[at + 2] = <i32>data));
+      unchecked((spans[at + 3] = <i32>valueSize));
+      data += valueSize + 1;
+    }
+    return new SerializedHeaders(bytes, spans);
+  }
+
+  /** Number of entries. */
+  get length(): i32 {
+    return this.spans.length >> 2;
+  }
+  /** Where entry `i`'s name starts (`i` in 0..length-1, unchecked). */
+  namePtr(i: i32): usize {
+    return changetype<usize>(this.bytes) + <usize>unchecked(this.spans[i * 4]);
+  }
+  nameSize(i: i32): i32 {
+    return unchecked(this.spans[i * 4 + 1]);
+  }
+  valuePtr(i: i32): usize {
+    return changetype<usize>(this.bytes) + <usize>unchecked(this.spans[i * 4 + 2]);
+  }
+  valueSize(i: i32): i32 {
+    return unchecked(this.spans[i * 4 + 3]);
+  }
+  /** Entry `i`'s name decoded (UTF-8). */
+  nameText(i: i32): string {
+    return textAt(this.namePtr(i), <usize>this.nameSize(i));
+  }
+  /** Entry `i`'s value decoded (UTF-8). */
+  valueText(i: i32): string {
+    return textAt(this.valuePtr(i), <usize>this.valueSize(i));
+  }
+}

@@ -13,6 +13,7 @@ export {
   HeaderList,
   HeaderMap,
   HeaderPair,
+  SerializedHeaders,
   requestHeaders,
   requestTrailers,
   responseHeaders,
@@ -61,4 +62,4 @@ export { callForeignFunction } from "./foreign";
 export { LifeSpan, clearRouteCache, encodeSetEnvoyFilterStateArguments, setEnvoyFilterState } from "./envoy";
 export { getLogLevel, log, logCritical, logDebug, logError, logInfo, logTrace, logUtf8, logWarn } from "./log";
 export { currentTimeNanoseconds, setTickPeriod } from "./clock";
-export { JsonKind, JsonValue, JsonWriter, jsonQuote, parseJson, parseJsonBytes } from "./json";
+export { JsonKey, JsonKind, JsonValue, JsonWriter, jsonQuote, parseJson, parseJsonBytes } from "./json";

@@ -609,6 +609,16 @@ export class JsonWriter {
     this.byte(0x5d);
     return this;
   }
+  /**
+   * Writes a key encoded once (`JsonKey`): one copy of its bytes, where `key` encodes and escapes the name
+   * again on every call. For the fixed keys of a document written per request.
+   */
+  field(key: JsonKey): JsonWriter {
+    this.separate();
+    this.copy(changetype<usize>(key.bytes), key.bytes.byteLength);
+    this.afterKey = true;
+    return this;
+  }
   /** Writes an object key; the next value belongs to it. */
   key(name: string): JsonWriter {
     this.separate();
@@ -620,6 +630,23 @@ export class JsonWriter {
   string(value: string): JsonWriter {
     this.separate();
     this.text(value, true);
+    return this;
+  }
+  /**
+   * Writes the `size` UTF-8 bytes at `ptr` as an object key, escaped and repaired as `utf8String` does:
+   * for bytes read in place, such as a `SerializedHeaders` entry's name, with no string in between.
+   */
+  keyUtf8At(ptr: usize, size: i32): JsonWriter {
+    this.separate();
+    this.utf8(ptr, size);
+    this.byte(0x3a);
+    this.afterKey = true;
+    return this;
+  }
+  /** Writes the `size` UTF-8 bytes at `ptr` as a JSON string (see `keyUtf8At`). */
+  stringUtf8At(ptr: usize, size: i32): JsonWriter {
+    this.separate();
+    this.utf8(ptr, size);
     return this;
   }
   /**
@@ -700,5 +727,20 @@ export class JsonWriter {
   /** The JSON as a string (decodes the bytes `toBytes` returns). */
   toString(): string {
     return String.UTF8.decodeUnsafe(changetype<usize>(this.buffer), <usize>this.size);
+  }
+}
+
+/**
+ * An object key encoded once: quoted, escaped and followed by its colon, as `JsonWriter.key` writes it.
+ * Keep one per fixed key in a module constant and write it with `JsonWriter.field`.
+ */
+export class JsonKey {
+  readonly bytes: ArrayBuffer;
+  constructor(readonly name: string) {
+    const writer = new JsonWriter(name.length * 6 + 3);
+    // Written as the only key of an object, then the object's brace is dropped: the key's exact bytes.
+    writer.beginObject().key(name);
+    const written = writer.toBytes();
+    this.bytes = written.slice(1);
   }
 }

@@ -57,7 +57,7 @@ export class ObservedStream extends HttpContext {
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): Action {
     const config = this.observer.config;
-    const headers = CapturedHeaders.from(requestHeaders.getAllText(), config.redactHeaders, this.observer.secretFields);
+    const headers = CapturedHeaders.from(requestHeaders.getAllSerialized(), config.redactHeaders, this.observer.secretFields);
     this.event.requestHeaders = headers;
     this.event.method = textOrEmpty(headers.get(":method"));
     // The raw :path; query secrets are redacted when the event is written.
@@ -79,7 +79,7 @@ export class ObservedStream extends HttpContext {
   onResponseHeaders(headerCount: u32, endOfStream: bool): Action {
     const config = this.observer.config;
     this.event.responseHeaders = CapturedHeaders.from(
-      responseHeaders.getAllText(),
+      responseHeaders.getAllSerialized(),
       config.redactHeaders,
       this.observer.secretFields,
     );
@@ -96,7 +96,7 @@ export class ObservedStream extends HttpContext {
   onResponseTrailers(trailerCount: u32): Action {
     if (!this.grpc) return Action.Continue;
     const config = this.observer.config;
-    const trailers = CapturedHeaders.from(responseTrailers.getAllText(), config.redactHeaders, this.observer.secretFields);
+    const trailers = CapturedHeaders.from(responseTrailers.getAllSerialized(), config.redactHeaders, this.observer.secretFields);
     if (this.event.responseHeaders === NO_HEADERS) this.event.responseHeaders = new CapturedHeaders();
     this.event.responseHeaders.merge(trailers);
     return Action.Continue;

@@ -19,6 +19,22 @@ export function isSecretHeader(name: string, configured: Array<string>): bool {
   return CREDENTIAL_HEADERS.includes(name) || configured.includes(name);
 }
 
+/** `isSecretHeader` for a name given as `size` bytes at `ptr` (lower-case ASCII), with no string made. */
+export function isSecretHeaderAt(ptr: usize, size: i32, configured: Array<string>): bool {
+  return namesHold(CREDENTIAL_HEADERS, ptr, size) || namesHold(configured, ptr, size);
+}
+
+function namesHold(names: Array<string>, ptr: usize, size: i32): bool {
+  for (let n = 0; n < names.length; n++) {
+    const name = unchecked(names[n]);
+    if (name.length != size) continue;
+    let same = true;
+    for (let i = 0; i < size && same; i++) same = <i32>load<u8>(ptr + <usize>i) == name.charCodeAt(i);
+    if (same) return true;
+  }
+  return false;
+}
+
 /** Every name whose values are redacted in bodies, paths and queries. */
 export function secretFieldNames(bodyFields: Array<string>, headers: Array<string>): Array<string> {
   return bodyFields.concat(CREDENTIAL_HEADERS).concat(headers);

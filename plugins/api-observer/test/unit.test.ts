@@ -133,6 +133,39 @@ describe("api-observer", { timeout: 60_000 }, () => {
     assert.equal(stored.status, 201);
   });
 
+  test("headers: repeats joined, names lower-cased, x-envoy and over-long names dropped, values clipped and repaired", async () => {
+    const t = await start({ batch_size: 1 });
+    const bytes = (...b: number[]) => new Uint8Array(b);
+    const longValue = "v".repeat(20_000);
+    observe(t, {
+      request: [
+        [":method", "GET"],
+        [":path", "/a"],
+        ["x-trace", "a"],
+        ["X-Trace", "b"],
+        ["X-Ünï", "text"],
+        ["x-envoy-decorator", "1"],
+        ["n".repeat(257), "dropped"],
+        ["x-long", longValue],
+        ["authorization", "Bearer z"],
+        ["Cookie", "k=v"],
+        // "a", a byte that is never UTF-8, "b": written as U+FFFD, as TextDecoder reads it.
+        ["x-bin", bytes(0x61, 0xff, 0x62) as unknown as string],
+      ],
+    });
+    const [event] = postedEvents(t);
+    assert.deepEqual(event?.request?.headers, {
+      ":method": "GET",
+      ":path": "/a",
+      "x-trace": "a,b",
+      "x-Ünï": "text",
+      "x-long": "v".repeat(16_384),
+      authorization: "[REDACTED]",
+      cookie: "[REDACTED]",
+      "x-bin": "a\uFFFDb",
+    });
+  });
+
   test("bodies are kept across all chunks up to the cap, binary bodies as base64", async () => {
     const t = await start({ batch_size: 1, max_body_bytes: 10 });
     observe(t, {
