@@ -32,7 +32,11 @@ test("request headers: read, missing is null, empty is present, replace/remove/a
   assert.equal(http.requestHeader("x-first-name"), ":method", "pairs keep their order");
   assert.equal(http.requestHeader("x-all-text-matches"), "yes", "getAllText gives getAll's entries as text");
   assert.equal(http.requestHeader("x-all-text-last"), "café", "getAllText decodes UTF-8 values");
-  assert.equal(http.requestHeader("x-serialized-matches"), "yes", "getAllSerialized reads getAll's entries in place");
+  assert.equal(
+    http.requestHeader("x-serialized-matches"),
+    "yes",
+    "getAllSerialized reads getAll's entries in place",
+  );
   const written = JSON.parse(http.requestHeader("x-serialized-json") ?? "null") as Record<string, unknown>;
   assert.equal(written['count "all"'], 8, "a JsonKey is written escaped, with its colon");
   assert.equal(Object.keys(written).length, 9, "every entry became a member");
