@@ -8,5 +8,8 @@ export {
   type CompileOptions,
   type CompileResult,
   compilePlugin,
+  isOptimizeGoal,
+  OPTIMIZE_GOALS,
+  type OptimizeGoal,
 } from "./compile.ts";
 export { PLUGIN_ENTRY, PLUGIN_OUTPUT } from "./plugin-layout.ts";

@@ -1,6 +1,7 @@
 /**
- * A final wasm-opt pass (binaryen's optimizer from the `binaryen` npm package) after asc's own:
- * it shrinks AssemblyScript output by a few more percent.
+ * The last step of a size build (`compilePlugin({ optimize: "size" })`): a wasm-opt pass (binaryen's
+ * optimizer from the `binaryen` npm package) after asc's own, which shrinks its output by a few
+ * more percent. Speed builds skip it.
  */
 import binaryen from "binaryen";
 

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ASCONFIG_PATH, compilePlugin } from "../../src/index.ts";
+import { ASCONFIG_PATH, compilePlugin, type OptimizeGoal } from "../../src/index.ts";
 
 const SDK_DIR = fileURLToPath(new URL("../../", import.meta.url));
 const CACHE_DIR = join(SDK_DIR, "build", "test-cache");
@@ -41,8 +41,14 @@ function digestSdk(): Promise<string> {
   return sdkDigest;
 }
 
-/** Builds an AssemblyScript file (absolute path, or a name in test/fixtures) and returns the module. */
-export async function buildFixture(source: string, options: { debug?: boolean } = {}): Promise<Uint8Array> {
+/**
+ * Builds an AssemblyScript file (absolute path, or a name in test/fixtures) and returns the module; a
+ * release build optimizes for `optimize` (default: compilePlugin's, speed).
+ */
+export async function buildFixture(
+  source: string,
+  options: { debug?: boolean; optimize?: OptimizeGoal } = {},
+): Promise<Uint8Array> {
   const path = source.includes("/")
     ? source
     : join(FIXTURES_DIR, source.endsWith(".ts") ? source : `${source}.ts`);
@@ -50,7 +56,7 @@ export async function buildFixture(source: string, options: { debug?: boolean } 
   const key = createHash("sha256")
     .update(await digestSdk())
     .update(text)
-    .update(options.debug ? "debug" : "release")
+    .update(options.debug ? "debug" : `release-${options.optimize ?? "default"}`)
     .digest("hex")
     .slice(0, 16);
   const cached = join(CACHE_DIR, `${basename(path, ".ts")}.${key}.wasm`);
@@ -60,6 +66,7 @@ export async function buildFixture(source: string, options: { debug?: boolean } 
     baseDir: dirname(path),
     entry: basename(path),
     debug: options.debug,
+    optimize: options.optimize,
   });
   await mkdir(CACHE_DIR, { recursive: true });
   // Write then rename, so a concurrent test file never reads half a module.
