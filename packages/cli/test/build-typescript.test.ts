@@ -47,6 +47,15 @@ test("a syntax error names the .ts file, line and column", { timeout: 120_000 },
   });
 });
 
+test("--optimize is refused for a TypeScript plugin, saying why, rather than ignored", async () => {
+  const dir = await plugin({ "src/index.ts": DEFINE });
+  await assert.rejects(buildPlugin(dir, { optimize: "size" }), (err: unknown) => {
+    assert.ok(err instanceof UserError);
+    assert.match(err.message, /--optimize applies to AssemblyScript plugins; .* is a TypeScript plugin/);
+    return true;
+  });
+});
+
 test("an import that does not resolve names where it is", { timeout: 120_000 }, async () => {
   const dir = await plugin({ "src/index.ts": `${DEFINE}import "left-pad-that-is-not-installed";\n` });
   await assert.rejects(

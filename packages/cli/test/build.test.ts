@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { buildPlugin } from "../src/plugin-build/build-plugin.ts";
 import { UserError } from "../src/user-error.ts";
 import { runPwts } from "./support/run-pwts.ts";
@@ -78,6 +80,41 @@ test("pwts build writes build/plugin.wasm and prints its size and imports", {
   assert.ok(existsSync(join(dir, "build", "plugin.wasm")));
   assert.match(output, /build\/plugin\.wasm: \d+ bytes \(\d+\.\d KiB\), ABI 0\.2\.1/);
   assert.match(output, /env\.proxy_replace_header_map_value/);
+});
+
+test("pwts build --optimize size writes a smaller module than the default, --optimize speed", {
+  timeout: 600_000,
+}, async () => {
+  const dir = await scratchPlugin(HEADER_PLUGIN);
+  const built = async (...flags: string[]) => {
+    const out = join(dir, "build", `${flags.join("") || "default"}.wasm`);
+    const { code } = await runPwts(["build", dir, "-o", out, ...flags]);
+    assert.equal(code, 0, `pwts build ${flags.join(" ")}`);
+    return readFile(out);
+  };
+  const byDefault = await built();
+  const speed = await built("--optimize", "speed");
+  const size = await built("--optimize=size");
+  assert.deepEqual(byDefault, speed, "speed is the default");
+  assert.ok(size.byteLength < speed.byteLength, `size ${size.byteLength} bytes, speed ${speed.byteLength}`);
+});
+
+test("pwts build --optimize with another value fails, naming the flag and its values", {
+  timeout: 60_000,
+}, async () => {
+  const dir = await scratchPlugin(HEADER_PLUGIN);
+  // The real binary, as a user runs it: the message and exit status are commander's, through main.
+  const pwts = join(REPO, "packages", "cli", "bin", "pwts.js");
+  const failed = await promisify(execFile)(process.execPath, [pwts, "build", dir, "--optimize", "fast"]).then(
+    () => assert.fail("pwts build --optimize fast succeeded"),
+    (err: { code: number; stderr: string }) => err,
+  );
+  assert.equal(failed.code, 1);
+  assert.match(
+    failed.stderr,
+    /option '--optimize <goal>' argument 'fast' is invalid\. Allowed choices are speed, size\./,
+  );
+  assert.equal(existsSync(join(dir, "build", "plugin.wasm")), false, "nothing is written");
 });
 
 test("an import Envoy does not provide fails the build, naming the import", {

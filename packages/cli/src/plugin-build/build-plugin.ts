@@ -9,7 +9,7 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { hasErrorCode } from "@proxy-wasm-ts/errors";
-import { PLUGIN_ENTRY, PLUGIN_OUTPUT } from "@proxy-wasm-ts/sdk";
+import { type OptimizeGoal, PLUGIN_ENTRY, PLUGIN_OUTPUT } from "@proxy-wasm-ts/sdk";
 import { UserError } from "../user-error.ts";
 import { checkModule, type ModuleCheck } from "./module-check.ts";
 import { loadSdk } from "./sdk-location.ts";
@@ -23,15 +23,20 @@ export type PluginLanguage = "assemblyscript" | "typescript";
 export interface BuildOptions {
   /** Output file (default `<dir>/build/plugin.wasm`). */
   outFile?: string;
-  /** Debug build: names kept, no size optimization. */
+  /** Debug build: names kept, no optimization. */
   debug?: boolean;
+  /**
+   * AssemblyScript plugins: `speed` (the SDK's default) or `size`. A TypeScript plugin rejects it rather
+   * than ignore it: its engine (QuickJS) comes prebuilt, and the build only snapshots the bundle into it.
+   */
+  optimize?: OptimizeGoal;
 }
 
 export interface BuildResult extends ModuleCheck {
   outFile: string;
   /** Size of the written module in bytes. */
   size: number;
-  /** Size straight out of asc, before the wasm-opt pass (TypeScript: the bundled JavaScript). */
+  /** Size straight out of asc, before any size pass (TypeScript: the bundled JavaScript). */
   compiledSize: number;
   language: PluginLanguage;
   /** What a TypeScript plugin logged while it was evaluated at build time. */
@@ -53,6 +58,12 @@ async function compile(
   options: BuildOptions,
 ): Promise<{ wasm: Uint8Array; compiledSize: number; logs: string[] }> {
   if (language === "typescript") {
+    if (options.optimize !== undefined) {
+      throw new UserError(
+        `--optimize applies to AssemblyScript plugins; ${pluginDir} is a TypeScript plugin: its engine ` +
+          "(QuickJS) comes prebuilt, and its build only bundles your code and snapshots it into that engine",
+      );
+    }
     const built = await buildTsPlugin(pluginDir);
     return { wasm: built.wasm, compiledSize: built.bundleSize, logs: built.logs };
   }
@@ -62,6 +73,7 @@ async function compile(
       baseDir: pluginDir,
       entry: PLUGIN_ENTRY,
       debug: options.debug,
+      optimize: options.optimize,
     });
     return { ...compiled, logs: [] };
   } catch (err) {
