@@ -62,4 +62,15 @@ export { callForeignFunction } from "./foreign";
 export { LifeSpan, clearRouteCache, encodeSetEnvoyFilterStateArguments, setEnvoyFilterState } from "./envoy";
 export { getLogLevel, log, logCritical, logDebug, logError, logInfo, logTrace, logUtf8, logWarn } from "./log";
 export { currentTimeNanoseconds, setTickPeriod } from "./clock";
-export { JsonKey, JsonKind, JsonValue, JsonWriter, jsonQuote, parseJson, parseJsonBytes } from "./json";
+export {
+  findJson,
+  findJsonBytes,
+  JsonFound,
+  JsonKey,
+  JsonKind,
+  JsonValue,
+  JsonWriter,
+  jsonQuote,
+  parseJson,
+  parseJsonBytes,
+} from "./json";

@@ -195,56 +195,82 @@ class Parser {
     return this.pos - start;
   }
 
-  number(): JsonValue | null {
-    const start = this.pos;
+  /** Moves past a number; false when there is none (JSON's grammar: no leading zeros, no bare dot). */
+  skipNumber(): bool {
     if (this.code() == 0x2d) this.pos++;
     if (this.code() == 0x30) this.pos++;
-    else if (this.digits() == 0) return this.fail();
+    else if (this.digits() == 0) return false;
     if (this.code() == 0x2e) {
       this.pos++;
-      if (this.digits() == 0) return this.fail();
+      if (this.digits() == 0) return false;
     }
     if (this.code() == 0x65 || this.code() == 0x45) {
       this.pos++;
       if (this.code() == 0x2b || this.code() == 0x2d) this.pos++;
-      if (this.digits() == 0) return this.fail();
+      if (this.digits() == 0) return false;
     }
+    return true;
+  }
+
+  number(): JsonValue | null {
+    const start = this.pos;
+    if (!this.skipNumber()) return this.fail();
     const v = new JsonValue();
     v.kind = JsonKind.Number;
     v.numberValue = F64.parseFloat(this.text.substring(start, this.pos));
     return v;
   }
 
-  // Both passes below copy each character once: appending to a string per escape would be
-  // quadratic, and request bodies can be full of escapes.
-  string(): string | null {
+  /** Set by `scanString`: where the string's characters start and end, and whether it has escapes. */
+  scanStart: i32 = 0;
+  scanEnd: i32 = 0;
+  scanEscaped: bool = false;
+
+  /**
+   * Moves past the string at the opening quote at `pos`, validating its escapes; returns its decoded
+   * length, or -1 when it is not a valid string. Builds nothing (`string` decodes what this found).
+   */
+  scanString(): i32 {
     const text = this.text;
     const n = text.length;
     const start = ++this.pos; // after the opening quote
-    // Pass 1: find the closing quote, validate the escapes, count the decoded length.
     let size = 0;
     let escaped = false;
     let i = start;
     while (true) {
-      if (i >= n) return null;
+      if (i >= n) return -1;
       const c = text.charCodeAt(i);
       if (c == 0x22) break;
-      if (c < 0x20) return null;
+      if (c < 0x20) return -1;
       i++;
       size++;
       if (c != 0x5c) continue;
       escaped = true;
       const e = i < n ? text.charCodeAt(i) : -1;
       if (e == 0x75) {
-        if (hex4At(text, i + 1) < 0) return null;
+        if (hex4At(text, i + 1) < 0) return -1;
         i += 5;
       } else if (e == 0x22 || e == 0x5c || e == 0x2f || e == 0x62 || e == 0x66 || e == 0x6e || e == 0x72 || e == 0x74) {
         i++;
-      } else return null;
+      } else return -1;
     }
-    const end = i;
-    this.pos = end + 1;
-    if (!escaped) return text.substring(start, end);
+    this.scanStart = start;
+    this.scanEnd = i;
+    this.scanEscaped = escaped;
+    this.pos = i + 1;
+    return size;
+  }
+
+  // Both passes copy each character once: appending to a string per escape would be quadratic, and
+  // request bodies can be full of escapes.
+  string(): string | null {
+    // Pass 1: find the closing quote, validate the escapes, count the decoded length.
+    const size = this.scanString();
+    if (size < 0) return null;
+    const text = this.text;
+    const start = this.scanStart;
+    const end = this.scanEnd;
+    if (!this.scanEscaped) return text.substring(start, end);
     // Pass 2: decode into a string allocated once.
     const out = changetype<string>(__new(<usize>size << 1, idof<string>()));
     let at = changetype<usize>(out);
@@ -265,6 +291,104 @@ class Parser {
       store<u16>(at, <u16>c);
     }
     return out;
+  }
+
+  /** The value at `pos` checked and passed over: the same grammar as `value`, nothing built. */
+  skip(depth: i32): bool {
+    if (depth > MAX_DEPTH) return false;
+    this.skipSpace();
+    const c = this.code();
+    if (c == 0x22) return this.scanString() >= 0;
+    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.skipNumber();
+    if (c == 0x74) return this.literal("true");
+    if (c == 0x66) return this.literal("false");
+    if (c == 0x6e) return this.literal("null");
+    const array = c == 0x5b;
+    if (!array && c != 0x7b) return false;
+    this.pos++;
+    this.skipSpace();
+    if (this.code() == (array ? 0x5d : 0x7d)) {
+      this.pos++;
+      return true;
+    }
+    while (true) {
+      if (!array) {
+        this.skipSpace();
+        if (this.code() != 0x22 || this.scanString() < 0) return false;
+        this.skipSpace();
+        if (this.code() != 0x3a) return false;
+        this.pos++;
+      }
+      if (!this.skip(depth + 1)) return false;
+      this.skipSpace();
+      const next = this.code();
+      this.pos++;
+      if (next == (array ? 0x5d : 0x7d)) return true;
+      if (next != 0x2c) return false;
+    }
+    return false;
+  }
+
+  /** Whether the key `scanString` just passed is `name` (compared in place unless it has escapes). */
+  scannedKeyIs(name: string): bool {
+    const length = this.scanEnd - this.scanStart;
+    if (this.scanEscaped) {
+      this.pos = this.scanStart - 1;
+      const key = this.string();
+      return key !== null && key == name;
+    }
+    return (
+      length == name.length &&
+      memory.compare(
+        changetype<usize>(this.text) + (<usize>this.scanStart << 1),
+        changetype<usize>(name),
+        <usize>length << 1,
+      ) == 0
+    );
+  }
+
+  /** What `find` built: the value at the path, or null. */
+  found: JsonValue | null = null;
+
+  /**
+   * Passes over the value at `pos`, building only what lies at `path[level..]` (into `found`). A later
+   * repeat of a member on the path replaces an earlier match, as `JsonValue.get` takes the last one.
+   * False when the text is not JSON.
+   */
+  find(depth: i32, path: Array<string>, level: i32): bool {
+    if (level == path.length) {
+      const value = this.value(depth);
+      this.found = value;
+      return value !== null;
+    }
+    if (depth > MAX_DEPTH) return false;
+    this.skipSpace();
+    if (this.code() != 0x7b) return this.skip(depth);
+    this.pos++;
+    this.skipSpace();
+    if (this.code() == 0x7d) {
+      this.pos++;
+      return true;
+    }
+    const name = unchecked(path[level]);
+    while (true) {
+      this.skipSpace();
+      if (this.code() != 0x22 || this.scanString() < 0) return false;
+      const onPath = this.scannedKeyIs(name);
+      this.skipSpace();
+      if (this.code() != 0x3a) return false;
+      this.pos++;
+      if (onPath) {
+        this.found = null;
+        if (!this.find(depth + 1, path, level + 1)) return false;
+      } else if (!this.skip(depth + 1)) return false;
+      this.skipSpace();
+      const next = this.code();
+      this.pos++;
+      if (next == 0x7d) return true;
+      if (next != 0x2c) return false;
+    }
+    return false;
   }
 
   array(depth: i32): JsonValue | null {
@@ -338,6 +462,34 @@ export function parseJson(text: string): JsonValue | null {
 /** Parses UTF-8 JSON bytes (e.g. a plugin configuration or a request body); null when invalid. */
 export function parseJsonBytes(bytes: ArrayBuffer): JsonValue | null {
   return parseJson(toText(bytes));
+}
+
+/** What `findJson` found: whether the text is JSON, and the value at the path (null when absent). */
+export class JsonFound {
+  constructor(
+    readonly valid: bool,
+    readonly value: JsonValue | null,
+  ) {}
+}
+
+/**
+ * The value at `path` (object member names, outermost first; empty for the whole document) in JSON text,
+ * building only that value: the rest is checked as `parseJson` checks it but makes no `JsonValue` or
+ * string. For reading one field of an answer per request (a callout's JSON body), where parsing the whole
+ * document allocates every member only to drop it. `valid` is false when the text is not JSON; `value`
+ * is null when it has nothing at `path` (a member missing, or not an object on the way).
+ */
+export function findJson(text: string, path: Array<string>): JsonFound {
+  const parser = new Parser(text);
+  if (!parser.find(0, path, 0) || parser.failed) return new JsonFound(false, null);
+  parser.skipSpace();
+  if (parser.pos != text.length) return new JsonFound(false, null);
+  return new JsonFound(true, parser.found);
+}
+
+/** `findJson` over UTF-8 bytes. */
+export function findJsonBytes(bytes: ArrayBuffer, path: Array<string>): JsonFound {
+  return findJson(toText(bytes), path);
 }
 
 /** The letter after `\` for characters JSON escapes briefly (`\"`, `\\`, `\n`, `\r`, `\t`), else 0. */

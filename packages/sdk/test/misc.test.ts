@@ -255,3 +255,84 @@ test("abort: the message and source location are logged at critical level, then 
   assert.equal(plugin.plugin.failed, true);
   assert.equal(http.localReply?.statusCode, 503, "FAIL_CLOSED answers 503");
 });
+
+describe("findJson: only the value at a path is built, and it agrees with the whole-document parser", () => {
+  // [document, path]: hits, misses, repeats, escapes, and documents that are not JSON.
+  const CASES: Array<[string, string]> = [
+    ['{"region":"us_east1","args":{"region":"us_central1"},"name":"bench"}', "name"],
+    ['{"region":"us_east1","args":{"region":"us_central1"},"name":"bench"}', "args.region"],
+    ['{"region":"us_east1","args":{"region":"us_central1"}}', "args"],
+    ['{"a":{"b":1}}', "a.c"],
+    ['{"a":{"b":1},"a":{"c":2}}', "a.b"],
+    ['{"a":1,"a":{"b":[1,2,{"x":null}]}}', "a.b"],
+    ['{"a":[{"b":1}]}', "a.b"],
+    ['{"a":"x"}', "a.b"],
+    ['{"n\\u0061me":"escaped key","name":"plain","na\\"me":3}', "name"],
+    ['{"na\\"me":3}', 'na"me'],
+    ['  {"k" : -0.5e+3 , "t":true,"f":false,"z":null}  ', "k"],
+    ['{"k":"caf\\u00e9 \\ud83d\\ude00 \\n"}', "k"],
+    ["[1,2,3]", "a"],
+    ['"just a string"', ""],
+    ['{"a":{"b":{"c":{"d":"deep"}}}}', ""],
+    ['{"a":1,}', "a"],
+    ['{"a":01}', "a"],
+    ['{"a":"unterminated}', "a"],
+    ['{"a":"control \u0001"}', "a"],
+    ['{"a":"bad \\x escape"}', "a"],
+    ['{"a":1} trailing', "a"],
+    ['{"b":[1,2,}', "a"],
+    ["", "a"],
+    ["{", ""],
+  ];
+
+  test("every case: findJson's answer is the whole-document parser's, and JSON.parse's", {
+    timeout: 60_000,
+  }, async () => {
+    const plugin = await startPlugin(wasm, { rootId: "find" });
+    for (const [doc, path] of CASES) {
+      const http = plugin.http();
+      http.requestHeaders([...POST, ["x-path", path]], false);
+      http.requestBody(doc, true);
+      const reply = JSON.parse(http.localReplyBodyText ?? "null") as Record<string, unknown>;
+      http.complete();
+      const label = `${doc} @ ${path}`;
+      assert.equal(reply.valid, reply.domValid, `${label}: valid`);
+      assert.deepEqual(reply.value, reply.domValue, `${label}: value`);
+      let expected: unknown;
+      let valid = true;
+      try {
+        expected = JSON.parse(doc);
+      } catch {
+        valid = false;
+      }
+      for (const key of path === "" ? [] : path.split(".")) {
+        const here = expected as Record<string, unknown> | null;
+        expected =
+          here !== null && typeof here === "object" && !Array.isArray(here) && Object.hasOwn(here, key)
+            ? here[key]
+            : "<absent>";
+        if (expected === "<absent>") break;
+      }
+      assert.equal(reply.valid, valid, `${label}: valid as JSON.parse says`);
+      if (valid) assert.deepEqual(reply.value, expected, `${label}: the value JSON.parse finds`);
+    }
+  });
+
+  test("nesting past 64 levels is refused, as the whole-document parser refuses it", {
+    timeout: 60_000,
+  }, async () => {
+    const plugin = await startPlugin(wasm, { rootId: "find" });
+    for (const [depth, valid] of [
+      [60, true],
+      [70, false],
+    ] as const) {
+      const http = plugin.http();
+      http.requestHeaders([...POST, ["x-path", "a"]], false);
+      http.requestBody(`{"b":${"[".repeat(depth)}${"]".repeat(depth)},"a":1}`, true);
+      const reply = JSON.parse(http.localReplyBodyText ?? "null") as Record<string, unknown>;
+      http.complete();
+      assert.equal(reply.valid, valid, `depth ${depth}`);
+      assert.equal(reply.domValid, valid, `depth ${depth}, whole document`);
+    }
+  });
+});

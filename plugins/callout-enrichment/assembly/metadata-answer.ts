@@ -1,6 +1,6 @@
 // Turns the metadata service's answer into the header value, or explains why it cannot.
 
-import { JsonKind, parseJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
+import { JsonKind, findJsonBytes } from "@proxy-wasm-ts/sdk/assembly";
 
 /** Header values longer than this are refused rather than forwarded upstream. */
 const MAX_VALUE_LENGTH = 256;
@@ -31,14 +31,11 @@ function isSafeHeaderValue(value: string): bool {
  */
 export function metadataValue(body: ArrayBuffer, field: string, segments: Array<string>): MetadataValue {
   if (field.length == 0) return body.byteLength > 0 ? new MetadataValue("1", "") : failed("the answer has no body");
-  const json = parseJsonBytes(body);
-  if (json === null) return failed("the answer is not JSON");
-  let node = json;
-  for (let i = 0; i < segments.length; i++) {
-    const child = node.get(segments[i]);
-    if (child === null) return failed("the answer has no field " + field);
-    node = child;
-  }
+  // Only the field is built: parsing the whole answer allocated every member per request only to drop it.
+  const found = findJsonBytes(body, segments);
+  if (!found.valid) return failed("the answer is not JSON");
+  const node = found.value;
+  if (node === null) return failed("the answer has no field " + field);
   let value: string;
   if (node.kind == JsonKind.String) value = node.stringValue;
   else if (node.kind == JsonKind.Number && node.numberValue == Math.floor(node.numberValue) && Math.abs(node.numberValue) < 1e15) {
