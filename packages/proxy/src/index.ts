@@ -4,6 +4,7 @@
  */
 export type { OutputStreams } from "./access-log/access-logger.ts";
 export { compileJsonFormat, compileTextFormat } from "./access-log/format.ts";
+export { CoalescedOutput } from "./coalesced-output.ts";
 export { parseBootstrap } from "./config/bootstrap.ts";
 export { ConfigError } from "./config/config-error.ts";
 export { loadBootstrap, parseBootstrapText } from "./config/load-config.ts";

@@ -11,17 +11,27 @@ function pad(n: number, w = 2): string {
   return String(n).padStart(w, "0");
 }
 
+/** The `[time][pid]` prefix of the latest millisecond formatted: log lines come in bursts. */
+let prefixMs = Number.NaN;
+let prefix = "";
+
 /** One log line (with its newline) for `component` (Envoy's logger id: `http`, `wasm`, ...). */
 export function formatLogLine(
   level: LevelName,
   component: string,
   message: string,
-  now = new Date(),
+  now: Date | number = Date.now(),
 ): string {
-  const ts =
-    `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ` +
-    `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}.${pad(now.getMilliseconds(), 3)}`;
-  return `[${ts}][${process.pid}][${level}][${component}] ${message}\n`;
+  const ms = typeof now === "number" ? now : now.getTime();
+  if (ms !== prefixMs) {
+    const d = new Date(ms);
+    prefix =
+      `[${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+      `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}]` +
+      `[${process.pid}]`;
+    prefixMs = ms;
+  }
+  return `${prefix}[${level}][${component}] ${message}\n`;
 }
 
 /** Where the data plane's own log lines go (stderr by default). */

@@ -8,6 +8,7 @@ import { AccessLogger, type OutputStreams } from "./access-log/access-logger.ts"
 import { ActiveList } from "./active-list.ts";
 import { AdminServer } from "./admin/admin-server.ts";
 import { ClusterManager } from "./cluster/cluster-manager.ts";
+import { CoalescedOutput, processStreams } from "./coalesced-output.ts";
 import { ConfigError } from "./config/config-error.ts";
 import { chainClusterReferences, type FilterChainConfig } from "./config/filter-chain-config.ts";
 import type {
@@ -32,7 +33,10 @@ import { PluginRuntime } from "./wasm/plugin-runtime.ts";
 import type { PluginSlot } from "./wasm/plugin-slot.ts";
 
 export interface ProxyOptions {
-  /** Where stdout/stderr access logs and plugin logs go; default the process streams. */
+  /**
+   * Where stdout/stderr access logs and plugin logs go; default the process streams, with the lines of one
+   * event-loop turn written at once (coalesced-output.ts). Given streams get each line as it is written.
+   */
   output?: OutputStreams;
   /** Progress lines ("listener ... on 127.0.0.1:10000"); default none. */
   progress?: (line: string) => void;
@@ -86,11 +90,6 @@ export interface BoundListener {
   port: number;
 }
 
-const processOutput: OutputStreams = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
-
 /** How long a listener replaced by a reload lets its requests in flight finish. */
 const RELOAD_DRAIN_MS = 5000;
 
@@ -114,8 +113,16 @@ export class LocalDataPlane {
     public config: BootstrapConfig,
     options: ProxyOptions = {},
   ) {
-    this.output = options.output ?? processOutput;
-    this.progress = options.progress ?? (() => {});
+    this.output = options.output ?? processStreams();
+    const progress = options.progress;
+    // Progress lines go straight to the embedder (pwts writes them to stderr): log lines written before
+    // one go out first.
+    this.progress = progress
+      ? (line) => {
+          this.flushOutput();
+          progress(line);
+        }
+      : () => {};
     this.clusters = new ClusterManager(config.clusters, this.stats);
     this.plugins = new PluginRuntime(
       config.node,
@@ -382,6 +389,11 @@ export class LocalDataPlane {
     await this.close();
   }
 
+  /** Writes the log lines still held for the end of this event-loop turn. */
+  flushOutput(): void {
+    if (this.output instanceof CoalescedOutput) this.output.flush();
+  }
+
   /** Closes everything at once. */
   async close(): Promise<void> {
     this.state = "DRAINING";
@@ -392,6 +404,8 @@ export class LocalDataPlane {
     this.plugins.shutdown();
     await this.clusters.close();
     await Promise.all(this.accessLoggers.map((l) => l.close()));
+    // The plugins' last lines (on_done, on_vm_shutdown) are out before close() resolves.
+    this.flushOutput();
   }
 }
 

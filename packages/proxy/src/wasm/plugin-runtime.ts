@@ -27,7 +27,7 @@ import { WasmHttpFilter } from "./wasm-http-filter.ts";
 import { WasmNetworkFilter } from "./wasm-network-filter.ts";
 
 /** `[2024-12-15 06:24:57.672][25][warning][wasm] wasm log name root_id: message` */
-export function formatPluginLog(entry: LogEntry, now = new Date()): string {
+export function formatPluginLog(entry: LogEntry, now: Date | number = Date.now()): string {
   let prefix = "";
   if (entry.pluginName) prefix += ` ${entry.pluginName}`;
   if (entry.rootId) prefix += ` ${entry.rootId}`;
