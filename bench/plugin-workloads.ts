@@ -124,8 +124,9 @@ function answerCallouts(t: PluginHarness): void {
   while (calls.length > 0) calls.shift()!.respond(CALLOUT_ANSWER);
 }
 
-// Headers and bodies go in as bytes, made once: Envoy hands a plugin bytes it already holds, so a string
-// encoded per request would charge every plugin that reads them for work no proxy does.
+// Headers, bodies and the stream's addresses go in as bytes, made once: Envoy hands a plugin bytes it
+// already holds, so a string encoded per request would charge every plugin that reads them for work no
+// proxy does.
 const REQUEST_BODY = utf8('{"user":"bench","password":"hunter2","note":"SECRET=abc"}');
 const RESPONSE_BODY = utf8('{"ok":true,"token":"t0k3n","echo":"SECRET=abc"}');
 const PATHS = Array.from({ length: 1000 }, (_, i) => utf8(`/users/${i}`));
@@ -146,7 +147,10 @@ const RESPONSE_HEADERS: Array<[Uint8Array, Uint8Array]> = [
   [CONTENT_TYPE!, JSON_TYPE!],
   [CONTENT_LENGTH!, utf8(String(RESPONSE_BODY.length))],
 ];
-const STREAM_PROPERTIES = { "source.address": "10.1.2.3:51000", "destination.address": "10.9.9.9:8080" };
+const STREAM_PROPERTIES = {
+  "source.address": utf8("10.1.2.3:51000"),
+  "destination.address": utf8("10.9.9.9:8080"),
+};
 
 /**
  * One HTTP request with a JSON body each way. The authority cycles over 100 hosts, so regional-routing's
