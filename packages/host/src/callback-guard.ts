@@ -2,9 +2,9 @@
  * The callback time limit. Envoy has no such limit (its watchdog aborts the whole process when a worker is
  * stuck); a dev server must outlive the looping plugin it exists to find. JavaScript cannot interrupt a
  * synchronous Wasm call from the same thread, so the module is instrumented at load time: binaryen's
- * `log-execution` pass puts a call at every loop header, function entry and return, and that call is made to
- * count down a budget and, every {@link GUARD_BUDGET} steps, ask the host whether the callback's deadline has
- * passed. The host then throws, which unwinds the guest; the VM is failed and the plugin's failure policy
+ * `log-execution` pass puts a call at every loop header, function entry and return, the calls at the end of
+ * each function body are taken out again (see `dropFallthroughSteps`), and the rest are made to count down a
+ * budget and, every {@link GUARD_BUDGET} steps, ask the host whether the callback's deadline has passed. The host then throws, which unwinds the guest; the VM is failed and the plugin's failure policy
  * answers. The instrumented bytes are internal to the host: the user's `.wasm` is not changed.
  *
  * Chosen by measurement (bench/dev.bench.ts): per-callback watchdogs (`vm` timeouts) start a thread per
@@ -15,7 +15,7 @@ import { PwtsError } from "@proxy-wasm-ts/errors";
 /** The import module of the host's deadline check (a name no toolchain emits). */
 export const GUARD_IMPORT_MODULE = "pwts_callback_guard";
 const GUARD_IMPORT_NAME = "check";
-/** Guest steps (loop iterations, calls, returns) between two clock reads: a few tens of µs of tight loop. */
+/** Guest steps (loop iterations, calls) between two clock reads: a few tens of µs of tight loop. */
 export const GUARD_BUDGET = 65536;
 
 // The pass's fixed names (binaryen src/passes/LogExecution.cpp): the import it adds is `env.log_execution`.
@@ -72,6 +72,7 @@ export async function addCallbackGuard(bytes: Uint8Array): Promise<Uint8Array> {
     );
     if (m.getFunction(LOGGER) !== 0) throw new Error(`the module already has a function named ${LOGGER}`);
     m.runPasses(["log-execution"]);
+    dropFallthroughSteps(binaryen, m);
     // The pass made `log_execution` an import; it becomes an internal function, so each step costs a
     // decrement and a branch, and only every GUARD_BUDGET steps a call out to the host.
     m.removeFunction(LOGGER);
@@ -105,6 +106,51 @@ export async function addCallbackGuard(bytes: Uint8Array): Promise<Uint8Array> {
     return m.emitBinary();
   } finally {
     m.dispose();
+  }
+}
+
+/** binaryen.js's expression wrappers used below: present at run time, though its typings leave them out. */
+interface ExpressionWrappers {
+  Block: {
+    getNumChildren(expr: number): number;
+    getChildAt(expr: number, index: number): number;
+    setChildAt(expr: number, index: number, child: number): void;
+  };
+  Call: { getTarget(expr: number): string };
+}
+
+/** True when `expr` is the pass's `(block (call $log_execution ..) expr')` around an instrumented expression. */
+function isStep(binaryen: Binaryen, { Block, Call }: ExpressionWrappers, expr: number): boolean {
+  if (binaryen.getExpressionId(expr) !== binaryen.BlockId || Block.getNumChildren(expr) !== 2) return false;
+  const first = Block.getChildAt(expr, 0);
+  return binaryen.getExpressionId(first) === binaryen.CallId && Call.getTarget(first) === LOGGER;
+}
+
+/**
+ * Takes out the step the pass puts on the last expression of each function body (the function's fall-
+ * through return), keeping the one at its entry. A runaway callback is either a loop, whose header still
+ * counts each iteration, or calls (recursion), whose entries still count each call; counting a call's
+ * return as well only doubled the cost of every call. Explicit `return`s keep their steps: finding them needs
+ * a walk of every expression, and the fall-through end is the return nearly every call takes.
+ */
+function dropFallthroughSteps(binaryen: Binaryen, m: import("binaryen").default.Module): void {
+  const wrappers = binaryen as unknown as Partial<ExpressionWrappers>;
+  // Without the wrappers (another binaryen.js) every step stays: slower, still safe.
+  if (typeof wrappers.Block?.setChildAt !== "function" || typeof wrappers.Call?.getTarget !== "function")
+    return;
+  const w = wrappers as ExpressionWrappers;
+  const { Block } = w;
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
+    // The pass made the body `(block (call $log_execution entry) original)`; imports have no body.
+    if (info.module || !info.body || !isStep(binaryen, w, info.body)) continue;
+    const original = Block.getChildAt(info.body, 1);
+    if (binaryen.getExpressionId(original) !== binaryen.BlockId) continue;
+    const n = Block.getNumChildren(original);
+    if (n === 0) continue;
+    const last = Block.getChildAt(original, n - 1);
+    // The wrapper's type is its last child's, so putting that child back leaves every type as it was.
+    if (isStep(binaryen, w, last)) Block.setChildAt(original, n - 1, Block.getChildAt(last, 1));
   }
 }
 

@@ -7,6 +7,41 @@ import { compileWat } from "@proxy-wasm-ts/test-support/wat";
 
 const looping = compileWat(loopingPluginWat(), "looping.wat");
 
+/**
+ * A callback that runs away without a loop: on a request body, `$spin 60` calls itself twice per level,
+ * 2^60 calls in all. Only the steps at function entries can stop it (its body ends in an expression, whose
+ * fall-through step the guard leaves out). On request headers, `$spin 3` answers 2^3 = 8 and runs to its end;
+ * the module puts that in the request header `x-spins`.
+ */
+const recursing = compileWat(
+  `(module
+  (import "env" "proxy_replace_header_map_value" (func $replace (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "x-spins")
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+  (func $spin (param $n i32) (result i32)
+    (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+    (if (result i32) (i32.lt_s (local.get $n) (i32.const 0))
+      (then (i32.const 1))
+      (else (i32.add (call $spin (local.get $n)) (call $spin (local.get $n))))))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    ;; One ASCII digit: 0x30 + 8.
+    (i32.store8 (i32.const 32) (i32.add (i32.const 0x30) (call $spin (i32.const 3))))
+    (drop (call $replace (i32.const 0) (i32.const 16) (i32.const 7) (i32.const 32) (i32.const 1)))
+    (i32.const 0))
+  (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
+    (drop (call $spin (i32.const 60)))
+    (i32.const 0))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_log") (param i32))
+  (func (export "proxy_on_delete") (param i32)))`,
+  "recursing.wat",
+);
+
 describe("callback time limit", { timeout: 60_000 }, () => {
   test("harness: a looping on_request_headers throws an error naming the callback", async () => {
     const t = await startPlugin(looping, { name: "looper", callbackTimeoutMs: 100 });
@@ -28,6 +63,19 @@ describe("callback time limit", { timeout: 60_000 }, () => {
     const next = t.http();
     next.requestHeaders([[":path", "/"]]);
     assert.equal(next.localReply?.statusCode, 503);
+  });
+
+  test("harness: runaway recursion (no loop) is stopped too, naming the callback", async () => {
+    const t = await startPlugin(recursing, { callbackTimeoutMs: 100 });
+    const stream = t.http();
+    // Bounded recursion runs to its end with the guard in place, and answers as it does without it.
+    stream.requestHeaders([[":path", "/"]]);
+    assert.equal(stream.requestHeader("x-spins"), "8");
+    assert.throws(
+      () => stream.requestBody("x", true),
+      (err: unknown) => err instanceof CallbackTimeoutError && err.callback === "proxy_on_request_body",
+    );
+    assert.equal(t.plugin.failed, true);
   });
 
   test("the instrumented module behaves as the original when nothing loops", async () => {
