@@ -147,9 +147,16 @@ const RESPONSE_HEADERS: Array<[Uint8Array, Uint8Array]> = [
   [CONTENT_TYPE!, JSON_TYPE!],
   [CONTENT_LENGTH!, utf8(String(RESPONSE_BODY.length))],
 ];
+/** Envoy's int64 encoding of a property value (8 bytes, little-endian). */
+const int64 = (n: number): Uint8Array => new Uint8Array(new BigInt64Array([BigInt(n)]).buffer);
+// A sidecar's inbound listener, as Istio configures one: Envoy knows its traffic direction (INBOUND = 1), so
+// `listener_direction` and `xds.listener_direction` answer, and plugins that ask (http-timing, api-observer's
+// `node_workload: auto`) need no second read.
 const STREAM_PROPERTIES = {
   "source.address": utf8("10.1.2.3:51000"),
   "destination.address": utf8("10.9.9.9:8080"),
+  listener_direction: int64(1),
+  "xds.listener_direction": int64(1),
 };
 
 /**
