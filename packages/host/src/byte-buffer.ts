@@ -56,10 +56,16 @@ export class ByteBuffer {
     const len = this.bytes.length;
     const from = Math.min(start >>> 0, len);
     const to = from + Math.min(size >>> 0, len - from);
+    if (from === 0 && to === len) {
+      // Replacing the whole buffer (a plugin rewriting a body it read) is a copy of `data`.
+      this.bytes = data.slice();
+      return Status.Ok;
+    }
     const out = new Uint8Array(len - (to - from) + data.length);
-    out.set(this.bytes.subarray(0, from), 0);
+    // Views of the kept parts only when there are any: making a view costs more than a short copy.
+    if (from > 0) out.set(to === len && from === len ? this.bytes : this.bytes.subarray(0, from), 0);
     out.set(data, from);
-    out.set(this.bytes.subarray(to), from + data.length);
+    if (to < len) out.set(this.bytes.subarray(to), from + data.length);
     this.bytes = out;
     return Status.Ok;
   }

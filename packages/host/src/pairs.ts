@@ -22,6 +22,36 @@ function putBytes(out: Uint8Array, at: number, bytes: EntryBytes): number {
   return at + bytes.length;
 }
 
+/** Writes the header of a serialization of `count` pairs at `offset`; returns the DataView over `out`. */
+function startPairs(out: Uint8Array, offset: number, count: number): DataView {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  dv.setUint32(offset, count, true);
+  return dv;
+}
+
+/**
+ * Writes pair `i`'s two lengths (in the table after the count) and its name and value, each followed by a
+ * 0 byte, at `data`; returns where the next pair's data goes.
+ */
+function putPair(
+  dv: DataView,
+  out: Uint8Array,
+  offset: number,
+  i: number,
+  data: number,
+  name: EntryBytes,
+  value: EntryBytes,
+): number {
+  const lens = offset + 4 + i * 8;
+  dv.setUint32(lens, name.length, true);
+  dv.setUint32(lens + 4, value.length, true);
+  let at = putBytes(out, data, name);
+  out[at++] = 0;
+  at = putBytes(out, at, value);
+  out[at++] = 0;
+  return at;
+}
+
 /**
  * Writes the spec serialization of parallel name and value lists into `out` at `offset`: the count, each
  * pair's two lengths, then each name and value followed by a 0 byte.
@@ -33,18 +63,26 @@ export function serializeLists(
   offset: number,
 ): void {
   const count = names.length;
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  dv.setUint32(offset, count, true);
-  let lens = offset + 4;
+  const dv = startPairs(out, offset, count);
+  let data = offset + 4 + count * 8;
+  for (let i = 0; i < count; i++) data = putPair(dv, out, offset, i, data, names[i]!, values[i]!);
+}
+
+/**
+ * `serializeLists` of latin1 text pairs (one char per byte), read from the pairs themselves: no name and
+ * value lists are made for it.
+ */
+export function serializePairList(
+  pairs: ReadonlyArray<readonly [string, string]>,
+  out: Uint8Array,
+  offset: number,
+): void {
+  const count = pairs.length;
+  const dv = startPairs(out, offset, count);
   let data = offset + 4 + count * 8;
   for (let i = 0; i < count; i++) {
-    dv.setUint32(lens, names[i]!.length, true);
-    dv.setUint32(lens + 4, values[i]!.length, true);
-    lens += 8;
-    data = putBytes(out, data, names[i]!);
-    out[data++] = 0;
-    data = putBytes(out, data, values[i]!);
-    out[data++] = 0;
+    const pair = pairs[i]!;
+    data = putPair(dv, out, offset, i, data, pair[0], pair[1]);
   }
 }
 
@@ -53,30 +91,60 @@ export const MAX_PAIRS_SIZE = 1 << 20;
 export const MAX_PAIRS_COUNT = 1024;
 
 /**
- * Parses the spec serialization. Returns null when the bytes are malformed (truncated, counts beyond the
- * data, over the limits). An empty input or a single 0x00 byte is the empty map.
- * Values are copied out of `bytes` (which usually is a view of guest memory).
+ * The number of pairs in a spec serialization, or -1 when the bytes are malformed (truncated, counts beyond
+ * the data, over the limits). An empty input or a single 0x00 byte is the empty map. Nothing is copied.
  */
-export function parsePairs(bytes: Uint8Array): HeaderPair[] | null {
+export function countPairs(bytes: Uint8Array): number {
   const total = bytes.length;
-  if (total === 0 || (total === 1 && bytes[0] === 0)) return [];
-  if (total < 4 || total > MAX_PAIRS_SIZE) return null;
+  if (total === 0 || (total === 1 && bytes[0] === 0)) return 0;
+  if (total < 4 || total > MAX_PAIRS_SIZE) return -1;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, total);
   const count = dv.getUint32(0, true);
-  if (count > MAX_PAIRS_COUNT || 4 + count * 8 > total) return null;
-  const pairs: HeaderPair[] = new Array(count);
+  if (count > MAX_PAIRS_COUNT || 4 + count * 8 > total) return -1;
+  let data = 4 + count * 8;
+  for (let i = 0; i < count; i++) {
+    // Like cpp-host, the terminator bytes are skipped, not checked: the lengths are authoritative.
+    data += dv.getUint32(4 + i * 8, true) + 1 + dv.getUint32(8 + i * 8, true) + 1;
+    if (data > total) return -1;
+  }
+  return count;
+}
+
+/**
+ * Calls `visit(name start, name length, value start, value length)` for each of the `count` pairs of a
+ * serialization `countPairs` accepted, in order, with offsets into `bytes`.
+ */
+export function visitPairs(
+  bytes: Uint8Array,
+  count: number,
+  visit: (nameStart: number, nameLength: number, valueStart: number, valueLength: number) => void,
+): void {
+  if (count === 0) return;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   let data = 4 + count * 8;
   for (let i = 0; i < count; i++) {
     const nameLen = dv.getUint32(4 + i * 8, true);
     const valueLen = dv.getUint32(8 + i * 8, true);
-    if (data + nameLen + 1 + valueLen + 1 > total) return null;
-    // Like cpp-host, the terminator byte is skipped, not checked: the lengths are authoritative.
-    const name = bytes.slice(data, data + nameLen);
-    data += nameLen + 1;
-    const value = bytes.slice(data, data + valueLen);
-    data += valueLen + 1;
-    pairs[i] = [name, value];
+    visit(data, nameLen, data + nameLen + 1, valueLen);
+    data += nameLen + 1 + valueLen + 1;
   }
+}
+
+/**
+ * Parses the spec serialization. Returns null when the bytes are malformed (see `countPairs`). Names and
+ * values are copied out of `bytes` (which usually is a view of guest memory).
+ */
+export function parsePairs(bytes: Uint8Array): HeaderPair[] | null {
+  const count = countPairs(bytes);
+  if (count < 0) return null;
+  const pairs: HeaderPair[] = new Array(count);
+  let i = 0;
+  visitPairs(bytes, count, (nameStart, nameLength, valueStart, valueLength) => {
+    pairs[i++] = [
+      bytes.slice(nameStart, nameStart + nameLength),
+      bytes.slice(valueStart, valueStart + valueLength),
+    ];
+  });
   return pairs;
 }
 

@@ -11,6 +11,7 @@ import { Context, encodedLookup } from "./context.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { ProxyWasmHost } from "./host.ts";
 import { LiveTable } from "./live-table.ts";
+import { countPairs, visitPairs } from "./pairs.ts";
 import type { Plugin } from "./plugin.ts";
 import type { TimerHandle } from "./services.ts";
 import type { QueueOwner } from "./shared-queues.ts";
@@ -133,9 +134,10 @@ export class RootContext extends Context implements QueueOwner {
 
   // ---- callouts -----------------------------------------------------------------------------------------------
 
+  /** Starts a callout; `headers` may be their spec serialization, already checked (see HttpCallout). */
   startHttpCall(
     cluster: string,
-    headers: HeaderPair[],
+    headers: HeaderPair[] | Uint8Array,
     body: Uint8Array,
     trailers: HeaderPair[],
     timeoutMs: number,
@@ -419,21 +421,24 @@ const PATH = toBytes(":path");
  * Context::httpCall requires. Compares bytes: decoding and lower-casing every name three times was a
  * visible part of each callout.
  */
-function hasRequiredCalloutHeaders(headers: readonly HeaderPair[]): boolean {
+function hasRequiredCalloutHeaders(headers: readonly HeaderPair[] | Uint8Array): boolean {
   let found = 0;
-  for (const [name] of headers) {
-    if (sameAsciiName(name, AUTHORITY)) found |= 1;
-    else if (sameAsciiName(name, METHOD)) found |= 2;
-    else if (sameAsciiName(name, PATH)) found |= 4;
-  }
+  const see = (bytes: Uint8Array, start: number, length: number): void => {
+    if (sameAsciiName(bytes, start, length, AUTHORITY)) found |= 1;
+    else if (sameAsciiName(bytes, start, length, METHOD)) found |= 2;
+    else if (sameAsciiName(bytes, start, length, PATH)) found |= 4;
+  };
+  if (headers instanceof Uint8Array)
+    visitPairs(headers, countPairs(headers), (nameStart, nameLength) => see(headers, nameStart, nameLength));
+  else for (const [name] of headers) see(name, 0, name.length);
   return found === 7;
 }
 
-/** `name` equals the lower-case `expected`, ASCII letters compared in any case. */
-function sameAsciiName(name: Uint8Array, expected: Uint8Array): boolean {
-  if (name.length !== expected.length) return false;
-  for (let i = 0; i < name.length; i++) {
-    const b = name[i]!;
+/** `bytes[start, start+length)` equals the lower-case `expected`, ASCII letters compared in any case. */
+function sameAsciiName(bytes: Uint8Array, start: number, length: number, expected: Uint8Array): boolean {
+  if (length !== expected.length) return false;
+  for (let i = 0; i < length; i++) {
+    const b = bytes[start + i]!;
     if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== expected[i]) return false;
   }
   return true;

@@ -641,3 +641,43 @@ test("HeaderMap from strings: a lookup before the entries are encoded matches an
   // A non-ASCII name (UTF-8 longer than its string) is still found through the encoded entries.
   assert.deepEqual(HeaderMap.from([["x-é", "v"]]).get(utf8("x-é")), utf8("v"));
 });
+
+test("HeaderMap from strings: edits before the entries are encoded act as on bytes, and leave copies and the input alone", () => {
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+  const input: Array<[string, string]> = [
+    ["Content-Type", "text/plain"],
+    ["X-A", "1"],
+    ["x-b", "2"],
+    ["x-a", "3"],
+  ];
+  const map = HeaderMap.from(input);
+  const copy = HeaderMap.from(map);
+  map.remove(utf8("x-A"));
+  map.replace(utf8("X-B"), utf8("two"));
+  map.add(utf8("X-C"), new Uint8Array([0xe9]));
+  assert.deepEqual(
+    map.pairs().map(([n, v]) => [new TextDecoder().decode(n), [...v]]),
+    [
+      ["content-type", [...utf8("text/plain")]],
+      ["x-b", [...utf8("two")]],
+      ["x-c", [0xe9]],
+    ],
+    "names lower-cased, the byte value kept as given",
+  );
+  assert.equal(map.modified, true);
+  assert.deepEqual(copy.toStrings(), [
+    ["content-type", "text/plain"],
+    ["x-a", "1"],
+    ["x-b", "2"],
+    ["x-a", "3"],
+  ]);
+  assert.deepEqual(input[1], ["X-A", "1"]);
+  assert.equal(input.length, 4);
+  // A value that is not ASCII is encoded as UTF-8 before the edit, so its bytes stay UTF-8.
+  const wide = HeaderMap.from([["x-name", "é"]]);
+  wide.add(utf8("x-more"), utf8("v"));
+  assert.deepEqual(wide.toStrings(), [
+    ["x-name", "é"],
+    ["x-more", "v"],
+  ]);
+});

@@ -4,7 +4,7 @@
  * Unknown name is NOT_FOUND. Results are copied into guest memory (a null result pointer discards them).
  */
 
-import { utf8String } from "../bytes.ts";
+import { EMPTY_BYTES, utf8String } from "../bytes.ts";
 import { BytesKeyedCache } from "../bytes-keyed-cache.ts";
 import type { ProxyWasmHost } from "../host.ts";
 import { Status } from "../types.ts";
@@ -28,14 +28,19 @@ export function ffiImports(vm: Vm, host: ProxyWasmHost) {
       resultPtrPtr: number,
       resultSizePtr: number,
     ): number {
-      const name = vm.read(namePtr, nameSize);
-      const args = vm.read(argsPtr, argsSize);
-      if (name === null || args === null) return Status.InvalidMemoryAccess;
-      const fn = host.foreignFunctions.get(names.get(name, utf8String));
+      const mem = vm.bytes();
+      const np = namePtr >>> 0;
+      const nl = nameSize >>> 0;
+      const ap = argsPtr >>> 0;
+      const al = argsSize >>> 0;
+      if (np + nl > mem.length || ap + al > mem.length) return Status.InvalidMemoryAccess;
+      const fn = host.foreignFunctions.get(names.getAt(mem, np, nl, utf8String));
       if (!fn) return Status.NotFound;
       let outcome: ReturnType<typeof fn>;
       try {
-        outcome = fn({ context: vm.effective(), args: args.slice() });
+        // A copy of the arguments (the function may keep them); none is made for a call without any
+        // (regional-routing's clear_route_cache on every request).
+        outcome = fn({ context: vm.effective(), args: al === 0 ? EMPTY_BYTES : mem.slice(ap, ap + al) });
       } catch (err) {
         host.reportEmbedderError(err);
         return Status.InternalFailure;
@@ -43,7 +48,7 @@ export function ffiImports(vm: Vm, host: ProxyWasmHost) {
       const status = typeof outcome === "number" ? outcome : outcome.status;
       const result = typeof outcome === "number" ? undefined : outcome.result;
       if (resultPtrPtr !== 0 || resultSizePtr !== 0) {
-        const copied = vm.copyOut(result ?? new Uint8Array(0), resultPtrPtr, resultSizePtr);
+        const copied = vm.copyOut(result ?? EMPTY_BYTES, resultPtrPtr, resultSizePtr);
         if (copied !== Status.Ok) return copied;
       }
       return status;

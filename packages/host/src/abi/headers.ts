@@ -62,11 +62,14 @@ export function headerImports(vm: Vm) {
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
       const t = type >>> 0;
       if (t > MAX_MAP_TYPE) return Status.BadArgument;
-      const key = vm.read(keyPtr, keySize);
-      if (key === null) return Status.InvalidMemoryAccess;
+      // Compared in place, like a lookup: no view or copy of the name is made.
+      const kp = keyPtr >>> 0;
+      const kl = keySize >>> 0;
+      const mem = vm.bytes();
+      if (kp + kl > mem.length) return Status.InvalidMemoryAccess;
       const map = vm.effective().getMapForWrite(t);
       if (map === null) return Status.BadArgument;
-      map.remove(key);
+      map.removeFrom(mem, kp, kl);
       return Status.Ok;
     },
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {

@@ -7,14 +7,22 @@ import type { Action, BytesInput, HeaderInput, LocalReply, PeerType } from "../t
 import type { VmFailure } from "../vm.ts";
 
 const decoder = new TextDecoder();
+/** What a stream has forwarded before it forwards anything; shared, as `concat` never writes to it. */
+const NOTHING = new Uint8Array(0);
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+/** `a` followed by `b`, which the caller owns: kept as it is when `a` is empty. */
+function concatOwned(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (b.length === 0) return a; // the common case (nothing drained): no allocation
-  if (a.length === 0) return b.slice();
+  if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
   return out;
+}
+
+/** `a` followed by `b`, which the caller does not own (it is copied when returned alone). */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return concatOwned(a, a.length === 0 && b.length > 0 ? b.slice() : b);
 }
 
 const reportedTimeouts = new WeakSet<VmFailure>();
@@ -69,8 +77,8 @@ export class TestHttpStream {
     resets: [],
     routeCacheClears: 0,
   };
-  private forwardedRequest: Uint8Array = new Uint8Array(0);
-  private forwardedResponse: Uint8Array = new Uint8Array(0);
+  private forwardedRequest: Uint8Array = NOTHING;
+  private forwardedResponse: Uint8Array = NOTHING;
   /** The underlying stream (for anything the wrapper does not cover). */
   stream!: HttpStream;
 
@@ -87,8 +95,9 @@ export class TestHttpStream {
 
   private collect<T>(result: T): T {
     throwNewTimeout(this.stream.vm.failure);
-    this.forwardedRequest = concat(this.forwardedRequest, this.stream.drainRequestBody());
-    this.forwardedResponse = concat(this.forwardedResponse, this.stream.drainResponseBody());
+    // Drained bytes are handed over by the stream (it keeps no reference): recorded without a copy.
+    this.forwardedRequest = concatOwned(this.forwardedRequest, this.stream.drainRequestBody());
+    this.forwardedResponse = concatOwned(this.forwardedResponse, this.stream.drainResponseBody());
     return result;
   }
 
@@ -197,8 +206,8 @@ class TcpEventRecorder implements TcpStreamEvents {
 /** A TCP connection in a test. */
 export class TestTcpStream {
   readonly events: RecordedTcpEvents = { downstreamResumed: 0, closes: [] };
-  private toUpstream: Uint8Array = new Uint8Array(0);
-  private toDownstream: Uint8Array = new Uint8Array(0);
+  private toUpstream: Uint8Array = NOTHING;
+  private toDownstream: Uint8Array = NOTHING;
   stream!: TcpStream;
 
   bind(stream: TcpStream): this {
@@ -212,8 +221,8 @@ export class TestTcpStream {
 
   private collect<T>(result: T): T {
     throwNewTimeout(this.stream.vm.failure);
-    this.toUpstream = concat(this.toUpstream, this.stream.drainDownstream());
-    this.toDownstream = concat(this.toDownstream, this.stream.drainUpstream());
+    this.toUpstream = concatOwned(this.toUpstream, this.stream.drainDownstream());
+    this.toDownstream = concatOwned(this.toDownstream, this.stream.drainUpstream());
     return result;
   }
 
