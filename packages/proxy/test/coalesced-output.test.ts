@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { writePlugins } from "@proxy-wasm-ts/test-support/proxy-plugins";
 import { CoalescedOutput } from "../src/coalesced-output.ts";
+import { WAT_PLUGIN_BASICS } from "./support/wat-plugin.ts";
 
 const PKG = new URL("..", import.meta.url).pathname;
 
@@ -53,7 +55,7 @@ function child(body: string) {
   const code = `
 import { processStreams } from ${JSON.stringify(`${PKG}src/coalesced-output.ts`)};
 import { parseBootstrapText } from ${JSON.stringify(`${PKG}src/config/load-config.ts`)};
-import { LocalDataPlane } from ${JSON.stringify(`${PKG}src/proxy.ts`)};
+import { LocalDataPlane, startProxy } from ${JSON.stringify(`${PKG}src/proxy.ts`)};
 const out = processStreams();
 ${body}`;
   const r = spawnSync(
@@ -94,4 +96,44 @@ await proxy.close();
 process.stderr.write("closed\\n");`);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "held\nclosed\n");
+});
+
+/** A Wasm service whose on_configure logs "configured" (info). */
+const LOGGING_SERVICE = `(module
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 16) "configured")
+  ${WAT_PLUGIN_BASICS}
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32)
+    (drop (call $log (i32.const 2) (i32.const 16) (i32.const 10)))
+    (i32.const 1))
+)`;
+
+test("a plugin's log line written before a progress line of the same turn comes out first", () => {
+  const plugins = writePlugins({ service: LOGGING_SERVICE });
+  const yaml = `
+bootstrap_extensions:
+- name: envoy.bootstrap.wasm
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.wasm.v3.WasmService
+    singleton: true
+    config:
+      name: svc
+      root_id: svc
+      vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: "${plugins.path.service}" } } }
+static_resources: {}
+`;
+  // The service's on_configure logs, then the data plane reports "wasm service svc started" in that turn.
+  const r = child(`
+const proxy = await startProxy(parseBootstrapText(${JSON.stringify(yaml)}, "t.yaml", process.cwd()), {
+  progress: (line) => process.stderr.write("progress: " + line + "\\n"),
+});
+await proxy.close();`);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stderr.split("\n");
+  const logged = lines.findIndex((l) => l.endsWith("[info][wasm] wasm log svc svc: configured"));
+  const started = lines.indexOf("progress: wasm service svc started (singleton)");
+  assert.ok(logged >= 0 && started >= 0, r.stderr);
+  assert.ok(logged < started, r.stderr);
 });
