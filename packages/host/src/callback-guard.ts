@@ -2,9 +2,10 @@
  * The callback time limit. Envoy has no such limit (its watchdog aborts the whole process when a worker is
  * stuck); a dev server must outlive the looping plugin it exists to find. JavaScript cannot interrupt a
  * synchronous Wasm call from the same thread, so the module is instrumented at load time: binaryen's
- * `log-execution` pass puts a call at every loop header, function entry and return, the calls at the end of
- * each function body are taken out again (see `dropFallthroughSteps`), and the rest are made to count down a
- * budget and, every {@link GUARD_BUDGET} steps, ask the host whether the callback's deadline has passed. The host then throws, which unwinds the guest; the VM is failed and the plugin's failure policy
+ * `log-execution` pass puts a call at every loop header, function entry and return; the calls at the end of
+ * each function body and at the entry of functions that call nothing are taken out again (see
+ * `dropFallthroughSteps`), and the rest are made to count down a budget and, every {@link GUARD_BUDGET}
+ * steps, ask the host whether the callback's deadline has passed. The host then throws, which unwinds the guest; the VM is failed and the plugin's failure policy
  * answers. The instrumented bytes are internal to the host: the user's `.wasm` is not changed.
  *
  * Chosen by measurement (bench/dev.bench.ts): per-callback watchdogs (`vm` timeouts) start a thread per
@@ -71,8 +72,10 @@ export async function addCallbackGuard(bytes: Uint8Array): Promise<Uint8Array> {
         f.Multivalue,
     );
     if (m.getFunction(LOGGER) !== 0) throw new Error(`the module already has a function named ${LOGGER}`);
+    const w = expressionWrappers(binaryen);
+    const leaves = w === undefined ? undefined : leafFunctions(binaryen, w, m);
     m.runPasses(["log-execution"]);
-    dropFallthroughSteps(binaryen, m);
+    if (w !== undefined && leaves !== undefined) dropFallthroughSteps(binaryen, w, m, leaves);
     // The pass made `log_execution` an import; it becomes an internal function, so each step costs a
     // decrement and a branch, and only every GUARD_BUDGET steps a call out to the host.
     m.removeFunction(LOGGER);
@@ -109,7 +112,10 @@ export async function addCallbackGuard(bytes: Uint8Array): Promise<Uint8Array> {
   }
 }
 
-/** binaryen.js's expression wrappers used below: present at run time, though its typings leave them out. */
+/**
+ * binaryen.js's expression and function wrappers and effect analysis used below: present at run time, though
+ * its typings leave them out (or give `getSideEffects` a features argument where it takes the module).
+ */
 interface ExpressionWrappers {
   Block: {
     getNumChildren(expr: number): number;
@@ -117,6 +123,21 @@ interface ExpressionWrappers {
     setChildAt(expr: number, index: number, child: number): void;
   };
   Call: { getTarget(expr: number): string };
+  Function: { setBody(func: number, body: number): void };
+  getSideEffects(expr: number, module: unknown): number;
+  SideEffects: { Calls: number };
+}
+
+/** The wrappers, or undefined when this binaryen.js lacks one (every step then stays: slower, still safe). */
+function expressionWrappers(binaryen: Binaryen): ExpressionWrappers | undefined {
+  const w = binaryen as unknown as Partial<ExpressionWrappers>;
+  const ok =
+    typeof w.Block?.setChildAt === "function" &&
+    typeof w.Call?.getTarget === "function" &&
+    typeof w.Function?.setBody === "function" &&
+    typeof w.getSideEffects === "function" &&
+    typeof w.SideEffects?.Calls === "number";
+  return ok ? (w as ExpressionWrappers) : undefined;
 }
 
 /** True when `expr` is the pass's `(block (call $log_execution ..) expr')` around an instrumented expression. */
@@ -127,24 +148,46 @@ function isStep(binaryen: Binaryen, { Block, Call }: ExpressionWrappers, expr: n
 }
 
 /**
- * Takes out the step the pass puts on the last expression of each function body (the function's fall-
- * through return), keeping the one at its entry. A runaway callback is either a loop, whose header still
- * counts each iteration, or calls (recursion), whose entries still count each call; counting a call's
- * return as well only doubled the cost of every call. Explicit `return`s keep their steps: finding them needs
- * a walk of every expression, and the fall-through end is the return nearly every call takes.
+ * The defined functions that call nothing (no call of any kind, binaryen's effect analysis says): a call of
+ * one runs its body once, plus its own loops, which keep their steps. Runaway recursion needs a cycle of
+ * calls, which only functions that call can make, so a leaf's entry need not count: in AssemblyScript
+ * output the leaves (string length and char reads, allocator helpers) are most of the calls made.
  */
-function dropFallthroughSteps(binaryen: Binaryen, m: import("binaryen").default.Module): void {
-  const wrappers = binaryen as unknown as Partial<ExpressionWrappers>;
-  // Without the wrappers (another binaryen.js) every step stays: slower, still safe.
-  if (typeof wrappers.Block?.setChildAt !== "function" || typeof wrappers.Call?.getTarget !== "function")
-    return;
-  const w = wrappers as ExpressionWrappers;
+function leafFunctions(
+  binaryen: Binaryen,
+  w: ExpressionWrappers,
+  m: import("binaryen").default.Module,
+): Set<string> {
+  const leaves = new Set<string>();
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
+    if (info.module || !info.body) continue;
+    if ((w.getSideEffects(info.body, m) & w.SideEffects.Calls) === 0) leaves.add(info.name);
+  }
+  return leaves;
+}
+
+/**
+ * Takes out the step the pass puts on the last expression of each function body (the function's fall-
+ * through return), keeping the one at its entry, and the entry step of the functions in `leaves`. A
+ * runaway callback is either a loop, whose header still counts each iteration, or calls (recursion), whose
+ * entries still count each call of a function that can call on; counting a call's return as well only
+ * doubled the cost of every call. Explicit `return`s keep their steps: finding them needs a walk of every
+ * expression, and the fall-through end is the return nearly every call takes.
+ */
+function dropFallthroughSteps(
+  binaryen: Binaryen,
+  w: ExpressionWrappers,
+  m: import("binaryen").default.Module,
+  leaves: ReadonlySet<string>,
+): void {
   const { Block } = w;
   for (let i = 0; i < m.getNumFunctions(); i++) {
     const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
     // The pass made the body `(block (call $log_execution entry) original)`; imports have no body.
     if (info.module || !info.body || !isStep(binaryen, w, info.body)) continue;
     const original = Block.getChildAt(info.body, 1);
+    if (leaves.has(info.name)) w.Function.setBody(m.getFunctionByIndex(i), original);
     if (binaryen.getExpressionId(original) !== binaryen.BlockId) continue;
     const n = Block.getNumChildren(original);
     if (n === 0) continue;
