@@ -288,8 +288,8 @@ export class HeaderMap {
       map.nameList.push(...input.nameList);
       map.valueList.push(...input.valueList);
     } else if (input) {
-      // Indexed, not `for (const [name, value] of input)`: destructuring each pair through the iterator
-      // protocol was most of the cost of opening a stream's headers.
+      // Indexed, not `for (const [name, value] of input)` (the iterator protocol per pair): every stream's
+      // headers come through here.
       let allStrings = true;
       for (let i = 0; i < input.length; i++) {
         const pair = input[i]!;
@@ -375,7 +375,7 @@ export class HeaderMap {
       this.text.pairs.push([lowerAsciiText(latin1String(name)), latin1String(value)]);
       return;
     }
-    this.names.push(lowerAscii(name));
+    this.names.push(ownedName(name));
     this.values.push(value);
   }
 
@@ -390,7 +390,10 @@ export class HeaderMap {
       ]);
       return;
     }
-    this.add(mem.subarray(namePtr, namePtr + nameLen), mem.slice(valuePtr, valuePtr + valueLen));
+    this.modified = true;
+    // The name is looked up where it lies (a view of it costs more than the lookup).
+    this.names.push(byteNameCache.getAt(mem, namePtr, nameLen, lowerAscii));
+    this.values.push(mem.slice(valuePtr, valuePtr + valueLen));
   }
 
   /** `replace` with the name and value at `mem[ptr, ptr+len)` (guest memory); copies what it keeps. */
@@ -404,7 +407,8 @@ export class HeaderMap {
       );
       return;
     }
-    this.replace(mem.subarray(namePtr, namePtr + nameLen), mem.slice(valuePtr, valuePtr + valueLen));
+    this.modified = true;
+    this.replaceBytes(mem, namePtr, nameLen, mem.slice(valuePtr, valuePtr + valueLen));
   }
 
   /** Sets the first entry named `name` to `value` and removes later duplicates; appends when absent. */
@@ -415,10 +419,15 @@ export class HeaderMap {
       this.text.replace(lowerAsciiText(latin1String(name)), latin1String(value));
       return;
     }
+    this.replaceBytes(name, 0, name.length, value);
+  }
+
+  /** `replace` on the byte lists, the name being `mem[ptr, ptr+len)` (compared in place). */
+  private replaceBytes(mem: Uint8Array, ptr: number, len: number, value: Uint8Array): void {
     const names = this.names;
     let found = -1;
     for (let i = 0; i < names.length; i++) {
-      if (!sameName(names[i]!, name)) continue;
+      if (!sameBytes(names[i]!, mem, ptr, len)) continue;
       if (found < 0) {
         found = i;
         this.values[i] = value;
@@ -428,7 +437,10 @@ export class HeaderMap {
         i--;
       }
     }
-    if (found < 0) this.add(name, value);
+    if (found < 0) {
+      names.push(byteNameCache.getAt(mem, ptr, len, lowerAscii));
+      this.values.push(value);
+    }
   }
 
   /** Removes every entry named `name` (in any case). */
