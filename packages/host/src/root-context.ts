@@ -423,15 +423,25 @@ const PATH = toBytes(":path");
  */
 function hasRequiredCalloutHeaders(headers: readonly HeaderPair[] | Uint8Array): boolean {
   let found = 0;
-  const see = (bytes: Uint8Array, start: number, length: number): void => {
-    if (sameAsciiName(bytes, start, length, AUTHORITY)) found |= 1;
-    else if (sameAsciiName(bytes, start, length, METHOD)) found |= 2;
-    else if (sameAsciiName(bytes, start, length, PATH)) found |= 4;
-  };
-  if (headers instanceof Uint8Array)
-    visitPairs(headers, countPairs(headers), (nameStart, nameLength) => see(headers, nameStart, nameLength));
-  else for (const [name] of headers) see(name, 0, name.length);
+  if (headers instanceof Uint8Array) {
+    visitPairs(headers, countPairs(headers), (nameStart, nameLength) => {
+      found |= requiredNameBit(headers, nameStart, nameLength);
+    });
+  } else {
+    for (let i = 0; i < headers.length; i++) {
+      const name = headers[i]![0];
+      found |= requiredNameBit(name, 0, name.length);
+    }
+  }
   return found === 7;
+}
+
+/** 1, 2 or 4 when `bytes[start, start+length)` is `:authority`, `:method` or `:path` (in any case), else 0. */
+function requiredNameBit(bytes: Uint8Array, start: number, length: number): number {
+  if (sameAsciiName(bytes, start, length, AUTHORITY)) return 1;
+  if (sameAsciiName(bytes, start, length, METHOD)) return 2;
+  if (sameAsciiName(bytes, start, length, PATH)) return 4;
+  return 0;
 }
 
 /** `bytes[start, start+length)` equals the lower-case `expected`, ASCII letters compared in any case. */
