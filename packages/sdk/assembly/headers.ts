@@ -287,14 +287,25 @@ export class HeaderMap {
 @lazy export const responseTrailers = new HeaderMap(MapType.HttpResponseTrailers);
 
 
+let noHeaders: SerializedHeaders | null = null;
+
 /**
  * A header map in the ABI's serialization (a count, each entry's name and value sizes, then each name and
  * value followed by a NUL), checked once and then read in place: entry `i`'s name and value are byte
  * ranges of `bytes`. Pointers stay valid while this object is referenced.
  */
 export class SerializedHeaders {
-  /** No entries (an unavailable or empty map). */
-  static readonly EMPTY: SerializedHeaders = new SerializedHeaders(new ArrayBuffer(0), new StaticArray<i32>(0));
+  /** No entries (an unavailable or empty map); made on first use. */
+  static get EMPTY(): SerializedHeaders {
+    // Not a static field: AssemblyScript runs a field's initializer at start-up in every plugin that
+    // imports this file, used or not (the SDK bench's module grew by it).
+    let empty = noHeaders;
+    if (empty === null) {
+      empty = new SerializedHeaders(new ArrayBuffer(0), new StaticArray<i32>(0));
+      noHeaders = empty;
+    }
+    return empty;
+  }
 
   private constructor(
     readonly bytes: ArrayBuffer,
