@@ -155,6 +155,8 @@ const int64 = (n: number): Uint8Array => new Uint8Array(new BigInt64Array([BigIn
 const STREAM_PROPERTIES = {
   "source.address": utf8("10.1.2.3:51000"),
   "destination.address": utf8("10.9.9.9:8080"),
+  // The response comes from an upstream, so Envoy knows which host answered.
+  "upstream.address": utf8("10.9.9.9:8080"),
   listener_direction: int64(1),
   "xds.listener_direction": int64(1),
 };
