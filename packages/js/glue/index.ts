@@ -118,6 +118,18 @@ let rejection: u32 = 0;
 let depth: i32 = 0;
 /** A rejection was reported since the guest last heard that jobs drained. */
 let rejectionReported: bool = false;
+/**
+ * Callbacks (bits `1 << Callback`) the guest has no handler for, so entering the engine would only
+ * answer the default: the guest sets them when `definePlugin` runs, at build time, and the snapshot
+ * keeps them. Zero (enter for everything) until then.
+ */
+let skippable: u32 = 0;
+/** Callbacks skippable only while no stream waits for a handler's promise (the guest pauses its data). */
+let skippableWhenNoneAwaiting: u32 = 0;
+/** Streams now waiting for a handler's promise (HostOp.SetAwaitingStreams). */
+let awaitingStreams: u32 = 0;
+/** Calls into the dispatcher so far (HostOp.EngineEntries, for tests). */
+let engineEntries: u32 = 0;
 
 /** Build time: keeps the guest's dispatcher (it ends up in the snapshot). */
 export function pwts_set_dispatcher(fn: u32): void {
@@ -153,8 +165,23 @@ function runJobs(): i32 {
   return ran;
 }
 
+/**
+ * Whether the guest would only answer `callback` with its default, so it need not be entered. Only
+ * outside other callbacks (a nested callback's entry resets the guest's per-callback state) and with no
+ * job pending (an entered callback would run it).
+ */
+function skips(callback: i32): bool {
+  const bit: u32 = 1 << <u32>callback;
+  if ((skippable & bit) == 0 && ((skippableWhenNoneAwaiting & bit) == 0 || awaitingStreams != 0)) return false;
+  return depth == 0 && !rejectionReported && qjs_is_job_pending() == 0;
+}
+
 /** Calls the dispatcher with numeric arguments; traps when it asks to (an exception it logged). */
 function dispatch(callback: i32, a: u32, b: u32, c: u32, d: u32, e: u32): i32 {
+  // What the guest answers without a handler (plugin.ts dispatchContext): Continue, or nothing for the
+  // void callbacks (0), and "done" (1) for on_done: the context may be deleted at once.
+  if (skips(callback)) return callback == Callback.Done ? 1 : 0;
+  engineEntries++;
   const frame = wasm_malloc(<u32>DISPATCH_ARGS * 4);
   store<u32>(frame, qjs_new_number(<f64>callback));
   store<u32>(frame, qjs_new_number(<f64>a), 4);
@@ -483,6 +510,18 @@ export function host_call(_name: u32, _nameLen: u32, _self: u32, argc: i32, args
   if (argc < 1) return qjs_new_number(-2);
   const op = <i32>qjs_get_float64(load<u32>(args));
   if (op == HostOp.Extra) return qjs_new_number(<f64>extra);
+  if (op == HostOp.SetSkippableCallbacks) {
+    if (argc < 3) return qjs_new_number(-2);
+    skippable = <u32>qjs_get_float64(load<u32>(args + 4));
+    skippableWhenNoneAwaiting = <u32>qjs_get_float64(load<u32>(args + 8));
+    return qjs_new_number(0);
+  }
+  if (op == HostOp.SetAwaitingStreams) {
+    if (argc < 2) return qjs_new_number(-2);
+    awaitingStreams = <u32>qjs_get_float64(load<u32>(args + 4));
+    return qjs_new_number(0);
+  }
+  if (op == HostOp.EngineEntries) return qjs_new_number(<f64>engineEntries);
   if (op == HostOp.TakeRejection) {
     const reason = rejection;
     rejection = 0;

@@ -55,6 +55,16 @@ export enum HostOp {
   TakeRejection = 43,
   /** `n` random bytes from WASI random_get (an ArrayBuffer). */
   RandomBytes = 44,
+  /**
+   * Which callbacks the glue may answer without entering the engine, as two bitmasks of `1 << Callback`:
+   * those the plugin has no handler for whatever happens, and those it may skip only while no stream
+   * waits for a handler's promise (data that arrives then must be paused by the guest).
+   */
+  SetSkippableCallbacks = 45,
+  /** How many streams now wait for a handler's promise (the glue skips nothing await-sensitive while > 0). */
+  SetAwaitingStreams = 46,
+  /** How many times the glue has entered the engine's dispatcher (for tests of the skipping above). */
+  EngineEntries = 47,
 }
 
 /** Callbacks the glue forwards to the guest's dispatcher (`dispatch(callback, a, b, c, d, e)`). */

@@ -97,8 +97,27 @@ let running: { record: StreamRecord; side: Side } | undefined;
 let override: number | undefined;
 const unhandled: Array<{ reason: unknown; context: number }> = [];
 let lastContext = 0;
+/**
+ * The live streams whose `awaiting` is set. The glue hears every change of the count: while it is 0, it
+ * answers the data callbacks of streams without a data handler itself (Continue) without entering.
+ */
+const waiting = new Set<StreamRecord>();
 
 const NO_OVERRIDE = -2;
+
+/** Sets or clears what a stream waits for, keeping the glue's count of waiting streams. */
+function setAwaiting(record: StreamRecord, awaiting: Awaiting | undefined): void {
+  record.awaiting = awaiting;
+  const size = waiting.size;
+  if (awaiting) waiting.add(record);
+  else waiting.delete(record);
+  if (waiting.size !== size) hostcall(HostOp.SetAwaitingStreams, waiting.size);
+}
+
+/** A record leaves `records` (its context is deleted or its id reused): it no longer counts as waiting. */
+function forgetRecord(record: StreamRecord): void {
+  if (waiting.delete(record)) hostcall(HostOp.SetAwaitingStreams, waiting.size);
+}
 
 function logCritical(what: string, error: unknown): void {
   logAt(LogLevel.Critical, `${what}: ${describeError(error)}`);
@@ -131,7 +150,7 @@ function tcpConnection(id: number): { record: StreamRecord; stream: TcpConnectio
 function failStream(record: StreamRecord): void {
   if (record.failed || !record.stream) return;
   record.failed = true;
-  record.awaiting = undefined;
+  setAwaiting(record, undefined);
   const stream = record.stream;
   try {
     useContext(stream.id);
@@ -163,11 +182,11 @@ function actionFor(record: StreamRecord, side: Side, result: HandlerResult): num
   }
   if (typeof (result as Promise<unknown>)?.then === "function") {
     const awaiting: Awaiting = { side, settledInline: false, reply: undefined };
-    record.awaiting = awaiting;
+    setAwaiting(record, awaiting);
     (result as Promise<unknown>).then(
       (value) => {
         if (record.awaiting !== awaiting) return;
-        record.awaiting = undefined;
+        setAwaiting(record, undefined);
         const reply = value instanceof LocalReply ? value : undefined;
         if (running?.record === record && running.side === side) {
           // Still inside the callback that started it: answer Continue (or send the reply) right away.
@@ -265,7 +284,12 @@ function dispatchContext(callback: Callback, id: number, a: number, b: number, c
   switch (callback) {
     case Callback.ContextCreate:
       if (a === 0) pluginOf(id);
-      else records.set(id, { stream: undefined, root: a, awaiting: undefined, failed: false });
+      else {
+        // A reused id replaces its old record, which must stop counting as waiting.
+        const old = records.get(id);
+        if (old) forgetRecord(old);
+        records.set(id, { stream: undefined, root: a, awaiting: undefined, failed: false });
+      }
       return 0;
     case Callback.VmStart: {
       reseedRandom();
@@ -361,10 +385,13 @@ function dispatchContext(callback: Callback, id: number, a: number, b: number, c
       if (record?.stream && d.onLog) d.onLog(record.stream);
       return 0;
     }
-    case Callback.Delete:
+    case Callback.Delete: {
+      const record = records.get(id);
+      if (record) forgetRecord(record);
       records.delete(id);
       plugins.delete(id);
       return 0;
+    }
     case Callback.HttpCallResponse:
       onHttpCallResponse(a, b, c);
       return 0;
@@ -387,8 +414,42 @@ function dispatchContext(callback: Callback, id: number, a: number, b: number, c
   }
 }
 
+/** `1 << callback` for each callback. */
+function bits(...callbacks: Callback[]): number {
+  return callbacks.reduce((mask, callback) => mask | (1 << callback), 0);
+}
+
 /**
- * Defines the plugin: call it once, at the top level of the entry file, with the handlers.
+ * The callbacks the glue may answer itself (Continue, nothing, or 1 for Done), because `dispatchContext`
+ * would do nothing else for them under this definition: no handler runs and no record changes. The
+ * second mask needs no stream waiting for a promise, as data then pauses. Entering also creates a
+ * stream's object, which `onLog` needs: a plugin with `onLog` has every stream callback entered.
+ */
+function skippableCallbacks(d: Definition): [always: number, whenNoneAwaiting: number] {
+  let always = bits(Callback.Done);
+  let whenNoneAwaiting = 0;
+  if (!d.tick) always |= bits(Callback.Tick);
+  if (!d.queueReady) always |= bits(Callback.QueueReady);
+  if (!d.foreignFunction) always |= bits(Callback.ForeignFunction);
+  if (d.onLog) return [always, whenNoneAwaiting];
+  always |= bits(Callback.Log);
+  if (!d.onRequestHeaders) always |= bits(Callback.RequestHeaders);
+  if (!d.onResponseHeaders) always |= bits(Callback.ResponseHeaders);
+  if (!d.onNewConnection) always |= bits(Callback.NewConnection);
+  if (!d.onDownstreamClose) always |= bits(Callback.DownstreamClose);
+  if (!d.onUpstreamClose) always |= bits(Callback.UpstreamClose);
+  if (!d.onRequestBody) whenNoneAwaiting |= bits(Callback.RequestBody);
+  if (!d.onRequestTrailers) whenNoneAwaiting |= bits(Callback.RequestTrailers);
+  if (!d.onResponseBody) whenNoneAwaiting |= bits(Callback.ResponseBody);
+  if (!d.onResponseTrailers) whenNoneAwaiting |= bits(Callback.ResponseTrailers);
+  if (!d.onDownstreamData) whenNoneAwaiting |= bits(Callback.DownstreamData);
+  if (!d.onUpstreamData) whenNoneAwaiting |= bits(Callback.UpstreamData);
+  return [always, whenNoneAwaiting];
+}
+
+/**
+ * Defines the plugin: call it once, at the top level of the entry file, with the handlers. Which handlers
+ * exist is read then (the glue skips the callbacks that have none), so add none to the object later.
  *
  * ```ts
  * definePlugin({
@@ -401,5 +462,7 @@ function dispatchContext(callback: Callback, id: number, a: number, b: number, c
 export function definePlugin<Config = string>(handlers: PluginDefinition<Config>): PluginDefinition<Config> {
   definition = handlers as Definition;
   (globalThis as Record<string, unknown>).__pwts_dispatch = dispatch;
+  // Runs at build time (the bundle's top level): the glue keeps the masks in the snapshot.
+  hostcall(HostOp.SetSkippableCallbacks, ...skippableCallbacks(definition));
   return handlers;
 }
