@@ -18,7 +18,7 @@ import { HostOp } from "./abi-codes.ts";
 
 export { Action, BufferType, LogLevel, MapType, MetricType, Status, StreamType };
 
-declare const __pwts_host: (op: HostOp, ...args: unknown[]) => unknown;
+type HostFunction = (op: HostOp, ...args: unknown[]) => unknown;
 
 /** The status names, for error messages. */
 const STATUS_NAMES = new Map<number, string>(Object.entries(Status).map(([name, code]) => [code, name]));
@@ -36,11 +36,11 @@ export class HostCallError extends Error {
 
 /**
  * Calls the host. The glue answers a number below zero for a non-OK status (its negation), else the
- * call's value (a number, string, ArrayBuffer or header list).
+ * call's value (a number, string, ArrayBuffer or header list). It is the glue's host function itself
+ * (defined before the bundle runs): a wrapper taking `...args` cost QuickJS an array and a spread per
+ * hostcall. Outside the engine (a plain Node import) it is undefined.
  */
-export function hostcall(op: HostOp, ...args: unknown[]): unknown {
-  return __pwts_host(op, ...args);
-}
+export const hostcall = (globalThis as { __pwts_host?: HostFunction }).__pwts_host as HostFunction;
 
 /** The status of a hostcall result (OK for any value that is not a negative number). */
 export function statusOf(result: unknown): number {

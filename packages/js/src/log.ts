@@ -4,6 +4,8 @@ import { hostcall, LogLevel } from "./abi.ts";
 import { HostOp } from "./abi-codes.ts";
 
 function format(args: unknown[]): string {
+  // The usual call: one string (a template literal), logged as it is.
+  if (args.length === 1 && typeof args[0] === "string") return args[0];
   return args
     .map((arg) => {
       if (typeof arg === "string") return arg;
@@ -20,17 +22,22 @@ function format(args: unknown[]): string {
 
 /** Writes one log line at `level`. */
 export function logAt(level: LogLevel, ...args: unknown[]): void {
+  write(level, args);
+}
+
+/** `logAt` for an argument list already gathered (no second spread per line). */
+function write(level: LogLevel, args: unknown[]): void {
   hostcall(HostOp.Log, level, format(args));
 }
 
 /** Plugin logging: `log.info("...")` is `proxy_log` at INFO, and so on. */
 export const log = {
-  trace: (...args: unknown[]) => logAt(LogLevel.Trace, ...args),
-  debug: (...args: unknown[]) => logAt(LogLevel.Debug, ...args),
-  info: (...args: unknown[]) => logAt(LogLevel.Info, ...args),
-  warn: (...args: unknown[]) => logAt(LogLevel.Warn, ...args),
-  error: (...args: unknown[]) => logAt(LogLevel.Error, ...args),
-  critical: (...args: unknown[]) => logAt(LogLevel.Critical, ...args),
+  trace: (...args: unknown[]) => write(LogLevel.Trace, args),
+  debug: (...args: unknown[]) => write(LogLevel.Debug, args),
+  info: (...args: unknown[]) => write(LogLevel.Info, args),
+  warn: (...args: unknown[]) => write(LogLevel.Warn, args),
+  error: (...args: unknown[]) => write(LogLevel.Error, args),
+  critical: (...args: unknown[]) => write(LogLevel.Critical, args),
   /** The host's current log level (messages below it are dropped). */
   level: (): LogLevel => hostcall(HostOp.GetLogLevel) as LogLevel,
 };
