@@ -889,10 +889,7 @@ export class JsonWriter {
 export class JsonKey {
   readonly bytes: ArrayBuffer;
   constructor(readonly name: string) {
-    const writer = new JsonWriter(name.length * 6 + 3);
-    // Written as the only key of an object, then the object's brace is dropped: the key's exact bytes.
-    writer.beginObject().key(name);
-    const written = writer.toBytes();
-    this.bytes = written.slice(1);
+    // A key outside any container is written with no separator: exactly the bytes `field` copies.
+    this.bytes = new JsonWriter(name.length * 6 + 3).key(name).toBytes();
   }
 }

@@ -5,7 +5,7 @@
 
 import { asciiLowerCase, isValidUtf8, JsonKey, JsonWriter, SerializedHeaders } from "@proxy-wasm-ts/sdk/assembly";
 import { encodeBase64 } from "./body-encoding";
-import { SecretFields, isSecretHeader, isSecretHeaderAt, redactFields, redactPath, REDACTED } from "./redaction";
+import { SecretFields, bytesAre, isSecretHeader, isSecretHeaderAt, redactFields, redactPath, REDACTED } from "./redaction";
 import { HostPort } from "./workload-address";
 
 // services/ingestion EVENT_LIMITS.
@@ -50,13 +50,6 @@ const K_STATUS = new JsonKey("status");
 const K_TIMESTAMP = new JsonKey("timestamp");
 const K_TIMESTAMP_MS = new JsonKey("timestamp_ms");
 const K_TRAFFIC_SOURCE_NAME = new JsonKey("traffic_source_name");
-
-/** True when the `size` bytes at `ptr` are `text` (ASCII, compared code unit to byte). */
-function bytesAre(ptr: usize, size: i32, text: string): bool {
-  if (size != text.length) return false;
-  for (let i = 0; i < size; i++) if (<i32>load<u8>(ptr + <usize>i) != text.charCodeAt(i)) return false;
-  return true;
-}
 
 /** True when the `size` bytes at `ptr` start with `prefix` (ASCII). */
 function bytesStartWith(ptr: usize, size: i32, prefix: string): bool {
@@ -190,11 +183,9 @@ export class CapturedHeaders {
   get(name: string): string | null {
     for (let k = 0; k < this.indexes.length; k++) {
       const text = unchecked(this.names[k]);
-      const found =
-        text !== null
-          ? text == name
-          : bytesAre(unchecked(this.maps[k]).namePtr(unchecked(this.indexes[k])), unchecked(this.maps[k]).nameSize(unchecked(this.indexes[k])), name);
-      if (found) return this.valueOf(k);
+      const map = unchecked(this.maps[k]);
+      const i = unchecked(this.indexes[k]);
+      if (text !== null ? text == name : bytesAre(map.namePtr(i), map.nameSize(i), name)) return this.valueOf(k);
     }
     return null;
   }

@@ -19,19 +19,20 @@ export function isSecretHeader(name: string, configured: Array<string>): bool {
   return CREDENTIAL_HEADERS.includes(name) || configured.includes(name);
 }
 
+/** True when the `size` bytes at `ptr` are `text` (ASCII, compared code unit to byte). */
+export function bytesAre(ptr: usize, size: i32, text: string): bool {
+  if (size != text.length) return false;
+  for (let i = 0; i < size; i++) if (<i32>load<u8>(ptr + <usize>i) != text.charCodeAt(i)) return false;
+  return true;
+}
+
 /** `isSecretHeader` for a name given as `size` bytes at `ptr` (lower-case ASCII), with no string made. */
 export function isSecretHeaderAt(ptr: usize, size: i32, configured: Array<string>): bool {
   return namesHold(CREDENTIAL_HEADERS, ptr, size) || namesHold(configured, ptr, size);
 }
 
 function namesHold(names: Array<string>, ptr: usize, size: i32): bool {
-  for (let n = 0; n < names.length; n++) {
-    const name = unchecked(names[n]);
-    if (name.length != size) continue;
-    let same = true;
-    for (let i = 0; i < size && same; i++) same = <i32>load<u8>(ptr + <usize>i) == name.charCodeAt(i);
-    if (same) return true;
-  }
+  for (let n = 0; n < names.length; n++) if (bytesAre(ptr, size, unchecked(names[n]))) return true;
   return false;
 }
 
