@@ -293,42 +293,6 @@ class Parser {
     return out;
   }
 
-  /** The value at `pos` checked and passed over: the same grammar as `value`, nothing built. */
-  skip(depth: i32): bool {
-    if (depth > MAX_DEPTH) return false;
-    this.skipSpace();
-    const c = this.code();
-    if (c == 0x22) return this.scanString() >= 0;
-    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.skipNumber();
-    if (c == 0x74) return this.literal("true");
-    if (c == 0x66) return this.literal("false");
-    if (c == 0x6e) return this.literal("null");
-    const array = c == 0x5b;
-    if (!array && c != 0x7b) return false;
-    this.pos++;
-    this.skipSpace();
-    if (this.code() == (array ? 0x5d : 0x7d)) {
-      this.pos++;
-      return true;
-    }
-    while (true) {
-      if (!array) {
-        this.skipSpace();
-        if (this.code() != 0x22 || this.scanString() < 0) return false;
-        this.skipSpace();
-        if (this.code() != 0x3a) return false;
-        this.pos++;
-      }
-      if (!this.skip(depth + 1)) return false;
-      this.skipSpace();
-      const next = this.code();
-      this.pos++;
-      if (next == (array ? 0x5d : 0x7d)) return true;
-      if (next != 0x2c) return false;
-    }
-    return false;
-  }
-
   /** Whether the key `scanString` just passed is `name` (compared in place unless it has escapes). */
   scannedKeyIs(name: string): bool {
     const length = this.scanEnd - this.scanStart;
@@ -347,45 +311,54 @@ class Parser {
     );
   }
 
-  /** What `find` built: the value at the path, or null. */
+  /** What `walk` built: the value at the path, or null. */
   found: JsonValue | null = null;
 
   /**
-   * Passes over the value at `pos`, building only what lies at `path[level..]` (into `found`). A later
-   * repeat of a member on the path replaces an earlier match, as `JsonValue.get` takes the last one.
-   * False when the text is not JSON.
+   * Checks and passes over the value at `pos` with `value`'s grammar, building only what lies at
+   * `path[level..]` (into `found`); a null path builds nothing. A later repeat of a member on the path
+   * replaces an earlier match, as `JsonValue.get` takes the last one. False when the text is not JSON.
    */
-  find(depth: i32, path: Array<string>, level: i32): bool {
-    if (level == path.length) {
+  walk(depth: i32, path: Array<string> | null, level: i32): bool {
+    if (path !== null && level == path.length) {
       const value = this.value(depth);
       this.found = value;
       return value !== null;
     }
     if (depth > MAX_DEPTH) return false;
     this.skipSpace();
-    if (this.code() != 0x7b) return this.skip(depth);
+    const c = this.code();
+    if (c == 0x22) return this.scanString() >= 0;
+    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.skipNumber();
+    if (c == 0x74) return this.literal("true");
+    if (c == 0x66) return this.literal("false");
+    if (c == 0x6e) return this.literal("null");
+    const array = c == 0x5b;
+    if (!array && c != 0x7b) return false;
+    // Only an object's members can be on the path.
+    const name = !array && path !== null ? unchecked(path[level]) : null;
     this.pos++;
     this.skipSpace();
-    if (this.code() == 0x7d) {
+    if (this.code() == (array ? 0x5d : 0x7d)) {
       this.pos++;
       return true;
     }
-    const name = unchecked(path[level]);
     while (true) {
-      this.skipSpace();
-      if (this.code() != 0x22 || this.scanString() < 0) return false;
-      const onPath = this.scannedKeyIs(name);
-      this.skipSpace();
-      if (this.code() != 0x3a) return false;
-      this.pos++;
-      if (onPath) {
-        this.found = null;
-        if (!this.find(depth + 1, path, level + 1)) return false;
-      } else if (!this.skip(depth + 1)) return false;
+      let onPath = false;
+      if (!array) {
+        this.skipSpace();
+        if (this.code() != 0x22 || this.scanString() < 0) return false;
+        onPath = name !== null && this.scannedKeyIs(name);
+        this.skipSpace();
+        if (this.code() != 0x3a) return false;
+        this.pos++;
+      }
+      if (onPath) this.found = null;
+      if (!this.walk(depth + 1, onPath ? path : null, level + 1)) return false;
       this.skipSpace();
       const next = this.code();
       this.pos++;
-      if (next == 0x7d) return true;
+      if (next == (array ? 0x5d : 0x7d)) return true;
       if (next != 0x2c) return false;
     }
     return false;
@@ -481,7 +454,7 @@ export class JsonFound {
  */
 export function findJson(text: string, path: Array<string>): JsonFound {
   const parser = new Parser(text);
-  if (!parser.find(0, path, 0) || parser.failed) return new JsonFound(false, null);
+  if (!parser.walk(0, path, 0) || parser.failed) return new JsonFound(false, null);
   parser.skipSpace();
   if (parser.pos != text.length) return new JsonFound(false, null);
   return new JsonFound(true, parser.found);
